@@ -1,0 +1,190 @@
+"""The generic SQL faborite writes, and the flags an engine overrides.
+
+Modelled on sqlglot's ``dialects/``: :class:`Dialect` holds ANSI SQL for every
+statement faborite needs; an engine subclasses it, sets class attributes and
+overrides only the methods where it differs. Subclasses register themselves by
+``name`` when they are defined; third parties plug in through the
+``faborite.dialects`` entry-point group (see :mod:`faborite.plugins`).
+
+Every method returns SQL text and runs nothing. sqlglot is imported only by
+:meth:`Dialect.transpile`, so loading a dialect stays cheap.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import math
+from typing import Any, ClassVar, Literal
+
+from faborite.errors import ProviderError
+from faborite.relation import Relation
+
+FileFormat = Literal["parquet", "csv", "json"]
+
+
+class Dialect:
+    """Generic ANSI SQL generation; engines subclass and override what differs."""
+
+    #: Every registered dialect by ``name``; filled by ``__init_subclass__``.
+    registry: ClassVar[dict[str, type[Dialect]]] = {}
+
+    #: The name used in ``dialect:`` settings and entry points.
+    name: ClassVar[str] = ""
+    #: The dialect name sqlglot knows this engine by ("" is sqlglot's generic SQL).
+    sqlglot_dialect: ClassVar[str] = ""
+
+    # Capabilities: apply and publish choose their strategy from these.
+    #: DDL can run inside a transaction and is undone by ROLLBACK.
+    transactional_ddl: ClassVar[bool] = False
+    #: ``CREATE OR REPLACE VIEW`` exists (else publish drops and re-creates). Not
+    #: spelled ``create_or_replace_view``: that name is the method below.
+    supports_create_or_replace_view: ClassVar[bool] = False
+    #: ``MERGE INTO`` exists (incremental models can upsert).
+    supports_merge: ClassVar[bool] = False
+    #: The schema unqualified names resolve to.
+    default_schema: ClassVar[str] = "public"
+    #: File formats :meth:`read_files` can read; empty when the engine reads no files.
+    file_formats: ClassVar[frozenset[str]] = frozenset()
+
+    #: Identifier delimiters; an embedded closing delimiter is escaped by doubling it.
+    quote_start: ClassVar[str] = '"'
+    quote_end: ClassVar[str] = '"'
+
+    def __init_subclass__(cls, register: bool = True, **kwargs: Any) -> None:
+        """Register a subclass that sets its own ``name`` (``register=False`` opts out, e.g. in tests)."""
+        super().__init_subclass__(**kwargs)
+        # Only a class that names itself registers: an abstract intermediate base that
+        # inherits its parent's name must not shadow the parent. A later class with the
+        # same name wins, as in sqlglot.
+        if register and "name" in cls.__dict__ and cls.name:
+            Dialect.registry[cls.name] = cls
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+    # -- names --------------------------------------------------------------
+
+    def quote_identifier(self, name: str) -> str:
+        """``name`` as a delimited identifier, always quoted, embedded delimiters escaped."""
+        if not name or "\x00" in name:
+            raise ProviderError(f"invalid identifier {name!r}", hint="names must be non-empty and contain no NUL")
+        escaped = name.replace(self.quote_end, self.quote_end * 2)
+        return f"{self.quote_start}{escaped}{self.quote_end}"
+
+    def quote_relation(self, rel: Relation) -> str:
+        """``"schema"."name"``: quoting always, so case and odd characters survive."""
+        return f"{self.quote_identifier(rel.schema_name)}.{self.quote_identifier(rel.name)}"
+
+    # -- DDL ----------------------------------------------------------------
+
+    def create_schema(self, schema_name: str) -> str:
+        """Create a schema unless it exists."""
+        return f"CREATE SCHEMA IF NOT EXISTS {self.quote_identifier(schema_name)}"
+
+    def create_table_as(self, rel: Relation, select_sql: str) -> str:
+        """Create ``rel`` from a query (fails if it exists: physical relations are never overwritten)."""
+        return f"CREATE TABLE {self.quote_relation(rel)} AS\n{_body(select_sql)}"
+
+    def create_view(self, rel: Relation, select_sql: str) -> str:
+        """Create the view ``rel`` over a query (fails if it exists)."""
+        return f"CREATE VIEW {self.quote_relation(rel)} AS\n{_body(select_sql)}"
+
+    def create_or_replace_view(self, rel: Relation, select_sql: str) -> list[str]:
+        """Statements that point the view ``rel`` at a query, replacing any previous view.
+
+        One statement when the engine has ``CREATE OR REPLACE VIEW``, else a drop and a
+        create, which the caller runs in one transaction where ``transactional_ddl``.
+        """
+        if self.supports_create_or_replace_view:
+            return [f"CREATE OR REPLACE VIEW {self.quote_relation(rel)} AS\n{_body(select_sql)}"]
+        return [self.drop_view(rel), self.create_view(rel, select_sql)]
+
+    def drop_table(self, rel: Relation) -> str:
+        """Drop the table ``rel`` if it exists."""
+        return f"DROP TABLE IF EXISTS {self.quote_relation(rel)}"
+
+    def drop_view(self, rel: Relation) -> str:
+        """Drop the view ``rel`` if it exists."""
+        return f"DROP VIEW IF EXISTS {self.quote_relation(rel)}"
+
+    # -- queries ------------------------------------------------------------
+
+    def read_files(self, format: FileFormat, paths: list[str], options: dict[str, Any]) -> str:
+        """A table expression usable in ``FROM`` that reads files; engines that can override this."""
+        raise ProviderError(
+            "this target cannot read files directly",
+            hint=f"the {self.name or 'generic'} dialect has no file reader; load the files with a sync instead",
+        )
+
+    def count_rows_sql(self, select_sql: str) -> str:
+        """A query returning the number of rows ``select_sql`` yields."""
+        return f"SELECT COUNT(*) FROM (\n{_body(select_sql)}\n) AS {self.quote_identifier('_faborite_count')}"
+
+    def literal(self, value: Any) -> str:
+        """``value`` as a SQL literal: None, bool, int, float, Decimal, str, date, datetime."""
+        if value is None:
+            return "NULL"
+        if isinstance(value, bool):  # before int: bool is an int subclass
+            return "TRUE" if value else "FALSE"
+        if isinstance(value, int):
+            return str(value)
+        if isinstance(value, float):
+            if not math.isfinite(value):
+                # No portable spelling: refuse rather than write an engine-specific cast.
+                raise ProviderError(f"cannot write {value!r} as a SQL literal")
+            return repr(value)
+        if isinstance(value, decimal.Decimal):
+            if not value.is_finite():
+                raise ProviderError(f"cannot write {value!r} as a SQL literal")
+            return str(value)
+        if isinstance(value, str):
+            if "\x00" in value:
+                raise ProviderError("cannot write a string containing NUL as a SQL literal")
+            return "'" + value.replace("'", "''") + "'"
+        if isinstance(value, dt.datetime):  # before date: datetime is a date subclass
+            kind = "TIMESTAMP WITH TIME ZONE" if value.utcoffset() is not None else "TIMESTAMP"
+            return f"{kind} '{value.isoformat(sep=' ')}'"
+        if isinstance(value, dt.date):
+            return f"DATE '{value.isoformat()}'"
+        raise ProviderError(f"cannot write a {type(value).__name__} as a SQL literal")
+
+    # -- translation --------------------------------------------------------
+
+    def transpile(self, sql: str, read: str) -> str:
+        """``sql`` written in sqlglot dialect ``read``, rewritten for this engine.
+
+        Identity when ``read`` is this engine's dialect. A construct the engine cannot
+        express raises :class:`ProviderError` naming it: never silently wrong SQL.
+        """
+        if read == self.sqlglot_dialect:
+            return sql
+        import sqlglot  # lazy: sqlglot costs start-up time the CLI does not always need
+        from sqlglot.errors import ErrorLevel, ParseError, UnsupportedError
+
+        try:
+            statements = sqlglot.transpile(
+                sql, read=read, write=self.sqlglot_dialect, unsupported_level=ErrorLevel.RAISE
+            )
+        except UnsupportedError as exc:
+            raise ProviderError(
+                f"cannot translate from {read} to {self._label()}: {exc}",
+                hint="rewrite the construct in SQL both dialects share, or use a target that supports it",
+            ) from None
+        except ParseError as exc:
+            # sqlglot's own message carries terminal colour codes; the structured errors do not.
+            first = exc.errors[0] if exc.errors else {}
+            where = f" at line {first.get('line')}, column {first.get('col')}" if first else ""
+            detail = first.get("description", str(exc))
+            raise ProviderError(f"cannot parse SQL as {read}{where}: {detail}") from None
+        except ValueError as exc:  # sqlglot: "Unknown dialect 'x'."
+            raise ProviderError(f"cannot translate from {read} to {self._label()}: {exc}") from None
+        return ";\n".join(statements)
+
+    def _label(self) -> str:
+        return self.sqlglot_dialect or self.name or "generic SQL"
+
+
+def _body(select_sql: str) -> str:
+    """A query without trailing whitespace and semicolons, so it can be embedded."""
+    return select_sql.strip().rstrip(";").rstrip()

@@ -1,0 +1,5 @@
+"""``python -m faborite``."""
+
+from faborite.cli import main
+
+main()

@@ -1,0 +1,235 @@
+"""The Python API the CLI is built on: open a project, compile, plan, apply, roll back.
+
+A :class:`Workspace` binds a project directory to one target and knows where
+that target's state lives. Each method does one command's work and returns
+data; rendering and confirmation are the caller's (the CLI's) business.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from faborite.errors import ConfigError, StateError
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from faborite.apply.context import ApplyContext, ApplyEvent
+    from faborite.apply.gc import GcPlan
+    from faborite.apply.rollback import RollbackPlan
+    from faborite.compiler.manifest import Manifest
+    from faborite.config.loader import Project
+    from faborite.plan.model import Plan
+    from faborite.state.local import LocalStateBackend
+    from faborite.state.lock import LockInfo
+    from faborite.state.model import HistoryEntry, State
+    from faborite.target import TargetConnection
+
+#: Where faborite keeps its own files inside a project.
+WORK_DIR = ".faborite"
+
+
+@dataclass
+class Workspace:
+    """A project directory and the target commands act on."""
+
+    root: Path
+    target_name: str | None = None
+    vars_override: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def open(cls, project_dir: Path | None = None, target: str | None = None,
+             vars_override: dict[str, Any] | None = None) -> "Workspace":
+        """Find the project at or above ``project_dir`` (default: the current directory)."""
+        from faborite.config.loader import find_project_root
+
+        root = find_project_root(Path(project_dir) if project_dir else Path.cwd())
+        return cls(root=root, target_name=target, vars_override=dict(vars_override or {}))
+
+    # -- project and compile ---------------------------------------------------
+
+    @cached_property
+    def project(self) -> "Project":
+        """The loaded, validated project files."""
+        from faborite.config.loader import load_project
+
+        return load_project(self.root)
+
+    @property
+    def target(self) -> str:
+        """The target commands act on: ``--target`` or the project's default."""
+        return self.target_name or self.project.config.default_target
+
+    def compile(self, *, write_manifest: bool = True) -> "Manifest":
+        """Compile the project; by default also write ``.faborite/manifest.json``."""
+        from faborite.compiler import compile_project, write_manifest as write
+
+        manifest = compile_project(self.project, self.target, vars_override=self.vars_override)
+        if write_manifest:
+            write(manifest, self.root / WORK_DIR / "manifest.json")
+        return manifest
+
+    # -- state ---------------------------------------------------------------------
+
+    @cached_property
+    def state_backend(self) -> "LocalStateBackend":
+        """Where this target's state lives."""
+        from faborite.state.local import LocalStateBackend
+
+        return LocalStateBackend(self.root / WORK_DIR / "state" / self.target)
+
+    def state(self) -> "State | None":
+        """The target's current state (None before the first apply)."""
+        return self.state_backend.read()
+
+    def history(self) -> list["HistoryEntry"]:
+        """Every serial, oldest first."""
+        return self.state_backend.history()
+
+    def force_unlock(self, lock_id: str) -> "LockInfo":
+        """Remove a lock left by a crashed process; returns what was removed."""
+        info = self.state_backend.lock_info()
+        if info is None:
+            raise StateError("the state is not locked", hint="nothing to unlock")
+        self.state_backend.unlock(lock_id)
+        return info
+
+    # -- plan and apply --------------------------------------------------------------
+
+    def plan(self) -> "Plan":
+        """Compile and diff against the current state."""
+        from faborite.plan.planner import make_plan
+
+        return make_plan(self.compile(), self.state())
+
+    def connect(self, *, read_only: bool = False) -> "TargetConnection":
+        """Open the target's provider with its validated config."""
+        from faborite.config.validation import validate
+        from faborite.config.yaml_loader import load_yaml_file
+        from faborite.plugins import load_provider
+
+        block = self.project.config.targets[self.target]
+        provider = load_provider(block.type)
+        raw = load_yaml_file(self.root / "faborite.yml", "faborite.yml")
+        raw_block = (raw.get("targets") or {}).get(self.target, block.model_dump())
+        config = validate(provider.config_model, raw_block, file="faborite.yml",
+                          what=f"target {self.target!r}", loc_prefix=("targets", self.target))
+        return provider.connect(config, self.root, read_only=read_only)
+
+    def apply(self, plan: "Plan", *, threads: int | None = None,
+              on_event: "Callable[[ApplyEvent], None] | None" = None) -> "ApplyContext":
+        """Apply ``plan`` under the state lock; refuses a stale or foreign plan."""
+        from faborite.apply.context import ApplyContext
+        from faborite.apply.runner import run_stages
+        from faborite.plan.planfile import check_plan_applies
+        from faborite.state.backend import locked
+
+        backend = self.state_backend
+        with locked(backend, "apply"):
+            state = backend.read()
+            check_plan_applies(plan, state, target=self.target)
+            connection = self.connect()
+            try:
+                ctx = ApplyContext(
+                    plan=plan, state=state, connection=connection, project_root=self.root,
+                    state_writer=backend, threads=threads or self.project.config.threads,
+                    on_event=on_event or (lambda event: None),
+                )
+                return run_stages(ctx)
+            finally:
+                connection.close()
+
+    # -- rollback and gc ---------------------------------------------------------------
+
+    def plan_rollback(self, to_serial: int | None = None) -> "RollbackPlan":
+        """What ``rollback`` would do (reads state only)."""
+        from faborite.apply.rollback import plan_rollback
+
+        return plan_rollback(self.state_backend, to_serial)
+
+    def rollback(self, plan: "RollbackPlan") -> "State":
+        """Republish ``plan.goal``'s versions under the lock; returns the new state."""
+        from faborite.apply.rollback import execute_rollback, plan_rollback
+        from faborite.state.backend import locked
+
+        with locked(self.state_backend, "rollback"):
+            fresh = plan_rollback(self.state_backend, plan.goal.serial)
+            if fresh.current.serial != plan.current.serial:
+                raise StateError("state changed while you were deciding", hint="run `faborite rollback` again")
+            connection = self.connect()
+            try:
+                return execute_rollback(fresh, connection, self.state_backend)
+            finally:
+                connection.close()
+
+    def plan_gc(self, keep: int) -> "GcPlan":
+        """Which physical versions ``gc --keep N`` would drop."""
+        from faborite.apply.gc import plan_gc
+
+        connection = self.connect()
+        try:
+            return plan_gc(self.state_backend, connection, keep)
+        finally:
+            connection.close()
+
+    def gc(self, keep: int) -> "GcPlan":
+        """Drop physical versions no kept state uses, under the lock."""
+        from faborite.apply.gc import execute_gc, plan_gc
+        from faborite.state.backend import locked
+
+        with locked(self.state_backend, "gc"):
+            connection = self.connect()
+            try:
+                plan = plan_gc(self.state_backend, connection, keep)
+                execute_gc(plan, connection)
+                return plan
+            finally:
+                connection.close()
+
+    # -- query ---------------------------------------------------------------------
+
+    def query(self, sql: str) -> "pa.Table":
+        """Run a read-only query against the published relations."""
+        if self.state() is None:
+            raise StateError(f"nothing is published on target {self.target!r} yet", hint="run `faborite apply` first")
+        connection = self.connect(read_only=True)
+        try:
+            return connection.fetch_arrow(sql)
+        finally:
+            connection.close()
+
+
+def init_project(destination: Path, name: str | None = None) -> Path:
+    """Copy the project template into ``destination`` (which must not exist or be empty)."""
+    from importlib import resources
+
+    destination = Path(destination)
+    if destination.exists() and any(destination.iterdir()):
+        raise ConfigError(f"{destination} already exists and is not empty", hint="choose a new directory name")
+    project_name = (name or destination.resolve().name).replace("-", "_")
+    if not project_name.replace("_", "").isalnum():
+        raise ConfigError(f"{project_name!r} is not a valid project name", hint="use letters, digits and '_'")
+    template = Path(str(resources.files("faborite.project_template")))
+    shutil.copytree(template, destination, dirs_exist_ok=True,
+                    ignore=shutil.ignore_patterns("__init__.py", "__pycache__", ".faborite"))
+    config = destination / "faborite.yml"
+    lines = config.read_text(encoding="utf-8").splitlines(keepends=True)
+    config.write_text("".join(f"name: {project_name}\n" if line.startswith("name:") else line for line in lines),
+                      encoding="utf-8")
+    return destination
+
+
+def project_json_schema() -> dict[str, Any]:
+    """JSON Schema of ``faborite.yml`` and of properties files, for editors."""
+    from faborite.config.project import ProjectConfig
+    from faborite.config.properties import PropertiesFile
+
+    return {
+        "faborite.yml": ProjectConfig.model_json_schema(),
+        "properties": PropertiesFile.model_json_schema(),
+    }

@@ -1,0 +1,86 @@
+"""Stage 1, build: every new version into its own physical relation, parents first.
+
+Nothing here touches what users query. A physical table that already exists
+is that exact version, complete (CREATE TABLE AS is atomic), so it is reused:
+reverting an edit, or re-running after a failed apply, costs nothing.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from faborite.apply.context import ApplyContext, BuiltNode
+from faborite.apply.scheduler import run_dag
+from faborite.apply.seeds import load_seed
+from faborite.compiler.manifest import Node
+from faborite.compiler.sql import to_target_sql
+from faborite.errors import ApplyError, FaboriteError
+from faborite.relation import Relation
+
+
+def build(ctx: ApplyContext) -> None:
+    """Build the plan's rebuilt nodes; on failure raise ApplyError naming the node."""
+    nodes = ctx.rebuilt()
+    if not nodes:
+        return
+    connection = ctx.connection
+    dialect = connection.dialect
+    for schema in sorted({ctx.physical_of(n).schema_name for n in nodes}):
+        connection.execute(dialect.create_schema(schema))
+    existing = connection.list_relations(sorted({ctx.physical_of(n).schema_name for n in nodes}))
+    relation_map = ctx.relation_map()
+    local = threading.local()
+
+    def conn():
+        if ctx.threads <= 1:
+            return connection
+        if not hasattr(local, "cursor"):
+            local.cursor = connection.cursor()
+        return local.cursor
+
+    def work(node_id: str) -> BuiltNode:
+        node = ctx.manifest.nodes[node_id]
+        physical = ctx.physical_of(node)
+        started = time.perf_counter()
+        try:
+            if physical in existing and node.materialized != "view":
+                result = BuiltNode(physical=physical, reused=True)
+                ctx.emit("node_reused", node.id, f"{node.name}: version {node.version[:12]} already built")
+            else:
+                ctx.emit("node_start", node.id, node.name)
+                _build_one(conn(), node, physical, relation_map, ctx)
+                result = BuiltNode(physical=physical)
+            _describe(conn(), node, result)
+        except FaboriteError as exc:
+            raise ApplyError(
+                f"building {node.kind} {node.name!r} failed: {exc.message}",
+                file=node.file, hint="nothing was published; fix the model and apply again",
+            ) from None
+        ctx.emit("node_done", node.id, node.name, time.perf_counter() - started)
+        return result
+
+    order = [n.id for n in nodes]
+    parents = {n.id: set(n.parents) for n in nodes}
+    ctx.built.update(run_dag(order, parents, work, threads=ctx.threads))
+
+
+def _build_one(connection, node: Node, physical: Relation, relation_map: dict[str, str], ctx: ApplyContext) -> None:
+    dialect = connection.dialect
+    if node.kind == "seed":
+        load_seed(connection, node, physical, ctx.project_root)
+        return
+    sql = to_target_sql(node.sql or "", read=ctx.manifest.dialect, write=dialect.sqlglot_dialect,
+                        relation_map=relation_map)
+    if node.materialized == "view":
+        for statement in dialect.create_or_replace_view(physical, sql):
+            connection.execute(statement)
+    else:
+        connection.execute(dialect.create_table_as(physical, sql))
+
+
+def _describe(connection, node: Node, result: BuiltNode) -> None:
+    result.columns = tuple(connection.columns(result.physical))
+    if node.materialized != "view":
+        count = connection.fetch_scalar(f"SELECT COUNT(*) FROM {connection.dialect.quote_relation(result.physical)}")
+        result.row_count = int(count) if count is not None else None

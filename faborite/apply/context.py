@@ -1,0 +1,84 @@
+"""What every apply stage reads and fills in, passed explicitly from stage to stage."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from faborite.compiler.manifest import Manifest, Node
+from faborite.plan.model import Action, Change, Plan
+from faborite.relation import Relation
+from faborite.state.backend import StateWriter
+from faborite.state.model import State
+from faborite.target import Column, TargetConnection
+
+
+@dataclass(frozen=True)
+class ApplyEvent:
+    """Progress for the UI: a stage started, a node was built, a check ran."""
+
+    kind: str  # stage | node_start | node_done | node_reused | check | warning
+    node: str | None = None
+    message: str = ""
+    seconds: float | None = None
+
+
+@dataclass
+class BuiltNode:
+    """What the build stage learned about a node's physical relation."""
+
+    physical: Relation
+    columns: tuple[Column, ...] = ()
+    row_count: int | None = None
+    reused: bool = False
+
+
+@dataclass
+class ApplyContext:
+    """Inputs and in-progress results of one apply."""
+
+    plan: Plan
+    state: State | None
+    connection: TargetConnection
+    project_root: Path
+    state_writer: StateWriter | None = None
+    threads: int = 1
+    on_event: Callable[[ApplyEvent], None] = lambda event: None
+    built: dict[str, BuiltNode] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    new_state: State | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def manifest(self) -> Manifest:
+        return self.plan.manifest
+
+    def emit(self, kind: str, node: str | None = None, message: str = "", seconds: float | None = None) -> None:
+        """Report progress (thread-safe)."""
+        with self._lock:
+            self.on_event(ApplyEvent(kind=kind, node=node, message=message, seconds=seconds))
+
+    def changes_by_node(self) -> dict[str, Change]:
+        return {c.node_id: c for c in self.plan.changes}
+
+    def rebuilt(self) -> list[Node]:
+        """Nodes this apply builds, in topological order."""
+        changes = self.changes_by_node()
+        return [n for n in self.manifest.built_nodes() if changes.get(n.id) and changes[n.id].rebuild]
+
+    def physical_of(self, node: Node) -> Relation:
+        """Where ``node``'s data lives after this apply: a new version, or the kept one."""
+        change = self.changes_by_node().get(node.id)
+        if change is not None and not change.rebuild and change.kept_physical:
+            return Relation.parse(change.kept_physical)
+        return Relation.parse(node.relation).physical(node.version)
+
+    def relation_map(self) -> dict[str, str]:
+        """Virtual -> physical (quoted) for every built node, for rewriting SQL."""
+        quote = self.connection.dialect.quote_relation
+        return {n.relation: quote(self.physical_of(n)) for n in self.manifest.built_nodes()}
+
+    def deletes(self) -> list[Change]:
+        return [c for c in self.plan.changes if c.action is Action.DELETE]

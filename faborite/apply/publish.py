@@ -1,0 +1,51 @@
+"""Stage 3, publish: point every virtual relation at its new physical version, all at once.
+
+One transaction where the engine has transactional DDL; the views are cheap,
+so publishing (and rolling back) takes the same time for any table size.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from faborite.apply.context import ApplyContext
+from faborite.errors import ApplyError, FaboriteError
+from faborite.plan.model import Action
+from faborite.relation import Relation
+from faborite.target import TargetConnection
+
+
+def publish(ctx: ApplyContext) -> None:
+    """Publish created and replaced nodes; drop the virtual relations of deleted ones."""
+    changes = ctx.changes_by_node()
+    pointers = {
+        Relation.parse(n.relation): ctx.physical_of(n)
+        for n in ctx.manifest.built_nodes()
+        if n.id in changes and changes[n.id].action in (Action.CREATE, Action.REPLACE)
+    }
+    drops = [Relation.parse(c.relation) for c in ctx.deletes()]
+    publish_pointers(ctx.connection, pointers, drops)
+
+
+def publish_pointers(connection: TargetConnection, pointers: Mapping[Relation, Relation],
+                     drops: Iterable[Relation] = ()) -> None:
+    """Make each virtual view select from its physical relation, and drop ``drops``, atomically."""
+    dialect = connection.dialect
+    drops = list(drops)
+    if not pointers and not drops:
+        return
+    statements = [dialect.create_schema(s) for s in sorted({v.schema_name for v in pointers})]
+    for virtual, physical in sorted(pointers.items(), key=lambda item: item[0].key):
+        statements += dialect.create_or_replace_view(virtual, f"SELECT * FROM {dialect.quote_relation(physical)}")
+    statements += [dialect.drop_view(virtual) for virtual in drops]
+    try:
+        if dialect.transactional_ddl:
+            with connection.transaction():
+                for statement in statements:
+                    connection.execute(statement)
+        else:
+            for statement in statements:
+                connection.execute(statement)
+    except FaboriteError as exc:
+        raise ApplyError(f"publishing failed: {exc.message}",
+                         hint="the transaction was rolled back; published data is unchanged") from None

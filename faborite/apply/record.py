@@ -1,0 +1,47 @@
+"""Stage 4, record: the new state, written last, after publish succeeded."""
+
+from __future__ import annotations
+
+from faborite import __version__
+from faborite.apply.context import ApplyContext
+from faborite.plan.model import Action
+from faborite.state.lock import current_host, current_user
+from faborite.state.model import NodeChangeRecord, NodeState, State, StateEvent, utcnow
+
+
+def new_state(ctx: ApplyContext) -> State:
+    """The state after this apply: every built node with its version and physical relation."""
+    now = utcnow()
+    old_nodes = ctx.state.nodes if ctx.state else {}
+    changes = ctx.changes_by_node()
+    nodes = {}
+    for node in ctx.manifest.built_nodes():
+        old = old_nodes.get(node.id)
+        built = ctx.built.get(node.id)
+        change = changes.get(node.id)
+        rebuilt = change is not None and change.rebuild
+        nodes[node.id] = NodeState(
+            id=node.id, kind=node.kind, version=node.version, data_hash=node.data_hash,
+            metadata_hash=node.metadata_hash, relation=node.relation,
+            physical=ctx.physical_of(node).key, materialized=node.materialized, sql=node.sql,
+            parents=node.parents,
+            columns=built.columns if built else (old.columns if old else ()),
+            row_count=built.row_count if built else (old.row_count if old else None),
+            applied_at=now if rebuilt or old is None else old.applied_at,
+            extra={"data_config": node.data_config},
+        )
+    event = StateEvent(
+        operation="apply", who=current_user(), host=current_host(), at=now, faborite_version=__version__,
+        changes=tuple(NodeChangeRecord(node=c.node_id, action=c.action.value)
+                      for c in ctx.plan.changes if c.action is not Action.NOOP),
+    )
+    if ctx.state is None:
+        return State.first(target=ctx.plan.target, nodes=nodes, event=event, faborite_version=__version__)
+    return ctx.state.next(nodes=nodes, event=event, faborite_version=__version__)
+
+
+def record(ctx: ApplyContext) -> None:
+    """Write the new state, refusing if someone else wrote one since the plan."""
+    assert ctx.state_writer is not None
+    ctx.new_state = new_state(ctx)
+    ctx.state_writer.write(ctx.new_state, expected_serial=ctx.state.serial if ctx.state else None)

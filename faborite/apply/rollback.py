@@ -1,0 +1,77 @@
+"""Rollback: republish an earlier state's versions. No rebuild: only views move.
+
+The rollback is itself a new serial in history (``operation: rollback``), so
+it can be rolled back too, and a saved plan made before it is refused.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from faborite import __version__
+from faborite.apply.publish import publish_pointers
+from faborite.errors import StateError
+from faborite.relation import Relation
+from faborite.state.backend import StateBackend
+from faborite.state.lock import current_host, current_user
+from faborite.state.model import NodeChangeRecord, State, StateEvent, utcnow
+from faborite.target import TargetConnection
+
+
+@dataclass(frozen=True)
+class RollbackPlan:
+    """What a rollback will do: which nodes move, appear or disappear."""
+
+    current: State
+    goal: State
+    moved: tuple[str, ...]  # nodes whose version changes
+    restored: tuple[str, ...]  # nodes the goal has and the current state does not
+    removed: tuple[str, ...]  # nodes the current state has and the goal does not
+
+    @property
+    def changes(self) -> int:
+        return len(self.moved) + len(self.restored) + len(self.removed)
+
+
+def plan_rollback(backend: StateBackend, to_serial: int | None) -> RollbackPlan:
+    """Compare the current state with the one to go back to (default: the previous serial)."""
+    current = backend.read()
+    if current is None:
+        raise StateError("nothing to roll back: no state yet", hint="run `faborite apply` first")
+    serial = current.serial - 1 if to_serial is None else to_serial
+    if serial < 1:
+        raise StateError("nothing to roll back to: this is the first state", hint="`faborite state history` lists serials")
+    if serial >= current.serial:
+        raise StateError(f"serial {serial} is not earlier than the current serial {current.serial}",
+                         hint="`faborite state history` lists serials")
+    goal = backend.read_serial(serial)
+    moved = tuple(i for i, n in goal.nodes.items() if i in current.nodes and current.nodes[i].physical != n.physical)
+    restored = tuple(i for i in goal.nodes if i not in current.nodes)
+    removed = tuple(i for i in current.nodes if i not in goal.nodes)
+    return RollbackPlan(current=current, goal=goal, moved=moved, restored=restored, removed=removed)
+
+
+def execute_rollback(plan: RollbackPlan, connection: TargetConnection, backend: StateBackend) -> State:
+    """Republish ``plan.goal``'s physical relations and record a new serial."""
+    goal, current = plan.goal, plan.current
+    physicals = {Relation.parse(n.physical) for n in goal.nodes.values()}
+    existing = connection.list_relations(sorted({p.schema_name for p in physicals}))
+    missing = sorted(p.key for p in physicals - existing)
+    if missing:
+        raise StateError(
+            f"cannot roll back to serial {goal.serial}: {len(missing)} of its versions no longer exist "
+            f"(e.g. {missing[0]})",
+            hint="they were garbage-collected or dropped by hand; roll back to a newer serial or apply",
+        )
+    pointers = {Relation.parse(goal.nodes[i].relation): Relation.parse(goal.nodes[i].physical)
+                for i in (*plan.moved, *plan.restored)}
+    drops = [Relation.parse(current.nodes[i].relation) for i in plan.removed]
+    publish_pointers(connection, pointers, drops)
+    records = ([NodeChangeRecord(node=i, action="replace") for i in plan.moved]
+               + [NodeChangeRecord(node=i, action="create") for i in plan.restored]
+               + [NodeChangeRecord(node=i, action="delete") for i in plan.removed])
+    event = StateEvent(operation="rollback", who=current_user(), host=current_host(), at=utcnow(),
+                       faborite_version=__version__, changes=tuple(records), rolled_back_to=goal.serial)
+    new = current.next(nodes=goal.nodes, event=event, faborite_version=__version__)
+    backend.write(new, expected_serial=current.serial)
+    return new

@@ -1,0 +1,37 @@
+"""Apply as an ordered list of stages, each a function of the context (sqlglot optimizer style).
+
+build -> audit -> publish -> record. A failure in any stage stops the run;
+since only publish touches what users query, and it is one transaction, a
+failure leaves published data and state as they were.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from faborite.apply.audit import audit
+from faborite.apply.build import build
+from faborite.apply.context import ApplyContext
+from faborite.apply.publish import publish
+from faborite.apply.record import record
+
+Stage = Callable[[ApplyContext], None]
+
+#: The apply pipeline, in order; ``faborite apply --explain`` lists it.
+STAGES: tuple[tuple[str, str, Stage], ...] = (
+    ("build", "build new versions into their own physical relations, parents first", build),
+    ("audit", "run checks on the versions about to be published", audit),
+    ("publish", "point every virtual relation at its new version in one transaction", publish),
+    ("record", "write the new state (serial + 1) to the state backend", record),
+)
+
+
+def run_stages(ctx: ApplyContext) -> ApplyContext:
+    """Run every stage in order; exceptions propagate (nothing published past a failure)."""
+    for name, _, stage in STAGES:
+        started = time.perf_counter()
+        ctx.emit("stage", None, name)
+        stage(ctx)
+        ctx.emit("stage_done", None, name, time.perf_counter() - started)
+    return ctx

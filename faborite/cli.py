@@ -1,0 +1,410 @@
+"""The ``faborite`` command: parse flags, call :mod:`faborite.api`, render. Nothing else.
+
+Imports are lazy so ``faborite --help`` starts fast.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+
+from faborite import __version__
+
+
+class _State:
+    """Options shared by every command (from the group)."""
+
+    def __init__(self, project_dir: Path | None, target: str | None, debug: bool, no_color: bool,
+                 vars_override: dict[str, Any]) -> None:
+        self.project_dir = project_dir
+        self.target = target
+        self.debug = debug
+        self.no_color = no_color
+        self.vars_override = vars_override
+
+    def workspace(self):
+        from faborite.api import Workspace
+
+        return Workspace.open(self.project_dir, self.target, self.vars_override)
+
+    def out(self, stderr: bool = False):
+        from faborite.output import console
+
+        return console(stderr=stderr, no_color=self.no_color)
+
+
+def _parse_vars(ctx, param, value: str | None) -> dict[str, Any]:
+    if not value:
+        return {}
+    import yaml
+
+    try:
+        data = yaml.safe_load(value)
+    except yaml.YAMLError:
+        data = None
+    if not isinstance(data, dict):
+        raise click.BadParameter("expected a YAML mapping, e.g. --vars '{start_date: 2024-01-01}'")
+    return data
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="faborite")
+@click.option("--project-dir", type=click.Path(file_okay=False, path_type=Path), help="Project directory (default: search upward from here).")
+@click.option("--target", "-t", help="Target from faborite.yml (default: its 'target:').")
+@click.option("--vars", "vars_override", callback=_parse_vars, help="Override project vars (YAML mapping).")
+@click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
+@click.option("--no-color", is_flag=True, help="Plain output.")
+@click.pass_context
+def cli(ctx: click.Context, project_dir, target, vars_override, debug, no_color) -> None:
+    """faborite: compile, plan and apply data projects, with versioning and instant rollback."""
+    ctx.obj = _State(project_dir, target, debug, no_color, vars_override)
+
+
+pass_state = click.make_pass_decorator(_State)
+
+
+def _confirm(state: _State, question: str, auto_approve: bool) -> None:
+    """Ask on a terminal; refuse without one unless --auto-approve."""
+    from faborite.errors import FaboriteError
+
+    if auto_approve:
+        return
+    if not sys.stdin.isatty():
+        raise FaboriteError("refusing to change data without confirmation: no terminal to ask on",
+                            hint="review the plan, then pass --auto-approve")
+    answer = click.prompt(f"{question}\n  Only 'yes' will be accepted to approve.\n\n  Enter a value",
+                          default="", show_default=False)
+    if answer.strip().lower() != "yes":
+        raise FaboriteError("cancelled: nothing was changed")
+
+
+# -- project ---------------------------------------------------------------------
+
+
+@cli.command()
+@click.argument("name", type=click.Path(path_type=Path))
+@pass_state
+def init(state: _State, name: Path) -> None:
+    """Create a new project NAME from the template (runs on DuckDB with no setup)."""
+    from faborite.api import init_project
+
+    path = init_project(name)
+    state.out().print(f"[green]Created project[/] {path}\n  next: cd {path} && faborite plan")
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@pass_state
+def validate(state: _State, as_json: bool) -> None:
+    """Load and compile the project; print errors or 'ok: N nodes'."""
+    ws = state.workspace()
+    manifest = ws.compile()
+    counts = {kind: sum(1 for n in manifest.nodes.values() if n.kind == kind) for kind in ("model", "seed", "source")}
+    if as_json:
+        from faborite.output import print_json
+
+        print_json({"ok": True, "nodes": len(manifest.nodes), "counts": counts, "warnings": list(ws.project.warnings)})
+        return
+    out = state.out()
+    for warning in ws.project.warnings:
+        out.print(f"[yellow]warning:[/] {warning}")
+    detail = ", ".join(f"{n} {k}s" for k, n in counts.items() if n)
+    out.print(f"[green]ok:[/] {len(manifest.nodes)} nodes ({detail})")
+
+
+@cli.command(name="compile")
+@click.argument("node", required=False)
+@pass_state
+def compile_(state: _State, node: str | None) -> None:
+    """Compile and write .faborite/manifest.json; with NODE, print its rendered SQL."""
+    from faborite.errors import CompileError, did_you_mean
+
+    manifest = state.workspace().compile()
+    if node is None:
+        state.out().print(f"[green]compiled[/] {len(manifest.nodes)} nodes -> .faborite/manifest.json")
+        return
+    found = manifest.find(node)
+    if found is None:
+        raise CompileError(f"no node named {node!r}", hint=did_you_mean(node, [n.name for n in manifest.nodes.values()]))
+    click.echo(found.sql or f"-- {found.kind} {found.name}: no SQL")
+
+
+@cli.command()
+@pass_state
+def schema(state: _State) -> None:
+    """Print JSON Schema for faborite.yml and properties files (for editors)."""
+    from faborite.api import project_json_schema
+    from faborite.output import print_json
+
+    print_json(project_json_schema())
+
+
+# -- plan and apply ----------------------------------------------------------------
+
+
+@cli.command()
+@click.option("-out", "--out", "out_file", type=click.Path(dir_okay=False, path_type=Path), help="Save the plan to FILE for `faborite apply FILE`.")
+@click.option("--detailed-exitcode", is_flag=True, help="Exit 0 if no changes, 2 if there are changes, 1 on error.")
+@click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON.")
+@click.option("--markdown", is_flag=True, help="Print the plan as Markdown (for a PR comment).")
+@click.option("--no-diff", is_flag=True, help="Do not print SQL diffs.")
+@pass_state
+def plan(state: _State, out_file: Path | None, detailed_exitcode: bool, as_json: bool, markdown: bool, no_diff: bool) -> None:
+    """Show what apply would change, and why."""
+    ws = state.workspace()
+    the_plan = ws.plan()
+    _show_plan(state, the_plan, as_json=as_json, markdown=markdown, no_diff=no_diff)
+    if out_file:
+        from faborite.plan.planfile import save_plan
+
+        save_plan(the_plan, out_file)
+        if not as_json:
+            state.out().print(f"\nSaved the plan to [bold]{out_file}[/]. To apply exactly it: faborite apply {out_file}")
+    if detailed_exitcode and the_plan.has_changes:
+        sys.exit(2)
+
+
+def _show_plan(state: _State, the_plan, *, as_json: bool = False, markdown: bool = False, no_diff: bool = False) -> None:
+    if as_json:
+        from faborite.output import print_json
+        from faborite.plan.json_view import plan_to_json
+
+        print_json(plan_to_json(the_plan))
+    elif markdown:
+        from faborite.plan.render import plan_to_markdown
+
+        click.echo(plan_to_markdown(the_plan))
+    else:
+        from faborite.plan.render import render_plan
+
+        render_plan(the_plan, state.out(), show_diff=not no_diff)
+
+
+@cli.command()
+@click.argument("plan_file", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--auto-approve", is_flag=True, help="Skip the confirmation question.")
+@click.option("--threads", type=click.IntRange(1, 64), help="Build up to N nodes at once.")
+@click.option("--explain", is_flag=True, help="List the apply stages and exit.")
+@pass_state
+def apply(state: _State, plan_file: Path | None, auto_approve: bool, threads: int | None, explain: bool) -> None:
+    """Build, check and publish the plan (or the saved PLAN_FILE)."""
+    out = state.out()
+    if explain:
+        from faborite.apply.runner import STAGES
+
+        for number, (name, description, _) in enumerate(STAGES, 1):
+            out.print(f"{number}. [bold]{name}[/]: {description}")
+        return
+    ws = state.workspace()
+    if plan_file is not None:
+        from faborite.plan.planfile import load_plan
+
+        # A saved plan was reviewed when it was made (Terraform's rule): apply without asking.
+        the_plan = load_plan(plan_file)
+        _show_plan(state, the_plan, no_diff=True)
+    else:
+        the_plan = ws.plan()
+        _show_plan(state, the_plan)
+        if not the_plan.has_changes:
+            return
+        out.print()
+        _confirm(state, "Do you want to perform these actions?", auto_approve)
+    if not the_plan.has_changes:
+        return
+    from faborite.output import apply_event_printer
+
+    started = time.perf_counter()
+    ctx = ws.apply(the_plan, threads=threads, on_event=apply_event_printer(out))
+    summary = the_plan.summary()
+    out.print(f"\n[bold green]Apply complete![/] {summary['create']} created, {summary['replace']} replaced, "
+              f"{summary['update']} updated, {summary['delete']} deleted in {time.perf_counter() - started:.2f}s "
+              f"(state serial {ctx.new_state.serial if ctx.new_state else '?'}).")
+    for warning in ctx.warnings:
+        out.print(f"[yellow]warning:[/] {warning}")
+
+
+@cli.command()
+@click.argument("plan_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON.")
+@click.option("--markdown", is_flag=True, help="Print the plan as Markdown.")
+@pass_state
+def show(state: _State, plan_file: Path, as_json: bool, markdown: bool) -> None:
+    """Show a saved plan file."""
+    from faborite.plan.planfile import load_plan
+
+    _show_plan(state, load_plan(plan_file), as_json=as_json, markdown=markdown)
+
+
+@cli.command()
+@click.option("--to", "to_serial", type=int, help="Serial to return to (default: the previous one).")
+@click.option("--auto-approve", is_flag=True, help="Skip the confirmation question.")
+@pass_state
+def rollback(state: _State, to_serial: int | None, auto_approve: bool) -> None:
+    """Republish an earlier state's versions: no recompute, instant."""
+    ws = state.workspace()
+    out = state.out()
+    rplan = ws.plan_rollback(to_serial)
+    out.print(f"Rolling back target [bold]{ws.target}[/] from serial {rplan.current.serial} "
+              f"to serial {rplan.goal.serial}:")
+    for node_id in rplan.moved:
+        out.print(f"  [yellow]~[/] {node_id}: version {rplan.current.nodes[node_id].version[:12]} -> "
+                  f"{rplan.goal.nodes[node_id].version[:12]}")
+    for node_id in rplan.restored:
+        out.print(f"  [green]+[/] {node_id}: restored")
+    for node_id in rplan.removed:
+        out.print(f"  [red]-[/] {node_id}: unpublished")
+    if rplan.changes == 0:
+        out.print("  (no relation changes; a new serial is still recorded)")
+    _confirm(state, "Do you want to roll back?", auto_approve)
+    started = time.perf_counter()
+    new = ws.rollback(rplan)
+    out.print(f"[bold green]Rollback complete[/] in {time.perf_counter() - started:.3f}s (state serial {new.serial}).")
+
+
+@cli.command()
+@click.option("--keep", type=click.IntRange(1), default=5, show_default=True, help="Keep the versions of the newest N states.")
+@click.option("--auto-approve", is_flag=True, help="Skip the confirmation question.")
+@click.option("--dry-run", is_flag=True, help="Only list what would be dropped.")
+@pass_state
+def gc(state: _State, keep: int, auto_approve: bool, dry_run: bool) -> None:
+    """Drop physical versions that none of the newest N states use."""
+    ws = state.workspace()
+    out = state.out()
+    gplan = ws.plan_gc(keep)
+    if not gplan.drop:
+        out.print("Nothing to drop.")
+        return
+    out.print(f"Keeping serials {', '.join(map(str, gplan.keep_serials))}; dropping {len(gplan.drop)} relations:")
+    for relation in gplan.drop:
+        out.print(f"  [red]-[/] {relation.key}")
+    if dry_run:
+        return
+    _confirm(state, "Drop these relations? Older serials can no longer be rolled back to.", auto_approve)
+    done = ws.gc(keep)
+    out.print(f"[bold green]Dropped {len(done.drop)} relations.[/]")
+
+
+@cli.command()
+@click.argument("sql")
+@click.option("--json", "as_json", is_flag=True, help="Rows as JSON.")
+@click.option("--csv", "as_csv", is_flag=True, help="Rows as CSV.")
+@click.option("--limit", type=click.IntRange(1), default=100, show_default=True, help="Rows to show in the table view.")
+@pass_state
+def query(state: _State, sql: str, as_json: bool, as_csv: bool, limit: int) -> None:
+    """Run a read-only SQL query against the published relations."""
+    table = state.workspace().query(sql)
+    if as_json:
+        from faborite.output import print_json
+
+        print_json(table.to_pylist())
+    elif as_csv:
+        import pyarrow.csv as pacsv
+
+        sink = sys.stdout.buffer
+        pacsv.write_csv(table, sink)
+        sink.flush()
+    else:
+        from faborite.output import render_arrow
+
+        render_arrow(table, state.out(), limit=limit)
+
+
+@cli.command(name="force-unlock")
+@click.argument("lock_id")
+@click.option("--auto-approve", is_flag=True, help="Skip the confirmation question.")
+@pass_state
+def force_unlock(state: _State, lock_id: str, auto_approve: bool) -> None:
+    """Remove a state lock left behind by a crashed process."""
+    ws = state.workspace()
+    info = ws.state_backend.lock_info()
+    if info is not None:
+        state.out().print(f"Lock {info.id}: {info.describe()}")
+    _confirm(state, "Remove this lock? Only do so if that process is gone.", auto_approve)
+    ws.force_unlock(lock_id)
+    state.out().print("[green]Unlocked.[/]")
+
+
+# -- state -------------------------------------------------------------------------
+
+
+@cli.group(name="state")
+def state_group() -> None:
+    """Inspect recorded state."""
+
+
+@state_group.command()
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@pass_state
+def history(state: _State, as_json: bool) -> None:
+    """Every serial: when, who, what changed."""
+    entries = state.workspace().history()
+    if as_json:
+        from faborite.output import print_json
+
+        print_json([e.model_dump(mode="json") for e in entries])
+        return
+    if not entries:
+        state.out().print("No state yet: run `faborite apply`.")
+        return
+    from faborite.output import render_history
+
+    render_history(entries, state.out())
+
+
+@state_group.command(name="list")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@pass_state
+def state_list(state: _State, as_json: bool) -> None:
+    """The nodes in the current state, their versions and relations."""
+    current = state.workspace().state()
+    if as_json:
+        from faborite.output import print_json
+
+        print_json(current.model_dump(mode="json") if current else None)
+        return
+    out = state.out()
+    if current is None:
+        out.print("No state yet: run `faborite apply`.")
+        return
+    out.print(f"serial {current.serial}, lineage {current.lineage}")
+    for node in current.nodes.values():
+        rows = f"{node.row_count} rows" if node.row_count is not None else node.materialized
+        out.print(f"  {node.id:40} {node.version[:12]}  {node.relation} -> {node.physical}  [dim]{rows}[/]")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: run the CLI; user errors print one block and exit 1 (tracebacks with --debug)."""
+    from faborite.errors import FaboriteError
+
+    args = sys.argv[1:] if argv is None else argv
+    debug = "--debug" in args
+    try:
+        cli.main(args=args, prog_name="faborite", standalone_mode=False)
+    except FaboriteError as error:
+        if debug:
+            raise
+        from faborite.output import console, print_error, print_json
+
+        if "--json" in args:
+            print_json({"error": error.to_dict()})
+        print_error(error, console(stderr=True, no_color="--no-color" in args))
+        sys.exit(1)
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(1)
+    except click.ClickException as error:
+        error.show()
+        sys.exit(error.exit_code)
+    except click.exceptions.Exit as exit_:
+        sys.exit(exit_.exit_code)
+    except KeyboardInterrupt:
+        click.echo("Interrupted.", err=True)
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

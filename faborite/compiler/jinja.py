@@ -1,0 +1,208 @@
+"""Sandboxed Jinja for models: ref, source, config, var, env_var, this, target, macros.
+
+Templates run in Jinja's immutable sandbox (no attribute access to Python
+internals, no mutation of passed-in objects). The functions a template calls
+record what they saw in a :class:`RenderRecord`; ``ref()`` and ``this``
+render as placeholders that the compiler swaps for relation names once every
+model's config (and so its schema) is known.
+"""
+
+from __future__ import annotations
+
+import os
+import traceback
+from collections.abc import Callable
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import Any
+
+import jinja2
+from jinja2.runtime import Macro
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from faborite.errors import CompileError, FaboriteError, did_you_mean
+
+REF_PLACEHOLDER = "__faborite_ref__{}__"
+THIS_PLACEHOLDER = "__faborite_this__"
+#: Environment variables with this prefix hold secrets and may not reach SQL (they would land in state).
+SECRET_ENV_PREFIX = "FABORITE_SECRET_"
+BUILTIN_NAMES = frozenset({"ref", "source", "config", "var", "env_var", "this", "target", "is_incremental"})
+
+
+@dataclass
+class RenderRecord:
+    """What one template render called: refs, sources, config overrides."""
+
+    file: str
+    refs: list[str] = field(default_factory=list)
+    sources: list[tuple[str, str]] = field(default_factory=list)
+    config: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class TargetInfo:
+    """What ``{{ target }}`` exposes: name, type, dialect and default schema."""
+
+    name: str
+    type: str
+    dialect: str
+    schema: str
+
+    def __str__(self) -> str:
+        return self.name
+
+
+_current: ContextVar[RenderRecord] = ContextVar("faborite_render")
+
+
+def _record() -> RenderRecord:
+    return _current.get()
+
+
+class TemplateContext:
+    """Builds the sandboxed environment and renders model, check and macro templates."""
+
+    def __init__(
+        self,
+        *,
+        node_names: set[str],
+        resolve_source: Callable[[str, str], str],
+        project_vars: dict[str, Any],
+        target: TargetInfo,
+        macro_files: list[tuple[str, str]],
+        environ: dict[str, str] | None = None,
+    ) -> None:
+        self._node_names = node_names
+        self._resolve_source = resolve_source
+        self._vars = project_vars
+        self._environ = dict(os.environ if environ is None else environ)
+        self.env = ImmutableSandboxedEnvironment(
+            undefined=jinja2.StrictUndefined,
+            autoescape=False,
+            keep_trailing_newline=True,
+        )
+        self.env.globals.update(
+            ref=self._ref, source=self._source, config=self._config, var=self._var,
+            env_var=self._env_var, is_incremental=lambda: False, target=target,
+            this=THIS_PLACEHOLDER,
+        )
+        self._load_macros(macro_files)
+
+    # -- functions templates call ------------------------------------------------
+
+    def _ref(self, *args: str) -> str:
+        if len(args) not in (1, 2) or not all(isinstance(a, str) for a in args):
+            raise CompileError("ref() takes a model or seed name: ref('orders')")
+        name = args[-1]
+        if name not in self._node_names:
+            raise CompileError(
+                f"ref({name!r}) names no model or seed in this project",
+                hint=did_you_mean(name, self._node_names) or "check the file name under models/ or seeds/",
+            )
+        _record().refs.append(name)
+        return REF_PLACEHOLDER.format(name)
+
+    def _source(self, source_name: str, table_name: str) -> str:
+        _record().sources.append((source_name, table_name))
+        return self._resolve_source(source_name, table_name)
+
+    def _config(self, **kwargs: Any) -> str:
+        _record().config.update(kwargs)
+        return ""
+
+    def _var(self, name: str, default: Any = None) -> Any:
+        if name in self._vars:
+            return self._vars[name]
+        if default is not None:
+            return default
+        raise CompileError(
+            f"var({name!r}) is not defined",
+            hint=did_you_mean(name, self._vars) or f"define it under 'vars:' in faborite.yml or give a default: var({name!r}, 'x')",
+        )
+
+    def _env_var(self, name: str, default: Any = None) -> Any:
+        if name.startswith(SECRET_ENV_PREFIX):
+            raise CompileError(
+                f"env_var({name!r}): secret variables cannot be used in SQL",
+                hint="rendered SQL is stored in state and plan files; pass secrets through target config instead",
+            )
+        if name in self._environ:
+            return self._environ[name]
+        if default is not None:
+            return default
+        raise CompileError(f"environment variable {name!r} is not set", hint=f"export {name}=... or give a default")
+
+    # -- macros and rendering ----------------------------------------------------
+
+    def _load_macros(self, macro_files: list[tuple[str, str]]) -> None:
+        defined: dict[str, str] = {}
+        for path, text in macro_files:
+            template = self._compile(text, path)
+            _current.set(RenderRecord(file=path))
+            try:
+                module = template.make_module()
+            except FaboriteError as exc:
+                raise _locate(exc, path) from None
+            except Exception as exc:  # noqa: BLE001 - any template error becomes a located CompileError
+                raise _template_error(exc, path) from None
+            for name in dir(module):
+                value = getattr(module, name)
+                if not isinstance(value, Macro):
+                    continue
+                if name in BUILTIN_NAMES:
+                    raise CompileError(f"macro {name!r} shadows the built-in {name}()", file=path, hint="rename the macro")
+                if name in defined:
+                    raise CompileError(f"macro {name!r} is defined twice (also in {defined[name]})", file=path)
+                defined[name] = path
+                self.env.globals[name] = value
+
+    def _compile(self, text: str, path: str) -> jinja2.Template:
+        try:
+            code = self.env.compile(text, name=path, filename=path)
+        except jinja2.TemplateSyntaxError as exc:
+            raise CompileError(f"Jinja syntax error: {exc.message}", file=path, line=exc.lineno,
+                               hint="check that every {{ }} and {% %} is closed") from None
+        return self.env.template_class.from_code(self.env, code, self.env.globals, None)
+
+    def render(self, text: str, path: str) -> tuple[str, RenderRecord]:
+        """Render one template; errors become CompileErrors located at ``path:line``."""
+        template = self._compile(text, path)
+        record = RenderRecord(file=path)
+        token = _current.set(record)
+        try:
+            return template.render(), record
+        except FaboriteError as exc:
+            raise _locate(exc, path) from None
+        except Exception as exc:  # noqa: BLE001
+            raise _template_error(exc, path) from None
+        finally:
+            _current.reset(token)
+
+
+def _template_line(exc: BaseException, default_file: str) -> tuple[str, int | None]:
+    """The innermost project file and line in a Jinja-rewritten traceback."""
+    file, line = default_file, None
+    for frame, lineno in traceback.walk_tb(exc.__traceback__):
+        name = frame.f_code.co_filename
+        if name.endswith(".sql") and not os.path.isabs(name):
+            file, line = name, lineno
+    return file, line
+
+
+def _locate(exc: FaboriteError, path: str) -> FaboriteError:
+    if exc.file is None:
+        exc.file, exc.line = _template_line(exc, path)
+    return exc
+
+
+def _template_error(exc: Exception, path: str) -> CompileError:
+    file, line = _template_line(exc, path)
+    if isinstance(exc, jinja2.UndefinedError):
+        return CompileError(f"Jinja error: {exc.message}", file=file, line=line,
+                            hint="define it with {% set %}, as a var(), or as a macro in macros/")
+    if isinstance(exc, jinja2.exceptions.SecurityError):
+        return CompileError(f"Jinja sandbox refused: {exc}", file=file, line=line,
+                            hint="templates cannot reach Python internals")
+    if isinstance(exc, jinja2.TemplateError):
+        return CompileError(f"Jinja error: {exc}", file=file, line=line)
+    return CompileError(f"error while rendering: {type(exc).__name__}: {exc}", file=file, line=line)

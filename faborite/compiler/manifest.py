@@ -1,0 +1,160 @@
+"""The manifest: the compiled project as a typed DAG, and its versioned JSON file."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from faborite.compiler.fingerprint import sha256_json
+from faborite.errors import CompileError
+
+MANIFEST_FORMAT_VERSION = 1
+
+NodeKind = Literal["model", "seed", "source"]
+
+
+class CompiledCheck(BaseModel):
+    """A check on a node: a query (virtual relation names) returning failing rows."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    kind: str
+    column: str | None = None
+    severity: Literal["error", "warn"] = "error"
+    sql: str
+
+
+class ColumnInfo(BaseModel):
+    """A documented column."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    description: str = ""
+    data_type: str | None = None
+    tags: tuple[str, ...] = ()
+
+
+class SeedInfo(BaseModel):
+    """Where a seed's data comes from and how to read it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    path: str
+    content_hash: str
+    column_types: dict[str, str] = Field(default_factory=dict)
+    delimiter: str = ","
+
+
+class Node(BaseModel):
+    """One node of the DAG: a model, a seed, or a source table."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    kind: NodeKind
+    name: str
+    file: str | None = None
+    relation: str  # virtual relation "schema.name" (sources: what SQL reads)
+    materialized: Literal["view", "table", "seed", "source"]
+    sql: str | None = None  # models: rendered SELECT in the project dialect
+    parents: tuple[str, ...] = ()
+    data_config: dict[str, Any] = Field(default_factory=dict)
+    description: str = ""
+    tags: tuple[str, ...] = ()
+    meta: dict[str, Any] = Field(default_factory=dict)
+    owner: str | None = None
+    columns: tuple[ColumnInfo, ...] = ()
+    checks: tuple[CompiledCheck, ...] = ()
+    output_columns: tuple[str, ...] | None = None
+    column_lineage: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+    seed: SeedInfo | None = None
+    data_hash: str
+    metadata_hash: str
+    version: str
+
+    @property
+    def is_built(self) -> bool:
+        """Whether apply builds this node (sources are only read)."""
+        return self.kind != "source"
+
+
+class Manifest(BaseModel):
+    """The compiled project: nodes in topological order, plus what they were compiled for."""
+
+    model_config = ConfigDict(frozen=True)
+
+    format_version: int = MANIFEST_FORMAT_VERSION
+    faborite_version: str
+    project: str
+    target: str
+    dialect: str
+    nodes: dict[str, Node]
+
+    @cached_property
+    def hash(self) -> str:
+        """Identity of the manifest's content (what a saved plan was made from)."""
+        return sha256_json({
+            "project": self.project, "target": self.target, "dialect": self.dialect,
+            "nodes": {i: [n.version, n.metadata_hash] for i, n in self.nodes.items()},
+        })
+
+    @cached_property
+    def children(self) -> dict[str, tuple[str, ...]]:
+        """Each node's direct children."""
+        result: dict[str, list[str]] = {node_id: [] for node_id in self.nodes}
+        for node in self.nodes.values():
+            for parent in node.parents:
+                result[parent].append(node.id)
+        return {k: tuple(v) for k, v in result.items()}
+
+    def built_nodes(self) -> list[Node]:
+        """Models and seeds, in topological order."""
+        return [n for n in self.nodes.values() if n.is_built]
+
+    def find(self, name: str) -> Node | None:
+        """A node by id (``model.orders``) or name (``orders``)."""
+        if name in self.nodes:
+            return self.nodes[name]
+        for kind in ("model", "seed"):
+            if f"{kind}.{name}" in self.nodes:
+                return self.nodes[f"{kind}.{name}"]
+        return None
+
+
+def write_manifest(manifest: Manifest, path: Path) -> None:
+    """Write the manifest JSON atomically (temp file, fsync, rename)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = manifest.model_dump_json(indent=1).encode("utf-8")
+    fd, tmp = tempfile.mkstemp(prefix=".manifest-", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def read_manifest(path: Path) -> Manifest:
+    """Read a manifest written by :func:`write_manifest`."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise CompileError(f"cannot read manifest: {exc}", file=str(path)) from None
+    version = data.get("format_version")
+    if version != MANIFEST_FORMAT_VERSION:
+        raise CompileError(
+            f"manifest format {version} is not supported (expected {MANIFEST_FORMAT_VERSION})",
+            file=str(path), hint="run `faborite compile` to rebuild it",
+        )
+    return Manifest.model_validate(data)

@@ -1,0 +1,236 @@
+"""Project -> Manifest: render, parse, order, fingerprint. Pure: reads no database."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from pydantic import ValidationError
+
+from faborite import __version__
+from faborite.compiler import fingerprint
+from faborite.compiler.checks import check_sql
+from faborite.compiler.dag import build_graph, topological_order
+from faborite.compiler.jinja import REF_PLACEHOLDER, THIS_PLACEHOLDER, RenderRecord, TargetInfo, TemplateContext
+from faborite.compiler.lineage import column_lineage
+from faborite.compiler.manifest import ColumnInfo, CompiledCheck, Manifest, Node, SeedInfo
+from faborite.compiler.sources import SourceResolver
+from faborite.compiler.sql import canonical_text, output_columns, parse_query
+from faborite.config.loader import ModelFile, NodeDocEntry, Project
+from faborite.config.node_config import DATA_KEYS, ModelConfig, SeedConfig
+from faborite.config.properties import CheckSpec, NodeDoc
+from faborite.errors import CompileError, ConfigError, did_you_mean
+from faborite.relation import Relation
+
+_PLACEHOLDER = re.compile(r"__faborite_ref__(.+?)__|" + THIS_PLACEHOLDER)
+
+
+def compile_project(project: Project, target: str | None = None, *, vars_override: dict[str, Any] | None = None,
+                    environ: dict[str, str] | None = None) -> Manifest:
+    """Compile every model, seed and source of ``project`` for ``target``."""
+    from faborite.dialects import get_dialect
+
+    target_name = target or project.config.default_target
+    if target_name not in project.config.targets:
+        raise ConfigError(
+            f"unknown target {target_name!r}", file="faborite.yml",
+            hint=did_you_mean(target_name, project.config.targets) or
+            "targets: " + ", ".join(project.config.targets),
+        )
+    dialect = get_dialect(project.config.dialect)()
+    target_block = project.config.targets[target_name]
+    info = TargetInfo(name=target_name, type=target_block.type, dialect=project.config.dialect,
+                      schema=dialect.default_schema)
+    return _Compilation(project, dialect, info, {**project.config.vars, **(vars_override or {})}, environ).run()
+
+
+class _Compilation:
+    """One compile run; holds the in-between results so each step stays small."""
+
+    def __init__(self, project: Project, dialect, target: TargetInfo, project_vars: dict[str, Any],
+                 environ: dict[str, str] | None) -> None:
+        self.project = project
+        self.dialect = dialect
+        self.target = target
+        self.sources = SourceResolver(project, dialect)
+        self.seed_relations: dict[str, Relation] = {}
+        self.seed_configs: dict[str, SeedConfig] = {}
+        for seed in project.seeds:
+            config = _resolve_config(SeedConfig(), seed.defaults, project.seed_docs.get(seed.name), {}, seed.path)
+            if config.enabled:
+                self.seed_configs[seed.name] = config
+                self.seed_relations[seed.name] = Relation(
+                    schema_name=config.schema_name or target.schema, name=config.alias or seed.name)
+        self.model_names = {m.name for m in project.models}
+        self.templates = TemplateContext(
+            node_names=self.model_names | set(self.seed_relations),
+            resolve_source=self.sources.render, project_vars=project_vars, target=target,
+            macro_files=[(m.path, m.text) for m in project.macros], environ=environ,
+        )
+        self.relations: dict[str, Relation] = dict(self.seed_relations)
+        self.node_ids: dict[str, str] = {name: f"seed.{name}" for name in self.seed_relations}
+
+    def run(self) -> Manifest:
+        rendered: list[tuple[ModelFile, str, RenderRecord, ModelConfig]] = []
+        for model in self.project.models:
+            text, record = self.templates.render(model.text, model.path)
+            config = _resolve_config(ModelConfig(), model.defaults, self.project.model_docs.get(model.name),
+                                     record.config, model.path, text=model.text)
+            if not config.enabled:
+                continue
+            rendered.append((model, text, record, config))
+            self.relations[model.name] = Relation(
+                schema_name=config.schema_name or self.target.schema, name=config.alias or model.name)
+            self.node_ids[model.name] = f"model.{model.name}"
+        self._check_unique_relations()
+
+        drafts: dict[str, dict[str, Any]] = {}
+        for source_id, draft in self.sources.nodes().items():
+            drafts[source_id] = draft
+        for seed in self.project.seeds:
+            if seed.name in self.seed_configs:
+                drafts[f"seed.{seed.name}"] = self._seed_draft(seed)
+        for model, text, record, config in rendered:
+            drafts[f"model.{model.name}"] = self._model_draft(model, text, record, config)
+
+        graph = build_graph({node_id: d["parents"] for node_id, d in drafts.items()})
+        order = topological_order(graph, {node_id: d.get("file") for node_id, d in drafts.items()})
+        nodes: dict[str, Node] = {}
+        for node_id in order:
+            draft = drafts[node_id]
+            parents = [(p, nodes[p].version) for p in draft["parents"]]
+            nodes[node_id] = Node(**draft, version=fingerprint.version(draft["data_hash"], parents))
+        return Manifest(faborite_version=__version__, project=self.project.config.name,
+                        target=self.target.name, dialect=self.target.dialect, nodes=nodes)
+
+    # -- per node ------------------------------------------------------------------
+
+    def _quoted(self, name: str) -> str:
+        return self.dialect.quote_relation(self.relations[name])
+
+    def _substitute(self, text: str, own_name: str | None, file: str) -> str:
+        def replace(match: re.Match) -> str:
+            if match.group(0) == THIS_PLACEHOLDER:
+                if own_name is None:
+                    raise CompileError("{{ this }} is only defined inside a model or its checks", file=file)
+                return self._quoted(own_name)
+            name = match.group(1)
+            if name not in self.relations:
+                raise CompileError(f"ref({name!r}) names a disabled model", file=file,
+                                   hint="enable it or remove the ref")
+            return self._quoted(name)
+        return _PLACEHOLDER.sub(replace, text)
+
+    def _model_draft(self, model: ModelFile, text: str, record: RenderRecord, config: ModelConfig) -> dict[str, Any]:
+        sql = self._substitute(text, model.name, model.path).strip()
+        query = parse_query(sql, self.target.dialect, file=model.path)
+        parents = sorted({self.node_ids[r] for r in record.refs if r in self.node_ids} |
+                         {self.sources.node_id(s, t) for s, t in record.sources})
+        data_config = _data_config(config)
+        doc = self.project.model_docs.get(model.name)
+        outputs = output_columns(query)
+        return {
+            "id": f"model.{model.name}", "kind": "model", "name": model.name, "file": model.path,
+            "relation": self.relations[model.name].key, "materialized": config.materialized, "sql": sql,
+            "parents": tuple(parents), "data_config": data_config,
+            "output_columns": tuple(outputs) if outputs is not None else None,
+            "column_lineage": column_lineage(query),
+            "data_hash": fingerprint.data_hash("model", canonical_text(sql, self.target.dialect), data_config),
+            **self._metadata(model.name, doc, config, model.path),
+        }
+
+    def _seed_draft(self, seed) -> dict[str, Any]:
+        config = self.seed_configs[seed.name]
+        data_config = _data_config(config)
+        info = SeedInfo(path=seed.path, content_hash=seed.content_hash,
+                        column_types=dict(config.column_types), delimiter=config.delimiter)
+        return {
+            "id": f"seed.{seed.name}", "kind": "seed", "name": seed.name, "file": seed.path,
+            "relation": self.seed_relations[seed.name].key, "materialized": "seed", "parents": (),
+            "data_config": data_config, "seed": info,
+            "data_hash": fingerprint.data_hash("seed", seed.content_hash, data_config),
+            **self._metadata(seed.name, self.project.seed_docs.get(seed.name), config, seed.path),
+        }
+
+    def _metadata(self, name: str, entry: NodeDocEntry | None, config, file: str) -> dict[str, Any]:
+        doc = entry.doc if entry else NodeDoc(name=name)
+        checks = self._checks(name, doc, entry.file if entry else file)
+        columns = tuple(ColumnInfo(name=c.name, description=c.description, data_type=c.data_type, tags=c.tags)
+                        for c in doc.columns)
+        tags = tuple(dict.fromkeys([*config.tags, *doc.tags]))
+        meta = {**config.meta, **doc.meta}
+        metadata = {
+            "description": doc.description, "tags": tags, "meta": meta, "owner": config.owner,
+            "columns": [c.model_dump() for c in columns], "checks": [c.model_dump() for c in checks],
+        }
+        return {**metadata, "columns": columns, "checks": checks,
+                "metadata_hash": fingerprint.metadata_hash(metadata)}
+
+    def _checks(self, name: str, doc: NodeDoc, file: str) -> tuple[CompiledCheck, ...]:
+        specs: list[CheckSpec] = [c for col in doc.columns for c in col.checks] + list(doc.checks)
+        compiled = []
+        for spec in specs:
+            custom = None
+            if spec.kind == "sql":
+                text, record = self.templates.render(spec.sql or "", file)
+                custom = self._substitute(text, name, file).strip()
+            if spec.kind == "relationships" and spec.to not in self.relations:
+                raise CompileError(f"relationships check on {name}.{spec.column} refers to unknown node {spec.to!r}",
+                                   file=file, hint=did_you_mean(spec.to or "", self.relations))
+            try:
+                sql = check_sql(spec, self._quoted(name), resolve_ref=self._quoted, rendered_custom=custom)
+            except CompileError as exc:
+                exc.file = exc.file or file
+                raise
+            compiled.append(CompiledCheck(name=spec.label, kind=spec.kind, column=spec.column,
+                                          severity=spec.severity, sql=sql))
+        return tuple(compiled)
+
+    def _check_unique_relations(self) -> None:
+        seen: dict[str, str] = {}
+        for name, relation in self.relations.items():
+            if relation.key in seen:
+                raise CompileError(
+                    f"{name!r} and {seen[relation.key]!r} would both be published as {relation.key}",
+                    hint="give one of them a different alias or schema",
+                )
+            seen[relation.key] = name
+
+
+def _data_config(config: ModelConfig | SeedConfig) -> dict[str, Any]:
+    dumped = config.model_dump(by_alias=True)
+    return {k: v for k, v in dumped.items() if k in DATA_KEYS and k != "enabled"}
+
+
+def _resolve_config(base, defaults: dict[str, Any], entry: NodeDocEntry | None, calls: dict[str, Any],
+                    file: str, text: str | None = None):
+    """Folder defaults, then properties ``config:``, then ``config(...)`` calls; most specific wins."""
+    layers = [(defaults, "faborite.yml", None)]
+    if entry is not None:
+        layers.append((entry.doc.config, entry.file, entry.line))
+    layers.append((calls, file, _line_of_call(text, "config(") if text else None))
+    config = base
+    for overrides, where, line in layers:
+        if not overrides:
+            continue
+        try:
+            config = config.merged(overrides)
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            key = ".".join(str(p) for p in err["loc"]) or "config"
+            known = [f.alias or n for n, f in type(base).model_fields.items()]
+            hint = did_you_mean(key, known) if err["type"] == "extra_forbidden" else None
+            message = (f"unknown config key {key!r}" if err["type"] == "extra_forbidden"
+                       else f"invalid config {key!r}: {err['msg']}")
+            raise ConfigError(message, file=where, line=line,
+                              hint=hint or "allowed keys: " + ", ".join(sorted(known))) from None
+    return config
+
+
+def _line_of_call(text: str, needle: str) -> int | None:
+    for number, line in enumerate(text.splitlines(), 1):
+        if needle in line:
+            return number
+    return None
+
+

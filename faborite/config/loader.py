@@ -1,0 +1,222 @@
+"""Read a project directory into a typed :class:`Project`. No SQL, no Jinja here."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from faborite.config.folder_defaults import FolderDefaults, defaults_for, flatten_folder_tree
+from faborite.config.node_config import ModelConfig, SeedConfig
+from faborite.config.project import PROJECT_FILE, ProjectConfig
+from faborite.config.properties import NodeDoc, PropertiesFile, SourceDoc
+from faborite.config.validation import validate
+from faborite.config.yaml_loader import load_yaml_file
+from faborite.errors import ConfigError
+
+
+class ModelFile(BaseModel):
+    """A model's SQL file and the folder defaults that apply to it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    path: str  # project-relative, posix
+    folder: tuple[str, ...]
+    text: str
+    defaults: dict[str, Any]
+
+
+class SeedFile(BaseModel):
+    """A seed CSV file; its bytes are hashed, not kept."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    path: str
+    folder: tuple[str, ...]
+    content_hash: str
+    defaults: dict[str, Any]
+
+
+class MacroFile(BaseModel):
+    """A file of Jinja macros."""
+
+    model_config = ConfigDict(frozen=True)
+
+    path: str
+    text: str
+
+
+class Located(BaseModel):
+    """A properties entry and where it was declared."""
+
+    model_config = ConfigDict(frozen=True)
+
+    file: str
+    line: int | None
+
+
+class NodeDocEntry(Located):
+    doc: NodeDoc
+
+
+class SourceEntry(Located):
+    doc: SourceDoc
+
+
+class Project(BaseModel):
+    """Everything in a project directory, typed and validated, nothing compiled."""
+
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+    root: Path
+    config: ProjectConfig
+    models: tuple[ModelFile, ...]
+    seeds: tuple[SeedFile, ...]
+    macros: tuple[MacroFile, ...]
+    model_docs: dict[str, NodeDocEntry]
+    seed_docs: dict[str, NodeDocEntry]
+    sources: dict[str, SourceEntry]
+    warnings: tuple[str, ...] = ()
+
+
+def find_project_root(start: Path) -> Path:
+    """The nearest directory at or above ``start`` holding ``faborite.yml``."""
+    start = start.resolve()
+    for candidate in (start, *start.parents):
+        if (candidate / PROJECT_FILE).is_file():
+            return candidate
+    raise ConfigError(
+        f"no {PROJECT_FILE} found in {start} or any parent directory",
+        hint="run faborite inside a project, pass --project-dir, or create one with `faborite init NAME`",
+    )
+
+
+def _rel(path: Path, root: Path) -> str:
+    return path.relative_to(root).as_posix()
+
+
+def _read_text(path: Path, root: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError("file is not UTF-8 text", file=_rel(path, root)) from None
+
+
+def load_project(root: Path) -> Project:
+    """Load and validate every project file under ``root``."""
+    root = root.resolve()
+    config_path = root / PROJECT_FILE
+    if not config_path.is_file():
+        raise ConfigError(f"no {PROJECT_FILE} in {root}", hint="create one with `faborite init NAME`")
+    raw = load_yaml_file(config_path, PROJECT_FILE)
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{PROJECT_FILE} must be a mapping of keys", file=PROJECT_FILE, line=1)
+    config = validate(ProjectConfig, raw, file=PROJECT_FILE, what=PROJECT_FILE)
+    model_defaults = flatten_folder_tree(raw.get("models", {}), ModelConfig, file=PROJECT_FILE, section="models")
+    seed_defaults = flatten_folder_tree(raw.get("seeds", {}), SeedConfig, file=PROJECT_FILE, section="seeds")
+
+    warnings: list[str] = []
+    models_dir = root / config.paths.models
+    seeds_dir = root / config.paths.seeds
+    models = _load_models(models_dir, root, model_defaults)
+    seeds = _load_seeds(seeds_dir, root, seed_defaults)
+    macros = tuple(
+        MacroFile(path=_rel(p, root), text=_read_text(p, root))
+        for p in sorted((root / config.paths.macros).rglob("*.sql"))
+    )
+    warnings += _unused_folders(model_defaults, {m.folder for m in models}, "models")
+    warnings += _unused_folders(seed_defaults, {s.folder for s in seeds}, "seeds")
+
+    model_docs: dict[str, NodeDocEntry] = {}
+    seed_docs: dict[str, NodeDocEntry] = {}
+    sources: dict[str, SourceEntry] = {}
+    yaml_files = [
+        *sorted(models_dir.rglob("*.yml")), *sorted(models_dir.rglob("*.yaml")),
+        *sorted(seeds_dir.rglob("*.yml")), *sorted(seeds_dir.rglob("*.yaml")),
+        *sorted((root / config.paths.sources).rglob("*.yml")), *sorted((root / config.paths.sources).rglob("*.yaml")),
+    ]
+    for path in yaml_files:
+        display = _rel(path, root)
+        data = load_yaml_file(path, display)
+        if data is None:
+            continue
+        props = validate(PropertiesFile, data, file=display, what="properties file")
+        for section, entries, target in (
+            ("models", props.models, model_docs),
+            ("seeds", props.seeds, seed_docs),
+            ("sources", props.sources, sources),
+        ):
+            for index, entry in enumerate(entries):
+                line = data[section].item_lines[index] if hasattr(data.get(section), "item_lines") else None
+                if entry.name in target:
+                    other = target[entry.name]
+                    raise ConfigError(
+                        f"{section[:-1]} {entry.name!r} is described twice (also at {other.file}:{other.line})",
+                        file=display, line=line, hint="keep one entry per name",
+                    )
+                cls = SourceEntry if section == "sources" else NodeDocEntry
+                target[entry.name] = cls(doc=entry, file=display, line=line)
+
+    known_models = {m.name for m in models}
+    for name, entry in model_docs.items():
+        if name not in known_models:
+            warnings.append(f"{entry.file}:{entry.line}: properties for model {name!r}, which has no .sql file")
+    known_seeds = {s.name for s in seeds}
+    for name, entry in seed_docs.items():
+        if name not in known_seeds:
+            warnings.append(f"{entry.file}:{entry.line}: properties for seed {name!r}, which has no .csv file")
+
+    return Project(
+        root=root, config=config, models=models, seeds=seeds, macros=macros,
+        model_docs=model_docs, seed_docs=seed_docs, sources=sources, warnings=tuple(warnings),
+    )
+
+
+def _check_unique(kind: str, name: str, path: str, seen: dict[str, str]) -> None:
+    if name in seen:
+        raise ConfigError(
+            f"two {kind}s are named {name!r}: {seen[name]} and {path}",
+            file=path, line=1, hint=f"{kind} names must be unique across folders; rename one file",
+        )
+    seen[name] = path
+
+
+def _load_models(models_dir: Path, root: Path, defaults: FolderDefaults) -> tuple[ModelFile, ...]:
+    seen: dict[str, str] = {}
+    models = []
+    for path in sorted(models_dir.rglob("*.sql")):
+        rel = _rel(path, root)
+        folder = path.parent.relative_to(models_dir).parts
+        _check_unique("model", path.stem, rel, seen)
+        models.append(ModelFile(
+            name=path.stem, path=rel, folder=folder, text=_read_text(path, root),
+            defaults=defaults_for(folder, defaults),
+        ))
+    return tuple(models)
+
+
+def _load_seeds(seeds_dir: Path, root: Path, defaults: FolderDefaults) -> tuple[SeedFile, ...]:
+    seen: dict[str, str] = {}
+    seeds = []
+    for path in sorted(seeds_dir.rglob("*.csv")):
+        rel = _rel(path, root)
+        folder = path.parent.relative_to(seeds_dir).parts
+        _check_unique("seed", path.stem, rel, seen)
+        seeds.append(SeedFile(
+            name=path.stem, path=rel, folder=folder,
+            content_hash=hashlib.sha256(path.read_bytes()).hexdigest(),
+            defaults=defaults_for(folder, defaults),
+        ))
+    return tuple(seeds)
+
+
+def _unused_folders(defaults: FolderDefaults, folders: set[tuple[str, ...]], section: str) -> list[str]:
+    used = {folder[:depth] for folder in folders for depth in range(len(folder) + 1)}
+    return [
+        f"{PROJECT_FILE}: '{section}.{'.'.join(path)}' matches no folder under {section}/"
+        for path in defaults if path not in used
+    ]

@@ -1,0 +1,61 @@
+"""Per-node configuration: what ``config(...)`` and ``+key`` folder defaults may set.
+
+Resolution order, most specific last (dbt's): project-wide ``+key`` defaults,
+then nested folder defaults, then the properties file, then ``config(...)`` in
+the model itself.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Materialization = Literal["view", "table"]
+
+#: Config keys that change a node's data; everything else is metadata.
+DATA_KEYS = frozenset({"materialized", "schema", "alias", "column_types", "delimiter", "enabled"})
+
+
+class ModelConfig(BaseModel):
+    """Configuration of a model. Every key may be set per folder with ``+key``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    materialized: Materialization = "view"
+    schema_name: str | None = Field(default=None, alias="schema")
+    alias: str | None = None
+    tags: tuple[str, ...] = ()
+    enabled: bool = True
+    owner: str | None = None
+    meta: dict[str, Any] = Field(default_factory=dict)
+
+    def merged(self, overrides: dict[str, Any]) -> "ModelConfig":
+        """A copy with ``overrides`` applied (tags accumulate, dbt style)."""
+        data = self.model_dump(by_alias=True, exclude_unset=False)
+        for key, value in overrides.items():
+            if key == "tags":
+                extra = [value] if isinstance(value, str) else list(value)
+                data["tags"] = tuple(dict.fromkeys([*data["tags"], *extra]))
+            elif key == "meta":
+                data["meta"] = {**data["meta"], **value}
+            else:
+                data[key] = value
+        return type(self).model_validate(data)
+
+
+class SeedConfig(BaseModel):
+    """Configuration of a seed (a CSV file loaded as a table)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    schema_name: str | None = Field(default=None, alias="schema")
+    alias: str | None = None
+    tags: tuple[str, ...] = ()
+    enabled: bool = True
+    owner: str | None = None
+    meta: dict[str, Any] = Field(default_factory=dict)
+    column_types: dict[str, str] = Field(default_factory=dict)
+    delimiter: str = ","
+
+    merged = ModelConfig.merged

@@ -1,0 +1,67 @@
+"""The project file, ``faborite.yml``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+PROJECT_FILE = "faborite.yml"
+
+
+class PathsConfig(BaseModel):
+    """Where the project's files live, relative to the project root."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    models: str = "models"
+    seeds: str = "seeds"
+    macros: str = "macros"
+    sources: str = "sources"
+
+
+class TargetBlock(BaseModel):
+    """A target's config: ``type`` picks the provider, which validates the rest."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    type: str
+
+
+class ProjectConfig(BaseModel):
+    """``faborite.yml``: name, targets, vars, paths and per-folder defaults."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str
+    version: str = "1"
+    dialect: str = Field(default="duckdb", description="SQL dialect models are written in")
+    target: str | None = Field(default=None, description="default target; --target overrides")
+    targets: dict[str, TargetBlock] = Field(
+        default_factory=lambda: {"dev": TargetBlock(type="duckdb", path=".faborite/dev.duckdb")}
+    )
+    threads: int = Field(default=4, ge=1, le=64)
+    vars: dict[str, Any] = Field(default_factory=dict)
+    paths: PathsConfig = Field(default_factory=PathsConfig)
+    models: dict[str, Any] = Field(default_factory=dict, description="folder defaults: +key: value")
+    seeds: dict[str, Any] = Field(default_factory=dict, description="folder defaults: +key: value")
+
+    @field_validator("name")
+    @classmethod
+    def _name_is_identifier(cls, value: str) -> str:
+        if not value.replace("_", "").replace("-", "").isalnum():
+            raise ValueError("use letters, digits, '_' or '-'")
+        return value
+
+    @model_validator(mode="after")
+    def _default_target_exists(self) -> "ProjectConfig":
+        if not self.targets:
+            raise ValueError("define at least one target under 'targets:'")
+        if self.target is not None and self.target not in self.targets:
+            raise ValueError(f"target {self.target!r} is not defined under 'targets:'")
+        return self
+
+    @property
+    def default_target(self) -> str:
+        """The target used when none is given on the command line."""
+        return self.target or next(iter(self.targets))

@@ -1,0 +1,166 @@
+"""Properties files (``models/**/*.yml``, ``seeds/*.yml``, ``sources/*.yml``).
+
+They describe nodes (descriptions, columns, tags) and declare checks and
+sources. Checks may be written dbt's way (``tests:``/``data_tests:``) or
+faborite's (``checks:``); both normalise to :class:`CheckSpec`.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Literal
+
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator, model_validator
+
+Severity = Literal["error", "warn"]
+CheckKind = Literal["not_null", "unique", "accepted_values", "relationships", "sql"]
+
+_REF_CALL = re.compile(r"""^\s*ref\(\s*['"]([^'"]+)['"]\s*\)\s*$""")
+
+
+class CheckSpec(BaseModel):
+    """One data check, normalised. A check's SQL returns the failing rows."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: CheckKind
+    column: str | None = None
+    name: str | None = None
+    severity: Severity = "error"
+    values: tuple[Any, ...] = ()
+    to: str | None = None  # relationships: the referenced node's name
+    field: str | None = None  # relationships: the referenced column
+    sql: str | None = None  # custom: Jinja-SQL returning failing rows
+
+    @property
+    def label(self) -> str:
+        """A stable, readable name, e.g. ``not_null(id)``."""
+        if self.name:
+            return self.name
+        if self.kind == "sql":
+            return "sql"
+        return f"{self.kind}({self.column})" if self.column else self.kind
+
+
+def _normalise_check(raw: Any, column: str | None) -> dict[str, Any]:
+    """Accept ``not_null``, ``{unique: {severity: warn}}``, ``{accepted_values: {values: [..]}}``,
+    ``{relationships: {to: ref('x'), field: id}}`` and ``{sql: ..., name: ...}``."""
+    if isinstance(raw, str):
+        return {"kind": raw, "column": column}
+    if not isinstance(raw, dict):
+        raise ValueError("a check is a name (not_null) or a mapping ({accepted_values: {values: [...]}})")
+    if "sql" in raw:
+        return {"kind": "sql", "column": column, **raw}
+    if len(raw) != 1:
+        raise ValueError("a check mapping has exactly one key: the check's name")
+    (kind, args), = raw.items()
+    args = dict(args or {})
+    if kind == "relationships" and isinstance(args.get("to"), str):
+        match = _REF_CALL.match(args["to"])
+        if match:
+            args["to"] = match.group(1)
+    if kind == "accepted_values" and "values" in args:
+        args["values"] = tuple(args["values"])
+    return {"kind": kind, "column": column, **args}
+
+
+class ColumnDoc(BaseModel):
+    """A documented column, optionally with checks."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str
+    description: str = ""
+    data_type: str | None = None
+    tags: tuple[str, ...] = ()
+    meta: dict[str, Any] = Field(default_factory=dict)
+    checks: tuple[CheckSpec, ...] = Field(default=(), validation_alias=AliasChoices("checks", "tests", "data_tests"))
+
+    @model_validator(mode="before")
+    @classmethod
+    def _checks(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            for key in ("checks", "tests", "data_tests"):
+                if key in data and isinstance(data[key], list):
+                    data = dict(data)
+                    data[key] = [_normalise_check(c, data.get("name")) for c in data[key]]
+        return data
+
+
+class NodeDoc(BaseModel):
+    """Properties of a model or seed: description, columns, checks, config."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str
+    description: str = ""
+    tags: tuple[str, ...] = ()
+    meta: dict[str, Any] = Field(default_factory=dict)
+    config: dict[str, Any] = Field(default_factory=dict)
+    columns: tuple[ColumnDoc, ...] = ()
+    checks: tuple[CheckSpec, ...] = Field(default=(), validation_alias=AliasChoices("checks", "tests", "data_tests"))
+
+    @model_validator(mode="before")
+    @classmethod
+    def _checks(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            for key in ("checks", "tests", "data_tests"):
+                if key in data and isinstance(data[key], list):
+                    data = dict(data)
+                    data[key] = [_normalise_check(c, None) for c in data[key]]
+        return data
+
+
+class SourceTable(BaseModel):
+    """A table of a source: a relation in the target database, or files."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str
+    identifier: str | None = Field(default=None, description="relation name when it differs from name")
+    path: str | None = Field(default=None, description="files source: a path or glob, relative to the project")
+    format: Literal["parquet", "csv", "json"] | None = None
+    options: dict[str, Any] = Field(default_factory=dict, description="reader options (e.g. hive_partitioning)")
+    description: str = ""
+    columns: tuple[ColumnDoc, ...] = ()
+
+
+class SourceDoc(BaseModel):
+    """A source: external data faborite reads but never writes.
+
+    ``type: database`` tables live in the target database (``schema``);
+    ``type: files`` tables are Parquet/CSV/JSON files or globs.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    name: str
+    type: Literal["database", "files"] = "database"
+    schema_name: str | None = Field(default=None, alias="schema")
+    description: str = ""
+    tables: tuple[SourceTable, ...] = ()
+
+    @model_validator(mode="after")
+    def _files_have_paths(self) -> "SourceDoc":
+        for table in self.tables:
+            if self.type == "files" and not table.path:
+                raise ValueError(f"table {table.name!r} of a files source needs 'path:'")
+            if self.type == "database" and table.path:
+                raise ValueError(f"table {table.name!r} has 'path:' but the source is type 'database'; set 'type: files'")
+        return self
+
+
+class PropertiesFile(BaseModel):
+    """One properties YAML file."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    version: int | None = None  # accepted for dbt compatibility; unused
+    models: tuple[NodeDoc, ...] = ()
+    seeds: tuple[NodeDoc, ...] = ()
+    sources: tuple[SourceDoc, ...] = ()
+
+    @field_validator("models", "seeds", "sources", mode="before")
+    @classmethod
+    def _none_is_empty(cls, value: Any) -> Any:
+        return () if value is None else value

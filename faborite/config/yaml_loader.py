@@ -1,0 +1,122 @@
+"""YAML loading that remembers where every value came from.
+
+Mappings load as :class:`LineDict` and sequences as :class:`LineList`; both
+record the line of each key or item, so a pydantic error path like
+``("models", 2, "columns", 0, "tests")`` can be turned back into ``file:line``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from faborite.errors import ConfigError
+
+
+class LineDict(dict):
+    """A dict that knows the line (1-based) of itself and of each key."""
+
+    line: int = 0
+    key_lines: dict
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.key_lines = {}
+
+
+class LineList(list):
+    """A list that knows the line (1-based) of itself and of each item."""
+
+    line: int = 0
+    item_lines: list
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.item_lines = []
+
+
+class _LineLoader(yaml.SafeLoader):
+    """SafeLoader that builds LineDict/LineList and rejects duplicate keys."""
+
+
+def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> LineDict:
+    loader.flatten_mapping(node)
+    result = LineDict()
+    result.line = node.start_mark.line + 1
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if not isinstance(key, (str, int, float, bool)) and key is not None:
+            raise yaml.constructor.ConstructorError(
+                None, None, "mapping keys must be plain values", key_node.start_mark
+            )
+        if key in result:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicate key {key!r}", key_node.start_mark
+            )
+        result[key] = loader.construct_object(value_node, deep=True)
+        result.key_lines[key] = key_node.start_mark.line + 1
+    return result
+
+
+def _construct_sequence(loader: _LineLoader, node: yaml.SequenceNode) -> LineList:
+    result = LineList(loader.construct_object(child, deep=True) for child in node.value)
+    result.line = node.start_mark.line + 1
+    result.item_lines = [child.start_mark.line + 1 for child in node.value]
+    return result
+
+
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
+
+
+def load_yaml_text(text: str, source: str | Path) -> Any:
+    """Parse YAML text; a syntax error becomes a ConfigError at the right line."""
+    try:
+        return yaml.load(text, Loader=_LineLoader)  # noqa: S506 - SafeLoader subclass
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        problem = exc.problem or exc.context or "invalid YAML"
+        hint = (
+            "each key may appear once in a mapping"
+            if problem.startswith("duplicate key")
+            else "check indentation and that every 'key: value' has a space after the colon"
+        )
+        raise ConfigError(
+            f"invalid YAML: {problem}",
+            file=source,
+            line=mark.line + 1 if mark else None,
+            hint=hint,
+        ) from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"invalid YAML: {exc}", file=source) from None
+
+
+def load_yaml_file(path: Path, display: str | None = None) -> Any:
+    """Read and parse a YAML file; errors name ``display`` (the project-relative path)."""
+    source = display or str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError("file is not UTF-8 text", file=source) from None
+    return load_yaml_text(text, source)
+
+
+def line_of(data: Any, loc: tuple) -> int | None:
+    """The line of the deepest value along ``loc`` that has a recorded line."""
+    line = getattr(data, "line", None) or None
+    current = data
+    for part in loc:
+        if isinstance(current, LineDict) and part in current:
+            line = current.key_lines.get(part, line)
+            current = current[part]
+        elif isinstance(current, LineList) and isinstance(part, int) and 0 <= part < len(current):
+            line = current.item_lines[part]
+            current = current[part]
+        else:
+            break
+        inner = getattr(current, "line", None)
+        if inner and not isinstance(current, LineDict):
+            line = inner
+    return line

@@ -1,0 +1,111 @@
+"""Errors a user can act on.
+
+Every error faborite raises on purpose is a :class:`FaboriteError`: one message
+that says what went wrong, where (file and line when there is one), and a hint.
+The CLI prints it in one block and exits 1; a traceback is shown only with
+``--debug``. Anything else that escapes is a bug.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from pathlib import Path
+
+
+class FaboriteError(Exception):
+    """A user-facing error with an optional location and hint."""
+
+    kind = "error"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str | Path | None = None,
+        line: int | None = None,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.file = str(file) if file is not None else None
+        self.line = line
+        self.hint = hint
+
+    @property
+    def location(self) -> str | None:
+        """``file:line`` (or just ``file``) when known."""
+        if self.file is None:
+            return None
+        return f"{self.file}:{self.line}" if self.line else self.file
+
+    def __str__(self) -> str:
+        text = f"{self.location}: {self.message}" if self.location else self.message
+        if self.hint:
+            text += f"\n  hint: {self.hint}"
+        return text
+
+    def to_dict(self) -> dict:
+        """The error as plain data, for ``--json`` output."""
+        return {
+            "kind": self.kind,
+            "message": self.message,
+            "file": self.file,
+            "line": self.line,
+            "hint": self.hint,
+        }
+
+
+class ConfigError(FaboriteError):
+    """A project file is malformed: bad YAML, unknown key, wrong type."""
+
+    kind = "config"
+
+
+class CompileError(FaboriteError):
+    """A model could not be compiled: Jinja error, SQL syntax, bad ref, cycle."""
+
+    kind = "compile"
+
+
+class StateError(FaboriteError):
+    """Recorded state cannot be read, written, or does not match."""
+
+    kind = "state"
+
+
+class LockError(StateError):
+    """Another operation holds the state lock."""
+
+    kind = "lock"
+
+
+class PlanError(FaboriteError):
+    """A saved plan cannot be applied (stale, foreign, or corrupt)."""
+
+    kind = "plan"
+
+
+class ApplyError(FaboriteError):
+    """Building, checking or publishing failed; nothing was published."""
+
+    kind = "apply"
+
+
+class ProviderError(FaboriteError):
+    """A provider or target could not do what was asked."""
+
+    kind = "provider"
+
+
+def close_matches(word: str, candidates: Iterable[str], n: int = 3) -> list[str]:
+    """Names from ``candidates`` that look like ``word`` (for 'did you mean' hints)."""
+    return difflib.get_close_matches(word, list(candidates), n=n, cutoff=0.6)
+
+
+def did_you_mean(word: str, candidates: Iterable[str]) -> str | None:
+    """A hint naming the closest candidates, or None when nothing is close."""
+    matches = close_matches(word, candidates)
+    if not matches:
+        return None
+    return "did you mean " + " or ".join(repr(m) for m in matches) + "?"

@@ -1,0 +1,93 @@
+"""Terminal output for people (rich, colored when a terminal) and JSON for machines."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from faborite.apply.context import ApplyEvent
+    from faborite.errors import FaboriteError
+    from faborite.state.model import HistoryEntry
+
+
+def console(*, stderr: bool = False, no_color: bool = False) -> "Console":
+    """A rich console; plain text when not a terminal or with --no-color."""
+    from rich.console import Console
+
+    return Console(stderr=stderr, no_color=no_color, highlight=False, soft_wrap=True)
+
+
+def print_json(data: Any) -> None:
+    """Write ``data`` as indented JSON to stdout."""
+    sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
+
+
+def print_error(error: "FaboriteError", out: "Console") -> None:
+    """One block: location, message, hint."""
+    from rich.markup import escape
+
+    where = f"[bold]{escape(error.location)}[/]: " if error.location else ""
+    out.print(f"[bold red]error:[/] {where}{escape(error.message)}")
+    if error.hint:
+        out.print(f"  [yellow]hint:[/] {escape(error.hint)}")
+
+
+def apply_event_printer(out: "Console"):
+    """A callback that prints apply progress as one line per step."""
+    from rich.markup import escape
+
+    def show(event: "ApplyEvent") -> None:
+        seconds = f" [dim]{event.seconds:.2f}s[/]" if event.seconds is not None else ""
+        message = escape(event.message)
+        if event.kind == "stage":
+            out.print(f"[bold]{message}[/]")
+        elif event.kind == "node_done":
+            out.print(f"  [green]✓[/] built {message}{seconds}")
+        elif event.kind == "node_reused":
+            out.print(f"  [green]✓[/] reused {message}")
+        elif event.kind == "check":
+            mark = "[green]✓[/]" if message.endswith("passed") else "[red]✗[/]"
+            out.print(f"  {mark} check {message}")
+        elif event.kind == "warning":
+            out.print(f"  [yellow]![/] {message}")
+    return show
+
+
+def render_history(entries: list["HistoryEntry"], out: "Console") -> None:
+    """A table of serials: when, who, operation, what changed."""
+    from rich.table import Table
+
+    table = Table(show_edge=False, header_style="bold")
+    for column in ("serial", "when (UTC)", "who", "operation", "changes"):
+        table.add_column(column)
+    for entry in entries:
+        event = entry.event
+        if event is None:
+            table.add_row(str(entry.serial), "", "", "", "")
+            continue
+        summary = event.summary()
+        changed = ", ".join(f"{n} {a}" for a, n in summary.items() if n) or "no changes"
+        operation = event.operation + (f" to {event.rolled_back_to}" if event.rolled_back_to else "")
+        table.add_row(str(entry.serial), event.at.strftime("%Y-%m-%d %H:%M:%S"), f"{event.who}@{event.host}",
+                      operation, changed)
+    out.print(table)
+
+
+def render_arrow(table, out: "Console", *, limit: int) -> None:
+    """Rows of an Arrow table as a rich table (at most ``limit`` rows)."""
+    from rich.table import Table
+
+    view = Table(show_edge=False, header_style="bold")
+    for name in table.column_names:
+        view.add_column(name)
+    for row in table.slice(0, limit).to_pylist():
+        view.add_row(*("NULL" if v is None else str(v) for v in row.values()))
+    out.print(view)
+    if table.num_rows > limit:
+        out.print(f"[dim]({table.num_rows} rows, first {limit} shown)[/]")
+    else:
+        out.print(f"[dim]({table.num_rows} row{'s' if table.num_rows != 1 else ''})[/]")

@@ -1,0 +1,47 @@
+"""The machine-readable view of a plan (``--json``), with its own format version.
+
+Shaped like Terraform's JSON plan: ``format_version``, ``applyable``,
+``errored``, and per-node ``resource_changes`` with action lists.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from faborite.plan.model import Plan
+
+JSON_PLAN_FORMAT_VERSION = "1.0"
+
+
+def plan_to_json(plan: Plan) -> dict[str, Any]:
+    """A JSON-serialisable dict describing ``plan``."""
+    return {
+        "format_version": JSON_PLAN_FORMAT_VERSION,
+        "faborite_version": plan.faborite_version,
+        "applyable": plan.has_changes,
+        "errored": False,
+        "target": plan.target,
+        "lineage": plan.lineage,
+        "serial": plan.serial,
+        "manifest_hash": plan.manifest.hash,
+        "created_at": plan.created_at.isoformat(),
+        "summary": plan.summary(),
+        "resource_changes": [
+            {
+                "address": change.node_id,
+                "name": change.name,
+                "kind": change.kind,
+                "relation": change.relation,
+                "materialized": change.materialized,
+                "action": change.action.value,
+                "actions": change.action.terraform_actions,
+                "category": change.category,
+                "reasons": [r.model_dump() for r in change.reasons],
+                "old_version": change.old_version,
+                "new_version": change.new_version,
+                "rebuild": change.rebuild,
+                "sql_diff": change.sql_diff,
+            }
+            for change in plan.changes
+        ],
+    }

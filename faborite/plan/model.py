@@ -1,0 +1,106 @@
+"""The plan as plain data: one :class:`Change` per node, nothing computed here.
+
+Actions use Terraform's vocabulary. ``replace`` builds a new version of a node
+beside the old one and swaps it in at publish; ``update`` changes only
+metadata (and re-runs checks); ``no-op`` keeps the node's data, possibly
+under a new version when an upstream change could not affect it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from faborite.compiler.manifest import Manifest
+
+
+class Action(str, Enum):
+    """What apply does to a node."""
+
+    CREATE = "create"
+    UPDATE = "update"
+    REPLACE = "replace"
+    DELETE = "delete"
+    NOOP = "no-op"
+
+    @property
+    def terraform_actions(self) -> list[str]:
+        """The action list Terraform's JSON plan uses for this action."""
+        return {"replace": ["delete", "create"]}.get(self.value, [self.value])
+
+
+Category = Literal["breaking", "non-breaking", "metadata-only"]
+
+ReasonCode = Literal[
+    "new", "sql_changed", "config_changed", "seed_changed", "upstream_changed",
+    "source_changed", "metadata_changed", "removed",
+]
+
+
+class Reason(BaseModel):
+    """Why a node changes: a code for machines and a sentence for people."""
+
+    model_config = ConfigDict(frozen=True)
+
+    code: ReasonCode
+    detail: str
+
+
+class Change(BaseModel):
+    """What the plan does to one node."""
+
+    model_config = ConfigDict(frozen=True)
+
+    node_id: str
+    name: str
+    kind: str
+    relation: str
+    materialized: str
+    action: Action
+    category: Category | None = None
+    reasons: tuple[Reason, ...] = ()
+    old_version: str | None = None
+    new_version: str | None = None
+    #: Whether apply builds a new physical relation (else it keeps ``kept_physical``).
+    rebuild: bool = False
+    kept_physical: str | None = None
+    sql_diff: str | None = None
+
+    @property
+    def is_visible(self) -> bool:
+        """Whether a reviewer needs to see this change (no-ops are hidden)."""
+        return self.action is not Action.NOOP
+
+
+class Plan(BaseModel):
+    """A plan: the manifest it realises and the state it was made against."""
+
+    model_config = ConfigDict(frozen=True)
+
+    faborite_version: str
+    created_at: datetime
+    target: str
+    lineage: str | None  # None: no state yet
+    serial: int | None
+    manifest: Manifest
+    changes: tuple[Change, ...]
+
+    @property
+    def has_changes(self) -> bool:
+        """Whether applying would change data, metadata or state."""
+        return any(c.is_visible for c in self.changes)
+
+    def summary(self) -> dict[str, int]:
+        """Counts per visible action, in a fixed order."""
+        counts = {a.value: 0 for a in (Action.CREATE, Action.REPLACE, Action.UPDATE, Action.DELETE)}
+        for change in self.changes:
+            if change.is_visible:
+                counts[change.action.value] += 1
+        return counts
+
+    def visible_changes(self) -> list[Change]:
+        """The changes a reviewer reads, in DAG order (deletes last)."""
+        return [c for c in self.changes if c.is_visible]

@@ -1,0 +1,138 @@
+"""Manifest x State -> Plan. Pure: reads no database and writes nothing.
+
+Walks the DAG parents-first and decides for every built node whether it is
+new, rebuilt (and whether that breaks its children), changed in metadata
+only, or kept; then deletes what the project no longer has.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from faborite import __version__
+from faborite.compiler.manifest import Manifest, Node
+from faborite.compiler.sql import has_star, parse_query
+from faborite.plan.categorize import categorize_sql
+from faborite.plan.model import Action, Change, Plan, Reason
+from faborite.state.model import NodeState, State
+
+
+@dataclass(frozen=True)
+class _Effect:
+    """How a node's change looks to its children."""
+
+    data_changed: bool = False
+    breaking: bool = False
+    physical_changed: bool = False
+
+
+def make_plan(manifest: Manifest, state: State | None) -> Plan:
+    """The changes that take ``state`` to ``manifest``."""
+    old_nodes = state.nodes if state else {}
+    effects: dict[str, _Effect] = {}
+    changes: list[Change] = []
+    for node in manifest.nodes.values():
+        if not node.is_built:
+            continue
+        change, effect = _plan_node(node, old_nodes.get(node.id), effects, manifest)
+        effects[node.id] = effect
+        changes.append(change)
+    for node_id, old in old_nodes.items():
+        if node_id not in manifest.nodes:
+            changes.append(Change(
+                node_id=node_id, name=node_id.split(".", 1)[-1], kind=old.kind, relation=old.relation,
+                materialized=old.materialized, action=Action.DELETE, old_version=old.version,
+                reasons=(Reason(code="removed", detail="removed from the project"),),
+            ))
+    return Plan(
+        faborite_version=__version__, created_at=datetime.now(timezone.utc), target=manifest.target,
+        lineage=state.lineage if state else None, serial=state.serial if state else None,
+        manifest=manifest, changes=tuple(changes),
+    )
+
+
+def _plan_node(node: Node, old: NodeState | None, effects: dict[str, _Effect],
+               manifest: Manifest) -> tuple[Change, _Effect]:
+    base = dict(node_id=node.id, name=node.name, kind=node.kind, relation=node.relation,
+                materialized=node.materialized, new_version=node.version)
+    if old is None:
+        return (Change(**base, action=Action.CREATE, rebuild=True, reasons=(Reason(code="new", detail="new"),)),
+                _Effect(data_changed=True, breaking=True, physical_changed=True))
+    base["old_version"] = old.version
+    diff = _sql_diff(old, node)
+
+    if old.data_hash != node.data_hash:
+        reasons, category = _own_change(node, old, manifest.dialect)
+        breaking = category == "breaking"
+        return (Change(**base, action=Action.REPLACE, rebuild=True, category=category, reasons=reasons,
+                       sql_diff=diff),
+                _Effect(data_changed=True, breaking=breaking, physical_changed=True))
+
+    changed = {p: effects[p] for p in node.parents if p in effects and effects[p] != _Effect()}
+    breaking_parents = [p for p, e in changed.items() if e.breaking]
+    additive_parents = [p for p, e in changed.items() if e.data_changed and not e.breaking]
+    rebuilt_parents = [p for p, e in changed.items() if e.physical_changed]
+    names = lambda ids: ", ".join(i.split(".", 1)[-1] for i in ids)  # noqa: E731
+
+    if breaking_parents:
+        reason = Reason(code="upstream_changed", detail=f"upstream changed: {names(breaking_parents)}")
+        return (Change(**base, action=Action.REPLACE, rebuild=True, category="breaking", reasons=(reason,)),
+                _Effect(data_changed=True, breaking=True, physical_changed=True))
+    if additive_parents and _selects_star(node, manifest.dialect):
+        reason = Reason(code="upstream_changed",
+                        detail=f"upstream added columns that '*' passes through: {names(additive_parents)}")
+        return (Change(**base, action=Action.REPLACE, rebuild=True, category="non-breaking", reasons=(reason,)),
+                _Effect(data_changed=True, breaking=False, physical_changed=True))
+    if old.version != node.version and not changed:
+        # Nothing built upstream changed, so a source's data did.
+        sources = [p for p in node.parents if p.startswith("source.")]
+        reason = Reason(code="source_changed", detail=f"source data changed: {names(sources) or 'upstream'}")
+        return (Change(**base, action=Action.REPLACE, rebuild=True, category="breaking", reasons=(reason,)),
+                _Effect(data_changed=True, breaking=True, physical_changed=True))
+    if node.materialized == "view" and rebuilt_parents:
+        # A view reads its parents' physical relations, so it must be re-pointed; its rows are unchanged.
+        reason = Reason(code="upstream_changed", detail=f"upstream rebuilt: {names(rebuilt_parents)}")
+        return (Change(**base, action=Action.REPLACE, rebuild=True, category="non-breaking", reasons=(reason,)),
+                _Effect(physical_changed=True))
+    if old.metadata_hash != node.metadata_hash:
+        reason = Reason(code="metadata_changed", detail="description, tags, columns or checks changed")
+        return (Change(**base, action=Action.UPDATE, category="metadata-only", reasons=(reason,),
+                       kept_physical=old.physical),
+                _Effect())
+    reasons = ()
+    if old.version != node.version:
+        reasons = (Reason(code="upstream_changed",
+                          detail=f"upstream only added columns: {names(additive_parents)}; data kept"),)
+    return Change(**base, action=Action.NOOP, kept_physical=old.physical, reasons=reasons), _Effect()
+
+
+def _own_change(node: Node, old: NodeState, dialect: str) -> tuple[tuple[Reason, ...], str]:
+    if node.kind == "seed":
+        return (Reason(code="seed_changed", detail=f"{node.file} changed"),), "breaking"
+    old_config = old.extra.get("data_config")
+    if old_config is not None and old_config != node.data_config:
+        keys = sorted(k for k in {*old_config, *node.data_config} if old_config.get(k) != node.data_config.get(k))
+        detail = "config changed: " + ", ".join(f"{k} {old_config.get(k)!r} -> {node.data_config.get(k)!r}"
+                                                for k in keys)
+        return (Reason(code="config_changed", detail=detail),), "breaking"
+    category = categorize_sql(old.sql, node.sql or "", dialect)
+    detail = "SQL changed (only adds columns)" if category == "non-breaking" else "SQL changed"
+    return (Reason(code="sql_changed", detail=detail),), category
+
+
+def _selects_star(node: Node, dialect: str) -> bool:
+    if node.sql is None:
+        return True
+    return has_star(parse_query(node.sql, dialect, file=node.file or node.id))
+
+
+def _sql_diff(old: NodeState, node: Node) -> str | None:
+    if old.sql is None or node.sql is None or old.sql == node.sql:
+        return None
+    lines = difflib.unified_diff(
+        old.sql.splitlines(), node.sql.splitlines(),
+        fromfile=f"{node.name} (applied)", tofile=f"{node.name} (planned)", lineterm="",
+    )
+    return "\n".join(lines)

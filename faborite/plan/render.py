@@ -1,0 +1,73 @@
+"""Plans for people: Terraform-like colored text (rich) and Markdown for PR comments."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.markup import escape
+from rich.text import Text
+
+from faborite.plan.model import Action, Change, Plan
+
+_SYMBOL = {
+    Action.CREATE: ("+", "green"),
+    Action.REPLACE: ("-/+", "yellow"),
+    Action.UPDATE: ("~", "cyan"),
+    Action.DELETE: ("-", "red"),
+    Action.NOOP: (" ", "dim"),
+}
+
+
+def _summary_line(plan: Plan) -> str:
+    s = plan.summary()
+    return (f"Plan: {s['create']} to create, {s['replace']} to replace, "
+            f"{s['update']} to update, {s['delete']} to delete.")
+
+
+def render_plan(plan: Plan, console: Console, *, show_diff: bool = True) -> None:
+    """Print ``plan`` the way Terraform prints one."""
+    if not plan.has_changes:
+        console.print("[bold green]No changes.[/] The target matches the project.")
+        return
+    console.print(f"faborite will perform the following actions on target [bold]{escape(plan.target)}[/]:\n")
+    for change in plan.visible_changes():
+        _render_change(change, console, show_diff)
+    console.print(f"[bold]{_summary_line(plan)}[/]")
+
+
+def _render_change(change: Change, console: Console, show_diff: bool) -> None:
+    symbol, color = _SYMBOL[change.action]
+    header = Text("  ")
+    header.append(f"{symbol:>3} ", style=f"bold {color}")
+    header.append(f"{change.kind} ", style="dim")
+    header.append(change.name, style="bold")
+    header.append(f"  {change.action.value}", style=color)
+    header.append(f"  ({change.materialized} {change.relation})", style="dim")
+    if change.category and change.action is not Action.DELETE:
+        header.append(f"  [{change.category}]", style="magenta" if change.category == "breaking" else "blue")
+    console.print(header)
+    for reason in change.reasons:
+        console.print(f"        [dim]because[/] {escape(reason.detail)}")
+    if show_diff and change.sql_diff:
+        for line in change.sql_diff.splitlines():
+            style = "green" if line.startswith("+") else "red" if line.startswith("-") else "dim"
+            if line.startswith(("+++", "---", "@@")):
+                style = "dim"
+            console.print(Text("        " + line, style=style))
+    console.print()
+
+
+def plan_to_markdown(plan: Plan) -> str:
+    """A Markdown summary of ``plan`` (for a pull-request comment)."""
+    if not plan.has_changes:
+        return f"**faborite plan** for `{plan.target}`: no changes."
+    lines = [f"**faborite plan** for `{plan.target}`: {_summary_line(plan)}", "",
+             "| | node | action | category | why |", "|---|---|---|---|---|"]
+    for change in plan.visible_changes():
+        symbol = _SYMBOL[change.action][0]
+        why = "; ".join(r.detail for r in change.reasons).replace("|", "\\|")
+        lines.append(f"| `{symbol}` | `{change.name}` | {change.action.value} | {change.category or ''} | {why} |")
+    diffs = [c for c in plan.visible_changes() if c.sql_diff]
+    for change in diffs:
+        lines += ["", f"<details><summary>SQL diff: {change.name}</summary>", "", "```diff",
+                  change.sql_diff or "", "```", "</details>"]
+    return "\n".join(lines)

@@ -1,0 +1,99 @@
+"""Entry-point discovery of target providers and dialects.
+
+Built-in providers and dialects register through the same entry-point groups a
+third-party distribution uses, so the core never names an engine. Entry points
+are listed once per process and each plugin is loaded at most once.
+
+This module must stay cheap to import: the CLI imports it at start-up, so engine
+libraries (duckdb, pyarrow, sqlglot) are only ever imported by loading a plugin.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.metadata
+from typing import TYPE_CHECKING, Any
+
+from faborite.errors import ConfigError, ProviderError, did_you_mean
+
+if TYPE_CHECKING:
+    from faborite.dialects.base import Dialect
+    from faborite.target import TargetProvider
+
+PROVIDER_GROUP = "faborite.providers"
+DIALECT_GROUP = "faborite.dialects"
+
+
+@functools.cache
+def _entry_points(group: str) -> dict[str, importlib.metadata.EntryPoint]:
+    """Installed entry points of ``group`` by name; the first of duplicate names wins."""
+    found: dict[str, importlib.metadata.EntryPoint] = {}
+    # Looked up through the module at call time so tests can substitute entry_points.
+    for ep in importlib.metadata.entry_points(group=group):
+        found.setdefault(ep.name, ep)
+    return found
+
+
+@functools.cache
+def _load(group: str, name: str) -> Any:
+    ep = _entry_points(group)[name]
+    try:
+        return ep.load()
+    except Exception as exc:  # a plugin can fail to import in any way; report which one
+        raise ProviderError(
+            f"plugin '{name}' ({group} = {ep.value}) failed to load: {type(exc).__name__}: {exc}",
+            hint="reinstall or upgrade the package that provides it, or uninstall it",
+        ) from exc
+
+
+def clear_cache() -> None:
+    """Forget discovered plugins (after installing one at run time, and in tests)."""
+    _entry_points.cache_clear()
+    _load.cache_clear()
+    _provider.cache_clear()
+
+
+def provider_names() -> list[str]:
+    """Installed target types, sorted."""
+    return sorted(_entry_points(PROVIDER_GROUP))
+
+
+def dialect_names() -> list[str]:
+    """Dialects installed through entry points, sorted."""
+    return sorted(_entry_points(DIALECT_GROUP))
+
+
+def load_provider(type_name: str) -> TargetProvider:
+    """The provider for ``type:`` ``type_name`` in ``targets:``, instantiated once per process."""
+    if type_name not in _entry_points(PROVIDER_GROUP):
+        raise ConfigError(f"unknown target type '{type_name}'", hint=_hint(type_name, provider_names(), "target types"))
+    return _provider(type_name)
+
+
+@functools.cache
+def _provider(type_name: str) -> TargetProvider:
+    obj = _load(PROVIDER_GROUP, type_name)
+    # An entry point may name the provider class or a ready instance.
+    provider = obj() if isinstance(obj, type) else obj
+    missing = [attr for attr in ("name", "config_model", "connect") if not hasattr(provider, attr)]
+    if missing:
+        raise ProviderError(
+            f"plugin '{type_name}' ({PROVIDER_GROUP}) is not a target provider: it lacks {', '.join(missing)}"
+        )
+    return provider
+
+
+def load_dialect_class(name: str) -> type[Dialect]:
+    """The dialect class registered under entry point ``name``."""
+    if name not in _entry_points(DIALECT_GROUP):
+        raise ConfigError(f"unknown dialect '{name}'", hint=_hint(name, dialect_names(), "dialects"))
+    obj = _load(DIALECT_GROUP, name)
+    from faborite.dialects.base import Dialect  # cheap: the base imports no engine
+
+    if not (isinstance(obj, type) and issubclass(obj, Dialect)):
+        raise ProviderError(f"plugin '{name}' ({DIALECT_GROUP}) is not a subclass of faborite's Dialect")
+    return obj
+
+
+def _hint(word: str, known: list[str], what: str) -> str:
+    return did_you_mean(word, known) or (f"installed {what}: {', '.join(known)}" if known else f"no {what} installed")

@@ -1,0 +1,115 @@
+"""What a state backend can do, as small capabilities composed into one.
+
+Terraform statemgr style: a reader, a compare-and-swap writer, and a locker are
+separate protocols so code asks only for what it uses (``plan`` needs a
+:class:`StateReader`); :class:`StateBackend` is their union. Every backend runs
+the one conformance suite in ``tests/state/conformance.py``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from typing import Protocol, runtime_checkable
+
+from faborite.errors import StateError
+from faborite.state.lock import LockInfo
+from faborite.state.model import HistoryEntry, State
+
+
+@runtime_checkable
+class StateReader(Protocol):
+    """Reads snapshots."""
+
+    def read(self) -> State | None:
+        """The latest snapshot, or None when no state was ever written."""
+
+    def read_serial(self, serial: int) -> State:
+        """The snapshot with ``serial``; :class:`StateError` if there is none."""
+
+    def history(self) -> list[HistoryEntry]:
+        """One entry per snapshot, oldest first."""
+
+
+@runtime_checkable
+class StateWriter(Protocol):
+    """Appends snapshots, compare-and-swap on the serial."""
+
+    def write(self, state: State, *, expected_serial: int | None) -> None:
+        """Append ``state`` if the latest serial is still ``expected_serial`` (None: no state yet).
+
+        Refuses with :class:`StateError` otherwise, or when ``state`` is not the
+        direct successor (see :func:`check_successor`). Never overwrites a snapshot.
+        """
+
+
+@runtime_checkable
+class Locker(Protocol):
+    """Guards plan-to-apply with one lock per target."""
+
+    def lock(self, operation: str) -> LockInfo:
+        """Take the lock at once, or raise :class:`LockError` naming the holder (no waiting)."""
+
+    def unlock(self, lock_id: str) -> None:
+        """Release the lock; :class:`LockError` if ``lock_id`` is not the held lock's ID."""
+
+    def lock_info(self) -> LockInfo | None:
+        """The current holder, or None when unlocked."""
+
+
+@runtime_checkable
+class StateBackend(StateReader, StateWriter, Locker, Protocol):
+    """A full state backend: read, write, lock."""
+
+
+def stale_error(expected_serial: int | None, found: int | None) -> StateError:
+    """The compare-and-swap refusal: someone wrote state since ``expected_serial`` was read."""
+
+    def name(serial: int | None) -> str:
+        return f"serial {serial}" if serial else "no state"
+
+    return StateError(
+        f"state changed: expected {name(expected_serial)}, found {name(found)}",
+        hint="another apply or rollback ran in the meantime; run plan again",
+    )
+
+
+def check_successor(latest: State | None, state: State, expected_serial: int | None) -> None:
+    """Raise :class:`StateError` unless ``state`` may follow ``latest`` (the CAS rules).
+
+    Shared by backends so they refuse writes alike: the latest serial must equal
+    ``expected_serial`` (0 and None both mean "no state"), ``state.serial`` must
+    be one more, and the lineage must be the latest state's.
+    """
+    found = latest.serial if latest is not None else None
+    if (found or 0) != (expected_serial or 0):
+        raise stale_error(expected_serial, found)
+    if state.serial != (expected_serial or 0) + 1:
+        raise StateError(
+            f"cannot write serial {state.serial} after {f'serial {found}' if found else 'no state'}: "
+            f"the next serial is {(found or 0) + 1}",
+            hint="build the new state with State.next() (or State.first() for a new target)",
+        )
+    if latest is not None and state.lineage != latest.lineage:
+        raise StateError(
+            f"state lineage {state.lineage} does not match the stored lineage {latest.lineage}",
+            hint="this state belongs to another target or project; check the target name",
+        )
+
+
+@contextlib.contextmanager
+def locked(backend: Locker, operation: str) -> Iterator[LockInfo]:
+    """Hold ``backend``'s lock for ``operation`` while the block runs; always release it."""
+    info = backend.lock(operation)
+    try:
+        yield info
+    except BaseException as exc:
+        try:
+            backend.unlock(info.id)
+        except Exception as unlock_exc:
+            # Do not let a failed unlock hide the error that ended the block
+            # (add_note is 3.11+; on 3.10 the unlock failure is dropped).
+            if hasattr(exc, "add_note"):
+                exc.add_note(f"also failed to release state lock {info.id}: {unlock_exc}")
+        raise
+    backend.unlock(info.id)

@@ -1,0 +1,178 @@
+"""State kept as files in a directory, one directory per target.
+
+Layout::
+
+    <directory>/serial-000001.json   immutable snapshots, append-only: the history
+    <directory>/serial-000002.json
+    <directory>/lock.json            present while an operation holds the lock
+
+Every file is published the same crash-safe way: written complete to a temp
+file in the same directory, fsynced, then hard-linked to its final name.
+``os.link`` fails when the name exists, which makes it both the serial
+compare-and-swap and the exclusive lock create, and a reader can never see a
+half-written file. Leftover temp files (dot-prefixed) are ignored.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import uuid
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from faborite.errors import LockError, StateError
+from faborite.state import file_format
+from faborite.state.backend import check_successor, stale_error
+from faborite.state.lock import LockInfo, lock_held_error
+from faborite.state.model import HistoryEntry, State
+
+_SNAPSHOT = re.compile(r"^serial-(\d+)\.json$")
+_LOCK_FILE = "lock.json"
+
+
+class LocalStateBackend:
+    """A :class:`~faborite.state.backend.StateBackend` on the local filesystem."""
+
+    def __init__(self, directory: Path | str) -> None:
+        self.directory = Path(directory)
+
+    def __repr__(self) -> str:
+        return f"LocalStateBackend({str(self.directory)!r})"
+
+    # -- reading -----------------------------------------------------------
+
+    def read(self) -> State | None:
+        """The highest-serial snapshot, or None when the directory holds none."""
+        serials = self._serials()
+        return self.read_serial(serials[-1]) if serials else None
+
+    def read_serial(self, serial: int) -> State:
+        """The snapshot with ``serial``; :class:`StateError` if there is none."""
+        path = self._snapshot_path(serial)
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            raise StateError(
+                f"no state with serial {serial} in {self.directory}",
+                hint="run `faborite history` to list the serials that exist",
+            ) from None
+        state = file_format.loads(data, str(path))
+        if state.serial != serial:
+            # A renamed or copied file would otherwise masquerade as another serial.
+            raise StateError(f"state file {path} holds serial {state.serial}, not {serial}", file=path)
+        return state
+
+    def history(self) -> list[HistoryEntry]:
+        """One entry per snapshot, oldest first."""
+        entries = []
+        for serial in self._serials():
+            state = self.read_serial(serial)
+            entries.append(HistoryEntry(serial=serial, event=state.event, node_count=len(state.nodes)))
+        return entries
+
+    def _serials(self) -> list[int]:
+        try:
+            names = os.listdir(self.directory)
+        except FileNotFoundError:
+            return []  # the directory is created lazily by the first write or lock
+        return sorted(int(m.group(1)) for m in map(_SNAPSHOT.match, names) if m)
+
+    def _snapshot_path(self, serial: int) -> Path:
+        return self.directory / f"serial-{serial:06d}.json"
+
+    # -- writing -----------------------------------------------------------
+
+    def write(self, state: State, *, expected_serial: int | None) -> None:
+        """Append ``state`` as a new snapshot, compare-and-swap on the latest serial."""
+        check_successor(self.read(), state, expected_serial)
+        path = self._snapshot_path(state.serial)
+        try:
+            self._publish(path, file_format.dumps(state))
+        except FileExistsError:
+            # Another client published this serial between our check and our link.
+            serials = self._serials()
+            raise stale_error(expected_serial, serials[-1] if serials else None) from None
+
+    def _publish(self, path: Path, data: bytes) -> None:
+        """Create ``path`` holding ``data``, atomically; FileExistsError if it exists."""
+        tmp = self.directory / f".{path.name}.{uuid.uuid4().hex}.tmp"
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            with open(tmp, "xb") as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+            os.link(tmp, path)  # atomic, and never replaces an existing file
+        except FileExistsError:
+            raise
+        except OSError as exc:
+            raise StateError(
+                f"could not write {path}: {exc.strerror or exc}",
+                file=path,
+                hint="check the state directory is writable and on a filesystem with hard links",
+            ) from exc
+        finally:
+            tmp.unlink(missing_ok=True)
+        _fsync_directory(self.directory)
+
+    # -- locking -----------------------------------------------------------
+
+    def lock(self, operation: str) -> LockInfo:
+        """Take the lock at once, or raise :class:`LockError` naming the holder."""
+        info = LockInfo.new(operation)
+        path = self.directory / _LOCK_FILE
+        # Retry only when the holder released between our create and our read.
+        for _ in range(3):
+            try:
+                self._publish(path, info.model_dump_json(indent=1).encode())
+                return info
+            except FileExistsError:
+                holder = self.lock_info()
+                if holder is not None:
+                    raise lock_held_error(holder, file=path) from None
+        raise LockError(f"could not take the state lock {path}: it keeps changing hands", file=path)
+
+    def unlock(self, lock_id: str) -> None:
+        """Release the lock held under ``lock_id``."""
+        path = self.directory / _LOCK_FILE
+        holder = self.lock_info()
+        if holder is None:
+            raise LockError(f"state is not locked (no {path})", hint="nothing to unlock")
+        if holder.id != lock_id:
+            raise LockError(
+                f"lock ID {lock_id} does not match the held lock {holder.id} ({holder.describe()})",
+                file=path,
+                hint=f"to release that lock, run `faborite force-unlock {holder.id}`",
+            )
+        path.unlink(missing_ok=True)
+        _fsync_directory(self.directory)
+
+    def lock_info(self) -> LockInfo | None:
+        """The current holder, or None when unlocked."""
+        path = self.directory / _LOCK_FILE
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            return None
+        try:
+            return LockInfo.model_validate_json(data)
+        except ValidationError as exc:
+            raise LockError(
+                f"state lock file {path} is unreadable: {exc.errors()[0]['msg']}",
+                file=path,
+                hint=f"if no faborite operation is running, delete {path}",
+            ) from exc
+
+
+def _fsync_directory(directory: Path) -> None:
+    # Makes the new directory entry itself durable. Windows cannot open
+    # directories, and its filesystems journal entries anyway.
+    if os.name == "nt":
+        return
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -1,0 +1,103 @@
+"""What faborite needs from an engine it builds into: small capability protocols.
+
+The core never names an engine. A *target provider* (found through the
+``faborite.providers`` entry-point group, see :mod:`faborite.plugins`) turns a
+target's config into a :class:`TargetConnection`. A connection is the union of
+small capabilities, Terraform style, so a future engine that cannot, say,
+publish atomically can still say so through its dialect's capability flags.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+from pydantic import BaseModel, ConfigDict
+
+from faborite.relation import Relation
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from faborite.dialects.base import Dialect
+
+
+class Column(BaseModel):
+    """A column of a built relation: name and the engine's type name."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    type: str
+
+
+class SqlRunner(Protocol):
+    """Runs SQL written in the target's dialect."""
+
+    dialect: "Dialect"
+
+    def execute(self, sql: str) -> None:
+        """Run one statement; raise :class:`faborite.errors.ProviderError` on failure."""
+
+    def fetch_arrow(self, sql: str) -> "pa.Table":
+        """Run a query and return all rows."""
+
+    def fetch_scalar(self, sql: str) -> Any:
+        """Run a query and return the first column of the first row (None if no rows)."""
+
+
+class Transactional(Protocol):
+    """Groups statements so they take effect together or not at all."""
+
+    def transaction(self) -> AbstractContextManager[None]:
+        """Begin; commit on normal exit, roll back on exception."""
+
+
+class ArrowLoader(Protocol):
+    """Creates a table from Arrow data (seeds, syncs)."""
+
+    def create_table_from_arrow(self, relation: Relation, data: "pa.Table | pa.RecordBatchReader") -> None:
+        """Create ``relation`` holding ``data``; atomic: it exists complete or not at all."""
+
+
+class Inspector(Protocol):
+    """Answers questions about what exists, with as few round trips as possible."""
+
+    def list_relations(self, schema_names: Sequence[str]) -> set[Relation]:
+        """Every table and view in the given schemas (missing schemas: empty)."""
+
+    def columns(self, relation: Relation) -> list[Column]:
+        """The relation's columns in order."""
+
+
+@runtime_checkable
+class TargetConnection(SqlRunner, Transactional, ArrowLoader, Inspector, Protocol):
+    """A session with a target: everything apply needs."""
+
+    def cursor(self) -> "TargetConnection":
+        """Another connection to the same target, safe to use from another thread."""
+
+    def close(self) -> None:
+        """Release the connection."""
+
+
+class TargetProvider(Protocol):
+    """Factory registered under the ``faborite.providers`` entry-point group."""
+
+    #: The ``type:`` this provider handles in ``targets:`` (e.g. ``duckdb``).
+    name: str
+    #: Pydantic model (``extra="forbid"``) of the target's config block.
+    config_model: type[BaseModel]
+
+    def connect(self, config: BaseModel, project_root: Path, *, read_only: bool = False) -> TargetConnection:
+        """Open a connection. Secrets come from the environment, never from config files."""
+
+
+def iter_batches(data: "pa.Table | pa.RecordBatchReader") -> Iterator["pa.RecordBatch"]:
+    """Record batches of a table or reader, so loaders can stream either."""
+    if hasattr(data, "to_batches"):
+        yield from data.to_batches()
+    else:
+        yield from data

@@ -1,0 +1,353 @@
+"""DuckDB target: a database file (or memory) in the project, built into by apply.
+
+duckdb and pyarrow are imported only when a connection opens, so loading the
+provider to validate a target's config costs nothing.
+
+Notes on the duckdb 2.x Python API this relies on:
+
+- ``con.execute`` leaves a SELECT's result pending, and a pending result keeps
+  its transaction open; :meth:`DuckDBConnection.execute` therefore runs every
+  statement to its end with ``con.complete()``.
+- Queries go through ``con.sql`` (a relation), which fetches Arrow without the
+  extra copy a DB-API result makes, and reads one row with ``limit(1)``.
+- ``con.cursor()`` is a new connection to the same database: one per thread.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from faborite.dialects import get_dialect
+from faborite.dialects.base import Dialect
+from faborite.errors import FaboriteError, ProviderError
+from faborite.relation import Relation
+from faborite.target import Column, iter_batches
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+MEMORY = ":memory:"
+_SETTING_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# A quoted value after a word that names a credential: redacted from every message.
+_SECRET_VALUE = re.compile(r"(?i)\b(\w*(?:secret|password|passwd|token|key)\w*)(\s*[=:]?\s*)'(?:[^']|'')*'")
+_SECRET_NAME = re.compile(r"(?i)secret|password|passwd|token|key")
+
+
+class DuckDBTargetConfig(BaseModel):
+    """The ``targets:`` block of a DuckDB target."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: Literal["duckdb"]
+    #: Database file, relative to the project root; ``:memory:`` for a throw-away database.
+    path: str = ".faborite/dev.duckdb"
+    #: Worker threads DuckDB may use per query (DuckDB's default: all cores).
+    threads: int | None = Field(default=None, ge=1)
+    #: DuckDB ``SET`` options applied to every connection, e.g. ``memory_limit: 4GB``.
+    settings: dict[str, str | int | bool] = {}
+    #: The faborite dialect SQL for this target is generated in.
+    dialect: str = "duckdb"
+
+
+class DuckDBProvider:
+    """Opens :class:`DuckDBConnection` s; registered as entry point ``duckdb``."""
+
+    name = "duckdb"
+    config_model = DuckDBTargetConfig
+
+    def connect(self, config: BaseModel, project_root: Path, *, read_only: bool = False) -> DuckDBConnection:
+        """Open the target's database, creating its directory (and, unless ``read_only``, the file)."""
+        if not isinstance(config, DuckDBTargetConfig):
+            raw = config if isinstance(config, dict) else config.model_dump()
+            config = DuckDBTargetConfig.model_validate(raw)
+        dialect = get_dialect(config.dialect)()
+        setup = _setup_statements(config, dialect, project_root)
+        import duckdb  # lazy: see module docstring
+
+        if config.path == MEMORY:
+            if read_only:
+                raise ProviderError(
+                    "an in-memory DuckDB database cannot be opened read-only", hint="set `path:` to a file"
+                )
+            location = MEMORY
+        else:
+            file = Path(config.path).expanduser()
+            file = file if file.is_absolute() else Path(project_root) / file
+            if read_only and not file.exists():
+                raise ProviderError(f"no database at {file} yet; run `faborite apply` first")
+            if not read_only:
+                file.parent.mkdir(parents=True, exist_ok=True)
+            location = str(file)
+        try:
+            con = duckdb.connect(location, read_only=read_only)
+        except duckdb.Error as exc:
+            raise ProviderError(_engine_message(exc), hint=f"while opening {location}") from None
+        connection = DuckDBConnection(con, dialect, setup=setup, location=location)
+        try:
+            connection._apply_setup()
+        except ProviderError:
+            connection.close()
+            raise
+        return connection
+
+
+class DuckDBConnection:
+    """A DuckDB session implementing :class:`faborite.target.TargetConnection`.
+
+    Not thread-safe: give each thread its own :meth:`cursor`.
+    """
+
+    def __init__(
+        self, con: Any, dialect: Dialect, *, setup: Sequence[tuple[str, str, str]] = (), location: str = ""
+    ) -> None:
+        self._con = con
+        self.dialect = dialect
+        self.location = location
+        # (sql, hint, value to scrub from messages) for each SET, re-run on every cursor.
+        self._setup = tuple(setup)
+        self._in_transaction = False
+        self._closed = False
+
+    def __repr__(self) -> str:
+        return f"DuckDBConnection({self.location!r})"
+
+    def __enter__(self) -> DuckDBConnection:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- SqlRunner ----------------------------------------------------------
+
+    def execute(self, sql: str) -> None:
+        """Run one statement to its end."""
+        with _engine_errors(sql):
+            self._con.execute(sql)
+            # A SELECT run by execute() would otherwise stay pending and hold its transaction.
+            self._con.complete()
+
+    def fetch_arrow(self, sql: str) -> pa.Table:
+        """Run a query and return all rows (an empty table for a statement that returns none)."""
+        with _engine_errors(sql):
+            rel = self._con.sql(sql)
+            if rel is None:
+                import pyarrow as pa
+
+                return pa.table({})
+            return rel.to_arrow_table()
+
+    def fetch_scalar(self, sql: str) -> Any:
+        """First column of the first row, or None when there are no rows."""
+        with _engine_errors(sql):
+            rel = self._con.sql(sql)
+            # limit(1) reads one row without leaving the rest of the result pending.
+            rows = rel.limit(1).fetchall() if rel is not None else []
+        return rows[0][0] if rows and rows[0] else None
+
+    # -- Transactional --------------------------------------------------------
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """BEGIN; COMMIT on normal exit, ROLLBACK on any exception (re-raised)."""
+        if self._in_transaction:
+            raise ProviderError(
+                "a transaction is already open on this connection",
+                hint="transactions do not nest; use cursor() for independent work",
+            )
+        self.execute("BEGIN TRANSACTION")
+        self._in_transaction = True
+        try:
+            yield
+        except BaseException:
+            self._rollback_quietly()
+            raise
+        else:
+            try:
+                self.execute("COMMIT")
+            except ProviderError:
+                self._rollback_quietly()
+                raise
+        finally:
+            self._in_transaction = False
+
+    def _rollback_quietly(self) -> None:
+        # The original error is what the user needs; a failing ROLLBACK (e.g. the
+        # engine already aborted the transaction) must not replace it.
+        try:
+            self._con.rollback()
+        except Exception:  # noqa: BLE001
+            pass
+
+    # -- ArrowLoader ----------------------------------------------------------
+
+    def create_table_from_arrow(self, relation: Relation, data: pa.Table | pa.RecordBatchReader) -> None:
+        """Create ``relation`` from Arrow data, streamed a batch at a time, atomically.
+
+        Runs in its own transaction, or in the caller's when one is open. The
+        schema is created when missing; an existing relation is an error.
+        """
+        import pyarrow as pa
+
+        source_errors: list[BaseException] = []
+
+        def batches() -> Iterator[pa.RecordBatch]:
+            # Remember why the source failed: DuckDB only reports it as text.
+            try:
+                yield from iter_batches(data)
+            except Exception as exc:
+                source_errors.append(exc)
+                raise
+
+        # A lazy reader over the batches: DuckDB pulls them one by one as it inserts.
+        reader = pa.RecordBatchReader.from_batches(data.schema, batches())
+        view = f"__faborite_arrow_{uuid.uuid4().hex}"
+        statements = [
+            self.dialect.create_schema(relation.schema_name),
+            self.dialect.create_table_as(relation, f"SELECT * FROM {self.dialect.quote_identifier(view)}"),
+        ]
+        with _engine_errors(f"register arrow data for {relation}"):
+            self._con.register(view, reader)
+        try:
+            if self._in_transaction:
+                for sql in statements:
+                    self.execute(sql)
+            else:
+                with self.transaction():
+                    for sql in statements:
+                        self.execute(sql)
+        except ProviderError:
+            if source_errors:
+                cause = source_errors[0]
+                if isinstance(cause, FaboriteError):
+                    raise cause from None
+                raise ProviderError(
+                    f"reading the data for {relation} failed: {type(cause).__name__}: {cause}"
+                ) from None
+            raise
+        finally:
+            try:
+                self._con.unregister(view)
+            except Exception:  # noqa: BLE001 - cleanup must not mask the outcome
+                pass
+
+    # -- Inspector ------------------------------------------------------------
+
+    def list_relations(self, schema_names: Sequence[str]) -> set[Relation]:
+        """Every table and view in the given schemas of this database, in one query."""
+        names = list(schema_names)
+        if not names:
+            return set()
+        marks = ", ".join("?" for _ in names)
+        sql = (
+            "SELECT table_schema, table_name FROM information_schema.tables "
+            f"WHERE table_catalog = current_database() AND table_schema IN ({marks})"
+        )
+        with _engine_errors(sql):
+            rows = self._con.execute(sql, names).fetchall()
+        return {Relation(schema_name=s, name=n) for s, n in rows}
+
+    def columns(self, relation: Relation) -> list[Column]:
+        """The relation's columns in order, with DuckDB type names (``INTEGER``, ``DECIMAL(18,3)``)."""
+        # DuckDB resolves names case-insensitively, even quoted ones; so does this lookup.
+        sql = (
+            "SELECT column_name, data_type FROM information_schema.columns "
+            "WHERE table_catalog = current_database() AND lower(table_schema) = lower(?) "
+            # ASC spelled out: a target may SET default_order = 'desc'.
+            "AND lower(table_name) = lower(?) ORDER BY ordinal_position ASC"
+        )
+        with _engine_errors(sql):
+            rows = self._con.execute(sql, [relation.schema_name, relation.name]).fetchall()
+        if not rows:
+            raise ProviderError(f"relation {relation} does not exist in {self.location}")
+        return [Column(name=name, type=type_) for name, type_ in rows]
+
+    # -- TargetConnection -------------------------------------------------------
+
+    def cursor(self) -> DuckDBConnection:
+        """A new connection to the same database, for another thread."""
+        with _engine_errors("cursor()"):
+            con = self._con.cursor()
+        other = DuckDBConnection(con, self.dialect, setup=self._setup, location=self.location)
+        other._apply_setup()
+        return other
+
+    def close(self) -> None:
+        """Close the connection (idempotent)."""
+        if not self._closed:
+            self._closed = True
+            self._con.close()
+
+    def _apply_setup(self) -> None:
+        for sql, hint, secret in self._setup:
+            with _engine_errors(sql, hint=hint, scrub=secret):
+                self._con.execute(sql)
+
+
+def _setup_statements(config: DuckDBTargetConfig, dialect: Dialect, project_root: Path | None = None) -> list[tuple[str, str, str]]:
+    """SET statements run on every connection and cursor: (sql, hint, value to keep out of messages)."""
+    # A model's `FROM orders` must read the table, never a Python variable that
+    # happens to be called `orders` (DuckDB's replacement scans). Per connection.
+    setup = [("SET python_enable_replacements = false", "", "")]
+    options: dict[str, Any] = {}
+    if project_root is not None:
+        # Files sources are written relative to the project, so fingerprints and
+        # SQL stay the same on every machine; DuckDB resolves them from here.
+        options["file_search_path"] = str(Path(project_root).resolve())
+    options.update(config.settings)
+    if config.threads is not None:
+        options["threads"] = config.threads
+    for name, value in options.items():
+        if not _SETTING_NAME.match(name):
+            raise ProviderError(f"invalid DuckDB setting name {name!r}", hint="setting names are plain identifiers")
+        secret = str(value) if _SECRET_NAME.search(name) else ""
+        hint = f"check the DuckDB setting '{name}' of this target"
+        setup.append((f"SET {name} = {dialect.literal(value)}", hint, secret))
+    return setup
+
+
+@contextmanager
+def _engine_errors(sql: str, *, hint: str | None = None, scrub: str = "") -> Iterator[None]:
+    """Turn duckdb errors into :class:`ProviderError`: engine message, SQL's first line as hint."""
+    import duckdb
+
+    try:
+        yield
+    except duckdb.Error as exc:
+        message = _engine_message(exc)
+        if scrub:
+            message = message.replace(scrub, "***")
+        raise ProviderError(message, hint=hint or _sql_hint(sql)) from None
+
+
+def _engine_message(exc: BaseException) -> str:
+    """The engine's message without the echoed SQL (``LINE 1: ...``) or a Python traceback."""
+    kept: list[str] = []
+    for line in str(exc).splitlines():
+        if line.startswith(("LINE ", "Traceback")):
+            break
+        cut = line.find(" Detail: Python exception")  # a failing Python source appends its traceback
+        if cut >= 0:
+            kept.append(line[:cut])
+            break
+        if line.strip():
+            kept.append(line.strip())
+    return _redact(" ".join(kept) or type(exc).__name__)
+
+
+def _sql_hint(sql: str) -> str:
+    first = next((line.strip() for line in sql.splitlines() if line.strip()), "")
+    if len(first) > 120:
+        first = first[:117] + "..."
+    return f"while running: {_redact(first)}"
+
+
+def _redact(text: str) -> str:
+    """Replace quoted values that follow credential-like words with '***'."""
+    return _SECRET_VALUE.sub(lambda m: f"{m.group(1)}{m.group(2)}'***'", text)

@@ -1,0 +1,270 @@
+"""One conformance suite for every :class:`faborite.target.TargetConnection`.
+
+Terraform style (backend/testing.go): each provider's test module subclasses
+:class:`TargetConnectionConformance` and overrides the ``connection`` fixture;
+every test here then runs against that provider. Tests use fresh, oddly named
+schemas so they also run against a shared, long-lived target.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+
+import pyarrow as pa
+import pytest
+
+from faborite.errors import FaboriteError, ProviderError
+from faborite.relation import Relation
+from faborite.target import TargetConnection
+
+
+class TargetConnectionConformance:
+    """Behaviour every target connection must have. Override :meth:`connection`."""
+
+    @pytest.fixture
+    def connection(self) -> TargetConnection:
+        """An open connection to an empty (or shared) target; closed by the fixture."""
+        raise NotImplementedError("a provider's test class overrides the `connection` fixture")
+
+    @pytest.fixture
+    def schema(self, connection: TargetConnection) -> str:
+        """A fresh schema name with characters that need quoting."""
+        return f'conf "{uuid.uuid4().hex[:8]}" s'
+
+    # -- helpers --------------------------------------------------------------
+
+    def rel(self, schema: str, name: str) -> Relation:
+        return Relation(schema_name=schema, name=name)
+
+    def q(self, connection: TargetConnection, rel: Relation) -> str:
+        return connection.dialect.quote_relation(rel)
+
+    def make_table(self, connection: TargetConnection, rel: Relation, select_sql: str) -> None:
+        connection.execute(connection.dialect.create_schema(rel.schema_name))
+        connection.execute(connection.dialect.create_table_as(rel, select_sql))
+
+    # -- protocol -------------------------------------------------------------
+
+    def test_is_a_target_connection(self, connection):
+        assert isinstance(connection, TargetConnection)
+        assert connection.dialect.name
+
+    # -- SqlRunner ------------------------------------------------------------
+
+    def test_execute_and_fetch(self, connection, schema):
+        rel = self.rel(schema, "numbers")
+        self.make_table(connection, rel, "SELECT 1 AS n UNION ALL SELECT 2 UNION ALL SELECT 3")
+        table = connection.fetch_arrow(f"SELECT n FROM {self.q(connection, rel)} ORDER BY n")
+        assert isinstance(table, pa.Table)
+        assert table.column_names == ["n"]
+        assert table.column("n").to_pylist() == [1, 2, 3]
+        assert connection.fetch_scalar(f"SELECT COUNT(*) FROM {self.q(connection, rel)}") == 3
+
+    def test_fetch_scalar_of_no_rows_is_none(self, connection):
+        assert connection.fetch_scalar("SELECT 1 AS x WHERE 1 = 0") is None
+
+    def test_fetch_scalar_of_many_rows_is_the_first_and_leaves_the_connection_usable(self, connection, schema):
+        rel = self.rel(schema, "many")
+        self.make_table(connection, rel, "SELECT 7 AS n UNION ALL SELECT 7 UNION ALL SELECT 7")
+        assert connection.fetch_scalar(f"SELECT n FROM {self.q(connection, rel)}") == 7
+        # The unread rows must not hold the connection: DDL right after works.
+        connection.execute(connection.dialect.drop_table(rel))
+        assert rel not in connection.list_relations([schema])
+
+    def test_fetch_arrow_of_empty_result_keeps_columns(self, connection):
+        table = connection.fetch_arrow("SELECT 1 AS a, 'x' AS b WHERE 1 = 0")
+        assert table.num_rows == 0
+        assert table.column_names == ["a", "b"]
+
+    def test_count_rows_sql_and_literal_run(self, connection):
+        d = connection.dialect
+        assert connection.fetch_scalar(d.count_rows_sql("SELECT 1 AS a UNION ALL SELECT 2;")) == 2
+        assert connection.fetch_scalar(f"SELECT {d.literal(chr(39) + 'quoted' + chr(39))}") == "'quoted'"
+
+    # -- Transactional ----------------------------------------------------------
+
+    def test_transaction_commits(self, connection, schema):
+        rel = self.rel(schema, "committed")
+        connection.execute(connection.dialect.create_schema(schema))
+        with connection.transaction():
+            connection.execute(connection.dialect.create_table_as(rel, "SELECT 1 AS a"))
+        assert rel in connection.list_relations([schema])
+
+    def test_transaction_rolls_back_ddl_and_reraises(self, connection, schema):
+        if not connection.dialect.transactional_ddl:
+            pytest.skip("the dialect declares no transactional DDL")
+        kept = self.rel(schema, "kept")
+        gone = self.rel(schema, "gone")
+        self.make_table(connection, kept, "SELECT 1 AS a")
+
+        class Boom(Exception):
+            pass
+
+        with pytest.raises(Boom):
+            with connection.transaction():
+                connection.execute(connection.dialect.create_table_as(gone, "SELECT 1 AS a"))
+                connection.execute(connection.dialect.drop_table(kept))
+                raise Boom
+        assert connection.list_relations([schema]) == {kept}
+        # The connection is usable after the rollback.
+        assert connection.fetch_scalar(f"SELECT a FROM {self.q(connection, kept)}") == 1
+
+    def test_transaction_rolls_back_after_a_failed_statement(self, connection, schema):
+        if not connection.dialect.transactional_ddl:
+            pytest.skip("the dialect declares no transactional DDL")
+        rel = self.rel(schema, "half")
+        connection.execute(connection.dialect.create_schema(schema))
+        with pytest.raises(ProviderError):
+            with connection.transaction():
+                connection.execute(connection.dialect.create_table_as(rel, "SELECT 1 AS a"))
+                connection.execute("SELECT * FROM faborite_no_such_table_anywhere")
+        assert connection.list_relations([schema]) == set()
+
+    def test_publish_views_in_one_transaction(self, connection, schema):
+        d = connection.dialect
+        table, view = self.rel(schema, "t v1"), self.rel(schema, "v")
+        self.make_table(connection, table, "SELECT 1 AS a")
+        for _ in range(2):  # the second run replaces the view
+            with connection.transaction():
+                for sql in d.create_or_replace_view(view, f"SELECT * FROM {self.q(connection, table)}"):
+                    connection.execute(sql)
+        assert connection.fetch_scalar(f"SELECT a FROM {self.q(connection, view)}") == 1
+        connection.execute(d.drop_view(view))
+        connection.execute(d.drop_view(view))  # IF EXISTS
+        assert connection.list_relations([schema]) == {table}
+
+    # -- ArrowLoader ----------------------------------------------------------
+
+    def test_create_table_from_arrow_table(self, connection, schema):
+        rel = self.rel(schema, "from 'table'")
+        data = pa.table({"id": [1, 2, 3], "name": ["a", None, "c"]})
+        connection.create_table_from_arrow(rel, data)  # the schema does not exist yet
+        got = connection.fetch_arrow(f"SELECT id, name FROM {self.q(connection, rel)} ORDER BY id")
+        assert got.to_pylist() == data.to_pylist()
+        assert [c.name for c in connection.columns(rel)] == ["id", "name"]
+
+    def test_create_table_from_record_batch_reader(self, connection, schema):
+        rel = self.rel(schema, "streamed")
+        arrow_schema = pa.schema([("i", pa.int64())])
+        pulled: list[int] = []
+
+        def batches():
+            for k in range(5):
+                pulled.append(k)
+                yield pa.record_batch([pa.array(range(k * 100, (k + 1) * 100), pa.int64())], schema=arrow_schema)
+
+        reader = pa.RecordBatchReader.from_batches(arrow_schema, batches())
+        connection.create_table_from_arrow(rel, reader)
+        assert pulled == [0, 1, 2, 3, 4]
+        assert connection.fetch_scalar(f"SELECT COUNT(*) FROM {self.q(connection, rel)}") == 500
+        assert connection.fetch_scalar(f"SELECT SUM(i) FROM {self.q(connection, rel)}") == sum(range(500))
+
+    def test_create_table_from_empty_arrow_table(self, connection, schema):
+        rel = self.rel(schema, "empty")
+        connection.create_table_from_arrow(rel, pa.schema([("x", pa.int32()), ("y", pa.string())]).empty_table())
+        assert connection.fetch_scalar(f"SELECT COUNT(*) FROM {self.q(connection, rel)}") == 0
+        assert [c.name for c in connection.columns(rel)] == ["x", "y"]
+
+    def test_create_table_from_arrow_is_atomic_when_the_source_fails(self, connection, schema):
+        rel = self.rel(schema, "broken")
+        arrow_schema = pa.schema([("i", pa.int64())])
+
+        def batches():
+            yield pa.record_batch([pa.array([1, 2], pa.int64())], schema=arrow_schema)
+            raise OSError("source went away")
+
+        with pytest.raises(FaboriteError, match="source went away"):
+            connection.create_table_from_arrow(rel, pa.RecordBatchReader.from_batches(arrow_schema, batches()))
+        assert rel not in connection.list_relations([schema])
+        # The connection is usable afterwards.
+        assert connection.fetch_scalar("SELECT 1") == 1
+
+    def test_create_table_from_arrow_refuses_an_existing_relation(self, connection, schema):
+        rel = self.rel(schema, "exists")
+        connection.create_table_from_arrow(rel, pa.table({"a": [1]}))
+        with pytest.raises(ProviderError):
+            connection.create_table_from_arrow(rel, pa.table({"a": [2, 3]}))
+        assert connection.fetch_arrow(f"SELECT a FROM {self.q(connection, rel)}").to_pylist() == [{"a": 1}]
+
+    def test_create_table_from_arrow_joins_an_open_transaction(self, connection, schema):
+        if not connection.dialect.transactional_ddl:
+            pytest.skip("the dialect declares no transactional DDL")
+        rel = self.rel(schema, "in tx")
+        with pytest.raises(RuntimeError):
+            with connection.transaction():
+                connection.create_table_from_arrow(rel, pa.table({"a": [1]}))
+                raise RuntimeError("abort")
+        assert rel not in connection.list_relations([schema])
+
+    # -- Inspector ------------------------------------------------------------
+
+    def test_list_relations(self, connection, schema):
+        other = schema + " other"
+        t1, t2, v = self.rel(schema, "T1"), self.rel(other, "t2"), self.rel(schema, "view one")
+        self.make_table(connection, t1, "SELECT 1 AS a")
+        self.make_table(connection, t2, "SELECT 1 AS a")
+        connection.execute(connection.dialect.create_view(v, f"SELECT * FROM {self.q(connection, t1)}"))
+        assert connection.list_relations([schema]) == {t1, v}
+        assert connection.list_relations([schema, other, "faborite_missing_schema"]) == {t1, t2, v}
+        assert connection.list_relations(["faborite_missing_schema"]) == set()
+        assert connection.list_relations([]) == set()
+
+    def test_columns_in_order(self, connection, schema):
+        rel = self.rel(schema, "cols")
+        self.make_table(connection, rel, "SELECT 1 AS z, 'x' AS \"a b\", 2.5 AS m")
+        cols = connection.columns(rel)
+        assert [c.name for c in cols] == ["z", "a b", "m"]
+        assert all(c.type for c in cols)
+
+    def test_columns_of_a_missing_relation_is_an_error(self, connection, schema):
+        with pytest.raises(ProviderError):
+            connection.columns(self.rel(schema, "nope"))
+
+    # -- cursors, errors, close -------------------------------------------------
+
+    def test_cursor_works_from_another_thread(self, connection, schema):
+        connection.execute(connection.dialect.create_schema(schema))
+        rels = [self.rel(schema, f"thread {i}") for i in range(3)]
+        cursors = [connection.cursor() for _ in rels]
+        errors: list[BaseException] = []
+
+        def build(cur, rel):
+            try:
+                cur.execute(cur.dialect.create_table_as(rel, "SELECT 42 AS answer"))
+                seed = Relation(schema_name=rel.schema_name, name=rel.name + " arrow")
+                cur.create_table_from_arrow(seed, pa.table({"a": [1]}))
+            except BaseException as exc:  # noqa: BLE001 - reported to the main thread
+                errors.append(exc)
+
+        threads = [threading.Thread(target=build, args=pair) for pair in zip(cursors, rels)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        for cur in cursors:
+            cur.close()
+        assert errors == []
+        found = connection.list_relations([schema])
+        for rel in rels:
+            assert rel in found
+            assert connection.fetch_scalar(f"SELECT answer FROM {self.q(connection, rel)}") == 42
+        assert len(found) == 2 * len(rels)
+
+    def test_errors_are_provider_errors_with_the_sql_as_hint(self, connection):
+        with pytest.raises(ProviderError) as info:
+            connection.execute("SELEC 1\nFROM nowhere")
+        assert "Traceback" not in str(info.value)
+        assert "SELEC 1" in (info.value.hint or "")
+        with pytest.raises(ProviderError):
+            connection.fetch_arrow("SELECT * FROM faborite_no_such_table_anywhere")
+        with pytest.raises(ProviderError):
+            connection.fetch_scalar("SELECT * FROM faborite_no_such_table_anywhere")
+        assert connection.fetch_scalar("SELECT 1") == 1
+
+    def test_close_is_idempotent(self, connection):
+        other = connection.cursor()
+        other.close()
+        other.close()
+        with pytest.raises(ProviderError):
+            other.execute("SELECT 1")
