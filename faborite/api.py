@@ -107,6 +107,12 @@ class Workspace:
 
         return make_plan(self.compile(), self.state())
 
+    def check_saved_plan(self, plan: "Plan") -> None:
+        """Refuse early a saved plan that no longer applies (stale serial, other lineage or target)."""
+        from faborite.plan.planfile import check_plan_applies
+
+        check_plan_applies(plan, self.state(), target=self.target)
+
     def connect(self, *, read_only: bool = False) -> "TargetConnection":
         """Open the target's provider with its validated config."""
         from faborite.config.validation import validate

@@ -205,6 +205,7 @@ def apply(state: _State, plan_file: Path | None, auto_approve: bool, threads: in
 
         # A saved plan was reviewed when it was made (Terraform's rule): apply without asking.
         the_plan = load_plan(plan_file)
+        ws.check_saved_plan(the_plan)
         _show_plan(state, the_plan, no_diff=True)
     else:
         the_plan = ws.plan()

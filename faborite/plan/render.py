@@ -31,7 +31,7 @@ def render_plan(plan: Plan, console: Console, *, show_diff: bool = True) -> None
     console.print(f"faborite will perform the following actions on target [bold]{escape(plan.target)}[/]:\n")
     for change in plan.visible_changes():
         _render_change(change, console, show_diff)
-    console.print(f"[bold]{_summary_line(plan)}[/]")
+    console.print(f"\n[bold]{_summary_line(plan)}[/]")
 
 
 def _render_change(change: Change, console: Console, show_diff: bool) -> None:
@@ -45,6 +45,8 @@ def _render_change(change: Change, console: Console, show_diff: bool) -> None:
     if change.category and change.action is not Action.DELETE:
         header.append(f"  [{change.category}]", style="magenta" if change.category == "breaking" else "blue")
     console.print(header)
+    if change.action is Action.CREATE:
+        return  # "new" says nothing a '+' does not
     for reason in change.reasons:
         console.print(f"        [dim]because[/] {escape(reason.detail)}")
     if show_diff and change.sql_diff:
@@ -53,7 +55,6 @@ def _render_change(change: Change, console: Console, show_diff: bool) -> None:
             if line.startswith(("+++", "---", "@@")):
                 style = "dim"
             console.print(Text("        " + line, style=style))
-    console.print()
 
 
 def plan_to_markdown(plan: Plan) -> str:
