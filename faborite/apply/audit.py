@@ -49,7 +49,7 @@ def audit(ctx: ApplyContext) -> None:
         label = f"{node.name}: {check.name}"
         if error is not None:
             failures.append(f"{label} could not run: {error}")
-            first_failed = first_failed or node
+            first_failed = first_failed or check.file or node.file
             ctx.emit("check", node.id, f"{label} errored", None)
         elif failing:
             message = f"{label} failed ({failing} failing row{'s' if failing != 1 else ''})"
@@ -58,13 +58,13 @@ def audit(ctx: ApplyContext) -> None:
                 ctx.emit("warning", node.id, message)
             else:
                 failures.append(message)
-                first_failed = first_failed or node
+                first_failed = first_failed or check.file or node.file
                 ctx.emit("check", node.id, message)
         else:
             ctx.emit("check", node.id, f"{label} passed")
     if failures:
         raise ApplyError(
             "checks failed; nothing was published:\n    " + "\n    ".join(failures),
-            file=first_failed.file if first_failed else None,
+            file=first_failed,
             hint="the new versions are kept for inspection; fix the data or the check and apply again",
         )

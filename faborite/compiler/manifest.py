@@ -29,6 +29,7 @@ class CompiledCheck(BaseModel):
     column: str | None = None
     severity: Literal["error", "warn"] = "error"
     sql: str
+    file: str | None = None  # where the check is declared (not part of any fingerprint)
 
 
 class ColumnInfo(BaseModel):

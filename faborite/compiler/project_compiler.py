@@ -161,7 +161,8 @@ class _Compilation:
         meta = {**config.meta, **doc.meta}
         metadata = {
             "description": doc.description, "tags": tags, "meta": meta, "owner": config.owner,
-            "columns": [c.model_dump() for c in columns], "checks": [c.model_dump() for c in checks],
+            "columns": [c.model_dump() for c in columns],
+            "checks": [c.model_dump(exclude={"file"}) for c in checks],
         }
         return {**metadata, "columns": columns, "checks": checks,
                 "metadata_hash": fingerprint.metadata_hash(metadata)}
@@ -183,7 +184,7 @@ class _Compilation:
                 exc.file = exc.file or file
                 raise
             compiled.append(CompiledCheck(name=spec.label, kind=spec.kind, column=spec.column,
-                                          severity=spec.severity, sql=sql))
+                                          severity=spec.severity, sql=sql, file=file))
         return tuple(compiled)
 
     def _check_unique_relations(self) -> None:

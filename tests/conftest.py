@@ -1,0 +1,76 @@
+"""Shared fixtures: a fresh demo project and a way to drive the real CLI."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from faborite.api import init_project
+
+
+@dataclass
+class CliResult:
+    """What a CLI run printed and returned."""
+
+    code: int
+    stdout: str
+    stderr: str
+
+    @property
+    def output(self) -> str:
+        return self.stdout + self.stderr
+
+
+def run_cli(*args: str, cwd: Path, input: str | None = None, env: dict[str, str] | None = None) -> CliResult:
+    """Run ``faborite ARGS`` in a subprocess, as a user would (no terminal)."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "faborite", "--no-color", *args], cwd=cwd, input=input, text=True,
+        capture_output=True, env={**os.environ, "COLUMNS": "200", **(env or {})}, timeout=120,
+    )
+    return CliResult(proc.returncode, proc.stdout, proc.stderr)
+
+
+def run_cli_tty(*args: str, cwd: Path, answer: str = "yes") -> CliResult:
+    """Run ``faborite ARGS`` on a pseudo-terminal and type ``answer`` at the prompt."""
+    import pty
+    import select
+
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "faborite", "--no-color", *args], cwd=cwd,
+        stdin=slave, stdout=slave, stderr=slave, env={**os.environ, "COLUMNS": "200"}, close_fds=True,
+    )
+    os.close(slave)
+    chunks: list[bytes] = []
+    answered = False
+    while True:
+        ready, _, _ = select.select([master], [], [], 60)
+        if not ready:
+            proc.kill()
+            raise TimeoutError("CLI did not finish: " + b"".join(chunks).decode(errors="replace"))
+        try:
+            data = os.read(master, 4096)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not data:
+            break
+        chunks.append(data)
+        if not answered and b"Enter a value" in b"".join(chunks):
+            os.write(master, (answer + "\n").encode())
+            answered = True
+    os.close(master)
+    code = proc.wait(timeout=60)
+    text = b"".join(chunks).decode(errors="replace").replace("\r\n", "\n")
+    return CliResult(code, re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", text), "")
+
+
+@pytest.fixture
+def demo(tmp_path: Path) -> Path:
+    """A fresh project made from project_template/, not yet applied."""
+    return init_project(tmp_path / "demo")
