@@ -110,8 +110,7 @@ def validate(state: _State, as_json: bool) -> None:
         print_json({"ok": True, "nodes": len(manifest.nodes), "counts": counts, "warnings": list(ws.project.warnings)})
         return
     out = state.out()
-    for warning in ws.project.warnings:
-        out.print(f"[yellow]warning:[/] {warning}")
+    _print_warnings(state, ws)
     detail = ", ".join(f"{n} {k}s" for k, n in counts.items() if n)
     out.print(f"[green]ok:[/] {len(manifest.nodes)} nodes ({detail})")
 
@@ -157,6 +156,7 @@ def plan(state: _State, out_file: Path | None, detailed_exitcode: bool, as_json:
     """Show what apply would change, and why."""
     ws = state.workspace()
     the_plan = ws.plan()
+    _print_warnings(state, ws)
     _show_plan(state, the_plan, as_json=as_json, markdown=markdown, no_diff=no_diff)
     if out_file:
         from faborite.plan.planfile import save_plan
@@ -166,6 +166,12 @@ def plan(state: _State, out_file: Path | None, detailed_exitcode: bool, as_json:
             state.out().print(f"\nSaved the plan to [bold]{out_file}[/]. To apply exactly it: faborite apply {out_file}")
     if detailed_exitcode and the_plan.has_changes:
         sys.exit(2)
+
+
+def _print_warnings(state: _State, ws) -> None:
+    err = state.out(stderr=True)
+    for warning in ws.project.warnings:
+        err.print(f"[yellow]warning:[/] {warning}")
 
 
 def _show_plan(state: _State, the_plan, *, as_json: bool = False, markdown: bool = False, no_diff: bool = False) -> None:
@@ -209,6 +215,7 @@ def apply(state: _State, plan_file: Path | None, auto_approve: bool, threads: in
         _show_plan(state, the_plan, no_diff=True)
     else:
         the_plan = ws.plan()
+        _print_warnings(state, ws)
         _show_plan(state, the_plan)
         if not the_plan.has_changes:
             return

@@ -31,12 +31,15 @@ def build(ctx: ApplyContext) -> None:
     existing = connection.list_relations(sorted({ctx.physical_of(n).schema_name for n in nodes}))
     relation_map = ctx.relation_map()
     local = threading.local()
+    cursors = []
 
     def conn():
+        # DuckDB connections are not shared across threads: each worker gets its own cursor.
         if ctx.threads <= 1:
             return connection
         if not hasattr(local, "cursor"):
             local.cursor = connection.cursor()
+            cursors.append(local.cursor)
         return local.cursor
 
     def work(node_id: str) -> BuiltNode:
@@ -62,7 +65,11 @@ def build(ctx: ApplyContext) -> None:
 
     order = [n.id for n in nodes]
     parents = {n.id: set(n.parents) for n in nodes}
-    ctx.built.update(run_dag(order, parents, work, threads=ctx.threads))
+    try:
+        ctx.built.update(run_dag(order, parents, work, threads=ctx.threads))
+    finally:
+        for cursor in cursors:
+            cursor.close()
 
 
 def _build_one(connection, node: Node, physical: Relation, relation_map: dict[str, str], ctx: ApplyContext) -> None:
