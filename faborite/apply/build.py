@@ -72,7 +72,7 @@ def build(ctx: ApplyContext) -> None:
             cursor.close()
 
 
-def _build_one(connection, node: Node, physical: Relation, relation_map: dict[str, str], ctx: ApplyContext) -> None:
+def _build_one(connection, node: Node, physical: Relation, relation_map: dict[str, Relation], ctx: ApplyContext) -> None:
     dialect = connection.dialect
     if node.kind == "seed":
         load_seed(connection, node, physical, ctx.project_root)

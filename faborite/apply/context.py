@@ -50,6 +50,7 @@ class ApplyContext:
     warnings: list[str] = field(default_factory=list)
     new_state: State | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _changes: dict[str, Change] | None = None
 
     @property
     def manifest(self) -> Manifest:
@@ -61,7 +62,10 @@ class ApplyContext:
             self.on_event(ApplyEvent(kind=kind, node=node, message=message, seconds=seconds))
 
     def changes_by_node(self) -> dict[str, Change]:
-        return {c.node_id: c for c in self.plan.changes}
+        """The plan's changes keyed by node id (computed once)."""
+        if self._changes is None:
+            self._changes = {c.node_id: c for c in self.plan.changes}
+        return self._changes
 
     def rebuilt(self) -> list[Node]:
         """Nodes this apply builds, in topological order."""
@@ -75,10 +79,9 @@ class ApplyContext:
             return Relation.parse(change.kept_physical)
         return Relation.parse(node.relation).physical(node.version)
 
-    def relation_map(self) -> dict[str, str]:
-        """Virtual -> physical (quoted) for every built node, for rewriting SQL."""
-        quote = self.connection.dialect.quote_relation
-        return {n.relation: quote(self.physical_of(n)) for n in self.manifest.built_nodes()}
+    def relation_map(self) -> dict[str, Relation]:
+        """Virtual ``schema.name`` -> physical relation for every built node, for rewriting SQL."""
+        return {n.relation: self.physical_of(n) for n in self.manifest.built_nodes()}
 
     def deletes(self) -> list[Change]:
         return [c for c in self.plan.changes if c.action is Action.DELETE]

@@ -9,7 +9,9 @@ model's config (and so its schema) is known.
 
 from __future__ import annotations
 
+import difflib
 import os
+import re
 import traceback
 from collections.abc import Callable
 from contextvars import ContextVar
@@ -20,13 +22,26 @@ import jinja2
 from jinja2.runtime import Macro
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from faborite.errors import CompileError, FaboriteError, did_you_mean
+from faborite.errors import CompileError, FaboriteError, close_matches, did_you_mean
 
 REF_PLACEHOLDER = "__faborite_ref__{}__"
 THIS_PLACEHOLDER = "__faborite_this__"
 #: Environment variables with this prefix hold secrets and may not reach SQL (they would land in state).
 SECRET_ENV_PREFIX = "FABORITE_SECRET_"
 BUILTIN_NAMES = frozenset({"ref", "source", "config", "var", "env_var", "this", "target", "is_incremental"})
+
+
+def best_match_hint(word: str, candidates) -> str | None:
+    """'did you mean ...?' naming only the names nearly as close as the closest one.
+
+    ``stg_order`` suggests ``'stg_orders'`` alone, not also ``'orders'`` and ``'stg_customers'``.
+    """
+    matches = close_matches(word, candidates)
+    if not matches:
+        return None
+    best = difflib.SequenceMatcher(None, word, matches[0]).ratio()
+    near = [m for m in matches if difflib.SequenceMatcher(None, word, m).ratio() >= best - 0.1]
+    return did_you_mean(word, near)
 
 
 @dataclass
@@ -97,12 +112,15 @@ class TemplateContext:
         if name not in self._node_names:
             raise CompileError(
                 f"ref({name!r}) names no model or seed in this project",
-                hint=did_you_mean(name, self._node_names) or "check the file name under models/ or seeds/",
+                hint=best_match_hint(name, self._node_names) or "check the file name under models/ or seeds/",
             )
         _record().refs.append(name)
         return REF_PLACEHOLDER.format(name)
 
-    def _source(self, source_name: str, table_name: str) -> str:
+    def _source(self, *args: str) -> str:
+        if len(args) != 2 or not all(isinstance(a, str) for a in args):
+            raise CompileError("source() takes a source name and a table name: source('raw', 'orders')")
+        source_name, table_name = args
         _record().sources.append((source_name, table_name))
         return self._resolve_source(source_name, table_name)
 
@@ -150,9 +168,11 @@ class TemplateContext:
                 if not isinstance(value, Macro):
                     continue
                 if name in BUILTIN_NAMES:
-                    raise CompileError(f"macro {name!r} shadows the built-in {name}()", file=path, hint="rename the macro")
+                    raise CompileError(f"macro {name!r} shadows the built-in {name}()", file=path,
+                                       line=_macro_line(text, name), hint="rename the macro")
                 if name in defined:
-                    raise CompileError(f"macro {name!r} is defined twice (also in {defined[name]})", file=path)
+                    raise CompileError(f"macro {name!r} is defined twice (also in {defined[name]})", file=path,
+                                       line=_macro_line(text, name), hint="macro names are global: rename one")
                 defined[name] = path
                 self.env.globals[name] = value
 
@@ -177,6 +197,11 @@ class TemplateContext:
             raise _template_error(exc, path) from None
         finally:
             _current.reset(token)
+
+
+def _macro_line(text: str, name: str) -> int | None:
+    match = re.search(r"{%-?\s*macro\s+" + re.escape(name) + r"\b", text)
+    return text.count("\n", 0, match.start()) + 1 if match else None
 
 
 def _template_line(exc: BaseException, default_file: str) -> tuple[str, int | None]:
@@ -205,4 +230,6 @@ def _template_error(exc: Exception, path: str) -> CompileError:
                             hint="templates cannot reach Python internals")
     if isinstance(exc, jinja2.TemplateError):
         return CompileError(f"Jinja error: {exc}", file=file, line=line)
-    return CompileError(f"error while rendering: {type(exc).__name__}: {exc}", file=file, line=line)
+    # Calling ref(), var(), ... wrongly is a TypeError naming our method: name the function as written.
+    text = re.sub(r"\bTemplateContext\._(\w+)\(\)", r"\1()", str(exc))
+    return CompileError(f"error while rendering: {type(exc).__name__}: {text}", file=file, line=line)

@@ -42,6 +42,8 @@ def _resolve(scope: Scope, table: str, column: str, depth: int) -> set[str]:
         table = next(iter(sources))
     source = sources.get(table)
     if isinstance(source, exp.Table):
+        if not source.name:  # a table function (read_parquet(...)): no relation to name
+            return set()
         key = f"{source.db}.{source.name}" if source.db else source.name
         return {f"{key}.{column}"}
     if isinstance(source, Scope) and isinstance(source.expression, exp.Select):

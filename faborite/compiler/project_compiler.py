@@ -11,7 +11,9 @@ from faborite import __version__
 from faborite.compiler import fingerprint
 from faborite.compiler.checks import check_sql
 from faborite.compiler.dag import build_graph, topological_order
-from faborite.compiler.jinja import REF_PLACEHOLDER, THIS_PLACEHOLDER, RenderRecord, TargetInfo, TemplateContext
+from faborite.compiler.jinja import (
+    REF_PLACEHOLDER, THIS_PLACEHOLDER, RenderRecord, TargetInfo, TemplateContext, best_match_hint,
+)
 from faborite.compiler.lineage import column_lineage
 from faborite.compiler.manifest import ColumnInfo, CompiledCheck, Manifest, Node, SeedInfo
 from faborite.compiler.sources import SourceResolver
@@ -19,6 +21,7 @@ from faborite.compiler.sql import canonical_text, output_columns, parse_query
 from faborite.config.loader import ModelFile, NodeDocEntry, Project
 from faborite.config.node_config import DATA_KEYS, ModelConfig, SeedConfig
 from faborite.config.properties import CheckSpec, NodeDoc
+from faborite.config.validation import config_error_from
 from faborite.errors import CompileError, ConfigError, did_you_mean
 from faborite.relation import Relation
 
@@ -30,15 +33,30 @@ def compile_project(project: Project, target: str | None = None, *, vars_overrid
     """Compile every model, seed and source of ``project`` for ``target``."""
     from faborite.dialects import get_dialect
 
+    from faborite.plugins import provider_names
+
     target_name = target or project.config.default_target
     if target_name not in project.config.targets:
         raise ConfigError(
-            f"unknown target {target_name!r}", file="faborite.yml",
+            f"unknown target {target_name!r}: faborite.yml defines no such target",
+            file="faborite.yml", line=project.config_line("targets"),
             hint=did_you_mean(target_name, project.config.targets) or
-            "targets: " + ", ".join(project.config.targets),
+            "defined targets: " + ", ".join(project.config.targets),
         )
-    dialect = get_dialect(project.config.dialect)()
+    try:
+        dialect = get_dialect(project.config.dialect)()
+    except ConfigError as exc:
+        exc.file, exc.line = exc.file or "faborite.yml", exc.line or project.config_line("dialect")
+        raise
     target_block = project.config.targets[target_name]
+    if target_block.type not in provider_names():
+        installed = provider_names()
+        raise ConfigError(
+            f"unknown target type {target_block.type!r} for target {target_name!r}",
+            file="faborite.yml", line=project.config_line("targets", target_name, "type"),
+            hint=did_you_mean(target_block.type, installed) or
+            ("installed target types: " + ", ".join(installed) if installed else "no target providers are installed"),
+        )
     info = TargetInfo(name=target_name, type=target_block.type, dialect=project.config.dialect,
                       schema=dialect.default_schema)
     return _Compilation(project, dialect, info, {**project.config.vars, **(vars_override or {})}, environ).run()
@@ -94,7 +112,9 @@ class _Compilation:
             drafts[f"model.{model.name}"] = self._model_draft(model, text, record, config)
 
         graph = build_graph({node_id: d["parents"] for node_id, d in drafts.items()})
-        order = topological_order(graph, {node_id: d.get("file") for node_id, d in drafts.items()})
+        ref_lines = {(f"model.{model.name}", self.node_ids[ref]): _line_of_ref(model.text, ref)
+                     for model, _, record, _ in rendered for ref in record.refs if ref in self.node_ids}
+        order = topological_order(graph, {node_id: d.get("file") for node_id, d in drafts.items()}, ref_lines)
         nodes: dict[str, Node] = {}
         for node_id in order:
             draft = drafts[node_id]
@@ -122,8 +142,11 @@ class _Compilation:
         return _PLACEHOLDER.sub(replace, text)
 
     def _model_draft(self, model: ModelFile, text: str, record: RenderRecord, config: ModelConfig) -> dict[str, Any]:
-        sql = self._substitute(text, model.name, model.path).strip()
-        query = parse_query(sql, self.target.dialect, file=model.path)
+        substituted = self._substitute(text, model.name, model.path)
+        sql = substituted.strip()
+        # Lines stripped from the top (e.g. left by a leading config() call) still count in the file.
+        offset = substituted[:len(substituted) - len(substituted.lstrip())].count("\n")
+        query = parse_query(sql, self.target.dialect, file=model.path, line_offset=offset)
         parents = sorted({self.node_ids[r] for r in record.refs if r in self.node_ids} |
                          {self.sources.node_id(s, t) for s, t in record.sources})
         data_config = _data_config(config)
@@ -154,7 +177,7 @@ class _Compilation:
 
     def _metadata(self, name: str, entry: NodeDocEntry | None, config, file: str) -> dict[str, Any]:
         doc = entry.doc if entry else NodeDoc(name=name)
-        checks = self._checks(name, doc, entry.file if entry else file)
+        checks = self._checks(name, doc, entry.file if entry else file, entry.line if entry else None)
         columns = tuple(ColumnInfo(name=c.name, description=c.description, data_type=c.data_type, tags=c.tags)
                         for c in doc.columns)
         tags = tuple(dict.fromkeys([*config.tags, *doc.tags]))
@@ -167,21 +190,24 @@ class _Compilation:
         return {**metadata, "columns": columns, "checks": checks,
                 "metadata_hash": fingerprint.metadata_hash(metadata)}
 
-    def _checks(self, name: str, doc: NodeDoc, file: str) -> tuple[CompiledCheck, ...]:
+    def _checks(self, name: str, doc: NodeDoc, file: str, line: int | None) -> tuple[CompiledCheck, ...]:
         specs: list[CheckSpec] = [c for col in doc.columns for c in col.checks] + list(doc.checks)
         compiled = []
         for spec in specs:
-            custom = None
-            if spec.kind == "sql":
-                text, record = self.templates.render(spec.sql or "", file)
-                custom = self._substitute(text, name, file).strip()
-            if spec.kind == "relationships" and spec.to not in self.relations:
-                raise CompileError(f"relationships check on {name}.{spec.column} refers to unknown node {spec.to!r}",
-                                   file=file, hint=did_you_mean(spec.to or "", self.relations))
             try:
+                custom = None
+                if spec.kind == "sql":
+                    text, record = self.templates.render(spec.sql or "", file)
+                    custom = self._substitute(text, name, file).strip()
+                if spec.kind == "relationships" and spec.to not in self.relations:
+                    raise CompileError(
+                        f"relationships check on {name}.{spec.column} refers to unknown node {spec.to!r}",
+                        hint=best_match_hint(spec.to or "", self.relations) or "name a model or seed: to: ref('x')")
                 sql = check_sql(spec, self._quoted(name), resolve_ref=self._quoted, rendered_custom=custom)
             except CompileError as exc:
-                exc.file = exc.file or file
+                # Checks are declared in a properties file: point at the node's entry there.
+                if exc.file in (None, file):
+                    exc.file, exc.line = file, exc.line or line
                 raise
             compiled.append(CompiledCheck(name=spec.label, kind=spec.kind, column=spec.column,
                                           severity=spec.severity, sql=sql, file=file))
@@ -189,11 +215,12 @@ class _Compilation:
 
     def _check_unique_relations(self) -> None:
         seen: dict[str, str] = {}
+        files = {node.name: node.path for node in (*self.project.seeds, *self.project.models)}
         for name, relation in self.relations.items():
             if relation.key in seen:
                 raise CompileError(
                     f"{name!r} and {seen[relation.key]!r} would both be published as {relation.key}",
-                    hint="give one of them a different alias or schema",
+                    file=files.get(name), hint="give one of them a different alias or schema",
                 )
             seen[relation.key] = name
 
@@ -206,26 +233,27 @@ def _data_config(config: ModelConfig | SeedConfig) -> dict[str, Any]:
 def _resolve_config(base, defaults: dict[str, Any], entry: NodeDocEntry | None, calls: dict[str, Any],
                     file: str, text: str | None = None):
     """Folder defaults, then properties ``config:``, then ``config(...)`` calls; most specific wins."""
-    layers = [(defaults, "faborite.yml", None)]
+    layers = [(defaults, "faborite.yml", None, "folder defaults")]
     if entry is not None:
-        layers.append((entry.doc.config, entry.file, entry.line))
-    layers.append((calls, file, _line_of_call(text, "config(") if text else None))
+        layers.append((entry.doc.config, entry.file, entry.line, f"'config:' of {entry.doc.name!r}"))
+    layers.append((calls, file, _line_of_call(text, "config(") if text else None, "config()"))
     config = base
-    for overrides, where, line in layers:
+    for overrides, where, line, what in layers:
         if not overrides:
             continue
         try:
             config = config.merged(overrides)
         except ValidationError as exc:
-            err = exc.errors()[0]
-            key = ".".join(str(p) for p in err["loc"]) or "config"
-            known = [f.alias or n for n, f in type(base).model_fields.items()]
-            hint = did_you_mean(key, known) if err["type"] == "extra_forbidden" else None
-            message = (f"unknown config key {key!r}" if err["type"] == "extra_forbidden"
-                       else f"invalid config {key!r}: {err['msg']}")
-            raise ConfigError(message, file=where, line=line,
-                              hint=hint or "allowed keys: " + ", ".join(sorted(known))) from None
+            error = config_error_from(exc, type(base), overrides, file=where, what=what)
+            error.line = line
+            raise error from None
     return config
+
+
+def _line_of_ref(text: str, name: str) -> int | None:
+    """The line of the first ``ref('name')`` in a model's source (None if it is built some other way)."""
+    match = re.search(r"""\bref\(\s*(?:['"][^'"]*['"]\s*,\s*)?['"]""" + re.escape(name) + r"""['"]\s*\)""", text)
+    return text.count("\n", 0, match.start()) + 1 if match else None
 
 
 def _line_of_call(text: str, needle: str) -> int | None:

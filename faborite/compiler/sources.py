@@ -13,9 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from faborite.compiler import fingerprint
+from faborite.compiler.jinja import best_match_hint
 from faborite.config.loader import Project
 from faborite.config.properties import SourceDoc, SourceTable
-from faborite.errors import CompileError, did_you_mean
+from faborite.errors import CompileError
 from faborite.relation import Relation
 
 #: Files up to this size are fingerprinted by content; larger ones by size and mtime.
@@ -40,14 +41,14 @@ class SourceResolver:
         if entry is None:
             raise CompileError(
                 f"source({source_name!r}, {table_name!r}): no source named {source_name!r}",
-                hint=did_you_mean(source_name, self._project.sources) or "declare it under 'sources:' in a .yml file",
+                hint=best_match_hint(source_name, self._project.sources) or "declare it under 'sources:' in a .yml file",
             )
         for table in entry.doc.tables:
             if table.name == table_name:
                 return entry.doc, table
         raise CompileError(
             f"source({source_name!r}, {table_name!r}): source {source_name!r} has no table {table_name!r}",
-            hint=did_you_mean(table_name, [t.name for t in entry.doc.tables]) or f"add it under {entry.file}",
+            hint=best_match_hint(table_name, [t.name for t in entry.doc.tables]) or f"add it under {entry.file}",
         )
 
     def _format(self, table: SourceTable) -> str:

@@ -8,46 +8,120 @@ and whitespace dropped), not from ``Expression.sql()``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
 from sqlglot.tokens import TokenType
 
 from faborite.errors import CompileError
+from faborite.relation import Relation
 
 _KEEP_CASE = {TokenType.STRING, TokenType.IDENTIFIER, TokenType.NATIONAL_STRING}
 
 
-def parse_query(sql: str, dialect: str, *, file: str) -> exp.Query:
-    """Parse a model's rendered SQL; it must be exactly one query."""
+def parse_query(sql: str, dialect: str, *, file: str, line_offset: int = 0) -> exp.Query:
+    """Parse a model's rendered SQL; it must be exactly one query.
+
+    ``line_offset`` is how many lines of the file precede ``sql`` (blank lines a
+    leading ``{{ config(...) }}`` left behind), so errors name the file's line.
+    """
     try:
         statements = [s for s in sqlglot.parse(sql, read=dialect) if s is not None]
     except ParseError as exc:
         err = exc.errors[0] if exc.errors else {}
         near = (err.get("highlight") or "").strip()
         description = err.get("description", str(exc)).split(" <Token")[0].strip()
+        if description.startswith("Required keyword:"):  # names a sqlglot class; say what it means
+            description = "incomplete expression"
         if near:
             description += f" {near!r}" if description.endswith("got") else f" near {near!r}"
+        where = f"line {err.get('line')}, column {err.get('col')} of the rendered SQL; `faborite compile` shows it"
+        unbalanced = _unbalanced_paren(sql, dialect)
+        if unbalanced is not None:
+            text, paren_line = unbalanced
+            fix = "add the missing ')'" if text.startswith("'('") else "remove the extra ')' or add its '('"
+            raise CompileError(f"SQL syntax error: {text} ({description})", file=file, line=paren_line + line_offset,
+                               hint=f"{fix}; the parser stopped at {where}") from None
         raise CompileError(
             f"SQL syntax error: {description}",
             file=file,
-            line=err.get("line"),
-            hint=f"line {err.get('line')}, column {err.get('col')} of the rendered SQL; `faborite compile` shows it",
+            line=err["line"] + line_offset if err.get("line") else None,
+            hint=where,
         ) from None
     except TokenError as exc:
-        raise CompileError(f"SQL syntax error: {exc}", file=file, hint="check quotes and brackets") from None
+        cause = str(exc.__cause__ or exc)
+        opened = _unclosed_literal(sql)
+        raise CompileError(
+            f"SQL syntax error: {opened[0] if opened else cause}", file=file,
+            line=opened[1] + line_offset if opened else None, hint="check quotes, comments and brackets",
+        ) from None
+    if not statements:
+        raise CompileError("the model is empty: it renders to no SQL", file=file, line=1 + line_offset,
+                           hint="write one SELECT statement, or delete the file")
     if len(statements) != 1:
         raise CompileError(
             f"a model holds one SELECT statement, found {len(statements)}",
-            file=file, hint="remove extra ';'-separated statements",
+            file=file, line=_second_statement_line(sql, dialect) + line_offset,
+            hint="remove extra ';'-separated statements",
         )
     query = statements[0]
     if not isinstance(query, exp.Query):
         raise CompileError(
             f"a model must be a query (SELECT/WITH/UNION), found {query.key.upper()}",
-            file=file, line=1, hint="faborite creates the table or view itself; write only the SELECT",
+            file=file, line=1 + line_offset, hint="faborite creates the table or view itself; write only the SELECT",
         )
     return query
+
+
+def _unbalanced_paren(sql: str, dialect: str) -> tuple[str, int] | None:
+    """The first ``)`` without a ``(``, else the last ``(`` never closed: (what, line), or None."""
+    try:
+        tokens = sqlglot.Dialect.get_or_raise(dialect).tokenize(sql)
+    except TokenError:
+        return None
+    stack = []
+    for token in tokens:
+        if token.token_type == TokenType.L_PAREN:
+            stack.append(token.line)
+        elif token.token_type == TokenType.R_PAREN:
+            if not stack:
+                return "')' without a matching '('", token.line
+            stack.pop()
+    return ("'(' is never closed", stack[-1]) if stack else None
+
+
+def _unclosed_literal(sql: str) -> tuple[str, int] | None:
+    """Where an unterminated string, quoted name or block comment starts: (what, line), or None."""
+    closers = {"'": ("'", "string"), '"': ('"', "quoted name"), "/*": ("*/", "comment")}
+    i, line = 0, 1
+    while i < len(sql):
+        if sql.startswith("--", i):
+            end = sql.find("\n", i)
+            i = len(sql) if end < 0 else end
+            continue
+        opener = "/*" if sql.startswith("/*", i) else sql[i] if sql[i] in "'\"" else None
+        if opener is None:
+            line += sql[i] == "\n"
+            i += 1
+            continue
+        closer, what = closers[opener]
+        end = sql.find(closer, i + len(opener))
+        if end < 0:
+            return f"{what} opened on this line is never closed", line
+        line += sql.count("\n", i, end)
+        i = end + len(closer)
+    return None
+
+
+def _second_statement_line(sql: str, dialect: str) -> int:
+    """The line where a second ``;``-separated statement starts (1 if it cannot be told)."""
+    tokens = sqlglot.Dialect.get_or_raise(dialect).tokenize(sql)
+    for token, following in zip(tokens, tokens[1:]):
+        if token.token_type == TokenType.SEMICOLON and following.token_type != TokenType.SEMICOLON:
+            return following.line
+    return 1
 
 
 def canonical_text(sql: str, dialect: str) -> str:
@@ -85,15 +159,27 @@ def table_keys(query: exp.Query) -> set[str]:
     return keys
 
 
-def to_target_sql(sql: str, *, read: str, write: str, relation_map: dict[str, str]) -> str:
-    """Rewrite virtual relation names to physical ones and print in the target's dialect."""
+def to_target_sql(sql: str, *, read: str, write: str, relation_map: Mapping[str, Relation],
+                  default_schema: str | None = None) -> str:
+    """Rewrite virtual relation names to physical ones and print in the target's dialect.
+
+    ``relation_map`` maps ``schema.name`` to the physical relation. Looking each
+    table up in a dict keeps this linear in the query's size, not the project's.
+    """
     from sqlglot.errors import UnsupportedError
 
     from faborite.errors import ProviderError
 
     query = sqlglot.parse_one(sql, read=read)
     if relation_map:
-        query = exp.replace_tables(query, relation_map, dialect=read, copy=False)
+        for table in query.find_all(exp.Table):
+            if table.args.get("catalog") or not table.name:
+                continue
+            schema = table.db or default_schema
+            physical = relation_map.get(f"{schema}.{table.name}") if schema else None
+            if physical is not None:
+                table.set("this", exp.to_identifier(physical.name, quoted=True))
+                table.set("db", exp.to_identifier(physical.schema_name, quoted=True))
     try:
         return query.sql(dialect=write, unsupported_level=sqlglot.ErrorLevel.RAISE)
     except UnsupportedError as exc:

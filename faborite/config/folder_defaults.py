@@ -41,10 +41,8 @@ def flatten_folder_tree(tree: Any, config_model: type[BaseModel], *, file: str, 
             try:
                 config_model.model_validate(overrides)
             except ValidationError as exc:
-                error = config_error_from(exc, config_model, overrides, file=file, what=f"'{section}' folder defaults")
-                if error.hint and error.hint.startswith("did you mean '"):
-                    error.hint = error.hint.replace("did you mean '", "did you mean '+")
-                raise error from None
+                raise config_error_from(exc, config_model, overrides, file=file, what=f"'{section}' folder defaults",
+                                        key_prefix="+") from None
             result[path] = dict(overrides)
 
     walk(tree, ())

@@ -6,15 +6,15 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from faborite.config.folder_defaults import FolderDefaults, defaults_for, flatten_folder_tree
 from faborite.config.node_config import ModelConfig, SeedConfig
 from faborite.config.project import PROJECT_FILE, ProjectConfig
 from faborite.config.properties import NodeDoc, PropertiesFile, SourceDoc
 from faborite.config.validation import validate
-from faborite.config.yaml_loader import load_yaml_file
-from faborite.errors import ConfigError
+from faborite.config.yaml_loader import line_of, load_yaml_file
+from faborite.errors import ConfigError, close_matches, did_you_mean
 
 
 class ModelFile(BaseModel):
@@ -81,6 +81,12 @@ class Project(BaseModel):
     seed_docs: dict[str, NodeDocEntry]
     sources: dict[str, SourceEntry]
     warnings: tuple[str, ...] = ()
+    #: ``faborite.yml`` as loaded (a LineDict), so later stages can point at a line in it.
+    raw_config: Any = Field(default=None, exclude=True, repr=False)
+
+    def config_line(self, *loc: str) -> int | None:
+        """The line in ``faborite.yml`` of the key at ``loc`` (e.g. ``"targets", "dev"``), when known."""
+        return line_of(self.raw_config, loc) if self.raw_config is not None else None
 
 
 def find_project_root(start: Path) -> Path:
@@ -115,6 +121,7 @@ def load_project(root: Path) -> Project:
     raw = load_yaml_file(config_path, PROJECT_FILE)
     if not isinstance(raw, dict):
         raise ConfigError(f"{PROJECT_FILE} must be a mapping of keys", file=PROJECT_FILE, line=1)
+    _precheck_project_file(raw)
     config = validate(ProjectConfig, raw, file=PROJECT_FILE, what=PROJECT_FILE)
     model_defaults = flatten_folder_tree(raw.get("models", {}), ModelConfig, file=PROJECT_FILE, section="models")
     seed_defaults = flatten_folder_tree(raw.get("seeds", {}), SeedConfig, file=PROJECT_FILE, section="seeds")
@@ -144,6 +151,12 @@ def load_project(root: Path) -> Project:
         data = load_yaml_file(path, display)
         if data is None:
             continue
+        if not isinstance(data, dict):
+            raise ConfigError(
+                "a properties file must be a mapping with 'models:', 'seeds:' or 'sources:'",
+                file=display, line=getattr(data, "line", None) or 1,
+                hint="start the file with e.g. 'models:' and list entries under it as '- name: ...'",
+            )
         props = validate(PropertiesFile, data, file=display, what="properties file")
         for section, entries, target in (
             ("models", props.models, model_docs),
@@ -172,8 +185,33 @@ def load_project(root: Path) -> Project:
 
     return Project(
         root=root, config=config, models=models, seeds=seeds, macros=macros,
-        model_docs=model_docs, seed_docs=seed_docs, sources=sources, warnings=tuple(warnings),
+        model_docs=model_docs, seed_docs=seed_docs, sources=sources, warnings=tuple(warnings), raw_config=raw,
     )
+
+
+def _precheck_project_file(raw: dict) -> None:
+    """Mistakes in ``faborite.yml`` that deserve a better message than plain validation gives."""
+    lines = getattr(raw, "key_lines", {})
+    node_keys = {f.alias or name for model in (ModelConfig, SeedConfig) for name, f in model.model_fields.items()}
+    for key in raw:
+        if isinstance(key, str) and key not in ProjectConfig.model_fields:
+            matches = close_matches(key, sorted(node_keys), n=1)
+            if matches and not close_matches(key, ProjectConfig.model_fields):
+                # e.g. 'materialized: table' at top level: node config belongs in folder defaults.
+                match = matches[0]
+                raise ConfigError(
+                    f"unknown key {key!r} in {PROJECT_FILE}",
+                    file=PROJECT_FILE, line=lines.get(key),
+                    hint=f"did you mean '+{match}' under 'models:'? node config is set per folder: "
+                         f"'models: {{+{match}: ...}}'",
+                )
+    targets, target = raw.get("targets"), raw.get("target")
+    if isinstance(targets, dict) and targets and isinstance(target, str) and target not in targets:
+        raise ConfigError(
+            f"default target {target!r} is not defined under 'targets:'",
+            file=PROJECT_FILE, line=lines.get("target"),
+            hint=did_you_mean(target, targets) or "defined targets: " + ", ".join(map(str, targets)),
+        )
 
 
 def _check_unique(kind: str, name: str, path: str, seen: dict[str, str]) -> None:

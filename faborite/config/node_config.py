@@ -34,10 +34,11 @@ class ModelConfig(BaseModel):
         """A copy with ``overrides`` applied (tags accumulate, dbt style)."""
         data = self.model_dump(by_alias=True, exclude_unset=False)
         for key, value in overrides.items():
-            if key == "tags":
+            # Anything of the wrong type is passed through for pydantic to reject with a located error.
+            if key == "tags" and isinstance(value, (str, list, tuple)):
                 extra = [value] if isinstance(value, str) else list(value)
                 data["tags"] = tuple(dict.fromkeys([*data["tags"], *extra]))
-            elif key == "meta":
+            elif key == "meta" and isinstance(value, dict):
                 data["meta"] = {**data["meta"], **value}
             else:
                 data[key] = value

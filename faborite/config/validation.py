@@ -65,21 +65,25 @@ def validate(model: type[M], data: Any, *, file: str, what: str, loc_prefix: tup
 
 
 def config_error_from(
-    exc: ValidationError, model: type[BaseModel], data: Any, *, file: str, what: str, loc_prefix: tuple = ()
+    exc: ValidationError, model: type[BaseModel], data: Any, *, file: str, what: str, loc_prefix: tuple = (),
+    key_prefix: str = "",
 ) -> ConfigError:
-    """The ConfigError describing the first error in ``exc``."""
+    """The ConfigError describing the first error in ``exc``.
+
+    ``key_prefix`` is how keys are spelled in the file (``+`` for folder defaults).
+    """
     err = exc.errors()[0]
     # Drop pydantic's union/tag markers (e.g. 'function-after[...]') from the path.
     loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and ("[" in p or p.startswith("function-"))))
     line = line_of(data, loc)
-    where = _describe_loc(loc_prefix + loc)
+    where = key_prefix + _describe_loc(loc_prefix + loc) if loc_prefix + loc else ""
     kind = err["type"]
     hint = None
     if kind == "extra_forbidden":
-        key = loc[-1]
+        key = f"{key_prefix}{loc[-1]}"
         owner = _model_at(model, loc)
-        known = _field_names(owner) if owner else []
-        hint = did_you_mean(str(key), known) if known else None
+        known = [key_prefix + name for name in _field_names(owner)] if owner else []
+        hint = did_you_mean(key, known) if known else None
         if hint is None and known:
             hint = "allowed keys here: " + ", ".join(sorted(known))
         message = f"unknown key {key!r} in {what}" + (f" (at {_describe_loc(loc_prefix + loc[:-1])})" if loc[:-1] else "")
@@ -93,7 +97,9 @@ def config_error_from(
             options = [o.strip().strip("'") for o in expected.replace(" or ", ",").split(",")]
             hint = did_you_mean(err["input"], options)
     else:
-        message = f"invalid value for {where!r} in {what}: {err['msg']}"
+        # A validator's ValueError reads "Value error, <our text>": keep only our text.
+        detail = err["msg"].removeprefix("Value error, ")
+        message = f"invalid value for {where!r} in {what}: {detail}" if where else f"invalid {what}: {detail}"
         if err.get("input") is not None and not isinstance(err.get("input"), (dict, list)):
             message += f" (got {err['input']!r})"
     return ConfigError(message, file=file, line=line, hint=hint)

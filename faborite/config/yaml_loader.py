@@ -104,7 +104,11 @@ def load_yaml_file(path: Path, display: str | None = None) -> Any:
 
 
 def line_of(data: Any, loc: tuple) -> int | None:
-    """The line of the deepest value along ``loc`` that has a recorded line."""
+    """The line of the deepest key or item along ``loc`` that has a recorded line.
+
+    A key's line wins over its value's (a list value starts on the next line,
+    but an unknown or invalid key is reported where the key is written).
+    """
     line = getattr(data, "line", None) or None
     current = data
     for part in loc:
@@ -116,7 +120,4 @@ def line_of(data: Any, loc: tuple) -> int | None:
             current = current[part]
         else:
             break
-        inner = getattr(current, "line", None)
-        if inner and not isinstance(current, LineDict):
-            line = inner
     return line

@@ -1,0 +1,1 @@
+from tests.config.projects import proj  # noqa: F401 - shared fixture
