@@ -152,10 +152,13 @@ def read_manifest(path: Path) -> Manifest:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as exc:
         raise CompileError(f"cannot read manifest: {exc}", file=str(path)) from None
-    version = data.get("format_version")
+    version = data.get("format_version") if isinstance(data, dict) else None
     if version != MANIFEST_FORMAT_VERSION:
+        newer = isinstance(version, int) and version > MANIFEST_FORMAT_VERSION
         raise CompileError(
-            f"manifest format {version} is not supported (expected {MANIFEST_FORMAT_VERSION})",
-            file=str(path), hint="run `faborite compile` to rebuild it",
+            f"manifest format {version} is not supported (expected {MANIFEST_FORMAT_VERSION})"
+            + (": it was written by a newer faborite" if newer else ""),
+            file=str(path),
+            hint=("upgrade faborite, or " if newer else "") + "run `faborite compile` to rebuild it",
         )
     return Manifest.model_validate(data)

@@ -32,7 +32,6 @@ def compile_project(project: Project, target: str | None = None, *, vars_overrid
                     environ: dict[str, str] | None = None) -> Manifest:
     """Compile every model, seed and source of ``project`` for ``target``."""
     from faborite.dialects import get_dialect
-
     from faborite.plugins import provider_names
 
     target_name = target or project.config.default_target

@@ -14,7 +14,7 @@ from typing import Any
 
 from faborite.compiler import fingerprint
 from faborite.compiler.jinja import best_match_hint
-from faborite.config.loader import Project
+from faborite.config.loader import Project, SourceEntry
 from faborite.config.properties import SourceDoc, SourceTable
 from faborite.errors import CompileError
 from faborite.relation import Relation
@@ -41,7 +41,8 @@ class SourceResolver:
         if entry is None:
             raise CompileError(
                 f"source({source_name!r}, {table_name!r}): no source named {source_name!r}",
-                hint=best_match_hint(source_name, self._project.sources) or "declare it under 'sources:' in a .yml file",
+                hint=best_match_hint(source_name, self._project.sources)
+                or "declare it under 'sources:' in a .yml file",
             )
         for table in entry.doc.tables:
             if table.name == table_name:
@@ -51,20 +52,21 @@ class SourceResolver:
             hint=best_match_hint(table_name, [t.name for t in entry.doc.tables]) or f"add it under {entry.file}",
         )
 
-    def _format(self, table: SourceTable) -> str:
+    def _format(self, table: SourceTable, entry: SourceEntry) -> str:
         if table.format:
             return table.format
         suffix = Path(table.path or "").suffix.lower()
         if suffix in _FORMATS:
             return _FORMATS[suffix]
         raise CompileError(f"cannot tell the file format of source table {table.name!r} from {table.path!r}",
-                           hint="set 'format: parquet|csv|json'")
+                           file=entry.file, line=entry.line, hint="set 'format: parquet|csv|json' on the table")
 
     def render(self, source_name: str, table_name: str) -> str:
         """The SQL table expression for ``source(source_name, table_name)``."""
         source, table = self._lookup(source_name, table_name)
         if source.type == "files":
-            return self._dialect.read_files(self._format(table), [table.path], dict(table.options))
+            fmt = self._format(table, self._project.sources[source_name])
+            return self._dialect.read_files(fmt, [table.path], dict(table.options))
         return self._dialect.quote_relation(self._relation(source, table))
 
     @staticmethod
@@ -80,7 +82,7 @@ class SourceResolver:
                 if source.type == "files":
                     relation = table.path or ""
                     content = fingerprint.sha256_json(self._file_identity(table.path or ""))
-                    config = {"format": self._format(table), "options": table.options}
+                    config = {"format": self._format(table, entry), "options": table.options}
                 else:
                     relation = self._relation(source, table).key
                     content = relation
