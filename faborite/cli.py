@@ -64,7 +64,26 @@ def cli(ctx: click.Context, project_dir, target, vars_override, debug, no_color)
     ctx.obj = _State(project_dir, target, debug, no_color, vars_override)
 
 
-pass_state = click.make_pass_decorator(_State)
+_pass_group_state = click.make_pass_decorator(_State)
+
+
+def pass_state(command):
+    """Pass the shared options, also accepting --target/--project-dir/--vars after the subcommand."""
+    import functools
+
+    @click.option("--target", "-t", "target_here", help="Target from faborite.yml (default: its 'target:').")
+    @click.option("--project-dir", "project_dir_here", type=click.Path(file_okay=False, path_type=Path),
+                  help="Project directory (default: search upward from here).")
+    @click.option("--vars", "vars_here", callback=_parse_vars, help="Override project vars (YAML mapping).")
+    @_pass_group_state
+    @functools.wraps(command)
+    def wrapper(state: _State, *args, target_here=None, project_dir_here=None, vars_here=None, **kwargs):
+        state.target = target_here or state.target
+        state.project_dir = project_dir_here or state.project_dir
+        state.vars_override = {**state.vars_override, **(vars_here or {})}
+        return command(state, *args, **kwargs)
+
+    return wrapper
 
 
 def _confirm(state: _State, question: str, auto_approve: bool) -> None:
