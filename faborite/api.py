@@ -69,7 +69,8 @@ class Workspace:
         """Compile the project; by default also write ``.faborite/manifest.json``."""
         from faborite.compiler import compile_project, write_manifest as write
 
-        manifest = compile_project(self.project, self.target, vars_override=self.vars_override)
+        manifest = compile_project(self.project, self.target, vars_override=self.vars_override,
+                                   cache_dir=self.root / WORK_DIR / "cache")
         if write_manifest:
             write(manifest, self.root / WORK_DIR / "manifest.json")
         return manifest

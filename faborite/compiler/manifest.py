@@ -116,6 +116,12 @@ class Manifest(BaseModel):
                 result[parent].append(node.id)
         return {k: tuple(v) for k, v in result.items()}
 
+    def graph(self):
+        """The DAG as a networkx DiGraph (edges parent -> child), for graph queries."""
+        from faborite.compiler.dag import build_graph
+
+        return build_graph({node_id: node.parents for node_id, node in self.nodes.items()})
+
     def built_nodes(self) -> list[Node]:
         """Models and seeds, in topological order."""
         return [n for n in self.nodes.values() if n.is_built]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
@@ -10,14 +12,15 @@ from pydantic import ValidationError
 from faborite import __version__
 from faborite.compiler import fingerprint
 from faborite.compiler.checks import check_sql
-from faborite.compiler.dag import build_graph, topological_order
+from faborite.compiler.dag import topological_order
 from faborite.compiler.jinja import (
     REF_PLACEHOLDER, THIS_PLACEHOLDER, RenderRecord, TargetInfo, TemplateContext, best_match_hint,
 )
-from faborite.compiler.lineage import column_lineage
+from faborite.compiler.analysis import SqlAnalysis, analyze_sql
+from faborite.compiler.cache import CompileCache, render_salt
 from faborite.compiler.manifest import ColumnInfo, CompiledCheck, Manifest, Node, SeedInfo
 from faborite.compiler.sources import SourceResolver
-from faborite.compiler.sql import canonical_text, output_columns, parse_query
+from faborite.compiler.parallel import map_maybe_parallel
 from faborite.config.loader import ModelFile, NodeDocEntry, Project
 from faborite.config.node_config import DATA_KEYS, ModelConfig, SeedConfig
 from faborite.config.properties import CheckSpec, NodeDoc
@@ -29,8 +32,13 @@ _PLACEHOLDER = re.compile(r"__faborite_ref__(.+?)__|" + THIS_PLACEHOLDER)
 
 
 def compile_project(project: Project, target: str | None = None, *, vars_override: dict[str, Any] | None = None,
-                    environ: dict[str, str] | None = None) -> Manifest:
-    """Compile every model, seed and source of ``project`` for ``target``."""
+                    environ: dict[str, str] | None = None, cache_dir: Path | None = None,
+                    workers: int | None = None) -> Manifest:
+    """Compile every model, seed and source of ``project`` for ``target``.
+
+    ``cache_dir`` enables the compile cache (see :mod:`faborite.compiler.cache`);
+    ``workers`` bounds the processes used for cold work (default: one per core).
+    """
     from faborite.dialects import get_dialect
     from faborite.plugins import provider_names
 
@@ -58,15 +66,18 @@ def compile_project(project: Project, target: str | None = None, *, vars_overrid
         )
     info = TargetInfo(name=target_name, type=target_block.type, dialect=project.config.dialect,
                       schema=dialect.default_schema)
-    return _Compilation(project, dialect, info, {**project.config.vars, **(vars_override or {})}, environ).run()
+    compilation = _Compilation(project, dialect, info, {**project.config.vars, **(vars_override or {})},
+                               dict(os.environ if environ is None else environ), cache_dir, workers)
+    return compilation.run()
 
 
 class _Compilation:
     """One compile run; holds the in-between results so each step stays small."""
 
     def __init__(self, project: Project, dialect, target: TargetInfo, project_vars: dict[str, Any],
-                 environ: dict[str, str] | None) -> None:
+                 environ: dict[str, str], cache_dir: Path | None, workers: int | None) -> None:
         self.project = project
+        self.workers = workers
         self.dialect = dialect
         self.target = target
         self.sources = SourceResolver(project, dialect)
@@ -86,11 +97,46 @@ class _Compilation:
         )
         self.relations: dict[str, Relation] = dict(self.seed_relations)
         self.node_ids: dict[str, str] = {name: f"seed.{name}" for name in self.seed_relations}
+        salt = render_salt(
+            project_vars=project_vars, macros=[(m.path, m.text) for m in project.macros],
+            sources={name: entry.doc.model_dump() for name, entry in project.sources.items()},
+            target=target, node_names=self.model_names | set(self.seed_relations),
+        )
+        self.cache = CompileCache(cache_dir, salt, environ)
+
+    def _render_all(self) -> list[tuple[str, RenderRecord]]:
+        """Every model rendered: from the cache, else in worker processes, else here."""
+        models = self.project.models
+        results: list[tuple[str, RenderRecord] | None] = [self.cache.get_render(m.path, m.text) for m in models]
+        misses = [i for i, r in enumerate(results) if r is None]
+        rendered = map_maybe_parallel(lambda i: self.templates.render(models[i].text, models[i].path),
+                                      misses, self.workers)
+        for index, value in zip(misses, rendered):
+            # A failure in a worker is redone here, where it raises the located error.
+            value = value or self.templates.render(models[index].text, models[index].path)
+            self.cache.put_render(models[index].path, models[index].text, *value)
+            results[index] = value
+        return results  # type: ignore[return-value]
+
+    def _analyze_all(self, jobs: list[tuple[str, str, int]]) -> list[SqlAnalysis]:
+        """Analyses of ``(sql, file, line_offset)`` jobs: from the cache, else in workers, else here."""
+        dialect = self.target.dialect
+        results: list[SqlAnalysis | None] = [self.cache.get_sql(dialect, sql) for sql, _, _ in jobs]
+        misses = [i for i, r in enumerate(results) if r is None]
+
+        def analyze(index: int) -> SqlAnalysis:
+            sql, file, offset = jobs[index]
+            return analyze_sql(sql, dialect, file=file, line_offset=offset)
+
+        for index, value in zip(misses, map_maybe_parallel(analyze, misses, self.workers)):
+            value = value or analyze(index)
+            self.cache.put_sql(dialect, jobs[index][0], value)
+            results[index] = value
+        return results  # type: ignore[return-value]
 
     def run(self) -> Manifest:
         rendered: list[tuple[ModelFile, str, RenderRecord, ModelConfig]] = []
-        for model in self.project.models:
-            text, record = self.templates.render(model.text, model.path)
+        for model, (text, record) in zip(self.project.models, self._render_all()):
             config = _resolve_config(ModelConfig(), model.defaults, self.project.model_docs.get(model.name),
                                      record.config, model.path, text=model.text)
             if not config.enabled:
@@ -107,13 +153,24 @@ class _Compilation:
         for seed in self.project.seeds:
             if seed.name in self.seed_configs:
                 drafts[f"seed.{seed.name}"] = self._seed_draft(seed)
-        for model, text, record, config in rendered:
-            drafts[f"model.{model.name}"] = self._model_draft(model, text, record, config)
+        sqls = []
+        for model, text, _, _ in rendered:
+            substituted = self._substitute(text, model.name, model.path)
+            # Lines stripped from the top (e.g. left by a leading config() call) still count in the file.
+            offset = substituted[:len(substituted) - len(substituted.lstrip())].count("\n")
+            sqls.append((substituted.strip(), model.path, offset))
+        analyses = self._analyze_all(sqls)
+        for (model, _, record, config), (sql, _, _), analysis in zip(rendered, sqls, analyses):
+            drafts[f"model.{model.name}"] = self._model_draft(model, sql, analysis, record, config)
+        self.cache.save()
 
-        graph = build_graph({node_id: d["parents"] for node_id, d in drafts.items()})
-        ref_lines = {(f"model.{model.name}", self.node_ids[ref]): _line_of_ref(model.text, ref)
-                     for model, _, record, _ in rendered for ref in record.refs if ref in self.node_ids}
-        order = topological_order(graph, {node_id: d.get("file") for node_id, d in drafts.items()}, ref_lines)
+        texts = {f"model.{model.name}": model.text for model, _, _, _ in rendered}
+
+        def ref_line(child: str, parent: str) -> int | None:
+            return _line_of_ref(texts[child], parent.split(".", 1)[1]) if child in texts else None
+
+        order = topological_order({node_id: d["parents"] for node_id, d in drafts.items()},
+                                  {node_id: d.get("file") for node_id, d in drafts.items()}, ref_line)
         nodes: dict[str, Node] = {}
         for node_id in order:
             draft = drafts[node_id]
@@ -140,24 +197,19 @@ class _Compilation:
             return self._quoted(name)
         return _PLACEHOLDER.sub(replace, text)
 
-    def _model_draft(self, model: ModelFile, text: str, record: RenderRecord, config: ModelConfig) -> dict[str, Any]:
-        substituted = self._substitute(text, model.name, model.path)
-        sql = substituted.strip()
-        # Lines stripped from the top (e.g. left by a leading config() call) still count in the file.
-        offset = substituted[:len(substituted) - len(substituted.lstrip())].count("\n")
-        query = parse_query(sql, self.target.dialect, file=model.path, line_offset=offset)
+    def _model_draft(self, model: ModelFile, sql: str, analysis: SqlAnalysis, record: RenderRecord,
+                     config: ModelConfig) -> dict[str, Any]:
         parents = sorted({self.node_ids[r] for r in record.refs if r in self.node_ids} |
                          {self.sources.node_id(s, t) for s, t in record.sources})
         data_config = _data_config(config)
         doc = self.project.model_docs.get(model.name)
-        outputs = output_columns(query)
         return {
             "id": f"model.{model.name}", "kind": "model", "name": model.name, "file": model.path,
             "relation": self.relations[model.name].key, "materialized": config.materialized, "sql": sql,
             "parents": tuple(parents), "data_config": data_config,
-            "output_columns": tuple(outputs) if outputs is not None else None,
-            "column_lineage": column_lineage(query),
-            "data_hash": fingerprint.data_hash("model", canonical_text(sql, self.target.dialect), data_config),
+            "output_columns": analysis.output_columns,
+            "column_lineage": analysis.column_lineage,
+            "data_hash": fingerprint.data_hash("model", analysis.canonical, data_config),
             **self._metadata(model.name, doc, config, model.path),
         }
 

@@ -126,14 +126,14 @@ def _second_statement_line(sql: str, dialect: str) -> int:
 
 def canonical_text(sql: str, dialect: str) -> str:
     """Formatting- and comment-insensitive text of ``sql`` for hashing."""
-    tokens = sqlglot.Dialect.get_or_raise(dialect).tokenize(sql)
-    parts = []
-    for token in tokens:
-        if token.token_type in _KEEP_CASE:
-            parts.append(f"{token.token_type.name[0]}'{token.text}'")
-        else:
-            parts.append(token.text.lower())
-    return " ".join(parts)
+    return canonical_from_tokens(sqlglot.Dialect.get_or_raise(dialect).tokenize(sql))
+
+
+def canonical_from_tokens(tokens) -> str:
+    """:func:`canonical_text` of already-tokenized SQL."""
+    return " ".join(
+        f"{t.token_type.name[0]}'{t.text}'" if t.token_type in _KEEP_CASE else t.text.lower() for t in tokens
+    )
 
 
 def output_columns(query: exp.Query) -> list[str] | None:

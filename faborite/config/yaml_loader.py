@@ -38,7 +38,15 @@ class LineList(list):
 
 
 class _LineLoader(yaml.SafeLoader):
-    """SafeLoader that builds LineDict/LineList and rejects duplicate keys."""
+    """Safe loader that builds LineDict/LineList and rejects duplicate keys."""
+
+
+# libyaml's parser (when PyYAML was built with it) is several times faster and
+# still reports marks, which is all the line-keeping constructors need. Its
+# error wording is terser, so a file it rejects is re-read by the Python parser
+# for the message.
+class _FastLineLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """The same constructors on libyaml's parser."""
 
 
 def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> LineDict:
@@ -67,14 +75,18 @@ def _construct_sequence(loader: _LineLoader, node: yaml.SequenceNode) -> LineLis
     return result
 
 
-_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
+for _loader in (_LineLoader, _FastLineLoader):
+    _loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+    _loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
 
 
 def load_yaml_text(text: str, source: str | Path) -> Any:
     """Parse YAML text; a syntax error becomes a ConfigError at the right line."""
     try:
-        return yaml.load(text, Loader=_LineLoader)  # noqa: S506 - SafeLoader subclass
+        try:
+            return yaml.load(text, Loader=_FastLineLoader)  # noqa: S506 - safe loader subclass
+        except yaml.YAMLError:
+            return yaml.load(text, Loader=_LineLoader)  # noqa: S506 - for Python's clearer message
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or exc.context or "invalid YAML"

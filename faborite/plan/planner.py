@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from faborite import __version__
+from faborite.compiler import fingerprint
 from faborite.compiler.manifest import Manifest, Node
-from faborite.compiler.sql import has_star, parse_query
 from faborite.plan.categorize import categorize_sql
 from faborite.plan.model import Action, Change, Plan, Reason
 from faborite.state.model import NodeState, State
@@ -36,7 +36,7 @@ def make_plan(manifest: Manifest, state: State | None) -> Plan:
     for node in manifest.nodes.values():
         if not node.is_built:
             continue
-        change, effect = _plan_node(node, old_nodes.get(node.id), effects, manifest)
+        change, effect = _plan_node(node, old_nodes, effects, manifest)
         effects[node.id] = effect
         changes.append(change)
     for node_id, old in old_nodes.items():
@@ -53,8 +53,9 @@ def make_plan(manifest: Manifest, state: State | None) -> Plan:
     )
 
 
-def _plan_node(node: Node, old: NodeState | None, effects: dict[str, _Effect],
+def _plan_node(node: Node, old_nodes: dict[str, NodeState], effects: dict[str, _Effect],
                manifest: Manifest) -> tuple[Change, _Effect]:
+    old = old_nodes.get(node.id)
     base = dict(node_id=node.id, name=node.name, kind=node.kind, relation=node.relation,
                 materialized=node.materialized, new_version=node.version)
     if old is None:
@@ -63,34 +64,36 @@ def _plan_node(node: Node, old: NodeState | None, effects: dict[str, _Effect],
     base["old_version"] = old.version
     diff = _sql_diff(old, node)
 
-    if old.data_hash != node.data_hash:
-        reasons, category = _own_change(node, old, manifest.dialect)
-        breaking = category == "breaking"
-        return (Change(**base, action=Action.REPLACE, rebuild=True, category=category, reasons=reasons,
-                       sql_diff=diff),
-                _Effect(data_changed=True, breaking=breaking, physical_changed=True))
-
     changed = {p: effects[p] for p in node.parents if p in effects and effects[p] != _Effect()}
     breaking_parents = [p for p, e in changed.items() if e.breaking]
     additive_parents = [p for p, e in changed.items() if e.data_changed and not e.breaking]
     rebuilt_parents = [p for p, e in changed.items() if e.physical_changed]
     names = lambda ids: ", ".join(i.split(".", 1)[-1] for i in ids)  # noqa: E731
-
+    sources_changed = _sources_changed(old, old_nodes, manifest)
+    upstream_reason = None
     if breaking_parents:
-        reason = Reason(code="upstream_changed", detail=f"upstream changed: {names(breaking_parents)}")
-        return (Change(**base, action=Action.REPLACE, rebuild=True, category="breaking", reasons=(reason,)),
+        upstream_reason = Reason(code="upstream_changed", detail=f"upstream changed: {names(breaking_parents)}")
+    elif sources_changed:
+        sources = [p for p in old.parents if p not in old_nodes]
+        upstream_reason = Reason(code="source_changed", detail=f"source data changed: {names(sources) or 'upstream'}")
+
+    if old.data_hash != node.data_hash:
+        reasons, category = _own_change(node, old, manifest.dialect)
+        if upstream_reason is not None and category != "breaking":
+            # Its own change only adds columns, but its input changed too: its rows did.
+            reasons, category = (*reasons, upstream_reason), "breaking"
+        breaking = category == "breaking"
+        return (Change(**base, action=Action.REPLACE, rebuild=True, category=category, reasons=reasons,
+                       sql_diff=diff),
+                _Effect(data_changed=True, breaking=breaking, physical_changed=True))
+    if upstream_reason is not None:
+        return (Change(**base, action=Action.REPLACE, rebuild=True, category="breaking", reasons=(upstream_reason,)),
                 _Effect(data_changed=True, breaking=True, physical_changed=True))
     if additive_parents and _selects_star(node, manifest.dialect):
         reason = Reason(code="upstream_changed",
                         detail=f"upstream added columns that '*' passes through: {names(additive_parents)}")
         return (Change(**base, action=Action.REPLACE, rebuild=True, category="non-breaking", reasons=(reason,)),
                 _Effect(data_changed=True, breaking=False, physical_changed=True))
-    if old.version != node.version and not changed:
-        # Nothing built upstream changed, so a source's data did.
-        sources = [p for p in node.parents if p.startswith("source.")]
-        reason = Reason(code="source_changed", detail=f"source data changed: {names(sources) or 'upstream'}")
-        return (Change(**base, action=Action.REPLACE, rebuild=True, category="breaking", reasons=(reason,)),
-                _Effect(data_changed=True, breaking=True, physical_changed=True))
     if node.materialized == "view" and rebuilt_parents:
         # A view reads its parents' physical relations, so it must be re-pointed; its rows are unchanged.
         reason = Reason(code="upstream_changed", detail=f"upstream rebuilt: {names(rebuilt_parents)}")
@@ -103,9 +106,29 @@ def _plan_node(node: Node, old: NodeState | None, effects: dict[str, _Effect],
                 _Effect())
     reasons = ()
     if old.version != node.version:
-        reasons = (Reason(code="upstream_changed",
-                          detail=f"upstream only added columns: {names(additive_parents)}; data kept"),)
+        moved = [p for p in node.parents if p in old_nodes and old_nodes[p].version != manifest.nodes[p].version]
+        detail = (f"upstream only added columns: {names(additive_parents)}" if additive_parents
+                  else f"upstream only added columns further up (via {names(moved)})")
+        reasons = (Reason(code="upstream_changed", detail=f"{detail}; data kept"),)
     return Change(**base, action=Action.NOOP, kept_physical=old.physical, reasons=reasons), _Effect()
+
+
+def _sources_changed(old: NodeState, old_nodes: dict[str, NodeState], manifest: Manifest) -> bool:
+    """Whether a source that ``old`` was built from has other data now.
+
+    State keeps no source nodes, so recompute ``old``'s version from its applied
+    data hash, its built parents' applied versions and its source parents'
+    *current* versions: it differs from the applied version only if a source did.
+    """
+    parents = []
+    for parent_id in old.parents:
+        if parent_id in old_nodes:
+            parents.append((parent_id, old_nodes[parent_id].version))
+        elif parent_id in manifest.nodes and not manifest.nodes[parent_id].is_built:
+            parents.append((parent_id, manifest.nodes[parent_id].version))
+        else:
+            return True  # the source is gone: cannot tell, so rebuild
+    return fingerprint.version(old.data_hash, parents) != old.version
 
 
 def _own_change(node: Node, old: NodeState, dialect: str) -> tuple[tuple[Reason, ...], str]:
@@ -123,9 +146,8 @@ def _own_change(node: Node, old: NodeState, dialect: str) -> tuple[tuple[Reason,
 
 
 def _selects_star(node: Node, dialect: str) -> bool:
-    if node.sql is None:
-        return True
-    return has_star(parse_query(node.sql, dialect, file=node.file or node.id))
+    # The compiler leaves output_columns empty exactly when a '*' hides them.
+    return node.output_columns is None
 
 
 def _sql_diff(old: NodeState, node: Node) -> str | None:

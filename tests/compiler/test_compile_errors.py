@@ -79,16 +79,20 @@ def test_self_reference_is_a_cycle(proj):
 
 
 def test_cycle_without_ref_lines_still_names_the_file():
-    graph = build_graph({"model.a": ["model.b"], "model.b": ["model.a"], "model.c": []})
+    parents = {"model.a": ["model.b"], "model.b": ["model.a"], "model.c": []}
     with pytest.raises(CompileError) as info:
-        topological_order(graph, {"model.a": "models/a.sql"})
+        topological_order(parents, {"model.a": "models/a.sql"})
     assert info.value.message == "dependency cycle: a -> b -> a"
     assert (info.value.file, info.value.line) == ("models/a.sql", None)
 
 
-def test_topological_order_is_stable():
-    graph = build_graph({"model.z": [], "model.a": ["model.z"], "model.b": ["model.z"], "seed.s": []})
-    assert topological_order(graph, {}) == ["model.z", "model.a", "model.b", "seed.s"]
+def test_topological_order_is_stable_and_parents_first():
+    parents = {"model.z": [], "model.a": ["model.z"], "model.b": ["model.z", "model.a"], "seed.s": []}
+    order = topological_order(parents, {})
+    assert order == topological_order(dict(parents), {})
+    assert order.index("model.z") < order.index("model.a") < order.index("model.b")
+    graph = build_graph(parents)
+    assert set(graph.successors("model.z")) == {"model.a", "model.b"}
 
 
 # -- SQL syntax --------------------------------------------------------------------------
