@@ -56,10 +56,9 @@ def build(ctx: ApplyContext) -> None:
                 result = BuiltNode(physical=physical)
             _describe(conn(), node, result)
         except FaboriteError as exc:
-            raise ApplyError(
-                f"building {node.kind} {node.name!r} failed: {exc.message}",
-                file=node.file, hint="nothing was published; fix the model and apply again",
-            ) from None
+            hint = "nothing was published; " + (exc.hint or f"fix the {node.kind} and apply again")
+            raise ApplyError(f"building {node.kind} {node.name!r} failed: {exc.message}",
+                             file=exc.file or node.file, line=exc.line, hint=hint) from None
         ctx.emit("node_done", node.id, node.name, time.perf_counter() - started)
         return result
 

@@ -24,6 +24,8 @@ def publish(ctx: ApplyContext) -> None:
         if n.id in changes and changes[n.id].action in (Action.CREATE, Action.REPLACE)
     }
     drops = [Relation.parse(c.relation) for c in ctx.deletes()]
+    drops += [Relation.parse(c.old_relation) for c in changes.values()
+              if c.old_relation and c.action in (Action.CREATE, Action.REPLACE)]
     publish_pointers(ctx.connection, pointers, drops)
 
 
@@ -34,10 +36,11 @@ def publish_pointers(connection: TargetConnection, pointers: Mapping[Relation, R
     drops = list(drops)
     if not pointers and not drops:
         return
-    statements = [dialect.create_schema(s) for s in sorted({v.schema_name for v in pointers})]
+    # Drops first: a relation a node left (deleted or renamed) may be taken by another node.
+    statements = [dialect.drop_view(virtual) for virtual in drops if virtual not in pointers]
+    statements += [dialect.create_schema(s) for s in sorted({v.schema_name for v in pointers})]
     for virtual, physical in sorted(pointers.items(), key=lambda item: item[0].key):
         statements += dialect.create_or_replace_view(virtual, f"SELECT * FROM {dialect.quote_relation(physical)}")
-    statements += [dialect.drop_view(virtual) for virtual in drops]
     try:
         if dialect.transactional_ddl:
             with connection.transaction():

@@ -39,13 +39,16 @@ def plan_rollback(backend: StateBackend, to_serial: int | None) -> RollbackPlan:
     if current is None:
         raise StateError("nothing to roll back: no state yet", hint="run `faborite apply` first")
     serial = current.serial - 1 if to_serial is None else to_serial
-    if serial < 1:
+    if to_serial is None and serial < 1:
         raise StateError("nothing to roll back to: this is the first state", hint="`faborite state history` lists serials")
+    if serial < 1:
+        raise StateError(f"there is no serial {serial}: serials start at 1", hint="`faborite state history` lists serials")
     if serial >= current.serial:
         raise StateError(f"serial {serial} is not earlier than the current serial {current.serial}",
                          hint="`faborite state history` lists serials")
     goal = backend.read_serial(serial)
-    moved = tuple(i for i, n in goal.nodes.items() if i in current.nodes and current.nodes[i].physical != n.physical)
+    moved = tuple(i for i, n in goal.nodes.items() if i in current.nodes and
+                  (current.nodes[i].physical, current.nodes[i].relation) != (n.physical, n.relation))
     restored = tuple(i for i in goal.nodes if i not in current.nodes)
     removed = tuple(i for i in current.nodes if i not in goal.nodes)
     return RollbackPlan(current=current, goal=goal, moved=moved, restored=restored, removed=removed)
@@ -66,6 +69,9 @@ def execute_rollback(plan: RollbackPlan, connection: TargetConnection, backend: 
     pointers = {Relation.parse(goal.nodes[i].relation): Relation.parse(goal.nodes[i].physical)
                 for i in (*plan.moved, *plan.restored)}
     drops = [Relation.parse(current.nodes[i].relation) for i in plan.removed]
+    # A node published under another name (alias or schema changed) leaves its current name.
+    drops += [Relation.parse(current.nodes[i].relation) for i in plan.moved
+              if current.nodes[i].relation != goal.nodes[i].relation]
     publish_pointers(connection, pointers, drops)
     records = ([NodeChangeRecord(node=i, action="replace") for i in plan.moved]
                + [NodeChangeRecord(node=i, action="create") for i in plan.restored]

@@ -17,7 +17,12 @@ def run_dag(order: list[str], parents: Mapping[str, set[str]], work: Callable[[s
     """
     results: dict[str, T] = {}
     if threads <= 1:
-        for node in order:
+        import graphlib
+
+        # Never trust the caller's order alone: a plan file may list nodes in any order.
+        members = set(order)
+        sorter = graphlib.TopologicalSorter({n: sorted(set(parents.get(n, ())) & members) for n in order})
+        for node in sorter.static_order():
             results[node] = work(node)
         return results
     waiting = {node: set(parents.get(node, set())) & set(order) for node in order}

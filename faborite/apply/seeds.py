@@ -38,15 +38,15 @@ def load_seed(connection, node: Node, physical: Relation, project_root: Path) ->
     if not node.seed.column_types:
         connection.create_table_from_arrow(physical, table)
         return
+    missing = set(node.seed.column_types) - set(table.column_names)
+    if missing:
+        raise ApplyError(f"column_types names columns the seed does not have: {', '.join(sorted(missing))}",
+                         file=node.seed.path, hint=f"the CSV's columns are: {', '.join(table.column_names)}")
     # Typed seeds: load the raw text, then cast in SQL so type names are the engine's own.
     dialect = connection.dialect
     staging = Relation(schema_name=physical.schema_name, name=physical.name + "__staging")
     connection.execute(dialect.drop_table(staging))
     connection.create_table_from_arrow(staging, table)
-    missing = set(node.seed.column_types) - set(table.column_names)
-    if missing:
-        raise ApplyError(f"column_types names columns the seed does not have: {', '.join(sorted(missing))}",
-                         file=node.seed.path)
     projections = ", ".join(
         f"CAST({dialect.quote_identifier(c)} AS {node.seed.column_types[c]}) AS {dialect.quote_identifier(c)}"
         if c in node.seed.column_types else dialect.quote_identifier(c)

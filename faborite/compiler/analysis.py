@@ -9,11 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import sqlglot
-from sqlglot.errors import ParseError, TokenError
-
-from faborite.compiler.lineage import column_lineage
-from faborite.compiler.sql import canonical_from_tokens, output_columns, parse_query
 
 
 @dataclass(frozen=True)
@@ -37,6 +32,12 @@ class SqlAnalysis:
 
 def analyze_sql(sql: str, dialect: str, *, file: str, line_offset: int = 0) -> SqlAnalysis:
     """Tokenize and parse ``sql`` once; on any error, :func:`parse_query` raises the located message."""
+    import sqlglot
+    from sqlglot.errors import ParseError, TokenError
+
+    from faborite.compiler.lineage import column_lineage
+    from faborite.compiler.sql import canonical_from_tokens, output_columns, parse_query
+
     engine = sqlglot.Dialect.get_or_raise(dialect)
     try:
         tokens = engine.tokenize(sql)

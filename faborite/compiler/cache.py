@@ -19,12 +19,11 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from faborite import __version__
+from faborite.atomic_file import write_atomic
 from faborite.compiler.analysis import SqlAnalysis
 from faborite.compiler.jinja import RenderRecord
 
@@ -139,10 +138,6 @@ class CompileCache:
         payload = {"format_version": CACHE_FORMAT_VERSION, "faborite_version": __version__,
                    "render": self._used_render, "sql": self._used_sql}
         try:
-            self._path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=".compile-", suffix=".tmp", dir=self._path.parent)
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(payload, handle, separators=(",", ":"))
-            os.replace(tmp, self._path)
+            write_atomic(self._path, json.dumps(payload, separators=(",", ":")).encode("utf-8"))
         except OSError as exc:
             log.debug("compile cache not saved: %s", exc)

@@ -6,14 +6,13 @@ SQL; apply rewrites them to the physical versions being audited.
 
 from __future__ import annotations
 
-from sqlglot import exp
-
 from faborite.config.properties import CheckSpec
 from faborite.errors import CompileError
 
 
 def _col(name: str) -> str:
-    return exp.to_identifier(name, quoted=True).sql("duckdb")
+    # Check SQL is written in the project dialect and transpiled later; ANSI quoting parses everywhere.
+    return '"' + name.replace('"', '""') + '"'
 
 
 def _literal(value: object) -> str:
@@ -21,7 +20,7 @@ def _literal(value: object) -> str:
         return "TRUE" if value else "FALSE"
     if isinstance(value, (int, float)):
         return repr(value)
-    return exp.Literal.string(str(value)).sql("duckdb")
+    return "'" + str(value).replace("'", "''") + "'"
 
 
 def check_sql(check: CheckSpec, relation_sql: str, *, resolve_ref, rendered_custom: str | None = None) -> str:

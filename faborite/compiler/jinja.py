@@ -19,10 +19,6 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
-import jinja2
-from jinja2.runtime import Macro
-from jinja2.sandbox import ImmutableSandboxedEnvironment
-
 from faborite.errors import CompileError, FaboriteError, close_matches, did_you_mean
 
 REF_PLACEHOLDER = "__faborite_ref__{}__"
@@ -93,17 +89,39 @@ class TemplateContext:
         self._resolve_source = resolve_source
         self._vars = project_vars
         self._environ = dict(os.environ if environ is None else environ)
-        self.env = ImmutableSandboxedEnvironment(
-            undefined=jinja2.StrictUndefined,
-            autoescape=False,
-            keep_trailing_newline=True,
-        )
-        self.env.globals.update(
-            ref=self._ref, source=self._source, config=self._config, var=self._var,
-            env_var=self._env_var, is_incremental=lambda: False, target=target,
-            this=THIS_PLACEHOLDER,
-        )
-        self._load_macros(macro_files)
+        self._target = target
+        self._macro_files = macro_files
+        self._env = None
+
+    @property
+    def env(self):
+        """The sandboxed Jinja environment with macros loaded (built on first use: the
+        static fast path needs neither, and importing Jinja is not free)."""
+        if self._env is None:
+            import jinja2
+            from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+            env = ImmutableSandboxedEnvironment(
+                undefined=jinja2.StrictUndefined,
+                autoescape=False,
+                keep_trailing_newline=True,
+            )
+            env.globals.update(
+                ref=self._ref, source=self._source, config=self._config, var=self._var,
+                env_var=self._env_var, is_incremental=lambda: False, target=self._target,
+                this=THIS_PLACEHOLDER,
+            )
+            self._env = env
+            try:
+                self._load_macros(self._macro_files)
+            except BaseException:
+                self._env = None
+                raise
+        return self._env
+
+    def check_macros(self) -> None:
+        """Load the macros (raising their errors) even if no template needed Jinja."""
+        _ = self.env
 
     # -- functions templates call ------------------------------------------------
 
@@ -156,6 +174,8 @@ class TemplateContext:
     # -- macros and rendering ----------------------------------------------------
 
     def _load_macros(self, macro_files: list[tuple[str, str]]) -> None:
+        from jinja2.runtime import Macro
+
         defined: dict[str, str] = {}
         for path, text in macro_files:
             template = self._compile(text, path)
@@ -179,7 +199,9 @@ class TemplateContext:
                 defined[name] = path
                 self.env.globals[name] = value
 
-    def _compile(self, text: str, path: str) -> jinja2.Template:
+    def _compile(self, text: str, path: str):
+        import jinja2
+
         try:
             code = self.env.compile(text, name=path, filename=path)
         except jinja2.TemplateSyntaxError as exc:
@@ -297,6 +319,8 @@ def _locate(exc: FaboriteError, path: str) -> FaboriteError:
 
 
 def _template_error(exc: Exception, path: str) -> CompileError:
+    import jinja2
+
     file, line = _template_line(exc, path)
     if isinstance(exc, jinja2.UndefinedError):
         return CompileError(f"Jinja error: {exc.message}", file=file, line=line,

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from faborite.atomic_file import write_atomic
 from faborite.compiler.fingerprint import sha256_json
 from faborite.errors import CompileError
 
@@ -138,18 +137,7 @@ class Manifest(BaseModel):
 
 def write_manifest(manifest: Manifest, path: Path) -> None:
     """Write the manifest JSON atomically (temp file, fsync, rename)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    data = manifest.model_dump_json(indent=1).encode("utf-8")
-    fd, tmp = tempfile.mkstemp(prefix=".manifest-", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(path, manifest.model_dump_json(indent=1).encode("utf-8"))
 
 
 def read_manifest(path: Path) -> Manifest:

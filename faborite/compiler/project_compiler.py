@@ -7,6 +7,8 @@ import re
 from pathlib import Path
 from typing import Any
 
+from typing import TYPE_CHECKING
+
 from pydantic import ValidationError
 
 from faborite import __version__
@@ -16,7 +18,6 @@ from faborite.compiler.dag import topological_order
 from faborite.compiler.jinja import (
     REF_PLACEHOLDER, THIS_PLACEHOLDER, RenderRecord, TargetInfo, TemplateContext, best_match_hint,
 )
-from faborite.compiler.analysis import SqlAnalysis, analyze_sql
 from faborite.compiler.cache import CompileCache, render_salt
 from faborite.compiler.manifest import ColumnInfo, CompiledCheck, Manifest, Node, SeedInfo
 from faborite.compiler.sources import SourceResolver
@@ -27,6 +28,9 @@ from faborite.config.properties import CheckSpec, NodeDoc
 from faborite.config.validation import config_error_from
 from faborite.errors import CompileError, ConfigError, did_you_mean
 from faborite.relation import Relation
+
+if TYPE_CHECKING:
+    from faborite.compiler.analysis import SqlAnalysis
 
 _PLACEHOLDER = re.compile(r"__faborite_ref__(.+?)__|" + THIS_PLACEHOLDER)
 
@@ -116,15 +120,21 @@ class _Compilation:
             value = value or self.templates.render(models[index].text, models[index].path)
             self.cache.put_render(models[index].path, models[index].text, *value)
             results[index] = value
+        if misses:
+            # Something changed since the cached compile: make sure broken macros are
+            # reported even when every model rendered without Jinja.
+            self.templates.check_macros()
         return results  # type: ignore[return-value]
 
-    def _analyze_all(self, jobs: list[tuple[str, str, int]]) -> list[SqlAnalysis]:
+    def _analyze_all(self, jobs: list[tuple[str, str, int]]) -> list["SqlAnalysis"]:
         """Analyses of ``(sql, file, line_offset)`` jobs: from the cache, else in workers, else here."""
+        from faborite.compiler.analysis import analyze_sql  # sqlglot: only on cache misses
+
         dialect = self.target.dialect
-        results: list[SqlAnalysis | None] = [self.cache.get_sql(dialect, sql) for sql, _, _ in jobs]
+        results: list["SqlAnalysis | None"] = [self.cache.get_sql(dialect, sql) for sql, _, _ in jobs]
         misses = [i for i, r in enumerate(results) if r is None]
 
-        def analyze(index: int) -> SqlAnalysis:
+        def analyze(index: int) -> "SqlAnalysis":
             sql, file, offset = jobs[index]
             return analyze_sql(sql, dialect, file=file, line_offset=offset)
 
@@ -197,7 +207,7 @@ class _Compilation:
             return self._quoted(name)
         return _PLACEHOLDER.sub(replace, text)
 
-    def _model_draft(self, model: ModelFile, sql: str, analysis: SqlAnalysis, record: RenderRecord,
+    def _model_draft(self, model: ModelFile, sql: str, analysis: "SqlAnalysis", record: RenderRecord,
                      config: ModelConfig) -> dict[str, Any]:
         parents = sorted({self.node_ids[r] for r in record.refs if r in self.node_ids} |
                          {self.sources.node_id(s, t) for s, t in record.sources})

@@ -79,9 +79,22 @@ class SourceResolver:
         for entry in self._project.sources.values():
             source = entry.doc
             for table in source.tables:
+                if any(column.checks for column in table.columns):
+                    raise CompileError(
+                        f"source table {source.name}.{table.name} has column checks, which faborite does not run yet",
+                        file=entry.file, line=entry.line,
+                        hint="put the checks on a staging model that selects from the source",
+                    )
                 if source.type == "files":
                     relation = table.path or ""
-                    content = fingerprint.sha256_json(self._file_identity(table.path or ""))
+                    identity = self._file_identity(table.path or "")
+                    if not identity:
+                        raise CompileError(
+                            f"source table {source.name}.{table.name}: {table.path!r} matches no files",
+                            file=entry.file, line=entry.line,
+                            hint="paths are relative to the project root; globs like data/*.parquet are allowed",
+                        )
+                    content = fingerprint.sha256_json(identity)
                     config = {"format": self._format(table, entry), "options": table.options}
                 else:
                     relation = self._relation(source, table).key
@@ -109,5 +122,9 @@ class SourceResolver:
                 token = hashlib.sha256(path.read_bytes()).hexdigest()
             else:
                 token = f"{stat.st_size}:{stat.st_mtime_ns}"
-            identity.append([path.relative_to(root).as_posix(), token])
+            try:
+                shown = path.relative_to(root).as_posix()
+            except ValueError:  # outside the project (an absolute or ../ path): keep it as written
+                shown = path.as_posix()
+            identity.append([shown, token])
         return identity

@@ -131,6 +131,14 @@ def load_project(root: Path) -> Project:
     seeds_dir = root / config.paths.seeds
     models = _load_models(models_dir, root, model_defaults)
     seeds = _load_seeds(seeds_dir, root, seed_defaults)
+    model_paths = {m.name: m.path for m in models}
+    for seed in seeds:
+        if seed.name in model_paths:
+            raise ConfigError(
+                f"a seed and a model are both named {seed.name!r}: {seed.path} and {model_paths[seed.name]}",
+                file=model_paths[seed.name], line=1,
+                hint="ref() could not tell them apart; rename one of the files",
+            )
     macros = tuple(
         MacroFile(path=_rel(p, root), text=_read_text(p, root))
         for p in sorted((root / config.paths.macros).rglob("*.sql"))

@@ -60,6 +60,8 @@ class Change(BaseModel):
     relation: str
     materialized: str
     action: Action
+    #: The relation it was published as before, when a new alias or schema moves it.
+    old_relation: str | None = None
     category: Category | None = None
     reasons: tuple[Reason, ...] = ()
     old_version: str | None = None

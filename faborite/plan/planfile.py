@@ -7,13 +7,12 @@ FILE`` applies exactly what was reviewed even if the project files moved on.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 
 from pydantic import ValidationError
 
 from faborite import __version__
+from faborite.atomic_file import write_atomic
 from faborite.errors import PlanError
 from faborite.plan.model import Plan
 from faborite.state.model import State
@@ -24,19 +23,9 @@ PLANFILE_FORMAT_VERSION = 1
 def save_plan(plan: Plan, path: Path) -> None:
     """Write ``plan`` to ``path`` atomically."""
     payload = {"format_version": PLANFILE_FORMAT_VERSION, "plan": json.loads(plan.model_dump_json())}
-    data = json.dumps(payload, indent=1, sort_keys=True).encode("utf-8")
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    # Not sort_keys: the manifest's node order is its topological order.
+    data = json.dumps(payload, indent=1).encode("utf-8")
+    write_atomic(Path(path), data)
 
 
 def load_plan(path: Path) -> Plan:

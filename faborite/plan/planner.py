@@ -14,7 +14,6 @@ from datetime import datetime, timezone
 from faborite import __version__
 from faborite.compiler import fingerprint
 from faborite.compiler.manifest import Manifest, Node
-from faborite.plan.categorize import categorize_sql
 from faborite.plan.model import Action, Change, Plan, Reason
 from faborite.state.model import NodeState, State
 
@@ -62,6 +61,8 @@ def _plan_node(node: Node, old_nodes: dict[str, NodeState], effects: dict[str, _
         return (Change(**base, action=Action.CREATE, rebuild=True, reasons=(Reason(code="new", detail="new"),)),
                 _Effect(data_changed=True, breaking=True, physical_changed=True))
     base["old_version"] = old.version
+    if old.relation != node.relation:
+        base["old_relation"] = old.relation
     diff = _sql_diff(old, node)
 
     changed = {p: effects[p] for p in node.parents if p in effects and effects[p] != _Effect()}
@@ -140,6 +141,8 @@ def _own_change(node: Node, old: NodeState, dialect: str) -> tuple[tuple[Reason,
         detail = "config changed: " + ", ".join(f"{k} {old_config.get(k)!r} -> {node.data_config.get(k)!r}"
                                                 for k in keys)
         return (Reason(code="config_changed", detail=detail),), "breaking"
+    from faborite.plan.categorize import categorize_sql  # sqlglot: only when SQL really changed
+
     category = categorize_sql(old.sql, node.sql or "", dialect)
     detail = "SQL changed (only adds columns)" if category == "non-breaking" else "SQL changed"
     return (Reason(code="sql_changed", detail=detail),), category

@@ -56,7 +56,7 @@ class LocalStateBackend:
         except FileNotFoundError:
             raise StateError(
                 f"no state with serial {serial} in {self.directory}",
-                hint="run `faborite history` to list the serials that exist",
+                hint="run `faborite state history` to list the serials that exist",
             ) from None
         state = file_format.loads(data, str(path))
         if state.serial != serial:

@@ -70,7 +70,7 @@ class NodeChangeRecord(_Frozen):
 
 
 class StateEvent(_Frozen):
-    """What produced a serial: the line ``faborite history`` prints for it."""
+    """What produced a serial: the line ``faborite state history`` prints for it."""
 
     operation: str  # "apply" | "rollback"
     who: str
