@@ -51,13 +51,17 @@ def _parse_vars(ctx, param, value: str | None) -> dict[str, Any]:
     return data
 
 
+_DEBUG_HELP = "Show tracebacks for errors."
+_NO_COLOR_HELP = "No colors or styles (also when NO_COLOR is set)."
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="faborite")
 @click.option("--project-dir", type=click.Path(file_okay=False, path_type=Path), help="Project directory (default: search upward from here).")
 @click.option("--target", "-t", help="Target from faborite.yml (default: its 'target:').")
 @click.option("--vars", "vars_override", callback=_parse_vars, help="Override project vars (YAML mapping).")
-@click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
-@click.option("--no-color", is_flag=True, help="Plain output.")
+@click.option("--debug", is_flag=True, help=_DEBUG_HELP)
+@click.option("--no-color", is_flag=True, help=_NO_COLOR_HELP)
 @click.pass_context
 def cli(ctx: click.Context, project_dir, target, vars_override, debug, no_color) -> None:
     """faborite: compile, plan and apply data projects, with versioning and instant rollback."""
@@ -67,15 +71,37 @@ def cli(ctx: click.Context, project_dir, target, vars_override, debug, no_color)
 _pass_group_state = click.make_pass_decorator(_State)
 
 
+def pass_output_state(command):
+    """Pass the shared options, also accepting --debug/--no-color after the subcommand.
+
+    For commands that need no project (init, schema): they take no --target,
+    --project-dir or --vars, so their help does not list them.
+    """
+    import functools
+
+    @click.option("--debug", "debug_here", is_flag=True, help=_DEBUG_HELP)
+    @click.option("--no-color", "no_color_here", is_flag=True, help=_NO_COLOR_HELP)
+    @_pass_group_state
+    @functools.wraps(command)
+    def wrapper(state: _State, *args, debug_here: bool = False, no_color_here: bool = False, **kwargs):
+        # main() reads --debug/--no-color from argv too, to render errors raised after parsing.
+        state.debug = state.debug or debug_here
+        state.no_color = state.no_color or no_color_here
+        return command(state, *args, **kwargs)
+
+    return wrapper
+
+
 def pass_state(command):
-    """Pass the shared options, also accepting --target/--project-dir/--vars after the subcommand."""
+    """Pass the shared options, also accepting all of them (--target, --project-dir, --vars,
+    --debug, --no-color) after the subcommand."""
     import functools
 
     @click.option("--target", "-t", "target_here", help="Target from faborite.yml (default: its 'target:').")
     @click.option("--project-dir", "project_dir_here", type=click.Path(file_okay=False, path_type=Path),
                   help="Project directory (default: search upward from here).")
     @click.option("--vars", "vars_here", callback=_parse_vars, help="Override project vars (YAML mapping).")
-    @_pass_group_state
+    @pass_output_state
     @functools.wraps(command)
     def wrapper(state: _State, *args, target_here=None, project_dir_here=None, vars_here=None, **kwargs):
         state.target = target_here or state.target
@@ -106,7 +132,7 @@ def _confirm(state: _State, question: str, auto_approve: bool) -> None:
 
 @cli.command()
 @click.argument("name", type=click.Path(path_type=Path))
-@pass_state
+@pass_output_state
 def init(state: _State, name: Path) -> None:
     """Create a new project NAME from the template (runs on DuckDB with no setup)."""
     from faborite.api import init_project
@@ -128,10 +154,12 @@ def validate(state: _State, as_json: bool) -> None:
 
         print_json({"ok": True, "nodes": len(manifest.nodes), "counts": counts, "warnings": list(ws.project.warnings)})
         return
+    from faborite.output import plural
+
     out = state.out()
     _print_warnings(state, ws)
-    detail = ", ".join(f"{n} {k}s" for k, n in counts.items() if n)
-    out.print(f"[green]ok:[/] {len(manifest.nodes)} nodes ({detail})")
+    detail = ", ".join(plural(n, kind) for kind, n in counts.items() if n)
+    out.print(f"[green]ok:[/] {plural(len(manifest.nodes), 'node')} ({detail})")
 
 
 @cli.command(name="compile")
@@ -139,26 +167,32 @@ def validate(state: _State, as_json: bool) -> None:
 @pass_state
 def compile_(state: _State, node: str | None) -> None:
     """Compile and write .faborite/manifest.json; with NODE, print its rendered SQL."""
-    from faborite.errors import CompileError, did_you_mean
+    from faborite.compiler.jinja import best_match_hint
+    from faborite.errors import CompileError
+    from faborite.output import plural
 
     manifest = state.workspace().compile()
     if node is None:
-        state.out().print(f"[green]compiled[/] {len(manifest.nodes)} nodes -> .faborite/manifest.json")
+        state.out().print(f"[green]compiled[/] {plural(len(manifest.nodes), 'node')} -> .faborite/manifest.json")
         return
     found = manifest.find(node)
     if found is None:
-        raise CompileError(f"no node named {node!r}", hint=did_you_mean(node, [n.name for n in manifest.nodes.values()]))
+        raise CompileError(f"no node named {node!r}",
+                           hint=best_match_hint(node, [n.name for n in manifest.nodes.values()]))
     click.echo(found.sql or f"-- {found.kind} {found.name}: no SQL")
 
 
 @cli.command()
-@pass_state
-def schema(state: _State) -> None:
-    """Print JSON Schema for faborite.yml and properties files (for editors)."""
+@click.argument("kind", type=click.Choice(["project", "properties"]), default="project", metavar="[KIND]")
+@pass_output_state
+def schema(state: _State, kind: str) -> None:
+    """Print a JSON Schema for editors: of faborite.yml (KIND project, the
+    default) or of properties files (KIND properties: models/**/*.yml,
+    seeds/*.yml, sources/*.yml)."""
     from faborite.api import project_json_schema
     from faborite.output import print_json
 
-    print_json(project_json_schema())
+    print_json(project_json_schema(kind))
 
 
 # -- plan and apply ----------------------------------------------------------------
@@ -305,14 +339,17 @@ def gc(state: _State, keep: int, auto_approve: bool, dry_run: bool) -> None:
     if not gplan.drop:
         out.print("Nothing to drop.")
         return
-    out.print(f"Keeping serials {', '.join(map(str, gplan.keep_serials))}; dropping {len(gplan.drop)} relations:")
+    from faborite.output import plural
+
+    out.print(f"Keeping serials {', '.join(map(str, gplan.keep_serials))}; "
+              f"dropping {plural(len(gplan.drop), 'relation')}:")
     for relation in gplan.drop:
         out.print(f"  [red]-[/] {relation.key}")
     if dry_run:
         return
     _confirm(state, "Drop these relations? Older serials can no longer be rolled back to.", auto_approve)
     done = ws.gc(keep)
-    out.print(f"[bold green]Dropped {len(done.drop)} relations.[/]")
+    out.print(f"[bold green]Dropped {plural(len(done.drop), 'relation')}.[/]")
 
 
 @cli.command()
@@ -346,13 +383,22 @@ def query(state: _State, sql: str, as_json: bool, as_csv: bool, limit: int) -> N
 @pass_state
 def force_unlock(state: _State, lock_id: str, auto_approve: bool) -> None:
     """Remove a state lock left behind by a crashed process."""
+    from rich.markup import escape
+
+    from faborite.errors import StateError
+
     ws = state.workspace()
+    out = state.out()
+    # Check before asking: no question when there is nothing (or nothing by that ID) to unlock.
     info = ws.state_backend.lock_info()
-    if info is not None:
-        state.out().print(f"Lock {info.id}: {info.describe()}")
+    if info is None:
+        raise StateError("the state is not locked", hint="nothing to unlock")
+    out.print(f"Lock {escape(info.id)}: {escape(info.describe())}")
+    if info.id != lock_id:
+        ws.force_unlock(lock_id)  # refuses, naming the held lock's ID; removes nothing
     _confirm(state, "Remove this lock? Only do so if that process is gone.", auto_approve)
     ws.force_unlock(lock_id)
-    state.out().print("[green]Unlocked.[/]")
+    out.print("[green]Unlocked.[/]")
 
 
 # -- state -------------------------------------------------------------------------
@@ -397,14 +443,20 @@ def state_list(state: _State, as_json: bool) -> None:
     if current is None:
         out.print("No state yet: run `faborite apply`.")
         return
+    from faborite.output import plural
+
     out.print(f"serial {current.serial}, lineage {current.lineage}")
     for node in current.nodes.values():
-        rows = f"{node.row_count} rows" if node.row_count is not None else node.materialized
+        rows = plural(node.row_count, "row") if node.row_count is not None else node.materialized
         out.print(f"  {node.id:40} {node.version[:12]}  {node.relation} -> {node.physical}  [dim]{rows}[/]")
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Entry point: run the CLI; user errors print one block and exit 1 (tracebacks with --debug)."""
+    """Entry point: run the CLI; user errors print one block and exit 1 (tracebacks with --debug).
+
+    Usage errors (unknown option, bad argument) also exit 1, Terraform style, so
+    ``plan --detailed-exitcode``'s 2 only ever means "there are changes".
+    """
     from faborite.errors import FaboriteError
 
     args = sys.argv[1:] if argv is None else argv
@@ -422,6 +474,9 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(1)
     except click.exceptions.Abort:
         click.echo("Aborted.", err=True)
+        sys.exit(1)
+    except click.UsageError as error:
+        error.show()
         sys.exit(1)
     except click.ClickException as error:
         error.show()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -14,11 +15,27 @@ if TYPE_CHECKING:
     from faborite.state.model import HistoryEntry
 
 
+def color_disabled(no_color: bool = False) -> bool:
+    """Whether to print plain text: ``--no-color``, or a non-empty ``NO_COLOR`` (no-color.org)."""
+    return no_color or bool(os.environ.get("NO_COLOR"))
+
+
 def console(*, stderr: bool = False, no_color: bool = False) -> "Console":
-    """A rich console; plain text when not a terminal or with --no-color."""
+    """A rich console; plain text when not a terminal, with --no-color, or with NO_COLOR set.
+
+    Plain means no escape codes at all: rich's own ``no_color`` drops colours but
+    keeps bold and dim, so colour is switched off at the colour system instead.
+    """
     from rich.console import Console
 
-    return Console(stderr=stderr, no_color=no_color, highlight=False, soft_wrap=True)
+    if color_disabled(no_color):
+        return Console(stderr=stderr, color_system=None, no_color=True, highlight=False, soft_wrap=True)
+    return Console(stderr=stderr, highlight=False, soft_wrap=True)
+
+
+def plural(count: int, word: str, plural_form: str | None = None) -> str:
+    """``count`` and ``word``, agreeing: ``1 seed``, ``2 seeds``, ``0 rows``."""
+    return f"{count} {word if count == 1 else (plural_form or word + 's')}"
 
 
 def print_json(data: Any) -> None:
@@ -88,6 +105,6 @@ def render_arrow(table, out: "Console", *, limit: int) -> None:
         view.add_row(*("NULL" if v is None else str(v) for v in row.values()))
     out.print(view)
     if table.num_rows > limit:
-        out.print(f"[dim]({table.num_rows} rows, first {limit} shown)[/]")
+        out.print(f"[dim]({plural(table.num_rows, 'row')}, first {limit} shown)[/]")
     else:
-        out.print(f"[dim]({table.num_rows} row{'s' if table.num_rows != 1 else ''})[/]")
+        out.print(f"[dim]({plural(table.num_rows, 'row')})[/]")

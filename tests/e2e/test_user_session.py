@@ -126,4 +126,4 @@ def test_query_outputs(demo: Path) -> None:
 def test_schema_prints_json_schema(demo: Path) -> None:
     result = run_cli("schema", cwd=demo)
     schema = json.loads(result.stdout)
-    assert "faborite.yml" in schema and schema["faborite.yml"]["additionalProperties"] is False
+    assert result.code == 0 and schema["title"] == "faborite.yml" and schema["additionalProperties"] is False
