@@ -3,7 +3,8 @@
 The same seed and size give byte-identical files. The DAG is layered like a
 real warehouse: staging views over seeds, then marts that join, aggregate,
 bucket and rank, with CTEs, CASE, window functions, a macro, var() and
-if-blocks. Every model outputs the same four columns (id, grp, amount, ts), so
+if-blocks. Staging models are views; everything above is a table, as in most
+warehouses (a deep DAG of views makes every engine re-expand the whole tree). Every model outputs the same four columns (id, grp, amount, ts), so
 any model can join any earlier one and the SQL always runs.
 """
 
@@ -150,7 +151,7 @@ def write_faborite_project(root: Path, n_models: int, seed: int = 7) -> Path:
         "name: bench\n"
         "targets:\n  dev: {type: duckdb, path: .faborite/dev.duckdb}\n"
         "vars: {min_amount: 0, only_recent: false}\n"
-        "models:\n  +materialized: view\n  marts: {+materialized: table}\n"
+        "models:\n  +materialized: table\n  staging: {+materialized: view}\n"
     ))
     _write_common(root, models)
     for folder in ("staging", "intermediate", "marts"):
@@ -164,7 +165,7 @@ def write_dbt_project(root: Path, n_models: int, seed: int = 7) -> Path:
     _write(root / "dbt_project.yml", (
         "name: bench\nversion: '1.0'\nconfig-version: 2\nprofile: bench\n"
         "vars: {min_amount: 0, only_recent: false}\n"
-        "models:\n  bench:\n    +materialized: view\n    marts: {+materialized: table}\n"
+        "models:\n  bench:\n    +materialized: table\n    staging: {+materialized: view}\n"
     ))
     _write(root / "profiles.yml", (
         "bench:\n  target: dev\n  outputs:\n    dev: {type: duckdb, path: dev.duckdb, threads: 2}\n"
