@@ -130,17 +130,43 @@ def canonical_text(sql: str, dialect: str) -> str:
 
 
 def canonical_from_tokens(tokens) -> str:
-    """:func:`canonical_text` of already-tokenized SQL."""
-    return " ".join(
-        f"{t.token_type.name[0]}'{t.text}'" if t.token_type in _KEEP_CASE else t.text.lower() for t in tokens
-    )
+    """:func:`canonical_text` of already-tokenized SQL.
+
+    Unquoted names are case-insensitive, except an alias after ``AS``: engines
+    publish the column under the alias as written.
+    """
+    parts = []
+    after_as = False
+    for t in tokens:
+        if t.token_type in _KEEP_CASE:
+            parts.append(f"{t.token_type.name[0]}'{t.text}'")
+        elif after_as and t.token_type == TokenType.VAR:
+            parts.append(f"A'{t.text}'")
+        else:
+            parts.append(t.text.lower())
+        after_as = t.token_type == TokenType.ALIAS
+    return " ".join(parts)
 
 
 def output_columns(query: exp.Query) -> list[str] | None:
-    """Names of the query's output columns, or None when a ``*`` hides them."""
-    if has_star(query):
+    """Names of the query's output columns, or None when they follow its inputs' columns.
+
+    That is any ``*`` projection in any SELECT of the query (a later UNION
+    branch too), a NATURAL join (it joins on whatever columns match), or
+    DuckDB's ``COLUMNS(...)``: a parent gaining a column changes such a query.
+    """
+    if follows_input_columns(query):
         return None
     return [projection.alias_or_name for projection in query.selects]
+
+
+def follows_input_columns(query: exp.Query) -> bool:
+    """Whether the query's result depends on its inputs' column lists (see :func:`output_columns`)."""
+    if any(p.is_star for select in query.find_all(exp.Select) for p in select.expressions):
+        return True
+    if any((join.args.get("method") or "").upper() == "NATURAL" for join in query.find_all(exp.Join)):
+        return True
+    return any(func.sql_name() == "COLUMNS" for func in query.find_all(exp.Func))
 
 
 def has_star(query: exp.Query) -> bool:

@@ -27,19 +27,31 @@ class _Effect:
     physical_changed: bool = False
 
 
-def make_plan(manifest: Manifest, state: State | None) -> Plan:
-    """The changes that take ``state`` to ``manifest``."""
+def make_plan(manifest: Manifest, state: State | None, *, select: set[str] | None = None) -> Plan:
+    """The changes that take ``state`` to ``manifest``.
+
+    With ``select`` (node ids), only those nodes change; every other node is
+    *deferred*: it keeps exactly what the state records (Terraform's -target).
+    """
     old_nodes = state.nodes if state else {}
     effects: dict[str, _Effect] = {}
     changes: list[Change] = []
     for node in manifest.nodes.values():
         if not node.is_built:
             continue
+        if select is not None and node.id not in select:
+            old = old_nodes.get(node.id)
+            changes.append(Change(node_id=node.id, name=node.name, kind=node.kind, relation=node.relation,
+                                  materialized=node.materialized, action=Action.NOOP, deferred=True,
+                                  old_version=old.version if old else None,
+                                  kept_physical=old.physical if old else None))
+            effects[node.id] = _Effect()
+            continue
         change, effect = _plan_node(node, old_nodes, effects, manifest)
         effects[node.id] = effect
         changes.append(change)
     for node_id, old in old_nodes.items():
-        if node_id not in manifest.nodes:
+        if select is None and node_id not in manifest.nodes:
             changes.append(Change(
                 node_id=node_id, name=node_id.split(".", 1)[-1], kind=old.kind, relation=old.relation,
                 materialized=old.materialized, action=Action.DELETE, old_version=old.version,
@@ -58,7 +70,8 @@ def _plan_node(node: Node, old_nodes: dict[str, NodeState], effects: dict[str, _
     base = dict(node_id=node.id, name=node.name, kind=node.kind, relation=node.relation,
                 materialized=node.materialized, new_version=node.version)
     if old is None:
-        return (Change(**base, action=Action.CREATE, rebuild=True, reasons=(Reason(code="new", detail="new"),)),
+        detail = f"new: {_sync_summary(node)}" if node.sync else "new"
+        return (Change(**base, action=Action.CREATE, rebuild=True, reasons=(Reason(code="new", detail=detail),)),
                 _Effect(data_changed=True, breaking=True, physical_changed=True))
     base["old_version"] = old.version
     if old.relation != node.relation:
@@ -132,7 +145,34 @@ def _sources_changed(old: NodeState, old_nodes: dict[str, NodeState], manifest: 
     return fingerprint.version(old.data_hash, parents) != old.version
 
 
+def _sync_summary(node: Node) -> str:
+    """``copy dbo.orders (v41, ~2,100,000 rows) -> stratified sample of 50,000``."""
+    info = node.sync
+    assert info is not None
+    rows = f", ~{info.source_rows:,} rows" if info.source_rows is not None else ""
+    sample = node.data_config.get("sample") or {}
+    strategy = sample.get("strategy", "full")
+    if strategy == "full":
+        what = "all rows"
+    elif sample.get("percent") is not None:
+        what = f"{strategy} sample of {sample['percent']}%"
+    elif sample.get("per_group") is not None:
+        what = f"{strategy} sample of {sample['per_group']:,} rows per {sample.get('by')}"
+    else:
+        what = f"{strategy} sample of {sample.get('rows') or 0:,} rows"
+    if node.data_config.get("incremental"):
+        what = f"rows past the cursor ({node.data_config['incremental']['cursor']})"
+    return f"copy {info.source}.{info.table} (v{info.source_version}{rows}) -> {what}"
+
+
 def _own_change(node: Node, old: NodeState, dialect: str) -> tuple[tuple[Reason, ...], str]:
+    if node.kind == "sync":
+        old_config = old.extra.get("data_config")
+        if old_config is not None and old_config != node.data_config:
+            return (Reason(code="config_changed", detail=f"sync config changed; {_sync_summary(node)}"),), "breaking"
+        old_version = old.extra.get("source_version", "?")
+        detail = f"source changed: v{old_version} -> v{node.sync.source_version}; {_sync_summary(node)}"
+        return (Reason(code="source_changed", detail=detail),), "breaking"
     if node.kind == "seed":
         return (Reason(code="seed_changed", detail=f"{node.file} changed"),), "breaking"
     old_config = old.extra.get("data_config")

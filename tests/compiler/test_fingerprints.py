@@ -48,7 +48,9 @@ def test_canonical_text_changes_with_logic(changed):
 
 def test_canonical_text_keeps_case_of_strings_and_quoted_names():
     base = canonical_text("select 'Gold' as s, \"Mixed\" from t", "duckdb")
-    assert canonical_text("SELECT 'Gold' AS S, \"Mixed\" FROM T", "duckdb") == base
+    assert canonical_text("SELECT 'Gold' AS s, \"Mixed\" FROM T", "duckdb") == base
+    # An alias names the published column, so its case counts.
+    assert canonical_text("select 'Gold' as S, \"Mixed\" from t", "duckdb") != base
     assert canonical_text("select 'gold' as s, \"Mixed\" from t", "duckdb") != base
     assert canonical_text("select 'Gold' as s, \"mixed\" from t", "duckdb") != base
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import collections
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -28,9 +27,8 @@ class Published:
     def read(cls, con: duckdb.DuckDBPyConnection, relation: str) -> "Published":
         schema_name, name = relation.split(".")
         rel = con.sql(f'select * from "{schema_name}"."{name}"')
-        rows = collections.Counter(tuple(r) for r in rel.fetchall())
         return cls(columns=tuple(zip(rel.columns, (str(t) for t in rel.types))),
-                   rows=tuple(sorted(rows.elements(), key=repr)))
+                   rows=tuple(sorted((tuple(r) for r in rel.fetchall()), key=repr)))
 
 
 def write_project(root: Path, project: ProjectSpec) -> None:
@@ -65,12 +63,17 @@ def plan(root: Path) -> Plan:
     return Workspace(root=root).plan()
 
 
-def rollback(root: Path) -> int:
-    """Roll back to the previous serial; returns the serial rolled back to."""
+def rollback(root: Path, to_serial: int | None = None) -> int:
+    """Roll back to ``to_serial`` (default: the previous one); returns the serial rolled back to."""
     ws = Workspace(root=root)
-    rollback_plan = ws.plan_rollback()
+    rollback_plan = ws.plan_rollback(to_serial)
     ws.rollback(rollback_plan)
     return rollback_plan.goal.serial
+
+
+def gc(root: Path, keep: int) -> tuple[int, ...]:
+    """Drop versions the newest ``keep`` serials do not use; returns the serials kept."""
+    return Workspace(root=root).gc(keep).keep_serials
 
 
 def serial(root: Path) -> int:
@@ -79,15 +82,17 @@ def serial(root: Path) -> int:
     return state.serial
 
 
-def published(root: Path) -> dict[str, Published]:
+def published(root: Path, *, skip: set[str] = frozenset()) -> dict[str, Published]:
     """Every relation outside faborite's physical schemas, read through a read-only connection."""
     con = duckdb.connect(str(root / DB_FILE), read_only=True)
     try:
+        # Views over a files source name project-relative paths, as the provider's connections do.
+        con.execute(f"set file_search_path = '{root.resolve()}'")
         names = con.sql(
             "select table_schema, table_name from information_schema.tables "
             "where table_catalog = current_database() and not starts_with(table_schema, 'faborite__')"
         ).fetchall()
-        return {f"{s}.{n}": Published.read(con, f"{s}.{n}") for s, n in names}
+        return {f"{s}.{n}": Published.read(con, f"{s}.{n}") for s, n in names if f"{s}.{n}" not in skip}
     finally:
         con.close()
 

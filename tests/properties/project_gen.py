@@ -1,13 +1,14 @@
 """Random small faborite projects as plain data, rendered to files, and edits on them.
 
-A :class:`ProjectSpec` is an immutable description of a project: 1-2 seeds and
-a DAG of models. Every model's SQL is generated from its spec, so it is valid
-by construction: columns a model reads are known to exist in its parents
-(edits only ever *add* columns, and a revert swaps the whole spec at once).
+A :class:`ProjectSpec` is an immutable description of a project: 1-2 seeds,
+0-1 CSV tables of a files source, and a DAG of models over them. Every model's
+SQL is generated from its spec, so it is valid by construction: columns a model
+reads are known to exist in its parents (edits only ever *add* columns, and a
+revert swaps the whole spec at once).
 
-Every node keeps at least one integer column, seeds hold no NULLs and joins
-are inner joins, so ``not_null`` checks always pass and no float or NULL
-ordering makes two equal builds look different.
+Every node keeps at least one integer column, seeds hold no NULLs, joins are
+inner joins and nothing computes a float, so ``not_null`` checks always pass and
+two equal builds always compare equal.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Union
 
 from hypothesis import strategies as st
@@ -65,9 +66,15 @@ class ModelSpec:
     config_in: str = "sql"  # where it is set: sql (config() call) | props (properties file) | folder (default)
     folder: str = ""  # "" (models/) or "sub" (models/sub/)
     description: str = ""
-    check: str | None = None  # not_null | unique (agg) | sql | warn
+    check: str | None = None  # not_null | unique (agg) | sql | warn | fail (an error check failing on any row)
+    schema: str | None = None  # config schema: publish as <schema>.<name> instead of main.<name>
+    alias: str | None = None  # config alias: publish under another name
     style: int = 0  # cosmetic formatting variant (never changes the data)
     upper: bool = False  # write the aliases this model creates in upper case
+
+    def relation_key(self) -> str:
+        """Where it is published: ``schema.name``."""
+        return f"{self.schema or 'main'}.{self.alias or self.name}"
 
     def aliases(self) -> dict[str, str]:
         """Output names this model invents -> how they are written in its SQL."""
@@ -83,11 +90,29 @@ class ModelSpec:
 class ProjectSpec:
     seeds: tuple[SeedSpec, ...]
     models: tuple[ModelSpec, ...]  # parents before children
+    #: Tables of the files source ``raw``: CSV files under data/, read by models with source().
+    sources: tuple[SeedSpec, ...] = ()
 
     # -- structure ------------------------------------------------------------------
 
     def node_names(self) -> list[str]:
+        """The nodes apply builds and publishes."""
         return [s.name for s in self.seeds] + [m.name for m in self.models]
+
+    def input_names(self) -> list[str]:
+        """What a model can read: sources, seeds and models."""
+        return [s.name for s in self.sources] + self.node_names()
+
+    def is_source(self, name: str) -> bool:
+        return any(s.name == name for s in self.sources)
+
+    def live_views(self) -> set[str]:
+        """Relations of views that read a source through views only: the files' data *now*, not a version."""
+        live: set[str] = set()
+        for m in self.models:
+            if m.materialized == "view" and any(self.is_source(p) or p in live for p in m.parents):
+                live.add(m.name)
+        return {self.model(name).relation_key() for name in live}
 
     def model(self, name: str) -> ModelSpec:
         return next(m for m in self.models if m.name == name)
@@ -105,6 +130,18 @@ class ProjectSpec:
                     todo.append(child)
         return found
 
+    def ancestors(self, name: str) -> set[str]:
+        found: set[str] = set()
+        todo = [name]
+        while todo:
+            current = todo.pop()
+            parents = self.model(current).parents if any(m.name == current for m in self.models) else ()
+            for parent in parents:
+                if parent not in found:
+                    found.add(parent)
+                    todo.append(parent)
+        return found
+
     def leaves(self) -> list[str]:
         return [m.name for m in self.models if not self.children(m.name)]
 
@@ -112,11 +149,16 @@ class ProjectSpec:
         return dataclasses.replace(self, models=tuple(new if m.name == new.name else m for m in self.models))
 
     def replace_seed(self, new: SeedSpec) -> "ProjectSpec":
-        return dataclasses.replace(self, seeds=tuple(new if s.name == new.name else s for s in self.seeds))
+        """Replace the seed or source table named ``new.name``."""
+        return dataclasses.replace(self, seeds=tuple(new if s.name == new.name else s for s in self.seeds),
+                                   sources=tuple(new if s.name == new.name else s for s in self.sources))
+
+    def seed_or_source(self, name: str) -> SeedSpec:
+        return next(s for s in self.seeds + self.sources if s.name == name)
 
     def schemas(self) -> dict[str, list[tuple[str, str]]]:
         """Every node's output columns (lower-case names) and types, parents first."""
-        out: dict[str, list[tuple[str, str]]] = {s.name: list(s.columns) for s in self.seeds}
+        out: dict[str, list[tuple[str, str]]] = {s.name: list(s.columns) for s in self.seeds + self.sources}
         for m in self.models:
             a = dict(out[m.parents[0]])
             added = [(alias, INT) for alias, _ in m.added]
@@ -159,7 +201,10 @@ def _kw(style: int, word: str) -> str:
     return word.upper() if style == 1 else word
 
 
-def _ref(style: int, name: str) -> str:
+def _ref(style: int, name: str, sources: frozenset[str]) -> str:
+    if name in sources:
+        forms = {0: "{{ source('raw', '%s') }}", 1: '{{ source("raw", "%s") }}', 2: "{{source('raw','%s')}}"}
+        return forms[style] % name
     return {0: "{{ ref('%s') }}", 1: '{{ ref("%s") }}', 2: "{{ref('%s')}}"}[style] % name
 
 
@@ -167,7 +212,7 @@ def _literal(value: Value) -> str:
     return f"'{value}'" if isinstance(value, str) else str(value)
 
 
-def render_model_sql(m: ModelSpec) -> str:
+def render_model_sql(m: ModelSpec, sources: frozenset[str] = frozenset()) -> str:
     """The model's .sql file. ``style`` changes only whitespace, comments, keyword case and quotes."""
     s = m.style
     kw = lambda w: _kw(s, w)  # noqa: E731
@@ -189,10 +234,10 @@ def render_model_sql(m: ModelSpec) -> str:
         items.append(f"{expression} {kw('as')} {alias[name]}")
 
     if m.shape == "join":
-        source = (f"{_ref(s, m.parents[0])} a {kw('join')} {_ref(s, m.parents[1])} b "
+        source = (f"{_ref(s, m.parents[0], sources)} a {kw('join')} {_ref(s, m.parents[1], sources)} b "
                   f"{kw('on')} a.{m.join_on[0]} = b.{m.join_on[1]}")
     else:
-        source = _ref(s, m.parents[0])
+        source = _ref(s, m.parents[0], sources)
     clauses = [f"{kw('from')} {source}"]
     if m.filter is not None:
         clauses.append(f"{kw('where')} {q}{m.filter.column} {m.filter.op} {_literal(m.filter.value)}")
@@ -202,7 +247,10 @@ def render_model_sql(m: ModelSpec) -> str:
     config = ""
     if m.config_in == "sql":
         quote = '"' if s == 1 else "'"
-        config = "{{ config(materialized=%s%s%s) }}\n" % (quote, m.materialized, quote)
+        args = [f"materialized={quote}{m.materialized}{quote}"]
+        args += [f"schema={quote}{m.schema}{quote}"] if m.schema else []
+        args += [f"alias={quote}{m.alias}{quote}"] if m.alias else []
+        config = "{{ config(%s) }}\n" % ", ".join(args)
     if s == 0:
         body = kw("select") + "\n    " + ",\n    ".join(items) + "\n" + "\n".join(clauses) + "\n"
     elif s == 1:
@@ -221,8 +269,11 @@ def _model_props(m: ModelSpec, schema: list[tuple[str, str]]) -> list[str]:
     lines = []
     if m.description:
         lines.append(f"    description: {_yaml_str(m.description)}")
-    if m.config_in == "props":
-        lines.append(f"    config: {{materialized: {m.materialized}}}")
+    config = {"materialized": m.materialized} if m.config_in == "props" else {}
+    if m.config_in != "sql":
+        config.update({k: v for k, v in (("schema", m.schema), ("alias", m.alias)) if v})
+    if config:
+        lines.append("    config: {" + ", ".join(f"{k}: {v}" for k, v in config.items()) + "}")
     if m.check == "not_null":
         lines += ["    columns:", f"      - name: {schema[0][0]}", "        checks: [not_null]"]
     elif m.check == "unique":
@@ -232,6 +283,8 @@ def _model_props(m: ModelSpec, schema: list[tuple[str, str]]) -> list[str]:
     elif m.check == "warn":
         lines += ["    checks:", "      - name: always_warns", "        severity: warn",
                   "        sql: select * from {{ this }}"]
+    elif m.check == "fail":
+        lines += ["    checks:", "      - name: fails_on_any_row", "        sql: select * from {{ this }}"]
     return [f"  - name: {m.name}", *lines] if lines else []
 
 
@@ -257,11 +310,19 @@ def render_files(project: ProjectSpec) -> dict[str, str]:
             seed_props += [f"  - name: {seed.name}", *lines]
     if seed_props:
         files["seeds/_seeds.yml"] = "seeds:\n" + "\n".join(seed_props) + "\n"
+    if project.sources:
+        tables = []
+        for table in project.sources:
+            files[f"data/{table.name}.csv"] = render_seed_csv(table)
+            tables += [f"      - name: {table.name}", f"        path: data/{table.name}.csv",
+                       "        options: {header: true}"]
+        files["sources/raw.yml"] = "sources:\n  - name: raw\n    type: files\n    tables:\n" + "\n".join(tables) + "\n"
+    source_names = frozenset(s.name for s in project.sources)
     schemas = project.schemas()
     props: dict[str, list[str]] = {}
     for m in project.models:
         path = f"models/{m.folder + '/' if m.folder else ''}{m.name}.sql"
-        files[path] = render_model_sql(m)
+        files[path] = render_model_sql(m, source_names)
         props.setdefault(m.folder, []).extend(_model_props(m, schemas[m.name]))
     for folder, lines in props.items():
         if lines:
@@ -315,7 +376,7 @@ def _picks(draw, schema: list[tuple[str, str]], *, need_int: bool) -> tuple[str,
 def model_specs(draw, name: str, project: ProjectSpec) -> ModelSpec:
     """A new model over nodes of ``project``."""
     schemas = project.schemas()
-    nodes = project.node_names()
+    nodes = project.input_names()
     shape = draw(st.sampled_from(["select", "select", "star", "agg", "join", "join"]))
     first = draw(st.sampled_from(nodes))
     a = schemas[first]
@@ -338,15 +399,25 @@ def model_specs(draw, name: str, project: ProjectSpec) -> ModelSpec:
     config_in = draw(st.sampled_from(["sql", "props", "folder"]))
     materialized = FOLDER_DEFAULT[folder] if config_in == "folder" else draw(st.sampled_from(["view", "table"]))
     check_options = [None, None, "not_null", "sql", "warn"] + (["unique"] if shape == "agg" else [])
-    return ModelSpec(**spec, folder=folder, config_in=config_in, materialized=materialized,
+    schema, alias = draw(relation_configs(name))
+    return ModelSpec(**spec, folder=folder, config_in=config_in, materialized=materialized, schema=schema, alias=alias,
                      description=draw(descriptions()), check=draw(st.sampled_from(check_options)),
                      style=draw(st.integers(0, 2)), upper=draw(st.booleans()))
+
+
+def relation_configs(name: str):
+    """(schema, alias) a model is published under: main.<name> mostly."""
+    return st.sampled_from([(None, None), (None, None), (None, None), ("mart", None), (None, f"{name}_v2"),
+                            ("mart", f"{name}_v2")])
 
 
 @st.composite
 def projects(draw, min_models: int = 2, max_models: int = 6) -> ProjectSpec:
     n_seeds = draw(st.integers(1, 2))
-    project = ProjectSpec(seeds=tuple(draw(seed_specs(f"s{i}")) for i in range(n_seeds)), models=())
+    sources = tuple(dataclasses.replace(draw(seed_specs(f"r{i}")), description="", typed=False)
+                    for i in range(draw(st.integers(0, 1))))
+    project = ProjectSpec(seeds=tuple(draw(seed_specs(f"s{i}")) for i in range(n_seeds)), models=(),
+                          sources=sources)
     for i in range(draw(st.integers(min_models, max_models))):
         model = draw(model_specs(f"m{i}", project))
         project = dataclasses.replace(project, models=project.models + (model,))
@@ -393,7 +464,8 @@ def cosmetic(draw, project: ProjectSpec, name: str) -> ProjectSpec:
 
 
 def change_seed_rows(draw, project: ProjectSpec, name: str) -> ProjectSpec:
-    seed = next(s for s in project.seeds if s.name == name)
+    """New rows for a seed or a source table."""
+    seed = project.seed_or_source(name)
     rows = draw(seed_rows(seed.columns).filter(lambda r: r != seed.rows))
     return project.replace_seed(dataclasses.replace(seed, rows=rows))
 
@@ -408,12 +480,11 @@ def add_model(draw, project: ProjectSpec, name: str) -> ProjectSpec:
 
 
 @dataclass
-class Counter:
+class Names:
     """Fresh names for models and added columns, never reused within a run."""
 
     next_model: int = 100
     next_column: int = 0
-    used: set[str] = field(default_factory=set)
 
     def model(self) -> str:
         self.next_model += 1
