@@ -174,7 +174,7 @@ class Workspace:
                 raise StateError("state changed while you were deciding", hint="run `faborite rollback` again")
             connection = self.connect()
             try:
-                return execute_rollback(fresh, connection, self.state_backend)
+                return execute_rollback(fresh, connection, self.state_backend, self.root)
             finally:
                 connection.close()
 

@@ -18,10 +18,13 @@ from faborite.errors import ConfigError, ProviderError, did_you_mean
 
 if TYPE_CHECKING:
     from faborite.dialects.base import Dialect
+    from faborite.sync.source import SourceProvider
     from faborite.target import TargetProvider
 
 PROVIDER_GROUP = "faborite.providers"
 DIALECT_GROUP = "faborite.dialects"
+#: Source types syncs read from (fabric, delta, sql, ...), beyond the built-in database/files.
+SOURCE_GROUP = "faborite.sources"
 
 
 @functools.cache
@@ -51,6 +54,7 @@ def clear_cache() -> None:
     _entry_points.cache_clear()
     _load.cache_clear()
     _provider.cache_clear()
+    _source_provider.cache_clear()
 
 
 def provider_names() -> list[str]:
@@ -79,6 +83,31 @@ def _provider(type_name: str) -> TargetProvider:
     if missing:
         raise ProviderError(
             f"plugin '{type_name}' ({PROVIDER_GROUP}) is not a target provider: it lacks {', '.join(missing)}"
+        )
+    return provider
+
+
+def source_type_names() -> list[str]:
+    """Installed source types for syncs, sorted."""
+    return sorted(_entry_points(SOURCE_GROUP))
+
+
+def load_source_provider(type_name: str) -> "SourceProvider":
+    """The provider for a source of ``type: type_name`` (e.g. fabric), instantiated once per process."""
+    if type_name not in _entry_points(SOURCE_GROUP):
+        known = ["database", "files", *source_type_names()]
+        raise ConfigError(f"unknown source type '{type_name}'", hint=_hint(type_name, known, "source types"))
+    return _source_provider(type_name)
+
+
+@functools.cache
+def _source_provider(type_name: str) -> "SourceProvider":
+    obj = _load(SOURCE_GROUP, type_name)
+    provider = obj() if isinstance(obj, type) else obj
+    missing = [attr for attr in ("name", "config_model", "open") if not hasattr(provider, attr)]
+    if missing:
+        raise ProviderError(
+            f"plugin '{type_name}' ({SOURCE_GROUP}) is not a source provider: it lacks {', '.join(missing)}"
         )
     return provider
 

@@ -7,12 +7,18 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from faborite.apply.file_layer import version_folder
 from faborite.compiler.manifest import Manifest, Node
 from faborite.plan.model import Action, Change, Plan
 from faborite.relation import Relation
 from faborite.state.backend import StateWriter
 from faborite.state.model import State
 from faborite.target import Column, TargetConnection
+
+
+def writes_files(node: Node) -> bool:
+    """Whether a node's output is files (published by symlink), not a relation in the target."""
+    return node.sync is not None and node.sync.format != "duckdb"
 
 
 @dataclass(frozen=True)
@@ -33,6 +39,8 @@ class BuiltNode:
     columns: tuple[Column, ...] = ()
     row_count: int | None = None
     reused: bool = False
+    #: Kept in the node's state (syncs: source version, cursor, bytes copied).
+    extra: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -72,6 +80,16 @@ class ApplyContext:
         changes = self.changes_by_node()
         return [n for n in self.manifest.built_nodes() if changes.get(n.id) and changes[n.id].rebuild]
 
+    def physical_key(self, node: Node) -> str:
+        """Where ``node``'s data lives after this apply, as stored in state: a relation
+        ``schema.name``, or for a file output the version folder's path."""
+        change = self.changes_by_node().get(node.id)
+        if change is not None and not change.rebuild and change.kept_physical:
+            return change.kept_physical
+        if writes_files(node):
+            return version_folder(node.relation, node.version)
+        return self.physical_of(node).key
+
     def physical_of(self, node: Node) -> Relation:
         """Where ``node``'s data lives after this apply: a new version, or the kept one."""
         change = self.changes_by_node().get(node.id)
@@ -81,7 +99,7 @@ class ApplyContext:
 
     def relation_map(self) -> dict[str, Relation]:
         """Virtual ``schema.name`` -> physical relation for every built node, for rewriting SQL."""
-        return {n.relation: self.physical_of(n) for n in self.manifest.built_nodes()}
+        return {n.relation: self.physical_of(n) for n in self.manifest.built_nodes() if not writes_files(n)}
 
     def deletes(self) -> list[Change]:
         return [c for c in self.plan.changes if c.action is Action.DELETE]

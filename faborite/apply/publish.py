@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from faborite.apply.context import ApplyContext
+from faborite.apply.context import ApplyContext, writes_files
+from faborite.apply.file_layer import publish_links
 from faborite.errors import ApplyError, FaboriteError
 from faborite.plan.model import Action
 from faborite.relation import Relation
@@ -18,15 +19,22 @@ from faborite.target import TargetConnection
 def publish(ctx: ApplyContext) -> None:
     """Publish created and replaced nodes; drop the virtual relations of deleted ones."""
     changes = ctx.changes_by_node()
-    pointers = {
-        Relation.parse(n.relation): ctx.physical_of(n)
-        for n in ctx.manifest.built_nodes()
-        if n.id in changes and changes[n.id].action in (Action.CREATE, Action.REPLACE)
-    }
-    drops = [Relation.parse(c.relation) for c in ctx.deletes()]
-    drops += [Relation.parse(c.old_relation) for c in changes.values()
-              if c.old_relation and c.action in (Action.CREATE, Action.REPLACE)]
+    published = [n for n in ctx.manifest.built_nodes()
+                 if n.id in changes and changes[n.id].action in (Action.CREATE, Action.REPLACE)]
+    pointers = {Relation.parse(n.relation): ctx.physical_of(n) for n in published if not writes_files(n)}
+    links = {n.relation: ctx.physical_key(n) for n in published if writes_files(n)}
+    old_nodes = ctx.state.nodes if ctx.state else {}
+    file_outputs = {c.node_id for c in ctx.plan.changes
+                    if old_nodes.get(c.node_id) is not None and old_nodes[c.node_id].extra.get("files")}
+    moved = [c for c in changes.values() if c.old_relation and c.action in (Action.CREATE, Action.REPLACE)]
+    drops = [Relation.parse(c.relation) for c in ctx.deletes() if c.node_id not in file_outputs]
+    drops += [Relation.parse(c.old_relation) for c in moved if c.node_id not in file_outputs]
+    unlinks = [c.relation for c in ctx.deletes() if c.node_id in file_outputs]
+    unlinks += [c.old_relation for c in moved if c.node_id in file_outputs]
     publish_pointers(ctx.connection, pointers, drops)
+    # Files after the database: if this fails, the database is published and state is
+    # not written, so the next apply redoes the links (their folders are kept).
+    publish_links(ctx.project_root, links, unlinks)
 
 
 def publish_pointers(connection: TargetConnection, pointers: Mapping[Relation, Relation],

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from faborite import __version__
-from faborite.apply.context import ApplyContext
+from faborite.apply.context import ApplyContext, writes_files
 from faborite.plan.model import Action
 from faborite.state.lock import current_host, current_user
 from faborite.state.model import NodeChangeRecord, NodeState, State, StateEvent, utcnow
@@ -19,21 +19,33 @@ def new_state(ctx: ApplyContext) -> State:
         old = old_nodes.get(node.id)
         built = ctx.built.get(node.id)
         change = changes.get(node.id)
+        if change is not None and change.deferred:
+            if old is not None:  # not selected this run: exactly as recorded
+                nodes[node.id] = old
+            continue
         rebuilt = change is not None and change.rebuild
+        extra = {"data_config": node.data_config}
+        if node.sync is not None:
+            extra["source_version"] = node.sync.source_version
+            if writes_files(node):
+                extra["files"] = True  # published by symlink, not as a view (rollback and gc read this)
+            kept = {k: v for k, v in (old.extra if old else {}).items() if k in ("cursor", "bytes")}
+            extra.update(kept if not rebuilt else {})
+            extra.update(built.extra if built else {})
         nodes[node.id] = NodeState(
             id=node.id, kind=node.kind, version=node.version, data_hash=node.data_hash,
             metadata_hash=node.metadata_hash, relation=node.relation,
-            physical=ctx.physical_of(node).key, materialized=node.materialized, sql=node.sql,
+            physical=ctx.physical_key(node), materialized=node.materialized, sql=node.sql,
             parents=node.parents,
             columns=built.columns if built else (old.columns if old else ()),
             row_count=built.row_count if built else (old.row_count if old else None),
             applied_at=now if rebuilt or old is None else old.applied_at,
-            extra={"data_config": node.data_config},
+            extra=extra,
         )
     event = StateEvent(
         operation="apply", who=current_user(), host=current_host(), at=now, faborite_version=__version__,
         changes=tuple(NodeChangeRecord(node=c.node_id, action=c.action.value)
-                      for c in ctx.plan.changes if c.action is not Action.NOOP),
+                      for c in ctx.plan.changes if c.action is not Action.NOOP and not c.deferred),
     )
     if ctx.state is None:
         return State.first(target=ctx.plan.target, nodes=nodes, event=event, faborite_version=__version__)

@@ -7,8 +7,10 @@ it can be rolled back too, and a saved plan made before it is refused.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from faborite import __version__
+from faborite.apply.file_layer import publish_links
 from faborite.apply.publish import publish_pointers
 from faborite.errors import StateError
 from faborite.relation import Relation
@@ -54,10 +56,11 @@ def plan_rollback(backend: StateBackend, to_serial: int | None) -> RollbackPlan:
     return RollbackPlan(current=current, goal=goal, moved=moved, restored=restored, removed=removed)
 
 
-def execute_rollback(plan: RollbackPlan, connection: TargetConnection, backend: StateBackend) -> State:
+def execute_rollback(plan: RollbackPlan, connection: TargetConnection, backend: StateBackend,
+                     project_root: Path) -> State:
     """Republish ``plan.goal``'s physical relations and record a new serial."""
     goal, current = plan.goal, plan.current
-    physicals = {Relation.parse(n.physical) for n in goal.nodes.values()}
+    physicals = {Relation.parse(n.physical) for n in goal.nodes.values() if not n.extra.get("files")}
     existing = connection.list_relations(sorted({p.schema_name for p in physicals}))
     missing = sorted(p.key for p in physicals - existing)
     if missing:
@@ -66,13 +69,16 @@ def execute_rollback(plan: RollbackPlan, connection: TargetConnection, backend: 
             f"(e.g. {missing[0]})",
             hint="they were garbage-collected or dropped by hand; roll back to a newer serial or apply",
         )
+    is_file = lambda state, i: bool(state.nodes[i].extra.get("files"))  # noqa: E731
     pointers = {Relation.parse(goal.nodes[i].relation): Relation.parse(goal.nodes[i].physical)
-                for i in (*plan.moved, *plan.restored)}
-    drops = [Relation.parse(current.nodes[i].relation) for i in plan.removed]
+                for i in (*plan.moved, *plan.restored) if not is_file(goal, i)}
+    links = {goal.nodes[i].relation: goal.nodes[i].physical for i in (*plan.moved, *plan.restored) if is_file(goal, i)}
     # A node published under another name (alias or schema changed) leaves its current name.
-    drops += [Relation.parse(current.nodes[i].relation) for i in plan.moved
-              if current.nodes[i].relation != goal.nodes[i].relation]
+    leaving = [*plan.removed, *(i for i in plan.moved if current.nodes[i].relation != goal.nodes[i].relation)]
+    drops = [Relation.parse(current.nodes[i].relation) for i in leaving if not is_file(current, i)]
+    unlinks = [current.nodes[i].relation for i in leaving if is_file(current, i)]
     publish_pointers(connection, pointers, drops)
+    publish_links(project_root, links, unlinks)
     records = ([NodeChangeRecord(node=i, action="replace") for i in plan.moved]
                + [NodeChangeRecord(node=i, action="create") for i in plan.restored]
                + [NodeChangeRecord(node=i, action="delete") for i in plan.removed])

@@ -15,7 +15,7 @@ from faborite.errors import CompileError
 
 MANIFEST_FORMAT_VERSION = 1
 
-NodeKind = Literal["model", "seed", "source"]
+NodeKind = Literal["model", "seed", "source", "sync"]
 
 
 class CompiledCheck(BaseModel):
@@ -53,6 +53,19 @@ class SeedInfo(BaseModel):
     delimiter: str = ","
 
 
+class SyncInfo(BaseModel):
+    """What a sync node copies: which source table, at which version, into which format."""
+
+    model_config = ConfigDict(frozen=True)
+
+    sync: str
+    source: str
+    table: str
+    source_version: str
+    source_rows: int | None = None
+    format: str = "duckdb"
+
+
 class Node(BaseModel):
     """One node of the DAG: a model, a seed, or a source table."""
 
@@ -63,7 +76,7 @@ class Node(BaseModel):
     name: str
     file: str | None = None
     relation: str  # virtual relation "schema.name" (sources: what SQL reads)
-    materialized: Literal["view", "table", "seed", "source"]
+    materialized: Literal["view", "table", "seed", "source", "sync"]
     sql: str | None = None  # models: rendered SELECT in the project dialect
     parents: tuple[str, ...] = ()
     data_config: dict[str, Any] = Field(default_factory=dict)
@@ -76,6 +89,7 @@ class Node(BaseModel):
     output_columns: tuple[str, ...] | None = None
     column_lineage: dict[str, tuple[str, ...]] = Field(default_factory=dict)
     seed: SeedInfo | None = None
+    sync: SyncInfo | None = None
     data_hash: str
     metadata_hash: str
     version: str

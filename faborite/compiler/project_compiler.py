@@ -21,6 +21,7 @@ from faborite.compiler.jinja import (
 from faborite.compiler.cache import CompileCache, render_salt
 from faborite.compiler.manifest import ColumnInfo, CompiledCheck, Manifest, Node, SeedInfo
 from faborite.compiler.sources import SourceResolver
+from faborite.compiler.syncs import sync_drafts
 from faborite.compiler.parallel import map_maybe_parallel
 from faborite.config.loader import ModelFile, NodeDocEntry, Project
 from faborite.config.node_config import DATA_KEYS, ModelConfig, SeedConfig
@@ -31,17 +32,19 @@ from faborite.relation import Relation
 
 if TYPE_CHECKING:
     from faborite.compiler.analysis import SqlAnalysis
+    from faborite.sync.snapshot import SourceSnapshot
 
 _PLACEHOLDER = re.compile(r"__faborite_ref__(.+?)__|" + THIS_PLACEHOLDER)
 
 
 def compile_project(project: Project, target: str | None = None, *, vars_override: dict[str, Any] | None = None,
                     environ: dict[str, str] | None = None, cache_dir: Path | None = None,
-                    workers: int | None = None) -> Manifest:
+                    workers: int | None = None, sources_snapshot: "SourceSnapshot | None" = None) -> Manifest:
     """Compile every model, seed and source of ``project`` for ``target``.
 
     ``cache_dir`` enables the compile cache (see :mod:`faborite.compiler.cache`);
-    ``workers`` bounds the processes used for cold work (default: one per core).
+    ``workers`` bounds the processes used for cold work (default: one per core);
+    ``sources_snapshot`` (from the refresh step) lists the tables syncs copy.
     """
     from faborite.dialects import get_dialect
     from faborite.plugins import provider_names
@@ -71,7 +74,8 @@ def compile_project(project: Project, target: str | None = None, *, vars_overrid
     info = TargetInfo(name=target_name, type=target_block.type, dialect=project.config.dialect,
                       schema=dialect.default_schema)
     compilation = _Compilation(project, dialect, info, {**project.config.vars, **(vars_override or {})},
-                               dict(os.environ if environ is None else environ), cache_dir, workers)
+                               dict(os.environ if environ is None else environ), cache_dir, workers,
+                               sources_snapshot)
     return compilation.run()
 
 
@@ -79,7 +83,8 @@ class _Compilation:
     """One compile run; holds the in-between results so each step stays small."""
 
     def __init__(self, project: Project, dialect, target: TargetInfo, project_vars: dict[str, Any],
-                 environ: dict[str, str], cache_dir: Path | None, workers: int | None) -> None:
+                 environ: dict[str, str], cache_dir: Path | None, workers: int | None,
+                 snapshot: "SourceSnapshot | None" = None) -> None:
         self.project = project
         self.workers = workers
         self.dialect = dialect
@@ -94,13 +99,23 @@ class _Compilation:
                 self.seed_relations[seed.name] = Relation(
                     schema_name=config.schema_name or target.schema, name=config.alias or seed.name)
         self.model_names = {m.name for m in project.models}
+        self.sync_drafts = sync_drafts(project, snapshot, target.schema) if project.syncs else {}
+        self.sync_relations: dict[str, Relation] = {}
+        for node_id, draft in self.sync_drafts.items():
+            name = draft["name"]
+            if name in self.model_names or name in self.seed_relations or name in self.sync_relations:
+                raise CompileError(f"synced table {name!r} ({node_id}) has the name of another node",
+                                   file=draft["file"], hint="exclude the table, or rename the model or seed")
+            if draft["sync"]["format"] == "duckdb":
+                self.sync_relations[name] = Relation.parse(draft["relation"])
         self.templates = TemplateContext(
-            node_names=self.model_names | set(self.seed_relations),
+            node_names=self.model_names | set(self.seed_relations) | set(self.sync_relations),
             resolve_source=self.sources.render, project_vars=project_vars, target=target,
             macro_files=[(m.path, m.text) for m in project.macros], environ=environ,
         )
-        self.relations: dict[str, Relation] = dict(self.seed_relations)
+        self.relations: dict[str, Relation] = {**self.seed_relations, **self.sync_relations}
         self.node_ids: dict[str, str] = {name: f"seed.{name}" for name in self.seed_relations}
+        self.node_ids.update({d["name"]: node_id for node_id, d in self.sync_drafts.items()})
         salt = render_salt(
             project_vars=project_vars, macros=[(m.path, m.text) for m in project.macros],
             sources={name: entry.doc.model_dump() for name, entry in project.sources.items()},
@@ -160,6 +175,7 @@ class _Compilation:
         drafts: dict[str, dict[str, Any]] = {}
         for source_id, draft in self.sources.nodes().items():
             drafts[source_id] = draft
+        drafts.update(self.sync_drafts)
         for seed in self.project.seeds:
             if seed.name in self.seed_configs:
                 drafts[f"seed.{seed.name}"] = self._seed_draft(seed)

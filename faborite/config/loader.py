@@ -13,8 +13,9 @@ from faborite.config.node_config import ModelConfig, SeedConfig
 from faborite.config.project import PROJECT_FILE, ProjectConfig
 from faborite.config.properties import NodeDoc, PropertiesFile, SourceDoc
 from faborite.config.validation import validate
-from faborite.config.yaml_loader import line_of, load_yaml_file
+from faborite.config.yaml_loader import LineDict, LineList, line_of, load_yaml_file
 from faborite.errors import ConfigError, close_matches, did_you_mean
+from faborite.sync.spec import SyncsFile, SyncSpec
 
 
 class ModelFile(BaseModel):
@@ -67,6 +68,21 @@ class SourceEntry(Located):
     doc: SourceDoc
 
 
+class SyncSourceEntry(Located):
+    """A source read only by syncs (fabric, delta, sql ...): its type and provider-validated config."""
+
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+    type: str
+    config: Any
+
+
+class SyncEntry(Located):
+    """A sync declared under ``syncs:``."""
+
+    spec: SyncSpec
+
+
 class Project(BaseModel):
     """Everything in a project directory, typed and validated, nothing compiled."""
 
@@ -80,6 +96,8 @@ class Project(BaseModel):
     model_docs: dict[str, NodeDocEntry]
     seed_docs: dict[str, NodeDocEntry]
     sources: dict[str, SourceEntry]
+    sync_sources: dict[str, SyncSourceEntry] = Field(default_factory=dict)
+    syncs: dict[str, SyncEntry] = Field(default_factory=dict)
     warnings: tuple[str, ...] = ()
     #: ``faborite.yml`` as loaded (a LineDict), so later stages can point at a line in it.
     raw_config: Any = Field(default=None, exclude=True, repr=False)
@@ -149,6 +167,7 @@ def load_project(root: Path) -> Project:
     model_docs: dict[str, NodeDocEntry] = {}
     seed_docs: dict[str, NodeDocEntry] = {}
     sources: dict[str, SourceEntry] = {}
+    sync_sources: dict[str, SyncSourceEntry] = {}
     yaml_files = [
         *sorted(models_dir.rglob("*.yml")), *sorted(models_dir.rglob("*.yaml")),
         *sorted(seeds_dir.rglob("*.yml")), *sorted(seeds_dir.rglob("*.yaml")),
@@ -165,6 +184,7 @@ def load_project(root: Path) -> Project:
                 file=display, line=getattr(data, "line", None) or 1,
                 hint="start the file with e.g. 'models:' and list entries under it as '- name: ...'",
             )
+        _split_sync_sources(data, display, sync_sources)
         props = validate(PropertiesFile, data, file=display, what="properties file")
         for section, entries, target in (
             ("models", props.models, model_docs),
@@ -191,9 +211,17 @@ def load_project(root: Path) -> Project:
         if name not in known_seeds:
             warnings.append(f"{entry.file}:{entry.line}: properties for seed {name!r}, which has no .csv file")
 
+    for name, entry in sync_sources.items():
+        if name in sources:
+            other = sources[name]
+            raise ConfigError(f"source {name!r} is described twice (also at {other.file}:{other.line})",
+                              file=entry.file, line=entry.line, hint="keep one entry per name")
+    syncs = _load_syncs(root / config.paths.syncs, root)
+
     return Project(
         root=root, config=config, models=models, seeds=seeds, macros=macros,
-        model_docs=model_docs, seed_docs=seed_docs, sources=sources, warnings=tuple(warnings), raw_config=raw,
+        model_docs=model_docs, seed_docs=seed_docs, sources=sources, sync_sources=sync_sources, syncs=syncs,
+        warnings=tuple(warnings), raw_config=raw,
     )
 
 
@@ -266,3 +294,60 @@ def _unused_folders(defaults: FolderDefaults, folders: set[tuple[str, ...]], sec
         f"{PROJECT_FILE}: '{section}.{'.'.join(path)}' matches no folder under {section}/"
         for path in defaults if path not in used
     ]
+
+
+_MODEL_SOURCE_TYPES = (None, "database", "files")
+
+
+def _split_sync_sources(data: dict, file: str, found: dict[str, SyncSourceEntry]) -> None:
+    """Move sources of plugin types (fabric, delta, sql, ...) out of ``data`` into ``found``,
+    validated by their provider's config model; database/files sources stay for PropertiesFile."""
+    from faborite.plugins import load_source_provider
+
+    entries = data.get("sources")
+    if not isinstance(entries, LineList):
+        return
+    kept = LineList()
+    kept.line = entries.line
+    for entry, line in zip(entries, entries.item_lines):
+        kind = entry.get("type") if isinstance(entry, dict) else None
+        if kind in _MODEL_SOURCE_TYPES or not isinstance(kind, str):
+            kept.append(entry)
+            kept.item_lines.append(line)
+            continue
+        try:
+            provider = load_source_provider(kind)
+        except ConfigError as exc:
+            exc.file, exc.line = file, entry.key_lines.get("type", line) if isinstance(entry, LineDict) else line
+            raise
+        config = validate(provider.config_model, entry, file=file, what=f"source of type {kind!r}")
+        name = getattr(config, "name")
+        if name in found:
+            other = found[name]
+            raise ConfigError(f"source {name!r} is described twice (also at {other.file}:{other.line})",
+                              file=file, line=line, hint="keep one entry per name")
+        found[name] = SyncSourceEntry(type=kind, config=config, file=file, line=line)
+    data["sources"] = kept
+
+
+def _load_syncs(syncs_dir: Path, root: Path) -> dict[str, SyncEntry]:
+    """Every ``syncs:`` entry under the syncs folder, validated, with its location."""
+    syncs: dict[str, SyncEntry] = {}
+    for path in [*sorted(syncs_dir.rglob("*.yml")), *sorted(syncs_dir.rglob("*.yaml"))]:
+        display = _rel(path, root)
+        data = load_yaml_file(path, display)
+        if data is None:
+            continue
+        if not isinstance(data, dict):
+            raise ConfigError("a syncs file must be a mapping with 'syncs:'", file=display, line=1,
+                              hint="start the file with 'syncs:' and list entries as '- name: ...'")
+        parsed = validate(SyncsFile, data, file=display, what="syncs file")
+        lines = getattr(data.get("syncs"), "item_lines", [])
+        for index, spec in enumerate(parsed.syncs):
+            line = lines[index] if index < len(lines) else None
+            if spec.name in syncs:
+                other = syncs[spec.name]
+                raise ConfigError(f"sync {spec.name!r} is declared twice (also at {other.file}:{other.line})",
+                                  file=display, line=line, hint="sync names must be unique")
+            syncs[spec.name] = SyncEntry(spec=spec, file=display, line=line)
+    return syncs

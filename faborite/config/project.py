@@ -18,6 +18,7 @@ class PathsConfig(BaseModel):
     seeds: str = "seeds"
     macros: str = "macros"
     sources: str = "sources"
+    syncs: str = "syncs"
 
 
 class TargetBlock(BaseModel):

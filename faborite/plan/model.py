@@ -69,6 +69,8 @@ class Change(BaseModel):
     #: Whether apply builds a new physical relation (else it keeps ``kept_physical``).
     rebuild: bool = False
     kept_physical: str | None = None
+    #: Not selected for this run: the node keeps exactly what the state records.
+    deferred: bool = False
     sql_diff: str | None = None
 
     @property

@@ -181,7 +181,7 @@ def test_files_source_without_path(proj):
 
 def test_misspelled_source_type(proj):
     write(proj, "sources/landing.yml", "sources:\n  - name: landing\n    type: file\n")
-    check_error(error_of(proj), ConfigError, file="sources/landing.yml", line=3, message="got 'file'",
+    check_error(error_of(proj), ConfigError, file="sources/landing.yml", line=3, message="unknown source type 'file'",
                 hint="did you mean 'files'?")
 
 
