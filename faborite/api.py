@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from faborite.state.local import LocalStateBackend
     from faborite.state.lock import LockInfo
     from faborite.state.model import HistoryEntry, State
+    from faborite.sync.snapshot import SourceSnapshot
     from faborite.target import TargetConnection
 
 #: Where faborite keeps its own files inside a project.
@@ -65,12 +66,49 @@ class Workspace:
         """The target commands act on: ``--target`` or the project's default."""
         return self.target_name or self.project.config.default_target
 
-    def compile(self, *, write_manifest: bool = True) -> "Manifest":
-        """Compile the project; by default also write ``.faborite/manifest.json``."""
+    def refresh(self) -> "SourceSnapshot":
+        """Read every sync source's tables and versions (network), and cache the result."""
+        from faborite.sync.refresh import refresh_sources
+        from faborite.sync.snapshot import save_snapshot
+
+        snapshot = refresh_sources(self.project)
+        save_snapshot(snapshot, self._snapshot_path)
+        return snapshot
+
+    @property
+    def _snapshot_path(self) -> Path:
+        return self.root / WORK_DIR / "cache" / "sources.json"
+
+    def sources_snapshot(self, *, refresh: bool) -> "SourceSnapshot | None":
+        """The source tables syncs expand to: read now (``refresh``), else the cached read."""
+        if not self.project.syncs:
+            return None
+        if refresh:
+            return self.refresh()
+        from faborite.sync.snapshot import load_snapshot
+
+        cached = load_snapshot(self._snapshot_path)
+        if cached is None:
+            raise StateError("the sources have not been read yet, so syncs cannot be planned offline",
+                             hint="plan once with refresh (drop --no-refresh)")
+        return cached
+
+    def compile(self, *, write_manifest: bool = True, refresh: bool = False) -> "Manifest":
+        """Compile the project; by default also write ``.faborite/manifest.json``.
+
+        Syncs need the source tables: ``refresh`` reads them now; otherwise the
+        cached read is used (and made, the first time).
+        """
         from faborite.compiler import compile_project, write_manifest as write
 
+        snapshot = None
+        if self.project.syncs:
+            from faborite.sync.snapshot import load_snapshot
+
+            snapshot = None if refresh else load_snapshot(self._snapshot_path)
+            snapshot = snapshot or self.refresh()
         manifest = compile_project(self.project, self.target, vars_override=self.vars_override,
-                                   cache_dir=self.root / WORK_DIR / "cache")
+                                   cache_dir=self.root / WORK_DIR / "cache", sources_snapshot=snapshot)
         self.target_config()  # a typo in the target block should fail validate/plan, not apply
         if write_manifest:
             write(manifest, self.root / WORK_DIR / "manifest.json")
@@ -103,11 +141,44 @@ class Workspace:
 
     # -- plan and apply --------------------------------------------------------------
 
-    def plan(self) -> "Plan":
-        """Compile and diff against the current state."""
+    def plan(self, *, refresh: bool = True, select: "set[str] | None" = None) -> "Plan":
+        """Compile and diff against the current state.
+
+        ``refresh=False`` plans syncs against the last read of their sources
+        (offline); ``select`` limits the plan to those node ids (others deferred).
+        """
         from faborite.plan.planner import make_plan
 
-        return make_plan(self.compile(), self.state())
+        manifest = self.compile(refresh=refresh and bool(self.project.syncs))
+        return make_plan(manifest, self.state(), select=select)
+
+    def sync_node_ids(self, manifest: "Manifest", names: "list[str]") -> set[str]:
+        """Node ids of the named syncs (all syncs when ``names`` is empty)."""
+        from faborite.errors import ConfigError, did_you_mean
+
+        for name in names:
+            if name not in self.project.syncs:
+                raise ConfigError(f"no sync named {name!r}", hint=did_you_mean(name, self.project.syncs) or
+                                  "syncs: " + (", ".join(self.project.syncs) or "none declared"))
+        wanted = set(names) or set(self.project.syncs)
+        return {n.id for n in manifest.nodes.values() if n.sync is not None and n.sync.sync in wanted}
+
+    def list_source_tables(self, name: str) -> "list":
+        """The tables of a sync source, read now (``faborite sources list``)."""
+        from faborite.sync.refresh import open_source
+
+        source = open_source(self.project, name)
+        try:
+            return sorted(source.list_tables(), key=lambda t: t.name)
+        finally:
+            source.close()
+
+    def _source_opener(self):
+        def open_source(name: str):
+            from faborite.sync.refresh import open_source as open_
+
+            return open_(self.project, name)
+        return open_source
 
     def check_saved_plan(self, plan: "Plan") -> None:
         """Refuse early a saved plan that no longer applies (stale serial, other lineage or target)."""
@@ -148,6 +219,7 @@ class Workspace:
             try:
                 ctx = ApplyContext(
                     plan=plan, state=state, connection=connection, project_root=self.root,
+                    open_source=self._source_opener(),
                     state_writer=backend, threads=threads or self.project.config.threads,
                     on_event=on_event or (lambda event: None),
                 )

@@ -204,11 +204,14 @@ def schema(state: _State, kind: str) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON.")
 @click.option("--markdown", is_flag=True, help="Print the plan as Markdown (for a PR comment).")
 @click.option("--no-diff", is_flag=True, help="Do not print SQL diffs.")
+@click.option("--refresh/--no-refresh", default=True, show_default=True,
+              help="Read sync sources' current versions (--no-refresh: use the last read, offline).")
 @pass_state
-def plan(state: _State, out_file: Path | None, detailed_exitcode: bool, as_json: bool, markdown: bool, no_diff: bool) -> None:
+def plan(state: _State, out_file: Path | None, detailed_exitcode: bool, as_json: bool, markdown: bool, no_diff: bool,
+         refresh: bool) -> None:
     """Show what apply would change, and why."""
     ws = state.workspace()
-    the_plan = ws.plan()
+    the_plan = ws.plan(refresh=refresh)
     _print_warnings(state, ws)
     _show_plan(state, the_plan, as_json=as_json, markdown=markdown, no_diff=no_diff)
     if out_file:
@@ -244,6 +247,59 @@ def _show_plan(state: _State, the_plan, *, as_json: bool = False, markdown: bool
 
 
 @cli.command()
+@click.argument("names", nargs=-1)
+@click.option("--auto-approve", is_flag=True, help="Skip the confirmation question.")
+@click.option("--threads", type=click.IntRange(1, 64), help="Copy up to N tables at once.")
+@pass_state
+def sync(state: _State, names: tuple[str, ...], auto_approve: bool, threads: int | None) -> None:
+    """Plan and apply only syncs (NAMES, or all): copy their tables now.
+
+    Models that read the synced tables are not rebuilt; the next `faborite
+    plan` shows them.
+    """
+    ws = state.workspace()
+    manifest = ws.compile(refresh=True)
+    selected = ws.sync_node_ids(manifest, list(names))
+    from faborite.plan.planner import make_plan
+
+    the_plan = make_plan(manifest, ws.state(), select=selected)
+    _show_plan(state, the_plan)
+    if not the_plan.has_changes:
+        return
+    state.out().print()
+    _confirm(state, "Do you want to copy these tables?", auto_approve)
+    _run_apply(state, ws, the_plan, threads)
+
+
+@cli.group(name="sources")
+def sources_group() -> None:
+    """Look at the sources syncs read from."""
+
+
+@sources_group.command(name="list")
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@pass_state
+def sources_list(state: _State, name: str, as_json: bool) -> None:
+    """The tables of source NAME: versions and row counts."""
+    tables = state.workspace().list_source_tables(name)
+    if as_json:
+        from faborite.output import print_json
+
+        print_json([t.model_dump() for t in tables])
+        return
+    from rich.table import Table
+
+    view = Table(show_edge=False, header_style="bold")
+    for column in ("table", "version", "rows", "location"):
+        view.add_column(column)
+    for table in tables:
+        rows = f"{table.row_count:,}" if table.row_count is not None else "?"
+        view.add_row(table.name, table.version, rows, table.location or "")
+    state.out().print(view)
+
+
+@cli.command()
 @click.argument("plan_file", required=False, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--auto-approve", is_flag=True, help="Skip the confirmation question.")
 @click.option("--threads", type=click.IntRange(1, 64), help="Build up to N nodes at once.")
@@ -274,12 +330,19 @@ def apply(state: _State, plan_file: Path | None, auto_approve: bool, threads: in
             return
         out.print()
         _confirm(state, "Do you want to perform these actions?", auto_approve)
+    _run_apply(state, ws, the_plan, threads)
+
+
+def _run_apply(state: _State, ws, the_plan, threads: int | None) -> None:
+    """Apply with live progress, then the summary line and any warnings."""
     if not the_plan.has_changes:
         return
-    from faborite.output import apply_event_printer
+    from faborite.progress import ApplyProgress
 
+    out = state.out()
     started = time.perf_counter()
-    ctx = ws.apply(the_plan, threads=threads, on_event=apply_event_printer(out))
+    with ApplyProgress(out) as progress:
+        ctx = ws.apply(the_plan, threads=threads, on_event=progress)
     summary = the_plan.summary()
     out.print(f"\n[bold green]Apply complete![/] {summary['create']} created, {summary['replace']} replaced, "
               f"{summary['update']} updated, {summary['delete']} deleted in {time.perf_counter() - started:.2f}s "

@@ -63,7 +63,8 @@ def apply_event_printer(out: "Console"):
         if event.kind == "stage":
             out.print(f"[bold]{message}[/]")
         elif event.kind == "node_done":
-            out.print(f"  [green]✓[/] built {message}{seconds}")
+            verb = "synced" if event.node and event.node.startswith("sync.") else "built"
+            out.print(f"  [green]✓[/] {verb} {message}{seconds}")
         elif event.kind == "node_reused":
             out.print(f"  [green]✓[/] reused {message}")
         elif event.kind == "check":

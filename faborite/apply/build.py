@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import threading
 import time
+from pathlib import Path
 
-from faborite.apply.context import ApplyContext, BuiltNode
+from faborite.apply.context import ApplyContext, BuiltNode, writes_files
+from faborite.apply.sync_build import build_sync
 from faborite.apply.scheduler import run_dag
 from faborite.apply.seeds import load_seed
 from faborite.compiler.manifest import Node
@@ -26,9 +28,10 @@ def build(ctx: ApplyContext) -> None:
         return
     connection = ctx.connection
     dialect = connection.dialect
-    for schema in sorted({ctx.physical_of(n).schema_name for n in nodes}):
+    schemas = sorted({ctx.physical_of(n).schema_name for n in nodes if not writes_files(n)})
+    for schema in schemas:
         connection.execute(dialect.create_schema(schema))
-    existing = connection.list_relations(sorted({ctx.physical_of(n).schema_name for n in nodes}))
+    existing = connection.list_relations(schemas)
     relation_map = ctx.relation_map()
     local = threading.local()
     cursors = []
@@ -47,14 +50,18 @@ def build(ctx: ApplyContext) -> None:
         physical = ctx.physical_of(node)
         started = time.perf_counter()
         try:
-            if physical in existing and node.materialized != "view":
+            if _already_built(ctx, node, physical, existing):
                 result = BuiltNode(physical=physical, reused=True)
                 ctx.emit("node_reused", node.id, f"{node.name}: version {node.version[:12]} already built")
+            elif node.kind == "sync":
+                ctx.emit("node_start", node.id, node.name)
+                result = build_sync(ctx, node, conn())
             else:
                 ctx.emit("node_start", node.id, node.name)
                 _build_one(conn(), node, physical, relation_map, ctx)
                 result = BuiltNode(physical=physical)
-            _describe(conn(), node, result)
+            if not writes_files(node):
+                _describe(conn(), node, result)
         except FaboriteError as exc:
             hint = "nothing was published; " + (exc.hint or f"fix the {node.kind} and apply again")
             raise ApplyError(f"building {node.kind} {node.name!r} failed: {exc.message}",
@@ -69,6 +76,13 @@ def build(ctx: ApplyContext) -> None:
     finally:
         for cursor in cursors:
             cursor.close()
+
+
+def _already_built(ctx: ApplyContext, node: Node, physical: Relation, existing: set[Relation]) -> bool:
+    """A version that exists is complete (its write was atomic), so it can be reused."""
+    if writes_files(node):
+        return (Path(ctx.project_root) / ctx.physical_key(node)).exists()
+    return physical in existing and node.materialized != "view"
 
 
 def _build_one(connection, node: Node, physical: Relation, relation_map: dict[str, Relation], ctx: ApplyContext) -> None:

@@ -6,6 +6,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from faborite.apply.file_layer import version_folder
 from faborite.compiler.manifest import Manifest, Node
@@ -14,6 +15,9 @@ from faborite.relation import Relation
 from faborite.state.backend import StateWriter
 from faborite.state.model import State
 from faborite.target import Column, TargetConnection
+
+if TYPE_CHECKING:
+    from faborite.sync.source import TableSource
 
 
 def writes_files(node: Node) -> bool:
@@ -25,10 +29,13 @@ def writes_files(node: Node) -> bool:
 class ApplyEvent:
     """Progress for the UI: a stage started, a node was built, a check ran."""
 
-    kind: str  # stage | node_start | node_done | node_reused | check | warning
+    kind: str  # stage | node_start | node_done | node_reused | check | warning | sync_start | sync_progress
     node: str | None = None
     message: str = ""
     seconds: float | None = None
+    rows: int = 0  # sync_progress: rows copied so far
+    bytes: int = 0  # sync_progress: bytes copied so far
+    total: int | None = None  # sync_start: rows expected, when the source knows
 
 
 @dataclass
@@ -52,6 +59,8 @@ class ApplyContext:
     connection: TargetConnection
     project_root: Path
     state_writer: StateWriter | None = None
+    #: Opens a sync source by name (syncs only); the Workspace supplies it.
+    open_source: Callable[[str], "TableSource"] | None = None
     threads: int = 1
     on_event: Callable[[ApplyEvent], None] = lambda event: None
     built: dict[str, BuiltNode] = field(default_factory=dict)
@@ -64,10 +73,11 @@ class ApplyContext:
     def manifest(self) -> Manifest:
         return self.plan.manifest
 
-    def emit(self, kind: str, node: str | None = None, message: str = "", seconds: float | None = None) -> None:
+    def emit(self, kind: str, node: str | None = None, message: str = "", seconds: float | None = None,
+             **counts: int | None) -> None:
         """Report progress (thread-safe)."""
         with self._lock:
-            self.on_event(ApplyEvent(kind=kind, node=node, message=message, seconds=seconds))
+            self.on_event(ApplyEvent(kind=kind, node=node, message=message, seconds=seconds, **counts))
 
     def changes_by_node(self) -> dict[str, Change]:
         """The plan's changes keyed by node id (computed once)."""

@@ -45,9 +45,9 @@ def _render_change(change: Change, console: Console, show_diff: bool) -> None:
     if change.category and change.action is not Action.DELETE:
         header.append(f"  [{change.category}]", style="magenta" if change.category == "breaking" else "blue")
     console.print(header)
-    if change.action is Action.CREATE:
-        return  # "new" says nothing a '+' does not
     for reason in change.reasons:
+        if reason.detail == "new":
+            continue  # says nothing a '+' does not
         console.print(f"        [dim]because[/] {escape(reason.detail)}")
     if show_diff and change.sql_diff:
         for line in change.sql_diff.splitlines():

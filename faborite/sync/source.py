@@ -8,7 +8,8 @@ pushdown and never loads a whole table into memory.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict
 
@@ -64,3 +65,21 @@ class SourceProvider(Protocol):
 
     def open(self, config: BaseModel, project_root: "Path") -> TableSource:
         """Connect lazily; credentials come from the environment or the Azure credential chain."""
+
+
+@runtime_checkable
+class ScanSource(Protocol):
+    """A source that can narrow a read itself (optional; the executor prefers it to ``dataset()``).
+
+    Returns what the executor registers in DuckDB: a pyarrow Dataset, or an
+    object with ``__arrow_c_stream__`` that starts a fresh stream on every
+    call (DuckDB may scan it more than once in one query). ``columns``: only
+    these (None: all). ``where`` (DuckDB SQL) and ``after=(cursor column,
+    value)`` may be pushed down where the source can do so faithfully; the
+    sampling query applies both again, so pushing them is only a saving.
+    """
+
+    def scan(
+        self, name: str, columns: Sequence[str] | None = None, where: str | None = None, after: tuple[str, Any] | None = None
+    ) -> object:
+        """A registerable, re-scannable view of the table's current version."""

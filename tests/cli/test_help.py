@@ -48,7 +48,10 @@ def test_commands_without_a_project_refuse_project_options_after_the_command(com
     assert result.exit_code != 0 and "No such option" in result.output
 
 
-@pytest.mark.parametrize("path", [c for c in COMMANDS if c not in (("init",), ("schema",), ("state",))], ids=" ".join)
+GROUPS = {("state",), ("sources",)}
+
+
+@pytest.mark.parametrize("path", [c for c in COMMANDS if c not in ({("init",), ("schema",)} | GROUPS)], ids=" ".join)
 def test_project_commands_list_every_shared_option(path: tuple[str, ...]) -> None:
     text = _help(*path)
     for option in (*PROJECT_OPTIONS, "--no-color", "--debug"):

@@ -1,0 +1,91 @@
+"""Benchmark 3: sync throughput and memory, faborite vs a plain pyarrow copy of the same Delta table.
+
+A local Delta table of N rows (generated once, reused) is copied to Parquet
+(full, and 1% random / stratified samples) and into DuckDB by
+``faborite sync``; the peer is the simplest correct copy a person would
+write: deltalake's pyarrow dataset streamed into ``pyarrow.dataset.write_dataset``.
+Both run as child processes, so wall time and peak RSS are comparable.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+from benchmarks.measure import Measurement, run
+
+FABORITE = [sys.executable, "-m", "faborite"]
+_BATCH = 1_000_000
+
+PEER = """
+import sys, pyarrow.dataset as ds
+from deltalake import DeltaTable
+source = DeltaTable(sys.argv[1]).to_pyarrow_dataset()
+ds.write_dataset(source, sys.argv[2], format="parquet", max_rows_per_file=5_000_000, max_rows_per_group=1_000_000)
+"""
+
+
+def make_delta(path: Path, rows: int) -> None:
+    """A Delta table with ``rows`` rows (id, region, amount, ts, note), written in batches."""
+    if (path / "_delta_log").exists():
+        return
+    import numpy as np
+    import pyarrow as pa
+    from deltalake import write_deltalake
+
+    regions = np.array(["north", "south", "east", "west", "central", "islands"])
+    for start in range(0, rows, _BATCH):
+        n = min(_BATCH, rows - start)
+        rng = np.random.default_rng(start)
+        ids = np.arange(start, start + n, dtype=np.int64)
+        batch = pa.table({
+            "id": ids,
+            "region": pa.array(regions[rng.integers(0, len(regions), n)]),
+            "amount": rng.random(n) * 1000,
+            "ts": pa.array((1_700_000_000_000_000 + ids * 1_000_000).astype("datetime64[us]")),
+            "note": pa.array(np.char.add("order-", ids.astype(str))),
+        })
+        write_deltalake(str(path), batch, mode="append")
+
+
+def _project(root: Path, lake: Path, sample: str, fmt: str) -> Path:
+    shutil.rmtree(root, ignore_errors=True)
+    (root / "sources").mkdir(parents=True)
+    (root / "syncs").mkdir()
+    (root / "faborite.yml").write_text("name: syncbench\n")
+    (root / "sources/lake.yml").write_text(f"sources:\n  - name: lake\n    type: delta\n    path: {lake}\n")
+    to = "{format: duckdb}" if fmt == "duckdb" else "{format: parquet, path: out}"
+    (root / "syncs/copy.yml").write_text(
+        f"syncs:\n  - name: copy\n    from: lake\n    tables: [orders]\n    sample: {sample}\n    to: {to}\n")
+    return root
+
+
+def bench_sync(rows: int, workdir: Path) -> dict[str, str]:
+    """Rows/s and peak RSS of faborite sync vs the plain copy, per case."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    lake = workdir / f"lake-{rows}"
+    make_delta(lake / "orders", rows)
+    figures: dict[str, str] = {}
+
+    def report(name: str, m: Measurement) -> None:
+        figures[name] = f"{m.seconds:7.2f}s  {rows / m.seconds:12,.0f} rows/s  {m.peak_mib:6.0f} MiB"
+
+    out = workdir / "peer-out"
+    shutil.rmtree(out, ignore_errors=True)
+    peer = run([sys.executable, "-c", PEER, str(lake / "orders"), str(out)], workdir)
+    report("plain pyarrow copy -> parquet", peer)
+    cases = {
+        "faborite sync full -> parquet": ("{strategy: full}", "parquet"),
+        "faborite sync full -> duckdb": ("{strategy: full}", "duckdb"),
+        "faborite sync random 1% -> parquet": ("{strategy: random, percent: 1, seed: 7}", "parquet"),
+        "faborite sync stratified 1% -> parquet": (f"{{strategy: stratified, by: region, rows: {rows // 100}}}",
+                                                    "parquet"),
+    }
+    for name, (sample, fmt) in cases.items():
+        project = _project(workdir / "project", lake, sample, fmt)
+        result = run([*FABORITE, "sync", "--auto-approve"], project)
+        report(name, result)
+        if name == "faborite sync full -> parquet":
+            figures["throughput ratio (faborite / plain), full parquet"] = f"{peer.seconds / result.seconds:.2f}x"
+    return figures

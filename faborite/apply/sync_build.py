@@ -1,0 +1,76 @@
+"""Building a sync node: stream one source table into its new version.
+
+DuckDB outputs become a physical table like any model; file outputs a new
+version folder. Incremental syncs copy only rows past the stored cursor and
+merge them by key into the new version, so the published data and the
+cursor move together, at publish and state write.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+
+from faborite.apply.context import ApplyContext, BuiltNode
+from faborite.compiler.manifest import Node
+from faborite.errors import ApplyError
+from faborite.relation import Relation
+from faborite.sync.spec import SyncSpec
+
+
+def sync_spec(node: Node) -> SyncSpec:
+    """The sync's spec, rebuilt from the node's data config (what the plan was made from)."""
+    assert node.sync is not None
+    config = {k: v for k, v in node.data_config.items() if k != "table"}
+    return SyncSpec.model_validate({**config, "name": node.sync.sync, "from": node.sync.source})
+
+
+def build_sync(ctx: ApplyContext, node: Node, connection) -> BuiltNode:
+    """Copy the node's source table into its new physical relation or version folder."""
+    from faborite.sync.executor import sync_table
+    from faborite.sync.sinks import DeltaSink, DuckDBSink, FileSink
+
+    assert node.sync is not None and ctx.open_source is not None
+    spec = sync_spec(node)
+    old = ctx.state.nodes.get(node.id) if ctx.state else None
+    incremental = spec.incremental is not None and old is not None
+    cursor = old.extra.get("cursor") if incremental else None
+    source = ctx.open_source(node.sync.source)
+    try:
+        table = source.describe(node.sync.table)
+        if table.version != node.sync.source_version:
+            ctx.warnings.append(f"{node.name}: the source moved from v{node.sync.source_version} to "
+                                f"v{table.version} since the plan; copied v{table.version}")
+        previous = old.physical if incremental and cursor is not None else None
+        if node.sync.format == "duckdb":
+            sink = DuckDBSink(connection, ctx.physical_of(node),
+                              previous=Relation.parse(previous) if previous else None)
+        else:
+            folder = Path(ctx.project_root) / ctx.physical_key(node)
+            if node.sync.format == "delta":
+                if previous:
+                    # Delta merges in place: start the new version as a copy of the previous one.
+                    shutil.copytree(Path(ctx.project_root) / previous, folder)
+                sink = DeltaSink(str(folder), None, spec.to.partition_by)
+            else:
+                sink = FileSink(folder, node.sync.format, compression=spec.to.compression,
+                                partition_by=spec.to.partition_by,
+                                previous=Path(ctx.project_root) / previous if previous else None)
+        ctx.emit("sync_start", node.id, f"{node.name} ({node.sync.source}.{node.sync.table})", total=table.row_count)
+        started = time.perf_counter()
+
+        def progress(rows: int, size: int) -> None:
+            ctx.emit("sync_progress", node.id, node.name, time.perf_counter() - started, rows=rows, bytes=size)
+
+        result = sync_table(source, table, spec, sink, cursor_value=cursor, on_progress=progress)
+    finally:
+        source.close()
+    extra = {"source_version": table.version, "rows_copied": result.rows, "bytes": result.bytes}
+    if spec.incremental is not None:
+        extra["cursor"] = result.new_cursor if result.new_cursor is not None else cursor
+    if node.sync.format == "duckdb":
+        return BuiltNode(physical=ctx.physical_of(node), extra=extra)
+    if not folder.exists():
+        raise ApplyError(f"sync {node.name!r} wrote no output folder", file=node.file)
+    return BuiltNode(physical=ctx.physical_of(node), row_count=None if incremental else result.rows, extra=extra)

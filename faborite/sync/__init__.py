@@ -1,0 +1,59 @@
+"""Sync: copy tables from a source into a sink, sampled, filtered and masked on the way.
+
+The pieces, each in its own module:
+
+- :mod:`~faborite.sync.spec` and :mod:`~faborite.sync.source`: the config
+  models and the :class:`~faborite.sync.source.TableSource` protocol;
+- :mod:`~faborite.sync.local_sources`: Delta folders, files, SQL databases;
+- :mod:`~faborite.sync.masking` and :mod:`~faborite.sync.sampling`: the one
+  DuckDB query that selects, filters, samples and masks a table's rows;
+- :mod:`~faborite.sync.sinks`: where rows land (a target table, files, Delta),
+  each write atomic;
+- :mod:`~faborite.sync.executor`: streams one table from source to sink;
+- :mod:`~faborite.sync.retry`: backoff for transient storage errors.
+
+Importing this package is cheap: the public names below load their module
+(and duckdb, pyarrow, deltalake) on first use.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
+
+from faborite.errors import ProviderError
+
+
+class SyncError(ProviderError):
+    """A sync cannot run as configured: a missing or wrongly typed column, an unknown mask."""
+
+    kind = "sync"
+
+
+_LAZY = {
+    "sync_table": "executor",
+    "SyncResult": "executor",
+    "build_sample_query": "sampling",
+    "SampleQuery": "sampling",
+    "projection": "masking",
+    "DeltaFolderSource": "local_sources",
+    "FilesSource": "local_sources",
+    "SqlSource": "local_sources",
+    "DuckDBSink": "sinks",
+    "FileSink": "sinks",
+    "DeltaSink": "sinks",
+    "SinkResult": "sinks",
+    "retry": "retry",
+    "is_transient": "retry",
+}
+
+__all__ = ["SyncError", *_LAZY]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value

@@ -1,0 +1,374 @@
+"""Where synced rows land: a target table, a folder of files, a Delta table.
+
+Every sink takes a :class:`pyarrow.RecordBatchReader` and consumes it batch by
+batch, and every write is atomic: a reader of the output sees the old data or
+the complete new data, never part of it, and a failure leaves nothing behind.
+
+- :class:`DuckDBSink`: ``create_table_from_arrow`` (one transaction);
+- :class:`FileSink`: written into a temporary sibling folder by DuckDB's
+  ``COPY`` (Parquet, CSV, JSON lines; compression; hive partitions), then
+  renamed into place;
+- :class:`DeltaSink`: one Delta commit (deltalake).
+
+``merge(rows, key)`` is the incremental write: the result holds the new rows
+plus the previous version's rows whose key is not among them. DuckDB and files
+build a new version from ``previous``; Delta merges into itself (one commit).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
+
+from faborite.errors import FaboriteError, ProviderError
+from faborite.relation import Relation
+from faborite.sync import SyncError
+from faborite.sync.masking import quote
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from faborite.target import TargetConnection
+
+FileFormat = Literal["parquet", "csv", "json"]
+_EXTENSIONS = {"parquet": ".parquet", "csv": ".csv", "json": ".json"}  # what DuckDB names partitioned files
+_CODEC_SUFFIX = {"gzip": ".gz", "zstd": ".zst"}
+
+
+@dataclass(frozen=True)
+class SinkResult:
+    """Where the rows went; ``version`` is the Delta version a Delta sink committed."""
+
+    location: str
+    version: str | None = None
+
+
+@runtime_checkable
+class Sink(Protocol):
+    """A place rows are written to, atomically."""
+
+    def write(self, rows: "pa.RecordBatchReader") -> SinkResult:
+        """Replace the output with ``rows``."""
+
+    def merge(self, rows: "pa.RecordBatchReader", key: Sequence[str]) -> SinkResult:
+        """The previous output's rows whose ``key`` is not in ``rows``, plus ``rows``."""
+
+
+# -- DuckDB (or any target) ---------------------------------------------------
+
+
+class DuckDBSink:
+    """A table in the target database; ``previous`` is the version a merge starts from."""
+
+    def __init__(self, connection: "TargetConnection", relation: Relation, *, previous: Relation | None = None) -> None:
+        self.connection = connection
+        self.relation = relation
+        self.previous = previous
+
+    def write(self, rows: "pa.RecordBatchReader") -> SinkResult:
+        """Create ``relation`` from ``rows`` (streamed; exists complete or not at all)."""
+        self.connection.create_table_from_arrow(self.relation, rows)
+        return SinkResult(location=self.relation.key)
+
+    def merge(self, rows: "pa.RecordBatchReader", key: Sequence[str]) -> SinkResult:
+        """Create ``relation`` = ``previous`` rows with other keys UNION ALL ``rows``, in one transaction."""
+        if self.previous is None:
+            return self.write(rows)
+        con, dialect = self.connection, self.connection.dialect
+        staging = Relation(schema_name=self.relation.schema_name, name=f"{self.relation.name}__staging_{uuid.uuid4().hex[:8]}")
+        columns = ", ".join(dialect.quote_identifier(c) for c in rows.schema.names)
+        match = " AND ".join(f"n.{dialect.quote_identifier(k)} = o.{dialect.quote_identifier(k)}" for k in key)
+        select = (
+            f"SELECT {columns} FROM {dialect.quote_relation(self.previous)} AS o "
+            f"WHERE NOT EXISTS (SELECT 1 FROM {dialect.quote_relation(staging)} AS n WHERE {match}) "
+            f"UNION ALL SELECT {columns} FROM {dialect.quote_relation(staging)}"
+        )
+        with con.transaction():
+            con.create_table_from_arrow(staging, rows)
+            con.execute(dialect.create_table_as(self.relation, select))
+            con.execute(dialect.drop_table(staging))
+        return SinkResult(location=self.relation.key)
+
+
+# -- files ----------------------------------------------------------------------
+
+
+class FileSink:
+    """Files in ``directory`` (a fresh version folder the caller chooses).
+
+    Written by DuckDB's ``COPY`` from the stream into
+    ``<directory>.tmp-<uuid>``, then renamed to ``directory``: one
+    ``part-N`` file, or hive folders (``region=eu/part-N``) with
+    ``partition_by``. ``compression``: parquet zstd|snappy|gzip|lz4|none
+    (default snappy); csv and json gzip|zstd|none (default none).
+    ``previous``: the version folder a merge reads its old rows from.
+    """
+
+    def __init__(
+        self,
+        directory: str | Path,
+        format: FileFormat = "parquet",
+        *,
+        compression: str | None = None,
+        partition_by: Sequence[str] = (),
+        previous: str | Path | None = None,
+        threads: int | None = None,
+    ) -> None:
+        if format not in _EXTENSIONS:
+            raise SyncError(f"unknown file format {format!r}", hint="formats: parquet, csv, json")
+        self.directory = Path(directory)
+        self.format = format
+        self.compression = _codec(format, compression)
+        self.partition_by = tuple(partition_by)
+        self.previous = Path(previous) if previous is not None else None
+        self.threads = threads
+
+    @property
+    def suffix(self) -> str:
+        """The data files' extension (``.parquet``, ``.csv.gz``)."""
+        return _EXTENSIONS[self.format] + ("" if self.format == "parquet" else _CODEC_SUFFIX.get(self.compression, ""))
+
+    def write(self, rows: "pa.RecordBatchReader") -> SinkResult:
+        """Write ``rows`` and publish the folder."""
+        with self._staging() as tmp, _duckdb(self.threads) as con, _source_errors(rows) as watched:
+            con.register("__faborite_rows", watched)
+            self._copy(con, "SELECT * FROM __faborite_rows", tmp, "part")
+        return SinkResult(location=str(self.directory))
+
+    def merge(self, rows: "pa.RecordBatchReader", key: Sequence[str]) -> SinkResult:
+        """Write ``rows``, then the ``previous`` folder's rows whose key is not among them; publish."""
+        old_files = self._data_files(self.previous) if self.previous is not None else []
+        if not old_files:
+            return self.write(rows)
+        schema = rows.schema
+        with self._staging() as tmp, _duckdb(self.threads) as con, _source_errors(rows) as watched:
+            con.register("__faborite_rows", watched)
+            self._copy(con, "SELECT * FROM __faborite_rows", tmp, "part")
+            types = _duckdb_types(con, schema)
+            new = self._read(self._data_files(tmp), types, base=tmp)
+            old = self._read(old_files, types, base=self.previous)
+            columns = ", ".join(quote(c) for c in schema.names)
+            match = " AND ".join(f"n.{quote(k)} IS NOT DISTINCT FROM o.{quote(k)}" for k in key)
+            kept = f"SELECT {columns} FROM {old} AS o WHERE NOT EXISTS (SELECT 1 FROM {new} AS n WHERE {match})"
+            self._copy(con, kept, tmp, "kept")
+        return SinkResult(location=str(self.directory))
+
+    # -- internals ------------------------------------------------------------
+
+    @contextmanager
+    def _staging(self) -> Iterator[Path]:
+        """A temporary sibling folder, renamed to ``directory`` on success and removed on failure."""
+        self.directory.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.directory.with_name(f"{self.directory.name}.tmp-{uuid.uuid4().hex}")
+        try:
+            yield tmp
+            tmp.mkdir(exist_ok=True)  # an empty result still publishes an (empty) version
+            _publish(tmp, self.directory)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+
+    def _copy(self, con: Any, select: str, tmp: Path, prefix: str) -> None:
+        options = [f"FORMAT {self.format}", f"COMPRESSION {self.compression}"]
+        if self.format == "csv":
+            options.append("HEADER true")
+        if self.partition_by:
+            cols = ", ".join(quote(c) for c in self.partition_by)
+            options += [f"PARTITION_BY ({cols})", f"FILENAME_PATTERN '{prefix}-{{i}}'", "OVERWRITE_OR_IGNORE true"]
+            target = tmp
+        else:
+            tmp.mkdir(exist_ok=True)
+            target = tmp / f"{prefix}-0{self.suffix}"
+        _run(con, f"COPY ({select}) TO {_string(str(target))} ({', '.join(options)})")
+
+    def _data_files(self, folder: Path | None) -> list[str]:
+        if folder is None or not folder.is_dir():
+            return []
+        files, others = [], []
+        for root, dirs, names in os.walk(folder):
+            dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+            for name in sorted(names):
+                (files if name.endswith(self.suffix) else others).append(os.path.join(root, name))
+        if others and not files:
+            raise SyncError(
+                f"the previous version {folder} holds no {self.suffix} files to merge into",
+                hint="the output format or compression changed: run a full refresh instead of an incremental merge",
+            )
+        return files
+
+    def _read(self, files: list[str], types: Mapping[str, str], *, base: Path) -> str:
+        """A DuckDB table function reading ``files`` with the new rows' column types."""
+        listing = "[" + ", ".join(_string(f) for f in files) + "]"
+        hive = {c: types[c] for c in self.partition_by}
+        options = []
+        if self.partition_by:
+            options += ["hive_partitioning = true", "hive_types = " + _struct(hive)]
+        if self.format == "parquet":
+            return f"read_parquet({', '.join([listing, *options])})"
+        file_cols = _struct({c: t for c, t in types.items() if c not in hive})
+        if self.format == "csv":
+            return f"read_csv({', '.join([listing, 'header = true', 'columns = ' + file_cols, *options])})"
+        return f"read_json({', '.join([listing, 'format = ' + _string('newline_delimited'), 'columns = ' + file_cols, *options])})"
+
+
+def _publish(tmp: Path, directory: Path) -> None:
+    """Rename ``tmp`` to ``directory``; an existing ``directory`` is moved aside first, then removed."""
+    aside = None
+    if directory.exists():
+        aside = directory.with_name(f"{directory.name}.old-{uuid.uuid4().hex}")
+        os.rename(directory, aside)
+    try:
+        os.rename(tmp, directory)
+    except BaseException:
+        if aside is not None:
+            os.rename(aside, directory)
+        raise
+    if aside is not None:
+        shutil.rmtree(aside, ignore_errors=True)
+
+
+def _codec(format: str, compression: str | None) -> str:
+    value = (compression or ("snappy" if format == "parquet" else "none")).lower()
+    value = {"uncompressed": "none", "gz": "gzip", "zst": "zstd"}.get(value, value)
+    allowed = {"parquet": {"snappy", "zstd", "gzip", "lz4", "brotli", "none"}, "csv": {"gzip", "zstd", "none"}}
+    if value not in allowed.get(format, allowed["csv"]):
+        raise SyncError(
+            f"compression {compression!r} is not available for {format}",
+            hint=f"choose one of: {', '.join(sorted(allowed.get(format, allowed['csv'])))}",
+        )
+    return "uncompressed" if value == "none" and format == "parquet" else value
+
+
+# -- Delta ------------------------------------------------------------------------
+
+
+class DeltaSink:
+    """A Delta table at ``uri`` (local path or a URL deltalake opens), overwritten or merged in one commit."""
+
+    def __init__(
+        self,
+        uri: str | Path,
+        storage_options: Mapping[str, str] | None = None,
+        partition_by: Sequence[str] = (),
+    ) -> None:
+        self.uri = str(uri)
+        self.storage_options = dict(storage_options or {}) or None
+        self.partition_by = list(partition_by) or None
+
+    def write(self, rows: "pa.RecordBatchReader") -> SinkResult:
+        """Overwrite the table with ``rows`` (schema replaced); one commit, streamed."""
+        from deltalake import write_deltalake
+
+        write_deltalake(
+            self.uri, rows, mode="overwrite", schema_mode="overwrite",
+            partition_by=self.partition_by, storage_options=self.storage_options,
+        )
+        return SinkResult(location=self.uri, version=str(self._table().version()))
+
+    def merge(self, rows: "pa.RecordBatchReader", key: Sequence[str]) -> SinkResult:
+        """Upsert ``rows`` by ``key`` (matched rows updated, others inserted); one commit."""
+        table = self._table(missing_ok=True)
+        if table is None:
+            return self.write(rows)
+        predicate = " AND ".join(f"t.{_delta_ident(k)} = s.{_delta_ident(k)}" for k in key)
+        (
+            table.merge(source=rows, predicate=predicate, source_alias="s", target_alias="t")
+            .when_matched_update_all()
+            .when_not_matched_insert_all()
+            .execute()
+        )
+        return SinkResult(location=self.uri, version=str(self._table().version()))
+
+    def version(self) -> int | None:
+        """The table's current version, None when it does not exist yet."""
+        table = self._table(missing_ok=True)
+        return None if table is None else table.version()
+
+    def _table(self, missing_ok: bool = False) -> Any:
+        from deltalake import DeltaTable
+        from deltalake.exceptions import TableNotFoundError
+
+        try:
+            return DeltaTable(self.uri, storage_options=self.storage_options)
+        except TableNotFoundError:
+            if missing_ok:
+                return None
+            raise ProviderError(f"no Delta table at {self.uri}") from None
+
+
+def _delta_ident(name: str) -> str:
+    return "`" + name.replace("`", "``") + "`"
+
+
+# -- DuckDB helpers -------------------------------------------------------------------
+
+
+@contextmanager
+def _duckdb(threads: int | None) -> Iterator[Any]:
+    import duckdb
+
+    config: dict[str, Any] = {"python_enable_replacements": False}
+    if threads:
+        config["threads"] = threads
+    con = duckdb.connect(":memory:", config=config)
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def _run(con: Any, sql: str) -> None:
+    import duckdb
+
+    try:
+        con.execute(sql)
+    except duckdb.Error as exc:
+        raise ProviderError(f"writing files failed: {str(exc).splitlines()[0]}") from exc
+
+
+@contextmanager
+def _source_errors(rows: "pa.RecordBatchReader") -> Iterator["pa.RecordBatchReader"]:
+    """``rows`` for DuckDB to read; an error of the stream itself comes out as itself, not as DuckDB's text."""
+    import pyarrow as pa
+
+    failures: list[BaseException] = []
+
+    def batches() -> Iterator[pa.RecordBatch]:
+        try:
+            yield from rows
+        except Exception as exc:
+            failures.append(exc)
+            raise
+
+    try:
+        yield pa.RecordBatchReader.from_batches(rows.schema, batches())
+    except ProviderError:
+        if not failures:
+            raise
+        cause = failures[0]
+        if isinstance(cause, FaboriteError):
+            raise cause from None
+        raise ProviderError(f"reading the rows to write failed: {type(cause).__name__}: {cause}") from cause
+
+
+def _duckdb_types(con: Any, schema: "pa.Schema") -> dict[str, str]:
+    con.register("__faborite_empty", schema.empty_table())
+    try:
+        rows = con.execute("DESCRIBE SELECT * FROM __faborite_empty").fetchall()
+    finally:
+        con.unregister("__faborite_empty")
+    return {name: type_ for name, type_, *_ in rows}
+
+
+def _string(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _struct(mapping: Mapping[str, str]) -> str:
+    return "{" + ", ".join(f"{_string(k)}: {_string(v)}" for k, v in mapping.items()) + "}"
