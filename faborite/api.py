@@ -204,7 +204,7 @@ class Workspace:
         return provider.connect(config, self.root, read_only=read_only)
 
     def apply(self, plan: "Plan", *, threads: int | None = None,
-              on_event: "Callable[[ApplyEvent], None] | None" = None) -> "ApplyContext":
+              on_event: "Callable[[ApplyEvent], None] | None" = None, fail_fast: bool = False) -> "ApplyContext":
         """Apply ``plan`` under the state lock; refuses a stale or foreign plan."""
         from faborite.apply.context import ApplyContext
         from faborite.apply.runner import run_stages
@@ -220,7 +220,7 @@ class Workspace:
                 ctx = ApplyContext(
                     plan=plan, state=state, connection=connection, project_root=self.root,
                     open_source=self._source_opener(),
-                    state_writer=backend, threads=threads or self.project.config.threads,
+                    state_writer=backend, threads=threads or self.project.config.threads, fail_fast=fail_fast,
                     on_event=on_event or (lambda event: None),
                 )
                 return run_stages(ctx)

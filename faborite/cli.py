@@ -250,8 +250,9 @@ def _show_plan(state: _State, the_plan, *, as_json: bool = False, markdown: bool
 @click.argument("names", nargs=-1)
 @click.option("--auto-approve", is_flag=True, help="Skip the confirmation question.")
 @click.option("--threads", type=click.IntRange(1, 64), help="Copy up to N tables at once.")
+@click.option("--fail-fast", is_flag=True, help="Stop at the first table that fails.")
 @pass_state
-def sync(state: _State, names: tuple[str, ...], auto_approve: bool, threads: int | None) -> None:
+def sync(state: _State, names: tuple[str, ...], auto_approve: bool, threads: int | None, fail_fast: bool) -> None:
     """Plan and apply only syncs (NAMES, or all): copy their tables now.
 
     Models that read the synced tables are not rebuilt; the next `faborite
@@ -268,7 +269,7 @@ def sync(state: _State, names: tuple[str, ...], auto_approve: bool, threads: int
         return
     state.out().print()
     _confirm(state, "Do you want to copy these tables?", auto_approve)
-    _run_apply(state, ws, the_plan, threads)
+    _run_apply(state, ws, the_plan, threads, fail_fast)
 
 
 @cli.group(name="sources")
@@ -304,8 +305,10 @@ def sources_list(state: _State, name: str, as_json: bool) -> None:
 @click.option("--auto-approve", is_flag=True, help="Skip the confirmation question.")
 @click.option("--threads", type=click.IntRange(1, 64), help="Build up to N nodes at once.")
 @click.option("--explain", is_flag=True, help="List the apply stages and exit.")
+@click.option("--fail-fast", is_flag=True, help="Stop at the first sync table that fails (models always stop).")
 @pass_state
-def apply(state: _State, plan_file: Path | None, auto_approve: bool, threads: int | None, explain: bool) -> None:
+def apply(state: _State, plan_file: Path | None, auto_approve: bool, threads: int | None, explain: bool,
+          fail_fast: bool) -> None:
     """Build, check and publish the plan (or the saved PLAN_FILE)."""
     out = state.out()
     if explain:
@@ -330,11 +333,11 @@ def apply(state: _State, plan_file: Path | None, auto_approve: bool, threads: in
             return
         out.print()
         _confirm(state, "Do you want to perform these actions?", auto_approve)
-    _run_apply(state, ws, the_plan, threads)
+    _run_apply(state, ws, the_plan, threads, fail_fast)
 
 
-def _run_apply(state: _State, ws, the_plan, threads: int | None) -> None:
-    """Apply with live progress, then the summary line and any warnings."""
+def _run_apply(state: _State, ws, the_plan, threads: int | None, fail_fast: bool = False) -> None:
+    """Apply with live progress, then the summary line and any warnings; exit 1 if a table failed."""
     if not the_plan.has_changes:
         return
     from faborite.progress import ApplyProgress
@@ -342,13 +345,24 @@ def _run_apply(state: _State, ws, the_plan, threads: int | None) -> None:
     out = state.out()
     started = time.perf_counter()
     with ApplyProgress(out) as progress:
-        ctx = ws.apply(the_plan, threads=threads, on_event=progress)
+        ctx = ws.apply(the_plan, threads=threads, on_event=progress, fail_fast=fail_fast)
     summary = the_plan.summary()
     out.print(f"\n[bold green]Apply complete![/] {summary['create']} created, {summary['replace']} replaced, "
               f"{summary['update']} updated, {summary['delete']} deleted in {time.perf_counter() - started:.2f}s "
               f"(state serial {ctx.new_state.serial if ctx.new_state else '?'}).")
     for warning in ctx.warnings:
         out.print(f"[yellow]warning:[/] {warning}")
+    if ctx.failed:
+        from rich.markup import escape
+
+        err = state.out(stderr=True)
+        for node_id, message in ctx.failed.items():
+            err.print(f"[bold red]error:[/] {escape(node_id)}: {escape(message)}")
+        if ctx.skipped:
+            err.print(f"  skipped (they read a failed table): {', '.join(sorted(ctx.skipped))}")
+        err.print(f"{len(ctx.failed)} table(s) failed; everything else was published. "
+                  "Fix the cause and run again (--fail-fast stops at the first failure).")
+        sys.exit(1)
 
 
 @cli.command()

@@ -45,8 +45,12 @@ def build(ctx: ApplyContext) -> None:
             cursors.append(local.cursor)
         return local.cursor
 
-    def work(node_id: str) -> BuiltNode:
+    def work(node_id: str) -> BuiltNode | None:
         node = ctx.manifest.nodes[node_id]
+        if any(p in ctx.failed or p in ctx.skipped for p in node.parents):
+            ctx.skipped.add(node.id)
+            ctx.emit("warning", node.id, f"{node.name}: skipped, it reads a table that failed to sync")
+            return None
         physical = ctx.physical_of(node)
         started = time.perf_counter()
         try:
@@ -63,6 +67,11 @@ def build(ctx: ApplyContext) -> None:
             if not writes_files(node):
                 _describe(conn(), node, result)
         except FaboriteError as exc:
+            if node.kind == "sync" and not ctx.fail_fast:
+                # One table failing does not stop the others (the original tool's rule).
+                ctx.failed[node.id] = exc.message + (f" (hint: {exc.hint})" if exc.hint else "")
+                ctx.emit("warning", node.id, f"{node.name}: sync failed: {exc.message}")
+                return None
             hint = "nothing was published; " + (exc.hint or f"fix the {node.kind} and apply again")
             raise ApplyError(f"building {node.kind} {node.name!r} failed: {exc.message}",
                              file=exc.file or node.file, line=exc.line, hint=hint) from None
@@ -72,10 +81,13 @@ def build(ctx: ApplyContext) -> None:
     order = [n.id for n in nodes]
     parents = {n.id: set(n.parents) for n in nodes}
     try:
-        ctx.built.update(run_dag(order, parents, work, threads=ctx.threads))
+        results = run_dag(order, parents, work, threads=ctx.threads)
     finally:
         for cursor in cursors:
             cursor.close()
+    ctx.built.update({node_id: built for node_id, built in results.items() if built is not None})
+    if ctx.failed or ctx.skipped:
+        ctx.defer(set(ctx.failed) | ctx.skipped)
 
 
 def _already_built(ctx: ApplyContext, node: Node, physical: Relation, existing: set[Relation]) -> bool:

@@ -62,6 +62,12 @@ class ApplyContext:
     #: Opens a sync source by name (syncs only); the Workspace supplies it.
     open_source: Callable[[str], "TableSource"] | None = None
     threads: int = 1
+    #: Stop at the first failed sync table; otherwise a failed table (and what reads
+    #: it) is left as it was and the rest is published. Model failures always stop.
+    fail_fast: bool = False
+    #: Sync nodes that failed (id -> message) and nodes skipped because they read one.
+    failed: dict[str, str] = field(default_factory=dict)
+    skipped: set[str] = field(default_factory=set)
     on_event: Callable[[ApplyEvent], None] = lambda event: None
     built: dict[str, BuiltNode] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
@@ -84,6 +90,16 @@ class ApplyContext:
         if self._changes is None:
             self._changes = {c.node_id: c for c in self.plan.changes}
         return self._changes
+
+    def defer(self, node_ids: set[str]) -> None:
+        """Take nodes out of this apply: they keep exactly what the state records."""
+        changes = self.changes_by_node()
+        old_nodes = self.state.nodes if self.state else {}
+        for node_id in node_ids:
+            old = old_nodes.get(node_id)
+            changes[node_id] = changes[node_id].model_copy(update={
+                "action": Action.NOOP, "deferred": True, "rebuild": False,
+                "kept_physical": old.physical if old else None})
 
     def rebuilt(self) -> list[Node]:
         """Nodes this apply builds, in topological order."""

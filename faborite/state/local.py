@@ -15,6 +15,8 @@ half-written file. Leftover temp files (dot-prefixed) are ignored.
 
 from __future__ import annotations
 
+import logging
+
 import os
 import re
 import uuid
@@ -25,11 +27,13 @@ from pydantic import ValidationError
 from faborite.errors import LockError, StateError
 from faborite.state import file_format
 from faborite.state.backend import check_successor, stale_error
-from faborite.state.lock import LockInfo, lock_held_error
+from faborite.state.lock import LockInfo, current_host, lock_held_error
 from faborite.state.model import HistoryEntry, State
 
 _SNAPSHOT = re.compile(r"^serial-(\d+)\.json$")
 _LOCK_FILE = "lock.json"
+
+log = logging.getLogger(__name__)
 
 
 class LocalStateBackend:
@@ -37,6 +41,8 @@ class LocalStateBackend:
 
     def __init__(self, directory: Path | str) -> None:
         self.directory = Path(directory)
+        #: The lock of a crashed process on this host that the last ``lock()`` took over, if any.
+        self.taken_over: LockInfo | None = None
 
     def __repr__(self) -> str:
         return f"LocalStateBackend({str(self.directory)!r})"
@@ -130,6 +136,15 @@ class LocalStateBackend:
                 return info
             except FileExistsError:
                 holder = self.lock_info()
+                if holder is not None and holder.host == current_host() and holder.holder_alive() is False:
+                    # The holder crashed (killed mid-apply) on this machine: its lock guards
+                    # nothing, and apply is safe to redo, so take it over rather than strand
+                    # the next run. A holder on another host is never presumed dead.
+                    log.warning("taking over the state lock %s left by %s", holder.id, holder.describe())
+                    self.taken_over = holder
+                    if self.lock_info() == holder:
+                        path.unlink(missing_ok=True)
+                    continue
                 if holder is not None:
                     raise lock_held_error(holder, file=path) from None
         raise LockError(f"could not take the state lock {path}: it keeps changing hands", file=path)

@@ -266,7 +266,9 @@ class StateBackendConformance:
         assert b.lock_info() is None
 
     @pytest.mark.skipif(os.name == "nt", reason="liveness of a pid is not probed on Windows")
-    def test_dead_holder_is_named(self, a, b, monkeypatch):
+    def test_lock_of_a_dead_holder_on_this_host_is_taken_over(self, a, b, monkeypatch):
+        # A process killed mid-apply leaves its lock; on the same host it is provably
+        # gone, so the next run takes the lock over instead of stranding the user.
         real_new = LockInfo.new.__func__
         pid = dead_pid()
         monkeypatch.setattr(
@@ -274,7 +276,21 @@ class StateBackendConformance:
         )
         held = a.lock("apply")
         monkeypatch.undo()
-        with pytest.raises(LockError, match="the holder process is no longer running") as caught:
+        mine = b.lock("apply")
+        assert mine.id != held.id and b.lock_info() == mine
+        b.unlock(mine.id)
+
+    @pytest.mark.skipif(os.name == "nt", reason="liveness of a pid is not probed on Windows")
+    def test_dead_holder_on_another_host_is_named_not_taken_over(self, a, b, monkeypatch):
+        real_new = LockInfo.new.__func__
+        pid = dead_pid()
+        monkeypatch.setattr(
+            LockInfo, "new",
+            classmethod(lambda cls, op: real_new(cls, op).model_copy(update={"pid": pid, "host": "elsewhere"})),
+        )
+        held = a.lock("apply")
+        monkeypatch.undo()
+        with pytest.raises(LockError, match="elsewhere") as caught:
             b.lock("apply")
         assert f"faborite force-unlock {held.id}" in caught.value.hint
         b.unlock(held.id)
