@@ -4,8 +4,9 @@ The same seed and size give byte-identical files. The DAG is layered like a
 real warehouse: staging views over seeds, then marts that join, aggregate,
 bucket and rank, with CTEs, CASE, window functions, a macro, var() and
 if-blocks. Staging models are views; everything above is a table, as in most
-warehouses (a deep DAG of views makes every engine re-expand the whole tree). Every model outputs the same four columns (id, grp, amount, ts), so
-any model can join any earlier one and the SQL always runs.
+warehouses (a deep DAG of views makes every engine re-expand the whole tree). Every model outputs the same four columns (id, grp, amount, ts) with unique
+ids, so any model can join any earlier one, the SQL always runs, and row
+counts stay small however deep the DAG gets.
 """
 
 from __future__ import annotations
@@ -70,11 +71,12 @@ where ts >= date '2024-01-01'
 from {{{{ ref("{p1}") }}}}
 group by grp
 """,
-    # window function over a union of two parents
+    # window function over a union of two parents (ids stay unique, so joins never fan out)
     """with unioned as (
     select id, grp, amount, ts from {{{{ ref("{p1}") }}}}
     union all
     select id, grp, amount, ts from {{{{ ref("{p2}") }}}}
+    where id not in (select id from {{{{ ref("{p1}") }}}})
 ),
 ranked as (
     select
