@@ -9,7 +9,17 @@ import pytest
 
 from faborite.api import Workspace
 
-EXAMPLES = sorted(p.parent for p in (Path(__file__).parent.parent / "examples").glob("*/faborite.yml"))
+ALL = sorted(p.parent for p in (Path(__file__).parent.parent / "examples").glob("*/faborite.yml"))
+#: Examples that need a real service (a Fabric workspace) say so in a `.needs-service` file.
+EXAMPLES = [p for p in ALL if not (p / ".needs-service").exists()]
+SERVICE_EXAMPLES = [p for p in ALL if (p / ".needs-service").exists()]
+
+
+@pytest.mark.parametrize("example", SERVICE_EXAMPLES, ids=[p.name for p in SERVICE_EXAMPLES])
+def test_service_example_loads(example: Path) -> None:
+    """Without the service it cannot plan, but every file must load and validate."""
+    project = Workspace(root=example).project
+    assert project.syncs and project.sync_sources
 
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=[p.name for p in EXAMPLES])
