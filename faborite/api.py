@@ -93,11 +93,12 @@ class Workspace:
                              hint="plan once with refresh (drop --no-refresh)")
         return cached
 
-    def compile(self, *, write_manifest: bool = True, refresh: bool = False) -> "Manifest":
+    def compile(self, *, write_manifest: bool = True, refresh: bool | None = None) -> "Manifest":
         """Compile the project; by default also write ``.faborite/manifest.json``.
 
-        Syncs need the source tables: ``refresh`` reads them now; otherwise the
-        cached read is used (and made, the first time).
+        Syncs need the source tables: ``refresh=True`` reads them now, ``False``
+        only uses the cached read (offline), ``None`` uses the cache when there
+        is one and reads otherwise.
         """
         from faborite.compiler import compile_project, write_manifest as write
 
@@ -105,8 +106,8 @@ class Workspace:
         if self.project.syncs:
             from faborite.sync.snapshot import load_snapshot
 
-            snapshot = None if refresh else load_snapshot(self._snapshot_path)
-            snapshot = snapshot or self.refresh()
+            cached = None if refresh else load_snapshot(self._snapshot_path)
+            snapshot = cached or self.sources_snapshot(refresh=refresh is not False)
         manifest = compile_project(self.project, self.target, vars_override=self.vars_override,
                                    cache_dir=self.root / WORK_DIR / "cache", sources_snapshot=snapshot)
         self.target_config()  # a typo in the target block should fail validate/plan, not apply
@@ -149,7 +150,7 @@ class Workspace:
         """
         from faborite.plan.planner import make_plan
 
-        manifest = self.compile(refresh=refresh and bool(self.project.syncs))
+        manifest = self.compile(refresh=refresh)
         return make_plan(manifest, self.state(), select=select)
 
     def sync_node_ids(self, manifest: "Manifest", names: "list[str]") -> set[str]:
@@ -256,7 +257,7 @@ class Workspace:
 
         connection = self.connect()
         try:
-            return plan_gc(self.state_backend, connection, keep)
+            return plan_gc(self.state_backend, connection, keep, self.root)
         finally:
             connection.close()
 
@@ -268,8 +269,8 @@ class Workspace:
         with locked(self.state_backend, "gc"):
             connection = self.connect()
             try:
-                plan = plan_gc(self.state_backend, connection, keep)
-                execute_gc(plan, connection)
+                plan = plan_gc(self.state_backend, connection, keep, self.root)
+                execute_gc(plan, connection, self.root)
                 return plan
             finally:
                 connection.close()

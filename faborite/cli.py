@@ -413,20 +413,23 @@ def gc(state: _State, keep: int, auto_approve: bool, dry_run: bool) -> None:
     ws = state.workspace()
     out = state.out()
     gplan = ws.plan_gc(keep)
-    if not gplan.drop:
+    if not gplan.drop and not gplan.drop_folders:
         out.print("Nothing to drop.")
         return
     from faborite.output import plural
 
-    out.print(f"Keeping serials {', '.join(map(str, gplan.keep_serials))}; "
-              f"dropping {plural(len(gplan.drop), 'relation')}:")
+    out.print(f"Keeping serials {', '.join(map(str, gplan.keep_serials))}; dropping "
+              f"{plural(len(gplan.drop), 'relation')} and {plural(len(gplan.drop_folders), 'version folder')}:")
     for relation in gplan.drop:
         out.print(f"  [red]-[/] {relation.key}")
+    for folder in gplan.drop_folders:
+        out.print(f"  [red]-[/] {folder}/")
     if dry_run:
         return
-    _confirm(state, "Drop these relations? Older serials can no longer be rolled back to.", auto_approve)
+    _confirm(state, "Drop these? Older serials can no longer be rolled back to.", auto_approve)
     done = ws.gc(keep)
-    out.print(f"[bold green]Dropped {plural(len(done.drop), 'relation')}.[/]")
+    out.print(f"[bold green]Dropped {plural(len(done.drop), 'relation')} and "
+              f"{plural(len(done.drop_folders), 'version folder')}.[/]")
 
 
 @cli.command()

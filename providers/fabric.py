@@ -424,16 +424,19 @@ class FabricSource:
     def scan(
         self, name: str, columns: Sequence[str] | None = None, where: str | None = None, after: Any = None,
     ) -> Any:
-        """What the executor registers in DuckDB: the pyarrow dataset, or a re-scannable deltalake stream.
+        """What the executor registers in DuckDB: a bounded, re-scannable stream over the table.
 
-        ``where`` and ``after`` are left to the sampling query (DuckDB pushes
-        them into a pyarrow dataset itself).
+        A pyarrow Dataset registered directly lets DuckDB read far ahead (memory
+        grows with the table); :func:`bounded_scan` reads a file and a batch at a
+        time, skipping what ``where``/``after`` rule out.
         """
         from deltalake.exceptions import DeltaProtocolError
 
+        from faborite.sync.local_sources import bounded_scan
+
         dt = self._table(name)
         try:
-            return dt.to_pyarrow_dataset()
+            return bounded_scan(dt.to_pyarrow_dataset(), columns, where, after)
         except DeltaProtocolError:  # deletion vectors, column mapping: deltalake's engine applies them
             return _engine_stream(dt, self.schema(name), columns)
 

@@ -7,7 +7,9 @@ serials stay in history but can no longer be rolled back to.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
+from faborite.apply.file_layer import remove_folders, version_folder
 from faborite.relation import PHYSICAL_PREFIX, Relation
 from faborite.state.backend import StateReader
 from faborite.target import TargetConnection
@@ -19,10 +21,13 @@ class GcPlan:
 
     keep_serials: tuple[int, ...]
     drop: tuple[Relation, ...]
+    #: Version folders of file outputs (syncs to Parquet/CSV/JSON/Delta), project-relative.
+    drop_folders: tuple[str, ...] = ()
 
 
-def plan_gc(backend: StateReader, connection: TargetConnection, keep: int) -> GcPlan:
-    """Find physical relations in faborite's schemas that none of the newest ``keep`` states use."""
+def plan_gc(backend: StateReader, connection: TargetConnection, keep: int, project_root: Path | None = None) -> GcPlan:
+    """Find physical relations in faborite's schemas (and version folders of file outputs)
+    that none of the newest ``keep`` states use."""
     if keep < 1:
         raise ValueError("keep must be at least 1")
     history = backend.history()
@@ -30,20 +35,38 @@ def plan_gc(backend: StateReader, connection: TargetConnection, keep: int) -> Gc
     kept = serials[-keep:]
     used: set[Relation] = set()
     schemas: set[str] = set()
+    used_folders: set[str] = set()
+    outputs: set[str] = set()
     for serial in serials:
         state = backend.read_serial(serial)
         for node in state.nodes.values():
+            if node.extra.get("files"):
+                outputs.add(node.relation)
+                if serial in kept:
+                    used_folders.add(node.physical)
+                continue
             physical = Relation.parse(node.physical)
             schemas.add(physical.schema_name)
             if serial in kept:
                 used.add(physical)
     existing = connection.list_relations(sorted(schemas))
     drop = sorted((r for r in existing - used if r.schema_name.startswith(PHYSICAL_PREFIX)), key=lambda r: r.key)
-    return GcPlan(keep_serials=tuple(kept), drop=tuple(drop))
+    folders: list[str] = []
+    if project_root is not None:
+        for published in sorted(outputs):
+            versions = Path(project_root) / version_folder(published, "x").rsplit("/", 1)[0]
+            if versions.is_dir():
+                for folder in sorted(versions.iterdir()):
+                    rel = folder.relative_to(project_root).as_posix()
+                    if folder.is_dir() and rel not in used_folders and ".tmp-" not in folder.name:
+                        folders.append(rel)
+    return GcPlan(keep_serials=tuple(kept), drop=tuple(drop), drop_folders=tuple(folders))
 
 
-def execute_gc(plan: GcPlan, connection: TargetConnection) -> None:
-    """Drop the relations in ``plan``: views first (they may read tables), then tables."""
+def execute_gc(plan: GcPlan, connection: TargetConnection, project_root: Path | None = None) -> None:
+    """Drop the relations in ``plan``: views first (they may read tables), then tables; then folders."""
+    if project_root is not None:
+        remove_folders(Path(project_root), plan.drop_folders)
     dialect = connection.dialect
     views = {r for r in plan.drop if _is_view(connection, r)}
     for relation in sorted(views, key=lambda r: r.key):

@@ -24,7 +24,7 @@ def publish(ctx: ApplyContext) -> None:
     pointers = {Relation.parse(n.relation): ctx.physical_of(n) for n in published if not writes_files(n)}
     links = {n.relation: ctx.physical_key(n) for n in published if writes_files(n)}
     old_nodes = ctx.state.nodes if ctx.state else {}
-    file_outputs = {c.node_id for c in ctx.plan.changes
+    file_outputs = {c.node_id for c in changes.values()
                     if old_nodes.get(c.node_id) is not None and old_nodes[c.node_id].extra.get("files")}
     moved = [c for c in changes.values() if c.old_relation and c.action in (Action.CREATE, Action.REPLACE)]
     drops = [Relation.parse(c.relation) for c in ctx.deletes() if c.node_id not in file_outputs]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from faborite import __version__
 from faborite.apply.context import ApplyContext, writes_files
+from faborite.compiler import fingerprint
 from faborite.plan.model import Action
 from faborite.state.lock import current_host, current_user
 from faborite.state.model import NodeChangeRecord, NodeState, State, StateEvent, utcnow
@@ -32,8 +33,16 @@ def new_state(ctx: ApplyContext) -> State:
             kept = {k: v for k, v in (old.extra if old else {}).items() if k in ("cursor", "bytes")}
             extra.update(kept if not rebuilt else {})
             extra.update(built.extra if built else {})
+        version, data_hash = node.version, node.data_hash
+        copied = (built.extra.get("source_version") if built else None)
+        if node.sync is not None and copied is not None and copied != node.sync.source_version:
+            # The source moved between plan and apply: record what was copied, so the
+            # next plan compares against that version and does not copy it again.
+            data_hash = fingerprint.data_hash("sync", copied, node.data_config)
+            version = fingerprint.version(data_hash, [])
+            extra["source_version"] = copied
         nodes[node.id] = NodeState(
-            id=node.id, kind=node.kind, version=node.version, data_hash=node.data_hash,
+            id=node.id, kind=node.kind, version=version, data_hash=data_hash,
             metadata_hash=node.metadata_hash, relation=node.relation,
             physical=ctx.physical_key(node), materialized=node.materialized, sql=node.sql,
             parents=node.parents,
@@ -45,7 +54,7 @@ def new_state(ctx: ApplyContext) -> State:
     event = StateEvent(
         operation="apply", who=current_user(), host=current_host(), at=now, faborite_version=__version__,
         changes=tuple(NodeChangeRecord(node=c.node_id, action=c.action.value)
-                      for c in ctx.plan.changes if c.action is not Action.NOOP and not c.deferred),
+                      for c in ctx.changes_by_node().values() if c.action is not Action.NOOP and not c.deferred),
     )
     if ctx.state is None:
         return State.first(target=ctx.plan.target, nodes=nodes, event=event, faborite_version=__version__)

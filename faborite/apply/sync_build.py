@@ -34,7 +34,10 @@ def build_sync(ctx: ApplyContext, node: Node, connection) -> BuiltNode:
     assert node.sync is not None and ctx.open_source is not None
     spec = sync_spec(node)
     old = ctx.state.nodes.get(node.id) if ctx.state else None
-    incremental = spec.incremental is not None and old is not None
+    # Merge only onto a copy made with the same config: a new mask, filter or sample
+    # must re-copy everything, or old rows would keep what the new config removes.
+    incremental = (spec.incremental is not None and old is not None
+                   and old.extra.get("data_config") == node.data_config)
     cursor = old.extra.get("cursor") if incremental else None
     source = ctx.open_source(node.sync.source)
     try:

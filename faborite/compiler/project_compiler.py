@@ -16,7 +16,7 @@ from faborite.compiler import fingerprint
 from faborite.compiler.checks import check_sql
 from faborite.compiler.dag import topological_order
 from faborite.compiler.jinja import (
-    REF_PLACEHOLDER, THIS_PLACEHOLDER, RenderRecord, TargetInfo, TemplateContext, best_match_hint,
+    THIS_PLACEHOLDER, RenderRecord, TargetInfo, TemplateContext, best_match_hint,
 )
 from faborite.compiler.cache import CompileCache, render_salt
 from faborite.compiler.manifest import ColumnInfo, CompiledCheck, Manifest, Node, SeedInfo
@@ -135,9 +135,10 @@ class _Compilation:
             value = value or self.templates.render(models[index].text, models[index].path)
             self.cache.put_render(models[index].path, models[index].text, *value)
             results[index] = value
-        if misses:
-            # Something changed since the cached compile: make sure broken macros are
-            # reported even when every model rendered without Jinja.
+        if misses and len(misses) == len(models):
+            # Nothing was cached under this salt (macros, vars or sources changed, or a
+            # first compile): make sure broken macros are reported even when every model
+            # rendered without Jinja. A hit means this salt's macros already loaded once.
             self.templates.check_macros()
         return results  # type: ignore[return-value]
 

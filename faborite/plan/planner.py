@@ -152,8 +152,13 @@ def _sync_summary(node: Node) -> str:
     rows = f", ~{info.source_rows:,} rows" if info.source_rows is not None else ""
     sample = node.data_config.get("sample") or {}
     strategy = sample.get("strategy", "full")
+    small = sample.get("max_full_rows")
+    if strategy != "full" and small is not None and info.source_rows is not None and info.source_rows <= small:
+        strategy = "full"  # max_full_rows: small tables are copied whole
     if strategy == "full":
         what = "all rows"
+    elif strategy == "sql":
+        what = "rows of the sync's SQL query"
     elif sample.get("percent") is not None:
         what = f"{strategy} sample of {sample['percent']}%"
     elif sample.get("per_group") is not None:

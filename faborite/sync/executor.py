@@ -1,14 +1,14 @@
 """Copy one table from a source to a sink: register, sample, stream, count.
 
 :func:`sync_table` opens its own in-memory DuckDB connection, registers the
-source's lazy scan as ``src``, runs the one sampling query
+source's lazy scan as ``src`` (``scan()`` narrowed to the columns the query
+needs, else ``dataset()``), runs the one sampling query
 (:mod:`faborite.sync.sampling`) and hands the sink a RecordBatchReader over
 the query's streaming result. Batches pass through one at a time (rows and
 bytes counted, progress reported, the next cursor tracked), so memory does
 not grow with the table: DuckDB pulls from the source as the sink pulls from
-DuckDB. Only operators that must hold rows do so (top-N for ``random`` /
-``recent``: ``rows`` rows; stratified: about ``rows`` rows), and DuckDB
-spills them to a temporary folder past ``memory_limit``.
+DuckDB, and the sampling operators hold about ``rows`` rows at most (DuckDB
+spills past ``memory_limit`` into a private temporary folder).
 
 A transient storage error anywhere in the attempt (opening the table, reading
 it, writing the sink) retries the whole table: sinks are atomic, so a failed
@@ -218,6 +218,7 @@ def _engine(threads: int | None, memory_limit: str | None) -> Iterator[Any]:
     if memory_limit:
         config["memory_limit"] = memory_limit
     con = duckdb.connect(":memory:", config=config)
+    con.execute("SET enable_progress_bar = false")  # progress is the caller's to show
     try:
         yield con
     finally:

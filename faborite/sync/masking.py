@@ -64,8 +64,11 @@ def projection(schema: "pa.Schema", columns: ColumnsSpec, *, table: str = "table
     """The output columns for ``schema`` under ``columns``, in the source's column order."""
     available = list(schema.names)
     include = _resolve_all(columns.include, available, table, "columns.include") if columns.include else None
-    excluded = set(_resolve_all(columns.exclude, available, table, "columns.exclude"))
-    masks = {resolve_column(name, available, table=table, role="columns.mask"): kind for name, kind in columns.mask.items()}
+    # One sync spans many tables: an excluded or masked name applies to the tables that
+    # have it (`exclude: [ssn]` over orders and customers); 'include' stays strict.
+    present = {name.lower(): name for name in available}
+    excluded = {present[n.lower()] for n in columns.exclude if n.lower() in present}
+    masks = {present[n.lower()]: kind for n, kind in columns.mask.items() if n.lower() in present}
     out: list[OutputColumn] = []
     for field in schema:
         if (include is not None and field.name not in include) or field.name in excluded:

@@ -1,22 +1,29 @@
 """The one DuckDB query that filters, samples, projects and masks a source table.
 
 The source is registered in an in-memory DuckDB connection as ``src`` (a
-pyarrow Dataset or a re-scannable Arrow stream); :func:`build_sample_query`
-writes one SELECT over it. The query names only the columns it needs, so
-DuckDB pushes the projection (and simple ``where`` filters) into the scan.
+re-scannable Arrow stream, or a pyarrow Dataset); :func:`build_sample_query`
+writes one SELECT over it. The query names only the columns it needs
+(:func:`plan_reads` tells the source which, so it can project itself), and
+:func:`pyarrow_filter` gives a pyarrow scan the part of the filter it can
+apply exactly.
 
-Determinism: every sampling choice is a function of the row's *values*
-and the seed, never of file order or thread scheduling. A row's rank is
-``hash(hash(seed, c1, c2, ...))`` over the copied columns (before masking);
-``random`` keeps the ``n`` lowest ranks (DuckDB's top-N: memory for ``n``
-rows), or the rows whose rank falls under ``percent`` (a streaming filter).
-``recent`` and the incremental de-duplication break ties by the same rank.
+Determinism: every sampling choice is a function of the row's *values* and
+the seed, never of file order or thread scheduling. A row's rank is
+``hash(hash(seed, c1, c2, ...))`` over the copied columns (before masking).
+``random`` keeps the ``n`` lowest ranks, or the rows whose rank modulo 10^6
+falls under ``percent`` * 10^4; ``recent`` the ``n`` latest values, ties broken
+by rank; incremental de-duplication the latest row per key, ties by rank.
 
-``stratified`` first counts each stratum (a scan of the ``by`` column only),
-gives each a quota (proportional by largest remainder, at least one row per
-stratum; or ``per_group``), keeps rows whose rank falls under a per-stratum
-cut set a few standard deviations above the quota, and then the ``quota``
-lowest ranks of those: the window sorts about ``rows`` rows, never the table.
+Bounded memory: no operator holds more than about ``rows`` rows. ``random``
+and ``recent`` take two passes: the first keeps the ``n`` best sort keys in
+an aggregate (``min(rank, n)``: integers only), the second streams the rows at
+or past the n-th key into a sort of about ``n`` rows. ``stratified`` counts
+each stratum (a scan of the ``by`` column only), gives each a quota
+(proportional by largest remainder, at least one row per stratum; or
+``per_group``), keeps rows whose rank falls under a per-stratum cut set a few
+standard deviations above the quota, and then the ``quota`` lowest ranks of
+those. The base query is repeated in each pass rather than shared as a CTE:
+DuckDB materialises a CTE used twice over a Python stream.
 """
 
 from __future__ import annotations
@@ -139,8 +146,7 @@ def build_sample_query(
     if merge and inc is not None:
         base += " " + _latest_per_key(inc, rank)
     select = ", ".join(f"{c.expr} AS {quote(c.name)}" for c in out)
-    body = _strategy_body(strategy, schema, spec, table, select, rank)
-    sql = f"WITH {_BASE} AS NOT MATERIALIZED ({base})\n{body}"
+    sql = _strategy_sql(strategy, schema, spec, table, base, select, rank)
     return SampleQuery(
         sql=sql, strategy=strategy, output=tuple(out), reads=reads,
         cursor=inc.cursor if inc else None, keys=inc.keys if inc else (),
@@ -150,63 +156,87 @@ def build_sample_query(
 # -- strategies -------------------------------------------------------------
 
 
-def _strategy_body(strategy: str, schema: "pa.Schema", spec: SyncSpec, table: str, select: str, rank: str) -> str:
+def _strategy_sql(
+    strategy: str, schema: "pa.Schema", spec: SyncSpec, table: str, base: str, select: str, rank: str
+) -> str:
+    """The query for ``strategy`` over ``base`` (the filtered, projected source).
+
+    ``base`` is written out at each use, never as a CTE used twice: DuckDB
+    materialises such a CTE over a Python stream, i.e. the whole table.
+    Ranks and sort keys get names of their own (``__faborite_h``,
+    ``__faborite_t``): in an outer ORDER BY / WHERE, a column's name could
+    bind to its masked output alias.
+    """
     sample = spec.sample
+    b = f"({base}) AS {_BASE}"
+    ranked = f"(SELECT *, {rank} AS __faborite_h FROM {b}) AS __faborite_r"
+    n = int(sample.rows or 0)
     if strategy == "full":
-        return f"SELECT {select} FROM {_BASE}"
+        return f"SELECT {select} FROM {b}"
     if strategy == "head":
-        return f"SELECT {select} FROM {_BASE} LIMIT {int(sample.rows or 0)}"
-    # Ranks and sort keys are computed under their own names in a subquery: in the
-    # outer ORDER BY / WHERE a column name could bind to a masked output alias.
-    ranked = f"(SELECT *, {rank} AS __faborite_h FROM {_BASE}) AS __faborite_r"
+        return f"SELECT {select} FROM {b} LIMIT {n}"
+    if strategy in ("random", "recent") and n == 0 and sample.percent is None:
+        return f"SELECT {select} FROM {b} LIMIT 0"
+    if strategy == "random" and sample.percent is not None:
+        cut = round(sample.percent * _PER_PERCENT)
+        return f"SELECT {select} FROM {ranked} WHERE __faborite_h % {_BUCKETS} < {cut}"
     if strategy == "random":
-        if sample.percent is not None:
-            cut = round(sample.percent * _PER_PERCENT)
-            return f"SELECT {select} FROM {ranked} WHERE __faborite_h % {_BUCKETS} < {cut}"
-        return f"SELECT {select} FROM {ranked} ORDER BY __faborite_h LIMIT {int(sample.rows or 0)}"
+        # Pass 1 keeps the n lowest ranks (an aggregate holding n integers); pass 2
+        # streams the rows at or under the n-th into a sort of about n rows. A plain
+        # ORDER BY rank LIMIT n over a stream sorts (or heaps the strings of) every row.
+        return (
+            f"SELECT {select} FROM {ranked}, "
+            f"(SELECT list_max(min({rank}, {n})) AS __faborite_c FROM {b}) AS __faborite_cut "
+            f"WHERE __faborite_h <= __faborite_c ORDER BY __faborite_h LIMIT {n}"
+        )
     if strategy == "recent":
         column = quote(_temporal_column(schema, sample.column or "", table))
-        ranked = f"(SELECT *, {column} AS __faborite_t, {rank} AS __faborite_h FROM {_BASE}) AS __faborite_r"
+        # Pass 1: the n latest values of the column alone (NULLs come last: when
+        # fewer than n are set, rows without one fill up); pass 2 as for random,
+        # ties on the column broken by rank.
+        ranked = f"(SELECT *, {column} AS __faborite_t, {rank} AS __faborite_h FROM {b}) AS __faborite_r"
         return (
-            f"SELECT {select} FROM {ranked} "
-            f"ORDER BY __faborite_t DESC NULLS LAST, __faborite_h LIMIT {int(sample.rows or 0)}"
+            f"SELECT {select} FROM {ranked}, "
+            f"(SELECT list_min(__faborite_l) AS __faborite_c, len(__faborite_l) < {n} AS __faborite_short FROM "
+            f"(SELECT coalesce(max({column}, {n}), []) AS __faborite_l FROM {b})) AS __faborite_cut "
+            f"WHERE __faborite_t >= __faborite_c OR (__faborite_short AND (__faborite_c IS NULL OR __faborite_t IS NULL)) "
+            f"ORDER BY __faborite_t DESC NULLS LAST, __faborite_h LIMIT {n}"
         )
     if strategy == "stratified":
         by = resolve_column(sample.by or "", schema.names, table=table, role="sample.by")
-        return _stratified(by, select, rank, rows=sample.rows, per_group=sample.per_group)
+        return _stratified(by, b, select, rank, rows=sample.rows, per_group=sample.per_group)
     raise SyncError(f"unknown sampling strategy {strategy!r}")  # the spec's Literal makes this unreachable
 
 
-def _stratified(by: str, select: str, rank: str, *, rows: int | None, per_group: int | None) -> str:
+def _stratified(by: str, b: str, select: str, rank: str, *, rows: int | None, per_group: int | None) -> str:
     k = quote(by)
+    counts = f"(SELECT {k} AS __faborite_k, count(*) AS __faborite_n FROM {b} GROUP BY 1) AS __faborite_counts"
     if per_group is not None:
-        quota = (
-            f"__faborite_quota AS (SELECT __faborite_k, __faborite_n, "
-            f"least(__faborite_n, {int(per_group)}) AS __faborite_q FROM __faborite_counts)"
-        )
+        quota = f"(SELECT __faborite_k, __faborite_n, least(__faborite_n, {int(per_group)}) AS __faborite_q FROM {counts})"
     else:
         n = int(rows or 0)
         # Largest remainder: every stratum gets floor(exact share), the biggest
         # remainders one more until the total is `rows`; never below one row.
+        share = (
+            f"(SELECT __faborite_k, __faborite_n, {n} * __faborite_n / sum(__faborite_n) OVER () AS __faborite_exact "
+            f"FROM {counts}) AS __faborite_share"
+        )
         quota = (
-            f"__faborite_share AS (SELECT __faborite_k, __faborite_n, "
-            f"{n} * __faborite_n / sum(__faborite_n) OVER () AS __faborite_exact FROM __faborite_counts),\n"
-            f"__faborite_quota AS (SELECT __faborite_k, __faborite_n, least(__faborite_n, greatest(1, "
+            f"(SELECT __faborite_k, __faborite_n, least(__faborite_n, greatest(1, "
             f"CAST(floor(__faborite_exact) AS BIGINT) + CASE WHEN row_number() OVER "
             f"(ORDER BY __faborite_exact - floor(__faborite_exact) DESC, hash(__faborite_k)) "
-            f"<= {n} - sum(floor(__faborite_exact)) OVER () THEN 1 ELSE 0 END)) AS __faborite_q "
-            f"FROM __faborite_share)"
+            f"<= {n} - sum(floor(__faborite_exact)) OVER () THEN 1 ELSE 0 END)) AS __faborite_q FROM {share})"
         )
     # Keep a stratum's rows whose rank is under a cut giving about q + 4*sqrt(q) + 16
-    # rows (so almost surely at least q), then the q lowest ranks of those.
-    return (
-        f", __faborite_ranked AS NOT MATERIALIZED (SELECT *, {rank} AS __faborite_h FROM {_BASE}),\n"
-        f"__faborite_counts AS (SELECT {k} AS __faborite_k, count(*) AS __faborite_n FROM {_BASE} GROUP BY 1),\n"
-        f"{quota},\n"
-        f"__faborite_cut AS (SELECT __faborite_k, __faborite_q, "
+    # rows (so almost surely at least q), then the q lowest ranks of those: the
+    # window sorts about `rows` rows, never the table.
+    cut = (
+        f"(SELECT __faborite_k, __faborite_q, "
         f"least(1.0, (__faborite_q + 4 * sqrt(__faborite_q) + 16) / __faborite_n) AS __faborite_p "
-        f"FROM __faborite_quota)\n"
-        f"SELECT {select} FROM __faborite_ranked JOIN __faborite_cut "
+        f"FROM {quota} AS __faborite_quota) AS __faborite_cut"
+    )
+    return (
+        f"SELECT {select} FROM (SELECT *, {rank} AS __faborite_h FROM {b}) AS __faborite_ranked JOIN {cut} "
         f"ON __faborite_ranked.{k} IS NOT DISTINCT FROM __faborite_cut.__faborite_k\n"
         f"WHERE __faborite_p >= 1 OR CAST(__faborite_h AS DOUBLE) < __faborite_p * 18446744073709551616.0\n"
         f"QUALIFY row_number() OVER (PARTITION BY __faborite_ranked.{k} ORDER BY __faborite_h) <= __faborite_q\n"
@@ -361,3 +391,160 @@ def _referenced_columns(where: str, names: Sequence[str]) -> list[str] | None:
 
 def _unique(items: Sequence[str]) -> list[str]:
     return list(dict.fromkeys(items))
+
+
+# -- filter pushdown into pyarrow scans -----------------------------------------
+
+
+def pyarrow_filter(where: str | None, after: tuple[str, Any] | None, schema: "pa.Schema") -> Any:
+    """The part of ``where`` (and the cursor) a pyarrow scan can apply itself, or None.
+
+    Only conjuncts whose meaning cannot differ from DuckDB's are kept: a column
+    compared with a literal of the same type family (``=``, ``<>``, ``<``,
+    ``<=``, ``>``, ``>=``, ``IN``, ``IS [NOT] NULL``). Dropping a conjunct is
+    always safe: the sampling query applies the whole filter again; pushing it
+    only lets pyarrow skip partitions and row groups.
+    """
+    import pyarrow.compute as pc
+
+    parts = []
+    if where:
+        parts.extend(_arrow_conjuncts(where, schema))
+    if after is not None and after[0] in schema.names:
+        literal = _arrow_literal(after[1], schema.field(after[0]).type)
+        if literal is not _NO:
+            parts.append(pc.field(after[0]) > literal)
+    if not parts:
+        return None
+    expr = parts[0]
+    for part in parts[1:]:
+        expr = expr & part
+    return expr
+
+
+_NO = object()
+
+
+def _arrow_conjuncts(where: str, schema: "pa.Schema") -> list[Any]:
+    try:
+        import sqlglot
+        from sqlglot import exp
+
+        tree = sqlglot.parse_one(where, read="duckdb")
+    except Exception:  # noqa: BLE001 - unparseable: nothing pushed
+        return []
+    conjuncts = list(tree.flatten()) if isinstance(tree, exp.And) else [tree]
+    out = []
+    for node in conjuncts:
+        while isinstance(node, exp.Paren):
+            node = node.this
+        expr = _arrow_comparison(node, schema)
+        if expr is not None:
+            out.append(expr)
+    return out
+
+
+def _arrow_comparison(node: Any, schema: "pa.Schema") -> Any:
+    import pyarrow.compute as pc
+    from sqlglot import exp
+
+    ops = {exp.EQ: "eq", exp.NEQ: "ne", exp.LT: "lt", exp.LTE: "le", exp.GT: "gt", exp.GTE: "ge"}
+    flipped = {"lt": "gt", "le": "ge", "gt": "lt", "ge": "le", "eq": "eq", "ne": "ne"}
+    if isinstance(node, exp.Is) and isinstance(node.expression, exp.Null):
+        column = _schema_column(node.this, schema)
+        return pc.field(column).is_null() if column else None
+    if isinstance(node, exp.Not) and isinstance(node.this, exp.Is) and isinstance(node.this.expression, exp.Null):
+        column = _schema_column(node.this.this, schema)
+        return pc.field(column).is_valid() if column else None
+    if isinstance(node, exp.In) and not node.args.get("query"):
+        column = _schema_column(node.this, schema)
+        if not column:
+            return None
+        values = [_sql_literal(v, schema.field(column).type) for v in node.expressions]
+        return None if any(v is _NO for v in values) else pc.field(column).isin(values)
+    op = ops.get(type(node))
+    if op is None:
+        return None
+    left, right = node.this, node.expression
+    column = _schema_column(left, schema)
+    if not column:
+        column, left, right, op = _schema_column(right, schema), right, left, flipped[op]
+    if not column:
+        return None
+    value = _sql_literal(right, schema.field(column).type)
+    if value is _NO:
+        return None
+    field = pc.field(column)
+    return {"eq": field == value, "ne": field != value, "lt": field < value,
+            "le": field <= value, "gt": field > value, "ge": field >= value}[op]
+
+
+def _schema_column(node: Any, schema: "pa.Schema") -> str | None:
+    from sqlglot import exp
+
+    if not isinstance(node, exp.Column) or node.table:
+        return None
+    name = node.name
+    if name in schema.names:
+        return name
+    folded = [n for n in schema.names if n.lower() == name.lower()]
+    return folded[0] if len(folded) == 1 else None
+
+
+def _sql_literal(node: Any, type_: "pa.DataType") -> Any:
+    """The Python value of a SQL literal, when it is unambiguous for a column of ``type_``."""
+    import datetime as dt
+
+    from sqlglot import exp
+
+    if isinstance(node, exp.Neg) and isinstance(node.this, exp.Literal) and not node.this.is_string:
+        inner = _sql_literal(node.this, type_)
+        return _NO if inner is _NO else -inner
+    if isinstance(node, exp.Boolean):
+        return _arrow_literal(node.this, type_)
+    if isinstance(node, exp.Cast) and isinstance(node.this, exp.Literal) and node.this.is_string:
+        target = node.to.this
+        text = node.this.this
+        try:
+            if target == exp.DataType.Type.DATE:
+                return _arrow_literal(dt.date.fromisoformat(text), type_)
+            if target.name in ("TIMESTAMP", "TIMESTAMPNTZ", "DATETIME", "TIMESTAMPTZ"):
+                return _arrow_literal(dt.datetime.fromisoformat(text), type_)
+        except ValueError:
+            return _NO
+        return _NO
+    if isinstance(node, exp.Literal):
+        if node.is_string:
+            return _arrow_literal(node.this, type_)
+        try:
+            number = int(node.this)
+        except ValueError:
+            try:
+                number = float(node.this)
+            except ValueError:
+                return _NO
+        return _arrow_literal(number, type_)
+    return _NO
+
+
+def _arrow_literal(value: Any, type_: "pa.DataType") -> Any:
+    """``value`` when comparing it with a column of ``type_`` means the same in pyarrow as in DuckDB."""
+    import datetime as dt
+
+    import pyarrow as pa
+
+    if isinstance(value, bool):
+        return value if pa.types.is_boolean(type_) else _NO
+    if isinstance(value, int):
+        return value if pa.types.is_integer(type_) or pa.types.is_floating(type_) else _NO
+    if isinstance(value, float):
+        return value if pa.types.is_floating(type_) else _NO
+    if isinstance(value, str):
+        return value if pa.types.is_string(type_) or pa.types.is_large_string(type_) else _NO
+    if isinstance(value, dt.datetime):
+        if not pa.types.is_timestamp(type_) or (value.tzinfo is None) != (type_.tz is None):
+            return _NO
+        return pa.scalar(value, type=type_)
+    if isinstance(value, dt.date):
+        return value if pa.types.is_date32(type_) else _NO
+    return _NO

@@ -5,9 +5,8 @@ batch, and every write is atomic: a reader of the output sees the old data or
 the complete new data, never part of it, and a failure leaves nothing behind.
 
 - :class:`DuckDBSink`: ``create_table_from_arrow`` (one transaction);
-- :class:`FileSink`: written into a temporary sibling folder by DuckDB's
-  ``COPY`` (Parquet, CSV, JSON lines; compression; hive partitions), then
-  renamed into place;
+- :class:`FileSink`: written into a temporary sibling folder (Parquet, CSV,
+  JSON lines; compression; hive partitions), then renamed into place;
 - :class:`DeltaSink`: one Delta commit (deltalake).
 
 ``merge(rows, key)`` is the incremental write: the result holds the new rows
@@ -102,12 +101,14 @@ class DuckDBSink:
 class FileSink:
     """Files in ``directory`` (a fresh version folder the caller chooses).
 
-    Written by DuckDB's ``COPY`` from the stream into
-    ``<directory>.tmp-<uuid>``, then renamed to ``directory``: one
-    ``part-N`` file, or hive folders (``region=eu/part-N``) with
-    ``partition_by``. ``compression``: parquet zstd|snappy|gzip|lz4|none
+    Streamed into ``<directory>.tmp-<uuid>``, then renamed to ``directory``:
+    one ``part-0`` file (Parquet by pyarrow's writer, CSV and JSON lines by
+    DuckDB's ``COPY``), or hive folders (``region=eu/part-N``, by ``COPY``)
+    with ``partition_by``. ``compression``: parquet zstd|snappy|gzip|lz4|none
     (default snappy); csv and json gzip|zstd|none (default none).
     ``previous``: the version folder a merge reads its old rows from.
+    ``threads``: DuckDB's, for ``COPY`` and merges (one keeps memory lowest;
+    the input is a single stream anyway).
     """
 
     def __init__(
@@ -118,7 +119,7 @@ class FileSink:
         compression: str | None = None,
         partition_by: Sequence[str] = (),
         previous: str | Path | None = None,
-        threads: int | None = None,
+        threads: int | None = 1,
     ) -> None:
         if format not in _EXTENSIONS:
             raise SyncError(f"unknown file format {format!r}", hint="formats: parquet, csv, json")
@@ -136,9 +137,8 @@ class FileSink:
 
     def write(self, rows: "pa.RecordBatchReader") -> SinkResult:
         """Write ``rows`` and publish the folder."""
-        with self._staging() as tmp, _duckdb(self.threads) as con, _source_errors(rows) as watched:
-            con.register("__faborite_rows", watched)
-            self._copy(con, "SELECT * FROM __faborite_rows", tmp, "part")
+        with self._staging() as tmp, _source_errors(rows) as watched:
+            self._write(watched, tmp, "part")
         return SinkResult(location=str(self.directory))
 
     def merge(self, rows: "pa.RecordBatchReader", key: Sequence[str]) -> SinkResult:
@@ -147,16 +147,21 @@ class FileSink:
         if not old_files:
             return self.write(rows)
         schema = rows.schema
-        with self._staging() as tmp, _duckdb(self.threads) as con, _source_errors(rows) as watched:
-            con.register("__faborite_rows", watched)
-            self._copy(con, "SELECT * FROM __faborite_rows", tmp, "part")
-            types = _duckdb_types(con, schema)
-            new = self._read(self._data_files(tmp), types, base=tmp)
-            old = self._read(old_files, types, base=self.previous)
-            columns = ", ".join(quote(c) for c in schema.names)
-            match = " AND ".join(f"n.{quote(k)} IS NOT DISTINCT FROM o.{quote(k)}" for k in key)
-            kept = f"SELECT {columns} FROM {old} AS o WHERE NOT EXISTS (SELECT 1 FROM {new} AS n WHERE {match})"
-            self._copy(con, kept, tmp, "kept")
+        with self._staging() as tmp:
+            with _source_errors(rows) as watched:
+                self._write(watched, tmp, "part")
+            with _duckdb(self.threads) as con:
+                types = _duckdb_types(con, schema)
+                new = self._read(self._data_files(tmp), types)
+                old = self._read(old_files, types)
+                columns = ", ".join(quote(c) for c in schema.names)
+                match = " AND ".join(f"n.{quote(k)} IS NOT DISTINCT FROM o.{quote(k)}" for k in key)
+                kept = f"SELECT {columns} FROM {old} AS o WHERE NOT EXISTS (SELECT 1 FROM {new} AS n WHERE {match})"
+                try:
+                    kept_rows = con.sql(kept).to_arrow_reader(65_536)
+                except Exception as exc:  # noqa: BLE001 - reported with what was being read
+                    raise ProviderError(f"reading the previous version {self.previous} failed: {str(exc).splitlines()[0]}") from exc
+                self._write(kept_rows, tmp, "kept")
         return SinkResult(location=str(self.directory))
 
     # -- internals ------------------------------------------------------------
@@ -174,7 +179,18 @@ class FileSink:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
 
-    def _copy(self, con: Any, select: str, tmp: Path, prefix: str) -> None:
+    def _write(self, rows: "pa.RecordBatchReader", tmp: Path, prefix: str) -> None:
+        """Stream ``rows`` into ``tmp`` as ``<prefix>-N`` files."""
+        if self.format == "parquet" and not self.partition_by:
+            # pyarrow's writer holds one batch (DuckDB's COPY buffers row groups per thread).
+            import pyarrow.parquet as pq
+
+            tmp.mkdir(exist_ok=True)
+            codec = "none" if self.compression == "uncompressed" else self.compression
+            with pq.ParquetWriter(tmp / f"{prefix}-0{self.suffix}", rows.schema, compression=codec) as writer:
+                for batch in rows:
+                    writer.write_batch(batch)
+            return
         options = [f"FORMAT {self.format}", f"COMPRESSION {self.compression}"]
         if self.format == "csv":
             options.append("HEADER true")
@@ -185,7 +201,9 @@ class FileSink:
         else:
             tmp.mkdir(exist_ok=True)
             target = tmp / f"{prefix}-0{self.suffix}"
-        _run(con, f"COPY ({select}) TO {_string(str(target))} ({', '.join(options)})")
+        with _duckdb(self.threads) as con:
+            con.register("__faborite_rows", rows)
+            _run(con, f"COPY (SELECT * FROM __faborite_rows) TO {_string(str(target))} ({', '.join(options)})")
 
     def _data_files(self, folder: Path | None) -> list[str]:
         if folder is None or not folder.is_dir():
@@ -202,7 +220,7 @@ class FileSink:
             )
         return files
 
-    def _read(self, files: list[str], types: Mapping[str, str], *, base: Path) -> str:
+    def _read(self, files: list[str], types: Mapping[str, str]) -> str:
         """A DuckDB table function reading ``files`` with the new rows' column types."""
         listing = "[" + ", ".join(_string(f) for f in files) + "]"
         hive = {c: types[c] for c in self.partition_by}
@@ -317,6 +335,7 @@ def _duckdb(threads: int | None) -> Iterator[Any]:
     if threads:
         config["threads"] = threads
     con = duckdb.connect(":memory:", config=config)
+    con.execute("SET enable_progress_bar = false")  # progress is the caller's to show
     try:
         yield con
     finally:
@@ -348,7 +367,7 @@ def _source_errors(rows: "pa.RecordBatchReader") -> Iterator["pa.RecordBatchRead
 
     try:
         yield pa.RecordBatchReader.from_batches(rows.schema, batches())
-    except ProviderError:
+    except Exception:
         if not failures:
             raise
         cause = failures[0]

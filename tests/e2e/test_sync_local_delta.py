@@ -116,3 +116,21 @@ def test_incremental_sync_copies_rows_past_the_cursor(lake_project: Path) -> Non
     assert rows == [{"n": 1010, "top": 12345.0}]
     state = json.loads(run_cli("state", "list", "--json", cwd=root).stdout)
     assert state["nodes"]["sync.inc.orders"]["extra"]["rows_copied"] == 11
+
+
+def test_gc_drops_unused_file_versions(lake_project: Path) -> None:
+    root = lake_project
+    assert run_cli("apply", "--auto-approve", cwd=root).code == 0
+    write_deltalake(str(root / "lake/customers"), pa.table({"id": [3], "name": ["c"]}), mode="append")
+    assert run_cli("apply", "--auto-approve", cwd=root).code == 0
+    versions = sorted(p.name for p in (root / "out/.faborite/customers").iterdir())
+    assert len(versions) == 2
+    result = run_cli("gc", "--keep", "1", "--auto-approve", cwd=root)
+    assert result.code == 0 and "1 version folder" in result.stdout, result.output
+    assert len(list((root / "out/.faborite/customers").iterdir())) == 1
+    assert duckdb.sql(f"select count(*) from read_parquet('{root}/out/customers/*.parquet')").fetchall() == [(3,)]
+
+
+def test_no_refresh_without_a_cached_read_is_an_error(lake_project: Path) -> None:
+    result = run_cli("plan", "--no-refresh", cwd=lake_project)
+    assert result.code == 1 and "not been read yet" in result.stderr, result.output

@@ -129,18 +129,19 @@ class FlakySource(DeltaFolderSource):
         self.scans = 0
 
     def scan(self, name, columns=None, where=None, after=None):
-        dataset = super().scan(name, columns, where, after)
+        stream = super().scan(name, columns, where, after)
         self.scans += 1
         broken = self.scans <= self.failures
         error = self.error
 
         def batches() -> Iterator[pa.RecordBatch]:
-            for i, batch in enumerate(dataset.to_batches(batch_size=200)):
+            table = stream.reader().read_all()
+            for i, batch in enumerate(table.to_batches(max_chunksize=200)):
                 if broken and i == 3:
                     raise error
                 yield batch
 
-        return ArrowStream(dataset.schema, batches)
+        return ArrowStream(stream.schema, batches)
 
 
 def test_a_transient_failure_midway_is_retried_and_the_sync_completes(lake, tmp_path):

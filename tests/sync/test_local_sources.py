@@ -201,3 +201,29 @@ def test_sql_unknown_table(sqlite_url):
         source.describe("order")
     assert "orders" in (err.value.hint or "")
     source.close()
+
+
+def test_delta_scan_prunes_partitions_and_still_fills_partition_columns(lake):
+    source = DeltaFolderSource(lake)
+    stream = source.scan("events", ["order_id", "region"], where="region = 'latam'")
+    table = stream.reader().read_all()  # what the source yields, before DuckDB filters
+    assert set(table.column("region").to_pylist()) == {"latam"}
+    assert table.num_rows == 1
+    # A filter pyarrow cannot apply the same way is left to DuckDB: nothing is lost.
+    rows, _ = run(source, "events", {"where": "order_id = '7'"})
+    assert rows.column("order_id").to_pylist() == [7]
+
+
+def test_files_scan_skips_row_groups_before_the_cursor(tmp_path):
+    import pyarrow.parquet as pq
+
+    from .conftest import orders_table
+
+    pq.write_table(orders_table(300), tmp_path / "orders.parquet", row_group_size=50)
+    source = FilesSource(folder=tmp_path)
+    stream = source.scan("orders", ["order_id", "updated_at"], after=("updated_at", dt.datetime(2024, 1, 1, 4, 0)))
+    # Minute 240 is in the row group of rows 200-249: earlier row groups are not read at all.
+    assert min(stream.reader().read_all().column("order_id").to_pylist()) == 200
+    rows, _ = run(source, "orders", {"incremental": {"cursor": "updated_at", "key": "order_id"}},
+                  cursor_value=dt.datetime(2024, 1, 1, 4, 0))
+    assert sorted(rows.column("order_id").to_pylist()) == list(range(241, 300))

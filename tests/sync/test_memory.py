@@ -56,8 +56,9 @@ def test_peak_memory_stays_bounded_as_rows_grow(tmp_path: Path):
             report = json.loads(_python(SYNC, str(lake), str(tmp_path / f"out-{rows}-{name}"), json.dumps(strategy)))
             assert report["rows"] == (rows if name == "full" else 50_000)
             peaks[rows, name] = report["peak_mb"]
-    big_bytes = 2_000_000 * 100  # ~100 bytes a row in Arrow: the table would be ~200 MB materialised
-    assert peaks[2_000_000, "full"] < 400, peaks
-    assert peaks[2_000_000, "random"] < 400, peaks
-    # Ten times the rows: the peak grows by far less than the data does.
-    assert peaks[2_000_000, "full"] - peaks[200_000, "full"] < big_bytes / 2**20 / 2, peaks
+    # Measured here: ~320 MB at 200k rows, ~390 MB at 2M (about 120 MB of it is the imports);
+    # the 2M-row table is ~200 MB in Arrow and ~100 MB of Parquet in 1M-row row groups.
+    for name in ("full", "random"):
+        assert peaks[2_000_000, name] < 450, peaks
+        # Ten times the rows: the peak grows by far less than the data does.
+        assert peaks[2_000_000, name] - peaks[200_000, name] < 120, peaks

@@ -169,10 +169,13 @@ def test_masks_do_not_change_which_rows_are_sampled_or_sorted(source):
     assert ids(plain) == ids(masked)
 
 
-@pytest.mark.parametrize(
-    "columns, role",
-    [({"exclude": ["sn"]}, "columns.exclude"), ({"mask": {"mail": "hash"}}, "columns.mask"), ({"include": ["nope"]}, "columns.include")],
-)
+def test_excluded_and_masked_names_apply_only_to_tables_that_have_them(source):
+    # One sync spans many tables: `exclude: [ssn]` must not fail a table without ssn.
+    rows, _ = run(source, "dbo.orders", {"columns": {"exclude": ["ssn"], "mask": {"email_address": "hash"}}})
+    assert rows and "ssn" not in rows[0]
+
+
+@pytest.mark.parametrize("columns, role", [({"include": ["nope"]}, "columns.include")])
 def test_unknown_columns_are_named_with_the_available_ones(source, columns, role):
     with pytest.raises(SyncError, match=role) as err:
         run(source, "dbo.orders", {"columns": columns})
@@ -205,3 +208,37 @@ def test_incremental_filters_past_the_cursor_and_keeps_the_latest_per_key(source
     assert result.new_cursor == dt.datetime(2024, 1, 1) + dt.timedelta(minutes=1999)
     with pytest.raises(SyncError, match="cursor 'updated_at' .* excluded or masked"):
         run(source, "dbo.orders", {"incremental": {"cursor": "updated_at", "key": "order_id"}, "columns": {"exclude": ["updated_at"]}})
+
+
+def test_nulls_in_the_stratum_and_recent_columns(tmp_path):
+    table = pa.table(
+        {
+            "order_id": list(range(10)),
+            "region": ["eu", "eu", "eu", None, None, "us", "us", "us", "us", "us"],
+            "updated_at": pa.array([None, None, None, None, None, None, None, 3, 1, 2], pa.int64()).cast(pa.timestamp("s")),
+        }
+    )
+    write_deltalake(tmp_path / "t", table)
+    source = DeltaFolderSource(tmp_path)
+    rows, _ = run(source, "t", {"sample": {"strategy": "stratified", "by": "region", "per_group": 1}})
+    assert sorted(rows.column("region").to_pylist(), key=str) == [None, "eu", "us"]
+    latest, _ = run(source, "t", {"sample": {"strategy": "recent", "rows": 5, "column": "updated_at"}})
+    assert ids(latest)[:3] == [7, 9, 8] and latest.num_rows == 5  # NULLs fill up, last
+    none, _ = run(source, "t", {"sample": {"strategy": "random", "rows": 0}})
+    assert none.num_rows == 0
+
+
+def test_pyarrow_filter_pushes_only_what_means_the_same():
+    import datetime as dt
+
+    from faborite.sync.sampling import pyarrow_filter
+
+    schema = orders_table(1).schema
+    pushed = pyarrow_filter("region = 'eu' AND amount > 3 AND order_id + 1 > 2", ("updated_at", dt.datetime(2024, 1, 2)), schema)
+    assert str(pushed) == '(((region == "eu") and (amount > 3)) and (updated_at > 2024-01-02 00:00:00.000000))'
+    assert pyarrow_filter("order_id = '5'", None, schema) is None  # DuckDB casts the string; pyarrow would not
+    assert pyarrow_filter("region = 'eu' OR amount > 3", None, schema) is None
+    assert pyarrow_filter("not sql at all (", None, schema) is None
+    assert str(pyarrow_filter("order_date >= DATE '2024-03-01' AND email IS NOT NULL", None, schema)) == (
+        "((order_date >= 2024-03-01) and is_valid(email))"
+    )
