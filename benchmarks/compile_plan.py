@@ -34,6 +34,13 @@ def bench_size(n: int, *, with_dbt: bool, runs: int = 1) -> dict[str, Measuremen
     original = model.read_text()
     model.write_text(original.replace("select", "select /* edited */", 1).replace(" as amount", " * 2 as amount", 1))
     results["faborite plan after one edit"] = best_of(max(runs, 3), [*FABORITE, "plan", "--detailed-exitcode"], fab)
+    # Rollback: rebuild a staging model (and so most of the DAG), then go back.
+    staging = sorted((fab / "models" / "staging").glob("*.sql"))[0]
+    staging_text = staging.read_text()
+    staging.write_text(staging_text.replace("as amount", "as amount_raw, cast(amount as double) as amount", 1))
+    run([*FABORITE, "apply", "--auto-approve"], fab)
+    results["faborite rollback (after a DAG-wide rebuild)"] = run([*FABORITE, "rollback", "--auto-approve"], fab)
+    staging.write_text(staging_text)
     model.write_text(original)
 
     if with_dbt:

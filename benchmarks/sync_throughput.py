@@ -27,26 +27,21 @@ ds.write_dataset(source, sys.argv[2], format="parquet", max_rows_per_file=5_000_
 
 
 def make_delta(path: Path, rows: int) -> None:
-    """A Delta table with ``rows`` rows (id, region, amount, ts, note), written in batches."""
+    """A Delta table with ``rows`` rows (id, region, amount, ts, note), streamed from DuckDB in batches."""
     if (path / "_delta_log").exists():
         return
-    import numpy as np
-    import pyarrow as pa
+    import duckdb
     from deltalake import write_deltalake
 
-    regions = np.array(["north", "south", "east", "west", "central", "islands"])
-    for start in range(0, rows, _BATCH):
-        n = min(_BATCH, rows - start)
-        rng = np.random.default_rng(start)
-        ids = np.arange(start, start + n, dtype=np.int64)
-        batch = pa.table({
-            "id": ids,
-            "region": pa.array(regions[rng.integers(0, len(regions), n)]),
-            "amount": rng.random(n) * 1000,
-            "ts": pa.array((1_700_000_000_000_000 + ids * 1_000_000).astype("datetime64[us]")),
-            "note": pa.array(np.char.add("order-", ids.astype(str))),
-        })
-        write_deltalake(str(path), batch, mode="append")
+    query = f"""
+        select i as id,
+               ['north', 'south', 'east', 'west', 'central', 'islands'][1 + (hash(i) % 6)::int] as region,
+               (hash(i * 7) % 100000) / 100.0 as amount,
+               timestamp '2024-01-01' + to_seconds(i) as ts,
+               'order-' || i::varchar as note
+        from range({rows}) t(i)
+    """
+    write_deltalake(str(path), duckdb.sql(query).to_arrow_reader(_BATCH))
 
 
 def _project(root: Path, lake: Path, sample: str, fmt: str) -> Path:

@@ -162,9 +162,17 @@ class _Compilation:
 
     def run(self) -> Manifest:
         rendered: list[tuple[ModelFile, str, RenderRecord, ModelConfig]] = []
+        by_folder: dict[int, ModelConfig] = {}  # models of one folder share its defaults dict
         for model, (text, record) in zip(self.project.models, self._render_all()):
-            config = _resolve_config(ModelConfig(), model.defaults, self.project.model_docs.get(model.name),
-                                     record.config, model.path, text=model.text)
+            doc = self.project.model_docs.get(model.name)
+            if record.config or (doc is not None and doc.doc.config):
+                config = _resolve_config(ModelConfig(), model.defaults, doc, record.config, model.path,
+                                         text=model.text)
+            else:
+                key = id(model.defaults)
+                if key not in by_folder:
+                    by_folder[key] = _resolve_config(ModelConfig(), model.defaults, None, {}, model.path)
+                config = by_folder[key]
             if not config.enabled:
                 continue
             rendered.append((model, text, record, config))

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,10 +20,13 @@ from faborite.errors import ConfigError, close_matches, did_you_mean
 from faborite.sync.spec import SyncsFile, SyncSpec
 
 
-class ModelFile(BaseModel):
-    """A model's SQL file and the folder defaults that apply to it."""
+@dataclass(frozen=True)
+class ModelFile:
+    """A model's SQL file and the folder defaults that apply to it.
 
-    model_config = ConfigDict(frozen=True)
+    A plain dataclass: a project holds thousands and they are built from files
+    already validated, so pydantic's per-instance validation is pure cost.
+    """
 
     name: str
     path: str  # project-relative, posix
@@ -259,17 +264,34 @@ def _check_unique(kind: str, name: str, path: str, seen: dict[str, str]) -> None
     seen[name] = path
 
 
+def _sql_files(top: Path) -> list[tuple[str, tuple[str, ...]]]:
+    """``(absolute path, folder parts below top)`` of every .sql file, sorted (os.walk: no Path objects)."""
+    found = []
+    for directory, subdirs, files in os.walk(top):
+        subdirs.sort()
+        rel = os.path.relpath(directory, top)
+        folder = () if rel == "." else tuple(rel.split(os.sep))
+        found += [(os.path.join(directory, f), folder) for f in files if f.endswith(".sql")]
+    return sorted(found)
+
+
 def _load_models(models_dir: Path, root: Path, defaults: FolderDefaults) -> tuple[ModelFile, ...]:
     seen: dict[str, str] = {}
     models = []
-    for path in sorted(models_dir.rglob("*.sql")):
-        rel = _rel(path, root)
-        folder = path.parent.relative_to(models_dir).parts
-        _check_unique("model", path.stem, rel, seen)
-        models.append(ModelFile(
-            name=path.stem, path=rel, folder=folder, text=_read_text(path, root),
-            defaults=defaults_for(folder, defaults),
-        ))
+    folder_defaults: dict[tuple[str, ...], dict[str, Any]] = {}
+    prefix = len(str(root)) + 1
+    for path, folder in _sql_files(models_dir):
+        rel = path[prefix:].replace(os.sep, "/")
+        name = os.path.basename(path)[:-4]
+        _check_unique("model", name, rel, seen)
+        try:
+            with open(path, encoding="utf-8") as handle:
+                text = handle.read()
+        except UnicodeDecodeError:
+            raise ConfigError("file is not UTF-8 text", file=rel) from None
+        if folder not in folder_defaults:
+            folder_defaults[folder] = defaults_for(folder, defaults)
+        models.append(ModelFile(name=name, path=rel, folder=folder, text=text, defaults=folder_defaults[folder]))
     return tuple(models)
 
 

@@ -74,6 +74,10 @@ def _plan_node(node: Node, old_nodes: dict[str, NodeState], effects: dict[str, _
         return (Change(**base, action=Action.CREATE, rebuild=True, reasons=(Reason(code="new", detail=detail),)),
                 _Effect(data_changed=True, breaking=True, physical_changed=True))
     base["old_version"] = old.version
+    if (old.version == node.version and old.metadata_hash == node.metadata_hash and old.relation == node.relation
+            and not any(p in effects and effects[p] != _Effect() for p in node.parents)):
+        # The common case: nothing about this node moved (its version covers sources too).
+        return Change(**base, action=Action.NOOP, kept_physical=old.physical), _Effect()
     if old.relation != node.relation:
         base["old_relation"] = old.relation
     diff = _sql_diff(old, node)
