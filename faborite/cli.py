@@ -418,8 +418,7 @@ def gc(state: _State, keep: int, auto_approve: bool, dry_run: bool) -> None:
         return
     from faborite.output import plural
 
-    out.print(f"Keeping serials {', '.join(map(str, gplan.keep_serials))}; dropping "
-              f"{plural(len(gplan.drop), 'relation')} and {plural(len(gplan.drop_folders), 'version folder')}:")
+    out.print(f"Keeping serials {', '.join(map(str, gplan.keep_serials))}; dropping {_gc_counts(gplan)}:")
     for relation in gplan.drop:
         out.print(f"  [red]-[/] {relation.key}")
     for folder in gplan.drop_folders:
@@ -428,8 +427,15 @@ def gc(state: _State, keep: int, auto_approve: bool, dry_run: bool) -> None:
         return
     _confirm(state, "Drop these? Older serials can no longer be rolled back to.", auto_approve)
     done = ws.gc(keep)
-    out.print(f"[bold green]Dropped {plural(len(done.drop), 'relation')} and "
-              f"{plural(len(done.drop_folders), 'version folder')}.[/]")
+    out.print(f"[bold green]Dropped {_gc_counts(done)}.[/]")
+
+
+def _gc_counts(gplan) -> str:
+    from faborite.output import plural
+
+    parts = [plural(len(gplan.drop), "relation")] if gplan.drop else []
+    parts += [plural(len(gplan.drop_folders), "version folder")] if gplan.drop_folders else []
+    return " and ".join(parts)
 
 
 @cli.command()
