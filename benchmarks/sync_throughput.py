@@ -19,10 +19,13 @@ FABORITE = [sys.executable, "-m", "faborite"]
 _BATCH = 1_000_000
 
 PEER = """
-import sys, pyarrow.dataset as ds
+import os, sys, pyarrow.parquet as pq
 from deltalake import DeltaTable
 source = DeltaTable(sys.argv[1]).to_pyarrow_dataset()
-ds.write_dataset(source, sys.argv[2], format="parquet", max_rows_per_file=5_000_000, max_rows_per_group=1_000_000)
+os.makedirs(sys.argv[2], exist_ok=True)
+with pq.ParquetWriter(os.path.join(sys.argv[2], "part-0.parquet"), source.schema) as writer:
+    for batch in source.to_batches(batch_size=65_536):
+        writer.write_batch(batch)
 """
 
 
