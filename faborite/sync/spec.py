@@ -72,6 +72,10 @@ class OutputSpec(_Spec):
     def _path_for_files(self) -> "OutputSpec":
         if self.format != "duckdb" and not self.path:
             raise ValueError(f"format {self.format!r} needs 'path:' (an output folder)")
+        if self.path and "://" in self.path:
+            # Versioned outputs publish by symlink, which a URL cannot hold; refuse rather
+            # than write a local folder named after the URL.
+            raise ValueError("'path:' must be a local folder; syncing into a URL (abfss://, s3://) is not supported yet")
         return self
 
 
