@@ -64,6 +64,16 @@ def _normalise_check(raw: Any, column: str | None) -> dict[str, Any]:
     return {"kind": kind, "column": column, **args}
 
 
+def _normalise_checks(data: Any, *, column: str | None) -> Any:
+    """Normalise every check under checks/tests/data_tests of a column or node entry."""
+    if isinstance(data, dict):
+        for key in ("checks", "tests", "data_tests"):
+            if key in data and isinstance(data[key], list):
+                data = dict(data)
+                data[key] = [_normalise_check(c, column) for c in data[key]]
+    return data
+
+
 class ColumnDoc(BaseModel):
     """A documented column, optionally with checks."""
 
@@ -79,12 +89,7 @@ class ColumnDoc(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _checks(cls, data: Any) -> Any:
-        if isinstance(data, dict):
-            for key in ("checks", "tests", "data_tests"):
-                if key in data and isinstance(data[key], list):
-                    data = dict(data)
-                    data[key] = [_normalise_check(c, data.get("name")) for c in data[key]]
-        return data
+        return _normalise_checks(data, column=data.get("name") if isinstance(data, dict) else None)
 
 
 class NodeDoc(BaseModel):
@@ -103,12 +108,7 @@ class NodeDoc(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _checks(cls, data: Any) -> Any:
-        if isinstance(data, dict):
-            for key in ("checks", "tests", "data_tests"):
-                if key in data and isinstance(data[key], list):
-                    data = dict(data)
-                    data[key] = [_normalise_check(c, None) for c in data[key]]
-        return data
+        return _normalise_checks(data, column=None)
 
 
 class SourceTable(BaseModel):
