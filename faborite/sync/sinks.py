@@ -327,19 +327,11 @@ def _delta_ident(name: str) -> str:
 # -- DuckDB helpers -------------------------------------------------------------------
 
 
-@contextmanager
-def _duckdb(threads: int | None) -> Iterator[Any]:
-    import duckdb
+def _duckdb(threads: int | None):
+    """The executor's private in-memory DuckDB (spilling to its own temporary folder)."""
+    from faborite.sync.executor import _engine
 
-    config: dict[str, Any] = {"python_enable_replacements": False}
-    if threads:
-        config["threads"] = threads
-    con = duckdb.connect(":memory:", config=config)
-    con.execute("SET enable_progress_bar = false")  # progress is the caller's to show
-    try:
-        yield con
-    finally:
-        con.close()
+    return _engine(threads, None)
 
 
 def _run(con: Any, sql: str) -> None:
