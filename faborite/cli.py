@@ -148,7 +148,8 @@ def validate(state: _State, as_json: bool) -> None:
     """Load and compile the project; print errors or 'ok: N nodes'."""
     ws = state.workspace()
     manifest = ws.compile()
-    counts = {kind: sum(1 for n in manifest.nodes.values() if n.kind == kind) for kind in ("model", "seed", "source")}
+    kinds = ("model", "seed", "source", "sync")
+    counts = {kind: sum(1 for n in manifest.nodes.values() if n.kind == kind) for kind in kinds}
     if as_json:
         from faborite.output import print_json
 

@@ -60,7 +60,10 @@ def build_sync(ctx: ApplyContext, node: Node, connection) -> BuiltNode:
                 sink = FileSink(folder, node.sync.format, compression=spec.to.compression,
                                 partition_by=spec.to.partition_by,
                                 previous=Path(ctx.project_root) / previous if previous else None)
-        ctx.emit("sync_start", node.id, f"{node.name} ({node.sync.source}.{node.sync.table})", total=table.row_count)
+        # A bar fills only when the rows to copy are known: a full copy of a table whose size the source knows.
+        full = spec.sample.strategy == "full" and spec.where is None and not incremental
+        ctx.emit("sync_start", node.id, f"{node.name} ({node.sync.source}.{node.sync.table})",
+                 total=table.row_count if full else None)
         started = time.perf_counter()
 
         def progress(rows: int, size: int) -> None:
