@@ -36,24 +36,25 @@ def run_cli(*args: str, cwd: Path, input: str | None = None, env: dict[str, str]
     return CliResult(proc.returncode, proc.stdout, proc.stderr)
 
 
-def run_cli_tty(*args: str, cwd: Path, answer: str = "yes") -> CliResult:
-    """Run ``faborite ARGS`` on a pseudo-terminal and type ``answer`` at the prompt."""
+def run_on_pty(args: list[str], *, cwd: Path, env: dict[str, str], answer: str | None = None) -> tuple[int, str]:
+    """Run ``python -m faborite ARGS`` on a pseudo-terminal; type ``answer`` at the prompt.
+
+    Returns the exit code and everything the terminal showed (escape codes kept).
+    """
     import pty
     import select
 
     master, slave = pty.openpty()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "faborite", "--no-color", *args], cwd=cwd,
-        stdin=slave, stdout=slave, stderr=slave, env={**os.environ, "COLUMNS": "200"}, close_fds=True,
-    )
+    proc = subprocess.Popen([sys.executable, "-m", "faborite", *args], cwd=cwd, stdin=slave, stdout=slave,
+                            stderr=slave, env=env, close_fds=True)
     os.close(slave)
     chunks: list[bytes] = []
-    answered = False
+    answered = answer is None
     while True:
         ready, _, _ = select.select([master], [], [], 60)
         if not ready:
             proc.kill()
-            raise TimeoutError("CLI did not finish: " + b"".join(chunks).decode(errors="replace"))
+            raise TimeoutError("faborite did not finish: " + b"".join(chunks).decode(errors="replace"))
         try:
             data = os.read(master, 4096)
         except OSError:  # EIO: the child closed the terminal
@@ -66,7 +67,12 @@ def run_cli_tty(*args: str, cwd: Path, answer: str = "yes") -> CliResult:
             answered = True
     os.close(master)
     code = proc.wait(timeout=60)
-    text = b"".join(chunks).decode(errors="replace").replace("\r\n", "\n")
+    return code, b"".join(chunks).decode(errors="replace").replace("\r\n", "\n")
+
+
+def run_cli_tty(*args: str, cwd: Path, answer: str = "yes") -> CliResult:
+    """Run ``faborite ARGS`` on a pseudo-terminal and type ``answer`` at the prompt."""
+    code, text = run_on_pty(["--no-color", *args], cwd=cwd, env={**os.environ, "COLUMNS": "200"}, answer=answer)
     return CliResult(code, re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", text), "")
 
 

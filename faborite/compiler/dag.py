@@ -56,10 +56,3 @@ def topological_order(parents: Mapping[str, Sequence[str]], files: Mapping[str, 
             line=ref_line(first, path[1]) if ref_line else None,
             hint="a model cannot depend on itself through ref(); break the cycle by removing one ref",
         ) from None
-
-
-def descendants(graph: "nx.DiGraph", node_id: str) -> set[str]:
-    """Every node downstream of ``node_id``."""
-    import networkx as nx
-
-    return nx.descendants(graph, node_id)

@@ -171,22 +171,6 @@ def follows_input_columns(query: exp.Query) -> bool:
     return any(func.sql_name() == "COLUMNS" for func in query.find_all(exp.Func))
 
 
-def has_star(query: exp.Query) -> bool:
-    """Whether the outermost projection uses ``*`` or ``t.*`` (its columns follow its inputs)."""
-    return any(p.is_star for p in query.selects)
-
-
-def table_keys(query: exp.Query) -> set[str]:
-    """``schema.name`` of every table the query reads (CTE names excluded)."""
-    ctes = {cte.alias_or_name for cte in query.find_all(exp.CTE)}
-    keys = set()
-    for table in query.find_all(exp.Table):
-        if not table.db and table.name in ctes:
-            continue
-        keys.add(f"{table.db}.{table.name}" if table.db else table.name)
-    return keys
-
-
 _QUOTED_RELATION = re.compile(r'"((?:[^"]|"")+)"\."((?:[^"]|"")+)"')
 
 

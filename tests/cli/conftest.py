@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import run_on_pty
+
 from faborite.cli import main
 
 #: Environment variables that change whether rich and click style their output.
@@ -54,31 +56,10 @@ def run_subprocess(*args: str, cwd: Path) -> Run:
 
 def run_tty(*args: str, cwd: Path, env: dict[str, str] | None = None) -> Run:
     """``faborite ARGS`` on a pseudo-terminal with a colour-capable TERM; returns the raw bytes as text."""
-    import pty
-    import select
-
     environment = {k: v for k, v in os.environ.items() if k not in _COLOR_ENV}
     environment.update({"TERM": "xterm-256color", "COLUMNS": "200", **(env or {})})
-    master, slave = pty.openpty()
-    proc = subprocess.Popen([sys.executable, "-m", "faborite", *args], cwd=cwd, stdin=slave, stdout=slave,
-                            stderr=slave, env=environment, close_fds=True)
-    os.close(slave)
-    chunks: list[bytes] = []
-    while True:
-        ready, _, _ = select.select([master], [], [], 60)
-        if not ready:
-            proc.kill()
-            raise TimeoutError("faborite did not finish: " + b"".join(chunks).decode(errors="replace"))
-        try:
-            data = os.read(master, 4096)
-        except OSError:  # EIO: the child closed the terminal
-            break
-        if not data:
-            break
-        chunks.append(data)
-    os.close(master)
-    code = proc.wait(timeout=60)
-    return Run(code, b"".join(chunks).decode(errors="replace").replace("\r\n", "\n"))
+    code, text = run_on_pty(list(args), cwd=cwd, env=environment)
+    return Run(code, text)
 
 
 def write(root: Path, rel: str, text: str) -> Path:
