@@ -29,8 +29,9 @@ from faborite.compiler.jinja import RenderRecord
 
 log = logging.getLogger(__name__)
 
-CACHE_FORMAT_VERSION = 1
-_FILE = "compile-v1.json"
+#: 2: ref placeholders carry the name hex-encoded (renders cached by 1 are not reused).
+CACHE_FORMAT_VERSION = 2
+_FILE = f"compile-v{CACHE_FORMAT_VERSION}.json"
 
 
 def _sha(*parts: str) -> str:

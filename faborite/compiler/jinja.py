@@ -21,8 +21,11 @@ from typing import Any
 
 from faborite.errors import CompileError, FaboriteError, close_matches, did_you_mean
 
-REF_PLACEHOLDER = "__faborite_ref__{}__"
 THIS_PLACEHOLDER = "__faborite_this__"
+#: ``ref('x')`` renders as ``__faborite_ref_<hex of the UTF-8 name>__``. Hex has no ``_``, quote or dot,
+#: so the placeholder ends at the first ``__`` whatever the name holds (``stg_shop__orders``, quotes,
+#: unicode) and never runs into the text after it.
+REF_PLACEHOLDER_PATTERN = re.compile(r"__faborite_ref_([0-9a-f]+)__|" + THIS_PLACEHOLDER)
 #: Environment variables with this prefix hold secrets and may not reach SQL (they would land in state).
 SECRET_ENV_PREFIX = "FABORITE_SECRET_"
 BUILTIN_NAMES = frozenset({"ref", "source", "config", "var", "env_var", "this", "target", "is_incremental"})
@@ -63,6 +66,16 @@ class TargetInfo:
 
     def __str__(self) -> str:
         return self.name
+
+
+def ref_placeholder(name: str) -> str:
+    """What ``ref(name)`` renders as until relation names are known (see REF_PLACEHOLDER_PATTERN)."""
+    return f"__faborite_ref_{name.encode('utf-8').hex()}__"
+
+
+def placeholder_name(match: re.Match) -> str | None:
+    """The node name a REF_PLACEHOLDER_PATTERN match stands for (None for ``this``)."""
+    return bytes.fromhex(match.group(1)).decode("utf-8") if match.group(1) else None
 
 
 _current: ContextVar[RenderRecord] = ContextVar("faborite_render")
@@ -135,7 +148,7 @@ class TemplateContext:
                 hint=best_match_hint(name, self._node_names) or "check the file name under models/ or seeds/",
             )
         _record().refs.append(name)
-        return REF_PLACEHOLDER.format(name)
+        return ref_placeholder(name)
 
     def _source(self, *args: str) -> str:
         if len(args) != 2 or not all(isinstance(a, str) for a in args):
@@ -181,7 +194,10 @@ class TemplateContext:
             template = self._compile(text, path)
             _current.set(RenderRecord(file=path))
             try:
-                module = template.make_module()
+                # The module's context reads the live globals (shared=True, not a copy), so a
+                # macro finds every other macro when it is called, whichever file defines it
+                # and whatever order the files load in (dbt's behaviour).
+                module = template.make_module(vars=self.env.globals, shared=True)
             except FaboriteError as exc:
                 raise _locate(exc, path) from None
             except Exception as exc:  # noqa: BLE001 - any template error becomes a located CompileError

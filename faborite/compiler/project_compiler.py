@@ -16,7 +16,7 @@ from faborite.compiler import fingerprint
 from faborite.compiler.checks import check_sql
 from faborite.compiler.dag import topological_order
 from faborite.compiler.jinja import (
-    THIS_PLACEHOLDER, RenderRecord, TargetInfo, TemplateContext, best_match_hint,
+    REF_PLACEHOLDER_PATTERN, RenderRecord, TargetInfo, TemplateContext, best_match_hint, placeholder_name,
 )
 from faborite.compiler.cache import CompileCache, render_salt
 from faborite.compiler.manifest import ColumnInfo, CompiledCheck, Manifest, Node, SeedInfo
@@ -33,8 +33,6 @@ from faborite.relation import Relation
 if TYPE_CHECKING:
     from faborite.compiler.analysis import SqlAnalysis
     from faborite.sync.snapshot import SourceSnapshot
-
-_PLACEHOLDER = re.compile(r"__faborite_ref__(.+?)__|" + THIS_PLACEHOLDER)
 
 
 def compile_project(project: Project, target: str | None = None, *, vars_override: dict[str, Any] | None = None,
@@ -221,16 +219,16 @@ class _Compilation:
 
     def _substitute(self, text: str, own_name: str | None, file: str) -> str:
         def replace(match: re.Match) -> str:
-            if match.group(0) == THIS_PLACEHOLDER:
+            name = placeholder_name(match)
+            if name is None:
                 if own_name is None:
                     raise CompileError("{{ this }} is only defined inside a model or its checks", file=file)
                 return self._quoted(own_name)
-            name = match.group(1)
             if name not in self.relations:
                 raise CompileError(f"ref({name!r}) names a disabled model", file=file,
                                    hint="enable it or remove the ref")
             return self._quoted(name)
-        return _PLACEHOLDER.sub(replace, text)
+        return REF_PLACEHOLDER_PATTERN.sub(replace, text)
 
     def _model_draft(self, model: ModelFile, sql: str, analysis: "SqlAnalysis", record: RenderRecord,
                      config: ModelConfig) -> dict[str, Any]:
@@ -300,15 +298,22 @@ class _Compilation:
         return tuple(compiled)
 
     def _check_unique_relations(self) -> None:
+        """Refuse two nodes published as one relation, ignoring case: most engines fold
+        unquoted names, and DuckDB matches even quoted ones case-insensitively."""
         seen: dict[str, str] = {}
         files = {node.name: node.path for node in (*self.project.seeds, *self.project.models)}
+        files.update({d["name"]: d["file"] for d in self.sync_drafts.values()})
         for name, relation in self.relations.items():
-            if relation.key in seen:
+            key = relation.key.casefold()
+            if key in seen:
+                other = seen[key]
+                where = " and ".join(f"{n!r} ({files[n]})" if files.get(n) else repr(n) for n in (other, name))
+                same = "" if relation.key == self.relations[other].key else ", names differ only in case"
                 raise CompileError(
-                    f"{name!r} and {seen[relation.key]!r} would both be published as {relation.key}",
-                    file=files.get(name), hint="give one of them a different alias or schema",
+                    f"{where} would both be published as {relation.key}{same}",
+                    file=files.get(name), hint="rename one, or give it a different alias or schema",
                 )
-            seen[relation.key] = name
+            seen[key] = name
 
 
 def _data_config(config: ModelConfig | SeedConfig) -> dict[str, Any]:
