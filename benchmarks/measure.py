@@ -1,12 +1,29 @@
-"""Run a command as a child process and measure its wall time and peak RSS."""
+"""Run a command as a child process and measure its wall time and peak RSS.
+
+The peak is reported by the child itself: ``peak_hook/sitecustomize.py`` is put
+on the child's ``PYTHONPATH`` and, just before the child exits, writes the
+``VmHWM`` of ``/proc/self/status`` (its own peak, whatever its parent's) to a
+file this module reads. ``os.wait4``'s ``ru_maxrss`` is not used: on Linux it
+carries the parent's peak into the child across fork/exec, so it said more
+about the benchmark process (e.g. one that had just generated a 10M-row table)
+than about the command measured. Every command measured here is a Python
+process (faborite, dbt, the peer and raw scripts); one that reports nothing
+(not Python, killed, ``os._exit``, no ``/proc``) gets ``peak_mib = nan``.
+"""
 
 from __future__ import annotations
 
+import math
 import os
 import subprocess
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+#: The directory put first on a measured child's PYTHONPATH.
+PEAK_HOOK = Path(__file__).resolve().parent / "peak_hook"
+PEAK_FILE_VARIABLE = "FABORITE_BENCH_PEAK_FILE"
 
 
 @dataclass(frozen=True)
@@ -19,19 +36,37 @@ class Measurement:
     output: str = ""
 
 
+def child_env(env: dict[str, str] | None, peak_file: Path) -> dict[str, str]:
+    """The child's environment: ``env`` over ours, plus the peak hook and the file it writes."""
+    merged = {**os.environ, **(env or {})}
+    pythonpath = merged.get("PYTHONPATH")
+    merged["PYTHONPATH"] = str(PEAK_HOOK) + (os.pathsep + pythonpath if pythonpath else "")
+    merged[PEAK_FILE_VARIABLE] = str(peak_file)
+    return merged
+
+
+def read_peak_mib(peak_file: Path) -> float:
+    """The peak the child wrote (KiB) in MiB; ``nan`` when it wrote none."""
+    try:
+        return int(peak_file.read_text().strip()) / 1024
+    except (OSError, ValueError):
+        return math.nan
+
+
 def run(command: list[str], cwd: Path, env: dict[str, str] | None = None, check: bool = True) -> Measurement:
-    """Run ``command`` once; ``wait4`` gives this child's own peak RSS."""
-    started = time.perf_counter()
-    proc = subprocess.Popen(command, cwd=cwd, env={**os.environ, **(env or {})},
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    output = proc.stdout.read() if proc.stdout else b""
-    _, status, usage = os.wait4(proc.pid, 0)
-    seconds = time.perf_counter() - started
-    proc.returncode = os.waitstatus_to_exitcode(status)
+    """Run ``command`` once; its peak RSS is the one it reports itself (see the module docstring)."""
+    with tempfile.TemporaryDirectory(prefix="faborite-bench-peak-") as scratch:
+        peak_file = Path(scratch) / "peak-kib"
+        started = time.perf_counter()
+        proc = subprocess.Popen(command, cwd=cwd, env=child_env(env, peak_file),
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        output, _ = proc.communicate()
+        seconds = time.perf_counter() - started
+        peak_mib = read_peak_mib(peak_file)
     text = output.decode(errors="replace")
     if check and proc.returncode not in (0, 2):
         raise RuntimeError(f"{' '.join(command)} failed ({proc.returncode}) in {cwd}:\n{text[-3000:]}")
-    return Measurement(seconds=seconds, peak_mib=usage.ru_maxrss / 1024, returncode=proc.returncode, output=text)
+    return Measurement(seconds=seconds, peak_mib=peak_mib, returncode=proc.returncode, output=text)
 
 
 def best_of(runs: int, command: list[str], cwd: Path, env: dict[str, str] | None = None,
