@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -76,11 +75,19 @@ def test_kill_during_sync_keeps_published_output_and_cursor(tmp_path: Path) -> N
     write_deltalake(str(root / "lake/big"), more, mode="append")
     proc = subprocess.Popen([sys.executable, "-m", "faborite", "sync", "--auto-approve"], cwd=root,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.time() + 60
-    while time.time() < deadline and not list((root / "out/.faborite/big").glob("*.tmp-*")):
+    # Kill it only once it is writing: its temporary output folder exists and it is still running.
+    # The 60 s is a safety net for a stuck run, not a timing check.
+    writing = False
+    deadline = time.monotonic() + 60
+    while proc.poll() is None and time.monotonic() < deadline:
+        if list((root / "out/.faborite/big").glob("*.tmp-*")):
+            writing = True
+            break
         time.sleep(0.02)
-    os.kill(proc.pid, signal.SIGKILL)
+    proc.kill()  # SIGKILL; does nothing if the run already ended
     proc.wait()
+    assert writing, f"the sync never started writing (exit code {proc.returncode}): nothing was killed mid-write"
+    assert proc.returncode == -signal.SIGKILL, proc.returncode
     after = json.loads(run_cli("state", "list", "--json", cwd=root).stdout)
     assert after["serial"] == before["serial"]
     assert after["nodes"]["sync.s.big"]["extra"]["cursor"] == cursor
