@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import struct
+import threading
 import time
 import uuid
 
@@ -94,6 +95,76 @@ class CountingBlobService:
         self.inner.close()
 
 
+#: How long a test waits for something that should happen at once or soon: a guard against a
+#: hang, never a measure of speed (timings belong in benchmarks/).
+SAFETY_NET_SECONDS = 60
+
+
+def finishes(fn):
+    """``fn()``'s result (or its exception), run in a thread; fails only if it hangs past the safety net."""
+    outcome: list = []
+    done = threading.Event()
+
+    def call() -> None:
+        try:
+            outcome.append((True, fn()))
+        except BaseException as exc:  # noqa: BLE001 - re-raised below
+            outcome.append((False, exc))
+        finally:
+            done.set()
+
+    threading.Thread(target=call, daemon=True).start()
+    if not done.wait(SAFETY_NET_SECONDS):
+        pytest.fail(f"still running after {SAFETY_NET_SECONDS} s (a hang, or a retry loop)")
+    ok, value = outcome[0]
+    if not ok:
+        raise value
+    return value
+
+
+class RecordingCredential(FakeEntraCredential):
+    """A FakeEntraCredential that keeps every token it minted (``minted``)."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.minted: list = []
+
+    def get_token(self, *scopes, **kwargs):
+        token = super().get_token(*scopes, **kwargs)
+        self.minted.append(token)
+        return token
+
+
+class StaticCredential:
+    """Always the same token, even an expired one."""
+
+    def __init__(self, token) -> None:
+        self.token = token
+
+    def get_token(self, *scopes, **kwargs):
+        return self.token
+
+    def close(self) -> None:
+        pass
+
+
+def wait_until_refused(lake, token) -> None:
+    """Return once Azurite refuses ``token`` (it expired); the deadline is only a safety net."""
+    deadline = time.monotonic() + SAFETY_NET_SECONDS
+    with lake.blob_service(credential=StaticCredential(token)) as svc:
+        container = svc.get_container_client(lake.workspace)
+        while True:
+            try:
+                container.get_container_properties()
+            except HttpResponseError as exc:  # ClientAuthenticationError is one
+                if exc.status_code in (401, 403):
+                    return
+                raise
+            if time.monotonic() > deadline:
+                pytest.fail(f"Azurite still accepts a token that expired {SAFETY_NET_SECONDS} s ago")
+            time.sleep(0.05)
+
+
 def http_503() -> HttpResponseError:
     err = HttpResponseError(message="Service Unavailable (injected)")
     err.status_code = 503
@@ -153,11 +224,12 @@ def test_service_principal_needs_env_vars(monkeypatch):
 
 def test_azure_cli_without_login_fails_at_once_naming_az_login(monkeypatch, tmp_path):
     monkeypatch.setenv("PATH", str(tmp_path))  # no `az` here: AzureCliCredential is unavailable
-    src = FabricSource(FabricSourceConfig(type="fabric", name="s", workspace="W", lakehouse="L", auth="azure_cli"))
-    started = time.monotonic()
+    sleeps: list[float] = []
+    src = FabricSource(FabricSourceConfig(type="fabric", name="s", workspace="W", lakehouse="L", auth="azure_cli"),
+                       sleep=sleeps.append)
     with pytest.raises(ProviderError) as info:
         src.describe("orders")
-    assert time.monotonic() - started < 5
+    assert sleeps == []  # at once: no retry, no backoff
     assert "auth 'azure_cli'" in info.value.message
     assert "az login" in info.value.hint
 
@@ -234,12 +306,13 @@ def test_a_new_commit_bumps_the_version(lake):
 @service
 def test_reads_the_described_version_and_renews_the_token(lake):
     seed(lake, "orders", orders([1, 2]))
-    credential = FakeEntraCredential(lifetime=2)  # tokens that expire two seconds after they are minted
+    credential = RecordingCredential(lifetime=2)  # tokens that expire two seconds after they are minted
     with open_source(lake, credential=credential) as src:
         assert src.describe("orders").version == "0"
+        short_lived = credential.minted[-1]
         credential.lifetime = 3600
         seed(lake, "orders", orders([3]))
-        time.sleep(2.1)  # the first token has expired: Azurite would refuse it now
+        wait_until_refused(lake, short_lived)  # the first token has expired: Azurite refuses it now
         scanned = src.scan("orders")  # a bounded stream (memory does not grow with the table)
         assert [r["order_id"] for r in sorted(scanned.reader().read_all().to_pylist(),
                                               key=lambda r: r["order_id"])] == [1, 2]  # the version the plan saw
@@ -318,13 +391,14 @@ def test_token_rejected_by_storage_fails_at_once(lake):
         assert "az login" in info.value.hint and "eyJ" not in str(info.value)
     assert listing.calls == 1 and sleeps == []
     # With the layout known there is no listing: deltalake meets the 403 itself.
-    with open_source(lake, auth="azure_cli", credential=wrong, blob_service=listing, schema_enabled=False) as src:
-        started = time.monotonic()
-        with pytest.raises(ProviderError, match="refused access to table 'orders'") as info:
-            src.describe("orders")
-        assert time.monotonic() - started < 5  # object_store does not retry a 403 either
+    with open_source(lake, auth="azure_cli", credential=wrong, blob_service=listing, schema_enabled=False,
+                     sleeps=sleeps) as src:
+        # object_store does not retry a 403 either; were it to (for up to its 3-minute retry
+        # timeout), the safety net would end the wait and fail.
+        info = finishes(lambda: pytest.raises(ProviderError, src.describe, "orders"))
+        assert "refused access to table 'orders'" in info.value.message
         assert "auth 'azure_cli'" in info.value.message and "eyJ" not in str(info.value)
-    assert listing.calls == 1
+    assert listing.calls == 1 and sleeps == []
 
 
 @service
