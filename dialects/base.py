@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import math
+import re
 from typing import Any, ClassVar, Literal
 
 from faborite.errors import ProviderError
@@ -108,6 +109,49 @@ class Dialect:
         """Drop the view ``rel`` if it exists."""
         return f"DROP VIEW IF EXISTS {self.quote_relation(rel)}"
 
+    def pointer_reads(self, definition: str) -> Relation | None:
+        """The relation a virtual-layer view reads, from the view's definition as the engine
+        stores it (``CREATE VIEW v AS SELECT * FROM s.t``, any quoting); None when the view is
+        not such a pointer (someone replaced it). Cheap: no SQL parser, since ``plan``
+        reads every published view."""
+        match = _POINTER.search(definition)
+        if match is None:
+            return None
+        parts = self._split_identifiers(match.group(1).strip())
+        if parts is None or len(parts) < 2:
+            return None
+        return Relation(schema_name=parts[-2], name=parts[-1])
+
+    def _split_identifiers(self, text: str) -> list[str] | None:
+        """``a."b c".d`` -> ``['a', 'b c', 'd']``; None if ``text`` is not just a dotted name."""
+        parts, position = [], 0
+        while position < len(text):
+            if text.startswith(self.quote_start, position):
+                end, value = position + len(self.quote_start), []
+                while True:
+                    close = text.find(self.quote_end, end)
+                    if close < 0:
+                        return None
+                    value.append(text[end:close])
+                    if text.startswith(self.quote_end * 2, close):
+                        value.append(self.quote_end)
+                        end = close + 2 * len(self.quote_end)
+                        continue
+                    position = close + len(self.quote_end)
+                    break
+                parts.append("".join(value))
+            else:
+                match = _BARE_IDENTIFIER.match(text, position)
+                if match is None:
+                    return None
+                parts.append(match.group(0))
+                position = match.end()
+            if position < len(text):
+                if text[position] != ".":
+                    return None
+                position += 1
+        return parts
+
     # -- queries ------------------------------------------------------------
 
     def read_files(self, format: FileFormat, paths: list[str], options: dict[str, Any]) -> str:
@@ -183,6 +227,11 @@ class Dialect:
 
     def _label(self) -> str:
         return self.sqlglot_dialect or self.name or "generic SQL"
+
+
+#: The body of a virtual-layer view: ``SELECT * FROM <dotted name>`` and nothing after it.
+_POINTER = re.compile(r"\bSELECT\s+\*\s+FROM\s+(.+?)\s*;?\s*\Z", re.IGNORECASE | re.DOTALL)
+_BARE_IDENTIFIER = re.compile(r"[^\s.\"`\[\]();,]+")
 
 
 def _body(select_sql: str) -> str:

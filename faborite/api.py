@@ -24,10 +24,12 @@ if TYPE_CHECKING:
     from faborite.apply.rollback import RollbackPlan
     from faborite.compiler.manifest import Manifest
     from faborite.config.loader import Project
+    from faborite.plan.drift import Drift
     from faborite.plan.model import Plan
     from faborite.state.local import LocalStateBackend
     from faborite.state.lock import LockInfo
     from faborite.state.model import HistoryEntry, State
+    from faborite.state.observed import Observed
     from faborite.sync.snapshot import SourceSnapshot
     from faborite.target import TargetConnection
 
@@ -142,17 +144,81 @@ class Workspace:
 
     # -- plan and apply --------------------------------------------------------------
 
-    def plan(self, *, refresh: bool = True, select: "set[str] | None" = None) -> "Plan":
-        """Compile and diff against the current state.
+    def plan(self, *, refresh: bool = True, select: "set[str] | None" = None,
+             manifest: "Manifest | None" = None) -> "Plan":
+        """Compile (unless ``manifest`` is given) and diff against the current state.
 
-        ``refresh=False`` plans syncs against the last read of their sources
-        (offline); ``select`` limits the plan to those node ids (others deferred).
+        ``refresh`` reads the sync sources and looks at the target: an
+        interrupted apply is resolved (in memory) and drift is found.
+        ``refresh=False`` plans offline, against the last read of the sources
+        and the state as recorded. ``select`` limits the plan to those node ids
+        (others deferred).
         """
         from faborite.plan.planner import make_plan
 
         # No manifest.json here: plan is read-only, and writing 10,000 nodes costs a third of a second.
-        manifest = self.compile(refresh=refresh, write_manifest=False)
-        return make_plan(manifest, self.state(), select=select)
+        manifest = manifest or self.compile(refresh=refresh, write_manifest=False)
+        if not refresh:
+            return make_plan(manifest, self.state(), select=select)
+        state, drift = self.refreshed_state()
+        return make_plan(manifest, state, select=select, drift=drift)
+
+    def refreshed_state(self) -> "tuple[State | None, tuple[Drift, ...]]":
+        """The state held against the target, read-only: a pending intent resolved as the next
+        command will resolve it, and every node whose version or published name is not there."""
+        from faborite.plan.drift import find_drift
+        from faborite.state.journal import resolve_intent
+
+        backend = self.state_backend
+        state, intent = backend.read(), backend.read_intent()
+        if state is None and intent is None:
+            return None, ()  # nothing recorded: nothing to check
+        observed = self.observe([*(state.nodes.values() if state else ()), *(intent.nodes.values() if intent else ())])
+        state, _ = resolve_intent(state, intent, observed)
+        return state, find_drift(state, observed)
+
+    def observe(self, nodes, connection: "TargetConnection | None" = None) -> "Observed":
+        """What the target really holds for ``nodes`` (one introspection; read-only unless a
+        ``connection`` is given). A target whose database does not exist holds nothing."""
+        from faborite.errors import TargetMissingError
+        from faborite.state.observed import observe
+
+        nodes = list(nodes)
+        if connection is not None:
+            return observe(connection, nodes, self.root)
+        try:
+            connection = self.connect(read_only=True)
+        except TargetMissingError:
+            return observe(None, nodes, self.root)
+        try:
+            return observe(connection, nodes, self.root)
+        finally:
+            connection.close()
+
+    def _recover(self, connection: "TargetConnection") -> "State | None":
+        """Under the lock: resolve an interrupted apply or rollback; the current state after it."""
+        from faborite.state.journal import recover
+
+        backend = self.state_backend
+        intent = backend.read_intent()
+        if intent is None:
+            return backend.read()
+        state = backend.read()
+        nodes = [*(state.nodes.values() if state else ()), *intent.nodes.values()]
+        return recover(backend, self.observe(nodes, connection))
+
+    def recover(self) -> "State | None":
+        """Resolve an interrupted apply or rollback now, under the lock (no-op when none is pending)."""
+        from faborite.state.backend import locked
+
+        if self.state_backend.read_intent() is None:
+            return self.state()
+        with locked(self.state_backend, "recover"):
+            connection = self.connect()
+            try:
+                return self._recover(connection)
+            finally:
+                connection.close()
 
     def sync_node_ids(self, manifest: "Manifest", names: "list[str]") -> set[str]:
         """Node ids of the named syncs (all syncs when ``names`` is empty)."""
@@ -215,10 +281,10 @@ class Workspace:
 
         backend = self.state_backend
         with locked(backend, "apply"):
-            state = backend.read()
-            check_plan_applies(plan, state, target=self.target)
             connection = self.connect()
             try:
+                state = self._recover(connection)
+                check_plan_applies(plan, state, target=self.target)
                 ctx = ApplyContext(
                     plan=plan, state=state, connection=connection, project_root=self.root,
                     open_source=self._source_opener(),
@@ -232,9 +298,10 @@ class Workspace:
     # -- rollback and gc ---------------------------------------------------------------
 
     def plan_rollback(self, to_serial: int | None = None) -> "RollbackPlan":
-        """What ``rollback`` would do (reads state only)."""
+        """What ``rollback`` would do (reads state; first resolves an interrupted apply)."""
         from faborite.apply.rollback import plan_rollback
 
+        self.recover()
         return plan_rollback(self.state_backend, to_serial)
 
     def rollback(self, plan: "RollbackPlan") -> "State":
@@ -243,11 +310,12 @@ class Workspace:
         from faborite.state.backend import locked
 
         with locked(self.state_backend, "rollback"):
-            fresh = plan_rollback(self.state_backend, plan.goal.serial)
-            if fresh.current.serial != plan.current.serial:
-                raise StateError("state changed while you were deciding", hint="run `faborite rollback` again")
             connection = self.connect()
             try:
+                self._recover(connection)
+                fresh = plan_rollback(self.state_backend, plan.goal.serial)
+                if fresh.current.serial != plan.current.serial:
+                    raise StateError("state changed while you were deciding", hint="run `faborite rollback` again")
                 return execute_rollback(fresh, connection, self.state_backend, self.root)
             finally:
                 connection.close()
@@ -256,6 +324,7 @@ class Workspace:
         """Which physical versions ``gc --keep N`` would drop."""
         from faborite.apply.gc import plan_gc
 
+        self.recover()  # an unresolved intent's versions may be published: never drop them
         connection = self.connect()
         try:
             return plan_gc(self.state_backend, connection, keep, self.root)
@@ -270,6 +339,7 @@ class Workspace:
         with locked(self.state_backend, "gc"):
             connection = self.connect()
             try:
+                self._recover(connection)
                 plan = plan_gc(self.state_backend, connection, keep, self.root)
                 execute_gc(plan, connection, self.root)
                 return plan

@@ -205,14 +205,16 @@ def schema(state: _State, kind: str) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON.")
 @click.option("--markdown", is_flag=True, help="Print the plan as Markdown (for a PR comment).")
 @click.option("--no-diff", is_flag=True, help="Do not print SQL diffs.")
-@click.option("--refresh/--no-refresh", default=True, show_default=True,
-              help="Read sync sources' current versions (--no-refresh: use the last read, offline).")
+@click.option("--refresh", type=click.BOOL, default=True, show_default=True, metavar="true|false",
+              help="Look at the target (drift, interrupted applies) and read sync sources' current versions. "
+                   "--refresh=false plans offline against the recorded state and the last read of the sources.")
+@click.option("--no-refresh", is_flag=True, help="Same as --refresh=false.")
 @pass_state
 def plan(state: _State, out_file: Path | None, detailed_exitcode: bool, as_json: bool, markdown: bool, no_diff: bool,
-         refresh: bool) -> None:
-    """Show what apply would change, and why."""
+         refresh: bool, no_refresh: bool) -> None:
+    """Show what apply would change, and why, including changes made outside faborite."""
     ws = state.workspace()
-    the_plan = ws.plan(refresh=refresh)
+    the_plan = ws.plan(refresh=refresh and not no_refresh)
     _print_warnings(state, ws)
     _show_plan(state, the_plan, as_json=as_json, markdown=markdown, no_diff=no_diff)
     if out_file:
@@ -262,9 +264,7 @@ def sync(state: _State, names: tuple[str, ...], auto_approve: bool, threads: int
     ws = state.workspace()
     manifest = ws.compile(refresh=True)
     selected = ws.sync_node_ids(manifest, list(names))
-    from faborite.plan.planner import make_plan
-
-    the_plan = make_plan(manifest, ws.state(), select=selected)
+    the_plan = ws.plan(select=selected, manifest=manifest)
     _show_plan(state, the_plan)
     if not the_plan.has_changes:
         return

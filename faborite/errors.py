@@ -98,6 +98,10 @@ class ProviderError(FaboriteError):
     kind = "provider"
 
 
+class TargetMissingError(ProviderError):
+    """The target's database does not exist (yet, or any more): nothing is published there."""
+
+
 def close_matches(word: str, candidates: Iterable[str], n: int = 3) -> list[str]:
     """Names from ``candidates`` that look like ``word`` (for 'did you mean' hints)."""
     return difflib.get_close_matches(word, list(candidates), n=n, cutoff=0.6)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict
 
@@ -31,6 +31,17 @@ class Column(BaseModel):
 
     name: str
     type: str
+
+
+class RelationInfo(BaseModel):
+    """A relation as the engine reports it: what it is and, for a view, its definition."""
+
+    model_config = ConfigDict(frozen=True)
+
+    relation: Relation
+    kind: Literal["table", "view"]
+    #: The view's SQL as the engine stores it (None for tables, or when the engine does not say).
+    definition: str | None = None
 
 
 class SqlRunner(Protocol):
@@ -70,6 +81,10 @@ class Inspector(Protocol):
 
     def columns(self, relation: Relation) -> list[Column]:
         """The relation's columns in order."""
+
+    def describe_relations(self, schema_names: Sequence[str]) -> list[RelationInfo]:
+        """Every table and view in the given schemas with its kind and view definition, in one
+        round trip: how ``plan`` checks what the state records against what exists."""
 
 
 @runtime_checkable

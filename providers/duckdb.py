@@ -26,9 +26,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from faborite.dialects import get_dialect
 from faborite.dialects.base import Dialect
-from faborite.errors import FaboriteError, ProviderError
+from faborite.errors import FaboriteError, ProviderError, TargetMissingError
 from faborite.relation import Relation
-from faborite.target import Column, iter_batches
+from faborite.target import Column, RelationInfo, iter_batches
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -81,7 +81,7 @@ class DuckDBProvider:
             file = Path(config.path).expanduser()
             file = file if file.is_absolute() else Path(project_root) / file
             if read_only and not file.exists():
-                raise ProviderError(f"no database at {file} yet; run `faborite apply` first")
+                raise TargetMissingError(f"no database at {file}", hint="run `faborite apply` to build it")
             if not read_only:
                 file.parent.mkdir(parents=True, exist_ok=True)
             location = str(file)
@@ -252,6 +252,24 @@ class DuckDBConnection:
         with _engine_errors(sql):
             rows = self._con.execute(sql, names).fetchall()
         return {Relation(schema_name=s, name=n) for s, n in rows}
+
+    def describe_relations(self, schema_names: Sequence[str]) -> list[RelationInfo]:
+        """Tables and views of the given schemas, views with their SQL, in one query."""
+        names = list(schema_names)
+        if not names:
+            return []
+        marks = ", ".join("?" for _ in names)
+        sql = (
+            "SELECT t.table_schema, t.table_name, t.table_type, v.sql FROM information_schema.tables t "
+            "LEFT JOIN duckdb_views() v ON v.database_name = t.table_catalog "
+            "AND v.schema_name = t.table_schema AND v.view_name = t.table_name "
+            f"WHERE t.table_catalog = current_database() AND t.table_schema IN ({marks})"
+        )
+        with _engine_errors(sql):
+            rows = self._con.execute(sql, names).fetchall()
+        return [RelationInfo(relation=Relation(schema_name=schema, name=name),
+                             kind="view" if kind == "VIEW" else "table", definition=definition)
+                for schema, name, kind, definition in rows]
 
     def columns(self, relation: Relation) -> list[Column]:
         """The relation's columns in order, with DuckDB type names (``INTEGER``, ``DECIMAL(18,3)``)."""

@@ -12,7 +12,7 @@ from faborite.apply.file_layer import version_folder
 from faborite.compiler.manifest import Manifest, Node
 from faborite.plan.model import Action, Change, Plan
 from faborite.relation import Relation
-from faborite.state.backend import StateWriter
+from faborite.state.backend import StateBackend
 from faborite.state.model import State
 from faborite.target import Column, TargetConnection
 
@@ -58,7 +58,8 @@ class ApplyContext:
     state: State | None
     connection: TargetConnection
     project_root: Path
-    state_writer: StateWriter | None = None
+    #: Writes the new serial and keeps the intent journal (a lock is not needed here: the caller holds it).
+    state_writer: StateBackend | None = None
     #: Opens a sync source by name (syncs only); the Workspace supplies it.
     open_source: Callable[[str], "TableSource"] | None = None
     threads: int = 1

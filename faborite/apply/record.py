@@ -1,4 +1,9 @@
-"""Stage 4, record: the new state, written last, after publish succeeded."""
+"""Stages around publish: ``journal`` writes the state about to be published as an intent;
+``record`` writes it as the new serial once publish succeeded, then clears the intent.
+
+A kill between the two leaves the intent for the next command to resolve
+against what is really published (:mod:`faborite.state.journal`).
+"""
 
 from __future__ import annotations
 
@@ -61,8 +66,15 @@ def new_state(ctx: ApplyContext) -> State:
     return ctx.state.next(nodes=nodes, event=event, faborite_version=__version__)
 
 
-def record(ctx: ApplyContext) -> None:
-    """Write the new state, refusing if someone else wrote one since the plan."""
+def journal(ctx: ApplyContext) -> None:
+    """Compute the new state and store it as the pending intent, before anything is published."""
     assert ctx.state_writer is not None
     ctx.new_state = new_state(ctx)
+    ctx.state_writer.write_intent(ctx.new_state)
+
+
+def record(ctx: ApplyContext) -> None:
+    """Write the new state, refusing if someone else wrote one since the plan; clear the intent."""
+    assert ctx.state_writer is not None and ctx.new_state is not None
     ctx.state_writer.write(ctx.new_state, expected_serial=ctx.state.serial if ctx.state else None)
+    ctx.state_writer.clear_intent()

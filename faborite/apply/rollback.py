@@ -77,13 +77,16 @@ def execute_rollback(plan: RollbackPlan, connection: TargetConnection, backend: 
     leaving = [*plan.removed, *(i for i in plan.moved if current.nodes[i].relation != goal.nodes[i].relation)]
     drops = [Relation.parse(current.nodes[i].relation) for i in leaving if not is_file(current, i)]
     unlinks = [current.nodes[i].relation for i in leaving if is_file(current, i)]
-    publish_pointers(connection, pointers, drops)
-    publish_links(project_root, links, unlinks)
     records = ([NodeChangeRecord(node=i, action="replace") for i in plan.moved]
                + [NodeChangeRecord(node=i, action="create") for i in plan.restored]
                + [NodeChangeRecord(node=i, action="delete") for i in plan.removed])
     event = StateEvent(operation="rollback", who=current_user(), host=current_host(), at=utcnow(),
                        faborite_version=__version__, changes=tuple(records), rolled_back_to=goal.serial)
     new = current.next(nodes=goal.nodes, event=event, faborite_version=__version__)
+    # Journal, publish, record: as apply does (see faborite.state.journal).
+    backend.write_intent(new)
+    publish_pointers(connection, pointers, drops)
+    publish_links(project_root, links, unlinks)
     backend.write(new, expected_serial=current.serial)
+    backend.clear_intent()
     return new

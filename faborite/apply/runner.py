@@ -1,8 +1,10 @@
 """Apply as an ordered list of stages, each a function of the context (sqlglot optimizer style).
 
-build -> audit -> publish -> record. A failure in any stage stops the run;
-since only publish touches what users query, and it is one transaction, a
-failure leaves published data and state as they were.
+build -> audit -> journal -> publish -> record. A failure in any stage stops
+the run; since only publish touches what users query, and it is one
+transaction, a failure leaves published data and state as they were. A kill
+between publish and record is resolved by the next command through the
+journal's intent (:mod:`faborite.state.journal`).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from faborite.apply.audit import audit
 from faborite.apply.build import build
 from faborite.apply.context import ApplyContext
 from faborite.apply.publish import publish
-from faborite.apply.record import record
+from faborite.apply.record import journal, record
 
 Stage = Callable[[ApplyContext], None]
 
@@ -22,8 +24,10 @@ Stage = Callable[[ApplyContext], None]
 STAGES: tuple[tuple[str, str, Stage], ...] = (
     ("build", "build new versions into their own physical relations, parents first", build),
     ("audit", "run checks on the versions about to be published", audit),
+    ("journal", "write the state about to be published as an intent (a crash from here on is resolved "
+                "by the next command)", journal),
     ("publish", "point every virtual relation at its new version in one transaction", publish),
-    ("record", "write the new state (serial + 1) to the state backend", record),
+    ("record", "write the new state (serial + 1) to the state backend and clear the intent", record),
 )
 
 

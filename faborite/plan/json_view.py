@@ -10,7 +10,8 @@ from typing import Any
 
 from faborite.plan.model import Plan
 
-JSON_PLAN_FORMAT_VERSION = "1.0"
+#: 1.1 added `refreshed` and `resource_drift` (minor versions only add fields).
+JSON_PLAN_FORMAT_VERSION = "1.1"
 
 
 def plan_to_json(plan: Plan) -> dict[str, Any]:
@@ -26,6 +27,11 @@ def plan_to_json(plan: Plan) -> dict[str, Any]:
         "manifest_hash": plan.manifest.hash,
         "created_at": plan.created_at.isoformat(),
         "summary": plan.summary(),
+        "refreshed": plan.refreshed,
+        # Terraform's name for changes made outside the tool.
+        "resource_drift": [
+            {"address": d.node_id, "relation": d.relation, "kind": d.kind, "detail": d.detail} for d in plan.drift
+        ],
         "resource_changes": [
             {
                 "address": change.node_id,

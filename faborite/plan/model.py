@@ -15,6 +15,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from faborite.compiler.manifest import Manifest
+from faborite.plan.drift import Drift
 
 
 class Action(str, Enum):
@@ -36,7 +37,7 @@ Category = Literal["breaking", "non-breaking", "metadata-only"]
 
 ReasonCode = Literal[
     "new", "sql_changed", "config_changed", "seed_changed", "upstream_changed",
-    "source_changed", "metadata_changed", "removed",
+    "source_changed", "metadata_changed", "removed", "drift",
 ]
 
 
@@ -91,6 +92,10 @@ class Plan(BaseModel):
     serial: int | None
     manifest: Manifest
     changes: tuple[Change, ...]
+    #: What the state records that the target does not hold (changed outside faborite).
+    drift: tuple[Drift, ...] = ()
+    #: Whether the target was looked at (False: ``--refresh=false``, drift unknown).
+    refreshed: bool = False
 
     @property
     def has_changes(self) -> bool:

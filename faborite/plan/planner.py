@@ -14,6 +14,7 @@ from datetime import datetime, timezone
 from faborite import __version__
 from faborite.compiler import fingerprint
 from faborite.compiler.manifest import Manifest, Node
+from faborite.plan.drift import Drift
 from faborite.plan.model import Action, Change, Plan, Reason
 from faborite.state.model import NodeState, State
 
@@ -27,13 +28,18 @@ class _Effect:
     physical_changed: bool = False
 
 
-def make_plan(manifest: Manifest, state: State | None, *, select: set[str] | None = None) -> Plan:
+def make_plan(manifest: Manifest, state: State | None, *, select: set[str] | None = None,
+              drift: tuple[Drift, ...] | None = None) -> Plan:
     """The changes that take ``state`` to ``manifest``.
 
     With ``select`` (node ids), only those nodes change; every other node is
     *deferred*: it keeps exactly what the state records (Terraform's -target).
+    ``drift`` (from :func:`faborite.plan.drift.find_drift`; None: the target was
+    not looked at) turns a node the state calls current into a rebuild (its
+    version is gone) or a re-publish (its published name is not as recorded).
     """
     old_nodes = state.nodes if state else {}
+    drift_of = {d.node_id: d for d in drift or ()}
     effects: dict[str, _Effect] = {}
     changes: list[Change] = []
     for node in manifest.nodes.values():
@@ -48,6 +54,8 @@ def make_plan(manifest: Manifest, state: State | None, *, select: set[str] | Non
             effects[node.id] = _Effect()
             continue
         change, effect = _plan_node(node, old_nodes, effects, manifest)
+        if node.id in drift_of:
+            change = _repair(change, drift_of[node.id])
         effects[node.id] = effect
         changes.append(change)
     for node_id, old in old_nodes.items():
@@ -60,8 +68,24 @@ def make_plan(manifest: Manifest, state: State | None, *, select: set[str] | Non
     return Plan(
         faborite_version=__version__, created_at=datetime.now(timezone.utc), target=manifest.target,
         lineage=state.lineage if state else None, serial=state.serial if state else None,
-        manifest=manifest, changes=tuple(changes),
+        manifest=manifest, changes=tuple(changes), drift=tuple(drift or ()), refreshed=drift is not None,
     )
+
+
+def _repair(change: Change, drift: Drift) -> Change:
+    """``change`` made to also repair ``drift``: rebuild a missing version, re-publish a name.
+
+    A rebuilt version has the same name and the same rows (same version), so
+    children are not affected; what the node's own change does to them stands.
+    """
+    reasons = (*change.reasons, Reason(code="drift", detail=f"changed outside faborite: {drift.detail}"))
+    if change.rebuild:
+        return change.model_copy(update={"reasons": reasons})
+    if drift.needs_rebuild:
+        return change.model_copy(update={"action": Action.REPLACE, "rebuild": True, "kept_physical": None,
+                                         "reasons": reasons})
+    # The version exists: publishing the kept physical relation again is enough.
+    return change.model_copy(update={"action": Action.REPLACE, "reasons": reasons})
 
 
 def _plan_node(node: Node, old_nodes: dict[str, NodeState], effects: dict[str, _Effect],

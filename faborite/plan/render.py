@@ -24,7 +24,14 @@ def _summary_line(plan: Plan) -> str:
 
 
 def render_plan(plan: Plan, console: Console, *, show_diff: bool = True) -> None:
-    """Print ``plan`` the way Terraform prints one."""
+    """Print ``plan`` the way Terraform prints one: drift first, then the actions."""
+    if plan.drift:
+        console.print("[bold magenta]Changed outside faborite[/] (the state records what the target does not hold):")
+        for drift in plan.drift:
+            console.print(f"  [magenta]![/] {escape(drift.node_id)}: {escape(drift.detail)}")
+        console.print("[dim]Applying this plan repairs it.[/]\n")
+    elif not plan.refreshed:
+        console.print("[dim]The target was not checked for changes made outside faborite (--refresh=false).[/]")
     if not plan.has_changes:
         console.print("[bold green]No changes.[/] The target matches the project.")
         return
@@ -59,9 +66,12 @@ def _render_change(change: Change, console: Console, show_diff: bool) -> None:
 
 def plan_to_markdown(plan: Plan) -> str:
     """A Markdown summary of ``plan`` (for a pull-request comment)."""
+    drift = [f"- :warning: `{d.node_id}`: {d.detail}" for d in plan.drift]
+    if drift:
+        drift = ["**Changed outside faborite** (applying repairs it):", *drift, ""]
     if not plan.has_changes:
-        return f"**faborite plan** for `{plan.target}`: no changes."
-    lines = [f"**faborite plan** for `{plan.target}`: {_summary_line(plan)}", "",
+        return "\n".join([*drift, f"**faborite plan** for `{plan.target}`: no changes."])
+    lines = [*drift, f"**faborite plan** for `{plan.target}`: {_summary_line(plan)}", "",
              "| | node | action | category | why |", "|---|---|---|---|---|"]
     for change in plan.visible_changes():
         symbol = _SYMBOL[change.action][0]

@@ -58,8 +58,29 @@ class Locker(Protocol):
 
 
 @runtime_checkable
-class StateBackend(StateReader, StateWriter, Locker, Protocol):
-    """A full state backend: read, write, lock."""
+class IntentJournal(Protocol):
+    """Holds the state an operation is about to publish, until it is recorded.
+
+    Publishing (moving what users query) and recording (writing the state) are
+    two steps on most targets. The intent is written before the first and
+    cleared after the second, so a process killed in between leaves a trace that
+    the next command resolves by looking at what is really published (see
+    :mod:`faborite.state.journal`).
+    """
+
+    def write_intent(self, state: State) -> None:
+        """Durably store ``state`` (the next serial) as the pending intent, replacing any other."""
+
+    def read_intent(self) -> State | None:
+        """The pending intent, or None."""
+
+    def clear_intent(self) -> None:
+        """Forget the pending intent (no error when there is none)."""
+
+
+@runtime_checkable
+class StateBackend(StateReader, StateWriter, Locker, IntentJournal, Protocol):
+    """A full state backend: read, write, lock, journal."""
 
 
 def stale_error(expected_serial: int | None, found: int | None) -> StateError:

@@ -5,6 +5,7 @@ Layout::
     <directory>/serial-000001.json   immutable snapshots, append-only: the history
     <directory>/serial-000002.json
     <directory>/lock.json            present while an operation holds the lock
+    <directory>/intent.json          the state being published, until it is recorded
 
 Every file is published the same crash-safe way: written complete to a temp
 file in the same directory, fsynced, then hard-linked to its final name.
@@ -24,6 +25,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from faborite.atomic_file import write_atomic
 from faborite.errors import LockError, StateError
 from faborite.state import file_format
 from faborite.state.backend import check_successor, stale_error
@@ -32,6 +34,7 @@ from faborite.state.model import HistoryEntry, State
 
 _SNAPSHOT = re.compile(r"^serial-(\d+)\.json$")
 _LOCK_FILE = "lock.json"
+_INTENT_FILE = "intent.json"
 
 log = logging.getLogger(__name__)
 
@@ -122,6 +125,34 @@ class LocalStateBackend:
         finally:
             tmp.unlink(missing_ok=True)
         _fsync_directory(self.directory)
+
+    # -- journal -----------------------------------------------------------
+
+    def write_intent(self, state: State) -> None:
+        """Store ``state`` as the pending intent (atomic replace, then the directory fsynced)."""
+        path = self.directory / _INTENT_FILE
+        try:
+            write_atomic(path, file_format.dumps(state))
+        except OSError as exc:
+            raise StateError(f"could not write {path}: {exc.strerror or exc}", file=path,
+                             hint="check the state directory is writable") from exc
+        _fsync_directory(self.directory)
+
+    def read_intent(self) -> State | None:
+        """The pending intent, or None."""
+        path = self.directory / _INTENT_FILE
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            return None
+        return file_format.loads(data, str(path))
+
+    def clear_intent(self) -> None:
+        """Remove the pending intent."""
+        path = self.directory / _INTENT_FILE
+        if path.exists():
+            path.unlink(missing_ok=True)
+            _fsync_directory(self.directory)
 
     # -- locking -----------------------------------------------------------
 

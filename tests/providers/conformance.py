@@ -210,6 +210,26 @@ class TargetConnectionConformance:
         assert connection.list_relations(["faborite_missing_schema"]) == set()
         assert connection.list_relations([]) == set()
 
+    def test_describe_relations_gives_kinds_and_pointer_views(self, connection, schema):
+        d = connection.dialect
+        other = schema + " other"
+        table, pointer, other_table = self.rel(schema, "T v1"), self.rel(schema, "v"), self.rel(other, "t")
+        self.make_table(connection, table, "SELECT 1 AS a")
+        self.make_table(connection, other_table, "SELECT 1 AS a")
+        for sql in d.create_or_replace_view(pointer, f"SELECT * FROM {self.q(connection, table)}"):
+            connection.execute(sql)
+        described = {info.relation: info for info in connection.describe_relations([schema, "faborite_missing"])}
+        assert set(described) == {table, pointer}
+        assert described[table].kind == "table"
+        assert described[pointer].kind == "view"
+        assert d.pointer_reads(described[pointer].definition) == table
+        # A view that is not a plain pointer (someone replaced it) reads nothing faborite knows.
+        connection.execute(d.drop_view(pointer))
+        connection.execute(d.create_view(pointer, f"SELECT a + 1 AS a FROM {self.q(connection, table)}"))
+        replaced = {i.relation: i for i in connection.describe_relations([schema])}[pointer]
+        assert d.pointer_reads(replaced.definition) is None
+        assert connection.describe_relations([]) == []
+
     def test_columns_in_order(self, connection, schema):
         rel = self.rel(schema, "cols")
         self.make_table(connection, rel, "SELECT 1 AS z, 'x' AS \"a b\", 2.5 AS m")

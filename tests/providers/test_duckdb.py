@@ -8,7 +8,7 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from faborite.errors import ProviderError
+from faborite.errors import ProviderError, TargetMissingError
 from faborite.providers.duckdb import DuckDBConnection, DuckDBProvider, DuckDBTargetConfig
 from faborite.relation import Relation
 
@@ -54,8 +54,9 @@ def test_relative_path_is_from_the_project_root_and_parents_are_made(tmp_path):
 
 
 def test_read_only_on_a_missing_database(tmp_path):
-    with pytest.raises(ProviderError, match="no database at .* yet; run `faborite apply` first"):
+    with pytest.raises(TargetMissingError, match="no database at") as info:
         connect(tmp_path, read_only=True)
+    assert "faborite apply" in info.value.hint
     assert not (tmp_path / ".faborite").exists()
 
 

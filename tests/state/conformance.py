@@ -329,3 +329,25 @@ class StateBackendConformance:
         with locked(b, "apply"):
             pass
         assert a.lock_info() is None
+
+    # -- intent journal ----------------------------------------------------
+
+    def test_intent_round_trips_between_clients_and_clears(self, a, b):
+        assert a.read_intent() is None
+        s1 = first_state()
+        a.write_intent(s1)
+        assert b.read_intent() == s1
+        assert b.read() is None  # an intent is not the state
+        b.clear_intent()
+        assert a.read_intent() is None
+        a.clear_intent()  # clearing nothing is fine
+
+    def test_a_new_intent_replaces_the_old(self, a, b):
+        s1 = first_state()
+        a.write(s1, expected_serial=None)
+        s2 = s1.next(nodes=[make_node(version="b" * 64)], event=make_event("apply", ("model.orders", "update")),
+                     faborite_version="0.1.0")
+        a.write_intent(first_state())
+        b.write_intent(s2)
+        assert a.read_intent() == s2
+        assert a.read() == s1

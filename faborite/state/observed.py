@@ -1,0 +1,87 @@
+"""What is really published on a target, read once, to hold the state's claims against.
+
+The state is a claim, not the truth: a database file can be deleted, a table
+dropped, a view re-pointed by hand, an apply killed between publishing and
+recording. :func:`observe` reads the target once (one
+``describe_relations`` round trip for every schema the nodes use, plus a
+``stat`` per file output) and answers two questions per node: does its
+physical version exist, and what does its published name point at?
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from faborite.relation import Relation
+from faborite.state.model import NodeState
+
+#: What a published name turned out to be.
+MISSING = "missing"  # nothing there
+FOREIGN = "foreign"  # a table, or a view that is not a pointer: not faborite's
+
+
+def _key(key: str) -> str:
+    # Engines fold or compare names case-insensitively (DuckDB even quoted ones).
+    return key.casefold()
+
+
+@dataclass(frozen=True)
+class Observed:
+    """Relations and file outputs that exist, and what each published name reads.
+
+    Keys are ``schema.name`` (relations) or project-relative paths (file outputs).
+    """
+
+    relations: frozenset[str] = frozenset()
+    #: Published name -> the physical key it reads, or MISSING / FOREIGN.
+    pointers: dict[str, str] = field(default_factory=dict)
+    #: Whether the target itself was found (a deleted database file: False).
+    target_exists: bool = True
+
+    def exists(self, physical: str) -> bool:
+        """Whether the physical relation (or version folder) ``physical`` exists."""
+        return _key(physical) in self.relations
+
+    def points_at(self, published: str) -> str:
+        """What the published name reads: a physical key (case-folded), MISSING or FOREIGN."""
+        return self.pointers.get(_key(published), MISSING)
+
+    def publishes(self, published: str, physical: str) -> bool:
+        """Whether ``published`` currently reads ``physical``."""
+        return self.points_at(published) == _key(physical)
+
+
+def observe(connection, nodes: Iterable[NodeState], project_root: Path) -> Observed:
+    """Look at the target (``connection``: a TargetConnection, or None when its database
+    does not exist) and the file outputs of ``nodes``."""
+    nodes = list(nodes)
+    relations: set[str] = set()
+    pointers: dict[str, str] = {}
+    in_target = [n for n in nodes if not n.extra.get("files")]
+    schemas = sorted({Relation.parse(k).schema_name for n in in_target for k in (n.relation, n.physical)})
+    if connection is not None and schemas:
+        dialect = connection.dialect
+        for info in connection.describe_relations(schemas):
+            key = _key(info.relation.key)
+            relations.add(key)
+            reads = dialect.pointer_reads(info.definition) if info.kind == "view" and info.definition else None
+            pointers[key] = _key(reads.key) if reads is not None else FOREIGN
+    for node in nodes:
+        if not node.extra.get("files"):
+            continue
+        folder = Path(project_root) / node.physical
+        if folder.is_dir():
+            relations.add(_key(node.physical))
+        link = Path(project_root) / node.relation
+        if link.is_symlink():
+            target = (link.parent / os.readlink(link)).resolve()
+            try:
+                pointers[_key(node.relation)] = _key(target.relative_to(Path(project_root).resolve()).as_posix())
+            except ValueError:
+                pointers[_key(node.relation)] = FOREIGN
+        elif link.exists():
+            pointers[_key(node.relation)] = FOREIGN
+    return Observed(relations=frozenset(relations), pointers=pointers, target_exists=connection is not None)
