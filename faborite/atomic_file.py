@@ -6,6 +6,8 @@ import os
 import tempfile
 from pathlib import Path
 
+from faborite.crashpoints import crash_point
+
 
 def _umask_mode() -> int:
     mask = os.umask(0)
@@ -28,6 +30,7 @@ def write_atomic(path: Path, data: bytes) -> None:
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(tmp, _umask_mode())
+        crash_point(f"atomic:{path.name}")
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

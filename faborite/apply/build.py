@@ -17,6 +17,7 @@ from faborite.apply.scheduler import run_dag
 from faborite.apply.seeds import load_seed
 from faborite.compiler.manifest import Node
 from faborite.compiler.sql import to_target_sql
+from faborite.crashpoints import crash_point
 from faborite.errors import ApplyError, FaboriteError
 from faborite.relation import Relation
 
@@ -75,6 +76,7 @@ def build(ctx: ApplyContext) -> None:
             hint = "nothing was published; " + (exc.hint or f"fix the {node.kind} and apply again")
             raise ApplyError(f"building {node.kind} {node.name!r} failed: {exc.message}",
                              file=exc.file or node.file, line=exc.line, hint=hint) from None
+        crash_point(f"build:{node.kind}")
         ctx.emit("node_done", node.id, node.name, time.perf_counter() - started)
         return result
 

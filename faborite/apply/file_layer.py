@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
+from faborite.crashpoints import crash_point
 from faborite.errors import ApplyError
 from faborite.relation import VERSION_DIGITS
 
@@ -43,6 +44,7 @@ def publish_links(root: Path, pointers: Mapping[str, str], drops: Iterable[str] 
                              hint="move it away; faborite publishes outputs as links to versioned folders")
         link.parent.mkdir(parents=True, exist_ok=True)
         temporary = link.with_name(f".{link.name}.{uuid.uuid4().hex[:8]}.link")
+        crash_point("publish:link")
         os.symlink(os.path.relpath(target, link.parent), temporary)
         os.replace(temporary, link)
 

@@ -10,6 +10,7 @@ from collections.abc import Iterable, Mapping
 
 from faborite.apply.context import ApplyContext, writes_files
 from faborite.apply.file_layer import publish_links
+from faborite.crashpoints import crash_point
 from faborite.errors import ApplyError, FaboriteError
 from faborite.plan.model import Action
 from faborite.relation import Relation
@@ -53,9 +54,12 @@ def publish_pointers(connection: TargetConnection, pointers: Mapping[Relation, R
         if dialect.transactional_ddl:
             with connection.transaction():
                 for statement in statements:
+                    crash_point("publish:statement")
                     connection.execute(statement)
+                crash_point("publish:commit")
         else:
             for statement in statements:
+                crash_point("publish:statement")
                 connection.execute(statement)
     except FaboriteError as exc:
         raise ApplyError(f"publishing failed: {exc.message}",

@@ -17,6 +17,7 @@ from faborite.apply.build import build
 from faborite.apply.context import ApplyContext
 from faborite.apply.publish import publish
 from faborite.apply.record import journal, record
+from faborite.crashpoints import crash_point
 
 Stage = Callable[[ApplyContext], None]
 
@@ -36,6 +37,8 @@ def run_stages(ctx: ApplyContext) -> ApplyContext:
     for name, _, stage in STAGES:
         started = time.perf_counter()
         ctx.emit("stage", None, name)
+        crash_point(f"stage:{name}:before")
         stage(ctx)
+        crash_point(f"stage:{name}:after")
         ctx.emit("stage_done", None, name, time.perf_counter() - started)
     return ctx

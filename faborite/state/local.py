@@ -26,6 +26,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from faborite.atomic_file import write_atomic
+from faborite.crashpoints import crash_point
 from faborite.errors import LockError, StateError
 from faborite.state import file_format
 from faborite.state.backend import check_successor, stale_error
@@ -113,6 +114,7 @@ class LocalStateBackend:
                 f.write(data)
                 f.flush()
                 os.fsync(f.fileno())
+            crash_point("state:link")
             os.link(tmp, path)  # atomic, and never replaces an existing file
         except FileExistsError:
             raise

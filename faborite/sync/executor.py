@@ -25,6 +25,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from faborite.crashpoints import crash_point
 from faborite.errors import FaboriteError, ProviderError
 from faborite.sync import SyncError
 from faborite.sync.retry import retry
@@ -134,6 +135,7 @@ class _Counter:
                     self.cursor = top
             self.rows += batch.num_rows
             self.bytes += batch.nbytes
+            crash_point("sync:batch")
             if self._on_progress is not None:
                 self._on_progress(self.rows, self.bytes)
             yield batch
