@@ -112,9 +112,10 @@ class TemplateContext:
         static fast path needs neither, and importing Jinja is not free)."""
         if self._env is None:
             import jinja2
-            from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-            env = ImmutableSandboxedEnvironment(
+            from faborite.compiler.jinja_limits import LimitedSandbox
+
+            env = LimitedSandbox(
                 undefined=jinja2.StrictUndefined,
                 autoescape=False,
                 keep_trailing_newline=True,
@@ -189,6 +190,8 @@ class TemplateContext:
     def _load_macros(self, macro_files: list[tuple[str, str]]) -> None:
         from jinja2.runtime import Macro
 
+        from faborite.compiler.jinja_limits import render_budget
+
         defined: dict[str, str] = {}
         for path, text in macro_files:
             template = self._compile(text, path)
@@ -197,7 +200,11 @@ class TemplateContext:
                 # The module's context reads the live globals (shared=True, not a copy), so a
                 # macro finds every other macro when it is called, whichever file defines it
                 # and whatever order the files load in (dbt's behaviour).
-                module = template.make_module(vars=self.env.globals, shared=True)
+                with render_budget():
+                    try:
+                        module = template.make_module(vars=self.env.globals, shared=True)
+                    except Exception:  # noqa: BLE001 - re-raised with template lines in the traceback
+                        self.env.handle_exception()
             except FaboriteError as exc:
                 raise _locate(exc, path) from None
             except Exception as exc:  # noqa: BLE001 - any template error becomes a located CompileError
@@ -230,11 +237,13 @@ class TemplateContext:
         fast = self._static_render(text, path)
         if fast is not None:
             return fast
+        from faborite.compiler.jinja_limits import generate_limited
+
         template = self._compile(text, path)
         record = RenderRecord(file=path)
         token = _current.set(record)
         try:
-            return template.render(), record
+            return generate_limited(template), record
         except FaboriteError as exc:
             raise _locate(exc, path) from None
         except Exception as exc:  # noqa: BLE001
