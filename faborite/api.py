@@ -180,7 +180,7 @@ class Workspace:
     def observe(self, nodes, connection: "TargetConnection | None" = None) -> "Observed":
         """What the target really holds for ``nodes`` (one introspection; read-only unless a
         ``connection`` is given). A target whose database does not exist holds nothing."""
-        from faborite.errors import TargetMissingError
+        from faborite.errors import ProviderError, TargetMissingError
         from faborite.state.observed import observe
 
         nodes = list(nodes)
@@ -190,6 +190,10 @@ class Workspace:
             connection = self.connect(read_only=True)
         except TargetMissingError:
             return observe(None, nodes, self.root)
+        except ProviderError as exc:
+            exc.hint = "; ".join(filter(None, [exc.hint, "plan looks at the target to find drift; "
+                                               "`faborite plan --refresh=false` plans without it"]))
+            raise
         try:
             return observe(connection, nodes, self.root)
         finally:

@@ -73,8 +73,9 @@ class DuckDBProvider:
 
         if config.path == MEMORY:
             if read_only:
-                raise ProviderError(
-                    "an in-memory DuckDB database cannot be opened read-only", hint="set `path:` to a file"
+                # Nothing survives the process that built it: to a reader, it does not exist.
+                raise TargetMissingError(
+                    "an in-memory DuckDB database holds nothing between commands", hint="set `path:` to a file"
                 )
             location = MEMORY
         else:

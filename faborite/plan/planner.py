@@ -72,13 +72,21 @@ def make_plan(manifest: Manifest, state: State | None, *, select: set[str] | Non
     )
 
 
+_DRIFT_REASON = {
+    "version_missing": "its version is missing; rebuild it",
+    "unpublished": "its published relation is missing; publish it again",
+    "replaced": "its published relation was replaced; publish it again",
+    "repointed": "its published relation reads another version; publish it again",
+}
+
+
 def _repair(change: Change, drift: Drift) -> Change:
     """``change`` made to also repair ``drift``: rebuild a missing version, re-publish a name.
 
     A rebuilt version has the same name and the same rows (same version), so
     children are not affected; what the node's own change does to them stands.
     """
-    reasons = (*change.reasons, Reason(code="drift", detail=f"changed outside faborite: {drift.detail}"))
+    reasons = (*change.reasons, Reason(code="drift", detail=f"changed outside faborite: {_DRIFT_REASON[drift.kind]}"))
     if change.rebuild:
         return change.model_copy(update={"reasons": reasons})
     if drift.needs_rebuild:

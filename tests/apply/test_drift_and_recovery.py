@@ -186,3 +186,11 @@ def test_gc_after_a_kill_never_drops_what_is_published(demo: Path, last_stage: s
     workspace(demo).gc(keep=1)
     assert published(demo) == published_before
     assert not workspace(demo).plan().has_changes or last_stage == "journal"
+
+
+def test_in_memory_target_is_never_called_unchanged(demo: Path) -> None:
+    config = demo / "faborite.yml"
+    config.write_text(config.read_text().replace("path: .faborite/dev.duckdb", 'path: ":memory:"'))
+    apply(demo)
+    plan = workspace(demo).plan()  # the data died with the process that built it
+    assert plan.has_changes and len(plan.drift) == len(workspace(demo).state().nodes)
