@@ -14,8 +14,10 @@ a fresh Workspace each time:
 * change sets: several of those edits in one apply, and "an upstream breaking
   change plus an added column below it" in one apply;
 * a revert to any earlier project (built versions are reused), a rollback to any
-  serial gc kept (checked against that serial's project) then apply, gc, and a
-  failed apply (an error check fails: nothing published, state unchanged).
+  serial gc kept (checked against that serial's project) then apply, gc, a
+  failed apply (an error check fails: nothing published, state unchanged), and
+  drift (a version, a view or the whole database removed outside faborite: the
+  plan names exactly what is missing, and applying it converges).
 
 After every apply:
 
@@ -46,6 +48,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
+import duckdb
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
@@ -54,6 +57,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, rule, run_sta
 from faborite.api import WORK_DIR, Workspace
 from faborite.errors import ApplyError
 from faborite.plan.model import Action, Plan
+from faborite.relation import Relation
 from tests.properties import harness, project_gen
 from tests.properties.project_gen import Names, ProjectSpec
 
@@ -229,7 +233,7 @@ SINGLE_EDITS = {
 }
 #: Everything a step may do, the richest first (Hypothesis favours the first choices).
 ACTIONS = ("change_set", "change_upstream_and_add_column_below", "rollback_then_apply", "revert", "failed_apply",
-           *SINGLE_EDITS, "gc")
+           *SINGLE_EDITS, "gc", "drift")
 
 
 class PlanApplyMachine(RuleBasedStateMachine):
@@ -373,6 +377,32 @@ class PlanApplyMachine(RuleBasedStateMachine):
         kept = harness.gc(self.root, keep)
         self.oldest_kept_serial = max(self.oldest_kept_serial, min(kept))
         assert harness.published(self.root) == before, "gc changed published relations"
+
+
+    def drift(self, data: st.DataObject) -> None:
+        """Something outside faborite drops a version or a view, or deletes the database: the
+        plan names exactly what is missing, and applying it converges."""
+        nodes = Workspace(root=self.root).state().nodes
+        kind = data.draw(st.sampled_from(["drop_version", "drop_view", "delete_database"]), label="drift")
+        if kind == "delete_database":
+            (self.root / harness.DB_FILE).unlink()
+            expected = set(nodes)
+        else:
+            node = nodes[data.draw(st.sampled_from(sorted(nodes)), label="drifted node")]
+            relation = Relation.parse(node.physical if kind == "drop_version" else node.relation)
+            con = duckdb.connect(str(self.root / harness.DB_FILE))
+            try:
+                is_view = con.execute("select count(*) from information_schema.tables where table_schema = ? "
+                                      "and table_name = ? and table_type = 'VIEW'",
+                                      [relation.schema_name, relation.name]).fetchone()[0]
+                con.execute(f'drop {"view" if is_view else "table"} "{relation.schema_name}"."{relation.name}"')
+            finally:
+                con.close()
+            expected = {node.id}
+        plan = harness.plan(self.root)
+        assert {d.node_id for d in plan.drift} == expected, harness.describe_plan(plan)
+        assert plan.has_changes
+        self.apply(self.spec, expect=None)
 
 
 def test_after_apply_plan_is_empty_and_matches_scratch_build_quick() -> None:
