@@ -13,6 +13,7 @@ password-free URL (e.g. ``sqlite:///data/app.db``) may be given as ``url``.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Literal
 
@@ -38,9 +39,25 @@ class SqlSourceConfig(BaseModel):
     def _one_url(self) -> "SqlSourceConfig":
         if (self.url is None) == (self.url_env is None):
             raise ValueError("give exactly one of 'url_env:' (an environment variable) or 'url:'")
-        if self.url is not None and "@" in self.url.split("://", 1)[-1].split("/", 1)[0]:
+        if self.url is not None and ("@" in self.url.split("://", 1)[-1].split("/", 1)[0]
+                                     or _credential_in_query(self.url)):
             raise ValueError("'url:' must not hold credentials; put the URL in an environment variable and use 'url_env:'")
         return self
+
+
+#: Query parameters that carry credentials (libpq's password/sslpassword, tokens, keys, ...).
+_CREDENTIAL_PARAM = re.compile(r"(?i)pass|pwd|secret|token|key|credential")
+#: A credential inside a parameter's value, e.g. pyodbc's ``odbc_connect=...;PWD=...``.
+_CREDENTIAL_IN_VALUE = re.compile(r"(?i)\b(?:pwd|password)\s*=")
+
+
+def _credential_in_query(url: str) -> bool:
+    """Whether the URL's query string passes a credential."""
+    from urllib.parse import parse_qsl
+
+    query = url.partition("?")[2]
+    return any(_CREDENTIAL_PARAM.search(key) or _CREDENTIAL_IN_VALUE.search(value)
+               for key, value in parse_qsl(query, keep_blank_values=True))
 
 
 class SqlSourceProvider:

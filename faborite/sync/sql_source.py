@@ -53,8 +53,15 @@ class SqlSource:
 
     @property
     def location(self) -> str:
-        """The database URL without its password."""
-        return self.engine.url.render_as_string(hide_password=True)
+        """The database URL without its password or the values of its query parameters.
+
+        Drivers take credentials in the query string too (libpq's ``?password=``,
+        ``?sslpassword=``, pyodbc's ``odbc_connect=...;PWD=...``), and the location
+        is shown by ``sources list`` and kept in ``.faborite/cache/sources.json``.
+        """
+        url = self.engine.url
+        shown = url.set(query={}).render_as_string(hide_password=True)
+        return shown + ("?" + "&".join(f"{key}=***" for key in url.query) if url.query else "")
 
     def table_names(self) -> list[str]:
         """Every table and view: plain names in the default schema, ``schema.table`` elsewhere."""
