@@ -353,12 +353,19 @@ class Workspace:
     # -- query ---------------------------------------------------------------------
 
     def query(self, sql: str) -> "pa.Table":
-        """Run a read-only query against the published relations."""
+        """Run a read-only query against the published relations (one SELECT; no writes, and no
+        files beyond the project's files sources: see faborite/query_guard.py)."""
+        from faborite.query_guard import check_read_only_sql, source_directories
+
         if self.state() is None:
             raise StateError(f"nothing is published on target {self.target!r} yet", hint="run `faborite apply` first")
         connection = self.connect(read_only=True)
         try:
-            return connection.fetch_arrow(sql)
+            confined = getattr(connection, "fetch_read_only", None)
+            check_read_only_sql(sql, connection.dialect.sqlglot_dialect, strict=confined is None)
+            if confined is None:  # a provider that cannot confine file access relies on the check above
+                return connection.fetch_arrow(sql)
+            return confined(sql, source_directories(self.project))
         finally:
             connection.close()
 

@@ -92,6 +92,12 @@ class ApplyError(FaboriteError):
     kind = "apply"
 
 
+class QueryError(FaboriteError):
+    """``faborite query`` refused a statement: it must be one read-only query."""
+
+    kind = "query"
+
+
 class ProviderError(FaboriteError):
     """A provider or target could not do what was asked."""
 

@@ -152,6 +152,40 @@ class DuckDBConnection:
             rows = rel.limit(1).fetchall() if rel is not None else []
         return rows[0][0] if rows and rows[0] else None
 
+    # -- faborite query ---------------------------------------------------------
+
+    def fetch_read_only(self, sql: str, readable: Sequence[Path]) -> pa.Table:
+        """Run one SELECT that can read files only under ``readable``, and write nothing.
+
+        DuckDB's own parser must see exactly one SELECT; then file and network
+        access outside ``readable`` is switched off and the configuration locked,
+        so the query cannot SET it back. The connection stays confined: close it after.
+        """
+        from faborite.errors import QueryError
+
+        with _engine_errors(sql):
+            statements = self._con.extract_statements(sql)
+        kinds = [str(s.type).rsplit(".", 1)[-1] for s in statements]
+        if kinds != ["SELECT"]:
+            what = f"{len(kinds)} statements" if len(kinds) != 1 else f"a {kinds[0]} statement"
+            raise QueryError(f"refused: {what}; faborite query runs exactly one SELECT",
+                             hint="faborite query reads the published relations; it never writes")
+        directories = "[" + ", ".join(self.dialect.literal(str(d)) for d in readable) + "]"
+        for setting in (f"SET allowed_directories = {directories}", "SET enable_external_access = false",
+                        "SET lock_configuration = true"):
+            with _engine_errors(setting):
+                self._con.execute(setting)
+        try:
+            return self.fetch_arrow(sql)
+        except ProviderError as exc:
+            if "disabled by configuration" in exc.message or "configuration has been locked" in exc.message:
+                raise QueryError(
+                    f"refused: {exc.message}",
+                    hint="faborite query reads only the published relations and the files of the "
+                         "project's files sources",
+                ) from None
+            raise
+
     # -- Transactional --------------------------------------------------------
 
     @contextmanager
