@@ -520,7 +520,13 @@ def history(state: _State, as_json: bool) -> None:
 @pass_state
 def state_list(state: _State, as_json: bool) -> None:
     """The nodes in the current state, their versions and relations."""
-    current = state.workspace().state()
+    ws = state.workspace()
+    current = ws.state()
+    intent = ws.state_backend.read_intent()
+    if intent is not None:
+        state.out(stderr=True).print(
+            f"[yellow]warning:[/] an apply or rollback was interrupted while publishing serial {intent.serial}; "
+            "the next plan, apply, rollback, gc or sync resolves it against what is published")
     if as_json:
         from faborite.output import print_json
 
