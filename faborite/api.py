@@ -237,11 +237,11 @@ class Workspace:
 
     def list_source_tables(self, name: str) -> "list":
         """The tables of a sync source, read now (``faborite sources list``)."""
-        from faborite.sync.refresh import open_source
+        from faborite.sync.refresh import list_tables, open_source
 
         source = open_source(self.project, name)
         try:
-            return sorted(source.list_tables(), key=lambda t: t.name)
+            return list(list_tables(self.project, name, source))
         finally:
             source.close()
 

@@ -176,7 +176,8 @@ class TemplateContext:
         if name.startswith(SECRET_ENV_PREFIX):
             raise CompileError(
                 f"env_var({name!r}): secret variables cannot be used in SQL",
-                hint="rendered SQL is stored in state and plan files; pass secrets through target config instead",
+                hint="rendered SQL is stored in state and plan files; a secret belongs to the connection that "
+                     "needs it (e.g. a sql source's url_env), never to SQL (see docs/secrets.md)",
             )
         _record().env_vars.append(name)
         if name in self._environ:

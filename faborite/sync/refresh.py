@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from faborite.config.loader import Project
-from faborite.errors import ConfigError, FaboriteError, did_you_mean
+from faborite.errors import ConfigError, FaboriteError, ProviderError, did_you_mean
 from faborite.sync.snapshot import SourceSnapshot
 from faborite.sync.source import TableSource
 
@@ -21,7 +21,35 @@ def open_source(project: Project, name: str) -> TableSource:
             hint=did_you_mean(name, project.sync_sources) or
             "declare it under 'sources:' with a type syncs can read (fabric, delta, sql)",
         )
-    return load_source_provider(entry.type).open(entry.config, project.root)
+    provider = load_source_provider(entry.type)
+    try:
+        return provider.open(entry.config, project.root)
+    except FaboriteError as exc:
+        exc.file, exc.line = exc.file or entry.file, exc.line or entry.line
+        raise
+    except ModuleNotFoundError as exc:
+        raise ProviderError(f"source {name!r} needs the Python package {exc.name!r}, which is not installed",
+                            file=entry.file, line=entry.line, hint=f"pip install {exc.name}") from None
+    except Exception as exc:  # noqa: BLE001 - a driver's own error becomes one located message
+        raise ProviderError(f"opening source {name!r} failed: {type(exc).__name__}: {_first_line(exc)}",
+                            file=entry.file, line=entry.line, hint="check the source's settings") from None
+
+
+def list_tables(project: Project, name: str, source: TableSource) -> tuple:
+    """The source's tables, sorted; transient errors retried, every error located at the source."""
+    from faborite.sync.retry import retry
+
+    try:
+        return tuple(sorted(retry(source.list_tables, what=f"reading source {name!r}"), key=lambda t: t.name))
+    except FaboriteError as exc:
+        entry = project.sync_sources[name]
+        exc.file, exc.line = exc.file or entry.file, exc.line or entry.line
+        raise
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else ""
 
 
 def refresh_sources(project: Project, names: Iterable[str] | None = None) -> SourceSnapshot:
@@ -31,12 +59,7 @@ def refresh_sources(project: Project, names: Iterable[str] | None = None) -> Sou
     for name in wanted:
         source = open_source(project, name)
         try:
-            tables[name] = tuple(sorted(source.list_tables(), key=lambda t: t.name))
-        except FaboriteError as exc:
-            entry = project.sync_sources[name]
-            exc.file, exc.line = exc.file or entry.file, exc.line or entry.line
-            exc.message = f"reading source {name!r}: {exc.message}"
-            raise
+            tables[name] = list_tables(project, name, source)
         finally:
             source.close()
     return SourceSnapshot(tables=tables)
