@@ -12,7 +12,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from faborite.config.folder_defaults import FolderDefaults, defaults_for, flatten_folder_tree
 from faborite.config.node_config import ModelConfig, SeedConfig
-from faborite.config.project import PROJECT_FILE, ProjectConfig
+from faborite.config.output_paths import HINT as OUTPUT_HINT, output_path_problem
+from faborite.config.project import PROJECT_FILE, PathsConfig, ProjectConfig
 from faborite.config.properties import NodeDoc, PropertiesFile, SourceDoc
 from faborite.config.validation import validate
 from faborite.config.yaml_loader import LineDict, LineList, line_of, load_yaml_file
@@ -221,7 +222,7 @@ def load_project(root: Path) -> Project:
             other = sources[name]
             raise ConfigError(f"source {name!r} is described twice (also at {other.file}:{other.line})",
                               file=entry.file, line=entry.line, hint="keep one entry per name")
-    syncs = _load_syncs(root / config.paths.syncs, root)
+    syncs = _load_syncs(root / config.paths.syncs, root, config.paths)
 
     return Project(
         root=root, config=config, models=models, seeds=seeds, macros=macros,
@@ -352,7 +353,7 @@ def _split_sync_sources(data: dict, file: str, found: dict[str, SyncSourceEntry]
     data["sources"] = kept
 
 
-def _load_syncs(syncs_dir: Path, root: Path) -> dict[str, SyncEntry]:
+def _load_syncs(syncs_dir: Path, root: Path, paths: PathsConfig) -> dict[str, SyncEntry]:
     """Every ``syncs:`` entry under the syncs folder, validated, with its location."""
     syncs: dict[str, SyncEntry] = {}
     for path in [*sorted(syncs_dir.rglob("*.yml")), *sorted(syncs_dir.rglob("*.yaml"))]:
@@ -371,5 +372,9 @@ def _load_syncs(syncs_dir: Path, root: Path) -> dict[str, SyncEntry]:
                 other = syncs[spec.name]
                 raise ConfigError(f"sync {spec.name!r} is declared twice (also at {other.file}:{other.line})",
                                   file=display, line=line, hint="sync names must be unique")
+            problem = output_path_problem(spec.to.path, root, paths) if spec.to.path is not None else None
+            if problem:
+                raise ConfigError(problem, file=display, line=line_of(data, ("syncs", index, "to", "path")) or line,
+                                  hint=OUTPUT_HINT)
             syncs[spec.name] = SyncEntry(spec=spec, file=display, line=line)
     return syncs

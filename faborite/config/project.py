@@ -19,6 +19,9 @@ class PathsConfig(BaseModel):
     macros: str = "macros"
     sources: str = "sources"
     syncs: str = "syncs"
+    outputs: tuple[str, ...] = Field(
+        default=(), description="folders sync outputs may be written under (relative or absolute); "
+                                "default: anywhere in the project outside its own folders")
 
 
 class TargetBlock(BaseModel):
