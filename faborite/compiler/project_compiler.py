@@ -283,19 +283,33 @@ class _Compilation:
                 if spec.kind == "sql":
                     text, record = self.templates.render(spec.sql or "", file)
                     custom = self._substitute(text, name, file).strip()
+                    self._parse_check(custom, spec, name, file)
                 if spec.kind == "relationships" and spec.to not in self.relations:
                     raise CompileError(
                         f"relationships check on {name}.{spec.column} refers to unknown node {spec.to!r}",
                         hint=best_match_hint(spec.to or "", self.relations) or "name a model or seed: to: ref('x')")
                 sql = check_sql(spec, self._quoted(name), resolve_ref=self._quoted, rendered_custom=custom)
             except CompileError as exc:
-                # Checks are declared in a properties file: point at the node's entry there.
+                # Checks are declared in a properties file: point at the check there (else the node's entry).
                 if exc.file in (None, file):
-                    exc.file, exc.line = file, exc.line or line
+                    exc.file, exc.line = file, spec.line or exc.line or line
                 raise
             compiled.append(CompiledCheck(name=spec.label, kind=spec.kind, column=spec.column,
                                           severity=spec.severity, sql=sql, file=file))
         return tuple(compiled)
+
+    def _parse_check(self, sql: str, spec: CheckSpec, name: str, file: str) -> None:
+        """A custom check's SQL must parse as one query now, not fail at apply's audit."""
+        from faborite.compiler.sql import parse_query  # sqlglot: only when there are custom checks
+
+        try:
+            parse_query(sql, self.target.dialect, file=file)
+        except CompileError as exc:
+            message = exc.message.replace("the model is empty: it renders to no SQL", "the check's SQL is empty")
+            message = message.replace("a model holds one SELECT statement", "a check holds one SELECT statement")
+            message = message.replace("a model must be a query", "a check must be a query")
+            raise CompileError(f"check {spec.label!r} on {name}: {message}", file=file, line=spec.line,
+                               hint=exc.hint) from None
 
     def _check_unique_relations(self) -> None:
         """Refuse two nodes published as one relation, ignoring case: most engines fold

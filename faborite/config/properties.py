@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any, Literal
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 Severity = Literal["error", "warn"]
 CheckKind = Literal["not_null", "unique", "accepted_values", "relationships", "sql"]
@@ -31,6 +31,24 @@ class CheckSpec(BaseModel):
     to: str | None = None  # relationships: the referenced node's name
     field: str | None = None  # relationships: the referenced column
     sql: str | None = None  # custom: Jinja-SQL returning failing rows
+    #: The line the check is written on in its properties file (not part of the check's identity).
+    _line: int | None = PrivateAttr(default=None)
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _keep_line(cls, data: Any, handler: Any) -> "CheckSpec":
+        line = None
+        if isinstance(data, dict) and _LINE_KEY in data:
+            data = dict(data)
+            line = data.pop(_LINE_KEY)
+        spec = handler(data)
+        spec._line = line
+        return spec
+
+    @property
+    def line(self) -> int | None:
+        """Where the check is written (its list item, or its ``sql:`` key), when known."""
+        return self._line
 
     @property
     def label(self) -> str:
@@ -64,14 +82,25 @@ def _normalise_check(raw: Any, column: str | None) -> dict[str, Any]:
     return {"kind": kind, "column": column, **args}
 
 
+_LINE_KEY = "__faborite_line__"
+
+
 def _normalise_checks(data: Any, *, column: str | None) -> Any:
-    """Normalise every check under checks/tests/data_tests of a column or node entry."""
+    """Normalise every check under checks/tests/data_tests of a column or node entry (keeping lines)."""
     if isinstance(data, dict):
         for key in ("checks", "tests", "data_tests"):
             if key in data and isinstance(data[key], list):
+                raw = data[key]
+                lines = list(getattr(raw, "item_lines", [])) or [getattr(raw, "line", None)] * len(raw)
                 data = dict(data)
-                data[key] = [_normalise_check(c, column) for c in data[key]]
+                data[key] = [_with_line(_normalise_check(c, column), c, line) for c, line in zip(raw, lines)]
     return data
+
+
+def _with_line(check: dict[str, Any], raw: Any, item_line: int | None) -> dict[str, Any]:
+    key_lines = getattr(raw, "key_lines", {})
+    line = key_lines.get("sql") or item_line
+    return {**check, _LINE_KEY: line} if line else check
 
 
 class ColumnDoc(BaseModel):

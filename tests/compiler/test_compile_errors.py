@@ -49,7 +49,8 @@ def test_relationships_check_to_unknown_node(proj):
     rel = "models/staging/schema.yml"
     edit(proj, rel, 'ref("stg_customers")', 'ref("stg_customer")')
     error = error_of(proj)
-    check_error(error, CompileError, file=rel, line=line_with(proj, rel, "- name: stg_orders"),
+    # Located at the check itself, not only at its node's entry.
+    check_error(error, CompileError, file=rel, line=line_with(proj, rel, 'ref("stg_customer")'),
                 message="refers to unknown node 'stg_customer'")
     assert error.hint == "did you mean 'stg_customers'?"
 
@@ -361,15 +362,39 @@ def test_macro_shadowing_a_builtin(proj):
 def test_jinja_error_in_a_custom_check(proj):
     rel = "models/marts/schema.yml"
     edit(proj, rel, "{{ this }}", "{{ thiss }}")
-    check_error(error_of(proj), CompileError, file=rel, line=line_with(proj, rel, "- name: orders"),
+    check_error(error_of(proj), CompileError, file=rel, line=line_with(proj, rel, "{{ thiss }}"),
                 message="'thiss' is undefined")
 
 
 def test_accepted_values_without_values(proj):
     rel = "models/marts/schema.yml"
     edit(proj, rel, "accepted_values: {values: [gold, silver, bronze]}", "accepted_values: {}")
-    check_error(error_of(proj), CompileError, file=rel, line=line_with(proj, rel, "- name: customer_segments"),
+    check_error(error_of(proj), CompileError, file=rel, line=line_with(proj, rel, "accepted_values: {}"),
                 message="needs 'values: [...]'")
+
+
+@pytest.mark.parametrize("sql, message", [
+    ("select * from {{ this }} where AS", "SQL syntax error"),
+    ("select * from {{ this }} where (amount > 0", "'(' is never closed"),
+    ("select * from {{ this }} where note = 'open", "string opened on this line is never closed"),
+    ("delete from {{ this }}", "a check must be a query"),
+    ("select 1; select 2", "a check holds one SELECT statement"),
+    ("{{ '' }}", "the check's SQL is empty"),
+])
+def test_a_custom_check_whose_sql_does_not_parse_fails_compile(proj, sql, message):
+    """It used to pass validate and fail apply's audit ("syntax error at or near AS") with no file."""
+    rel = "models/marts/schema.yml"
+    edit(proj, rel, "sql: select * from {{ this }} where amount <= 0", f"sql: {sql!r}")
+    check_error(error_of(proj), CompileError, file=rel, line=line_with(proj, rel, "sql:"),
+                message=("check 'amounts_are_positive' on orders", message))
+
+
+def test_a_multi_line_custom_check_is_parsed_too(proj):
+    rel = "models/marts/schema.yml"
+    edit(proj, rel, "sql: select * from {{ this }} where amount <= 0",
+         "sql: |\n          select *\n          from {{ this }}\n          where amount <=")
+    check_error(error_of(proj), CompileError, file=rel, line=line_with(proj, rel, "sql: |"),
+                message=("check 'amounts_are_positive' on orders", "SQL syntax error"))
 
 
 # -- targets and dialects ---------------------------------------------------------------------------
