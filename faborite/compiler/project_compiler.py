@@ -247,7 +247,10 @@ class _Compilation:
         }
 
     def _seed_draft(self, seed) -> dict[str, Any]:
+        from faborite.config.seed_check import check_seed_csv
+
         config = self.seed_configs[seed.name]
+        check_seed_csv(self.project.root / seed.path, seed.path, config.delimiter)
         data_config = _data_config(config)
         info = SeedInfo(path=seed.path, content_hash=seed.content_hash,
                         column_types=dict(config.column_types), delimiter=config.delimiter)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 Materialization = Literal["view", "table"]
 
@@ -58,5 +58,12 @@ class SeedConfig(BaseModel):
     meta: dict[str, Any] = Field(default_factory=dict)
     column_types: dict[str, str] = Field(default_factory=dict)
     delimiter: str = ","
+
+    @field_validator("delimiter")
+    @classmethod
+    def _one_character(cls, value: str) -> str:
+        if len(value) != 1 or value in "\r\n\"":
+            raise ValueError("the delimiter is one character other than a quote or a line break, e.g. ';' or '\\t'")
+        return value
 
     merged = ModelConfig.merged
