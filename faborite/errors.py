@@ -26,11 +26,28 @@ class FaboriteError(Exception):
         line: int | None = None,
         hint: str | None = None,
     ) -> None:
-        super().__init__(message)
         self.message = message
+        super().__init__(self.message)
         self.file = str(file) if file is not None else None
         self.line = line
         self.hint = hint
+
+    # Messages quote what the user wrote; a 2 MB line must not make a 2 MB message.
+    @property
+    def message(self) -> str:
+        return self._message
+
+    @message.setter
+    def message(self, value: str) -> None:
+        self._message = readable_text(value)
+
+    @property
+    def hint(self) -> str | None:
+        return self._hint
+
+    @hint.setter
+    def hint(self, value: str | None) -> None:
+        self._hint = readable_text(value) if value is not None else None
 
     @property
     def location(self) -> str | None:
@@ -106,6 +123,38 @@ class ProviderError(FaboriteError):
 
 class TargetMissingError(ProviderError):
     """The target's database does not exist (yet, or any more): nothing is published there."""
+
+
+#: How much of a quoted piece of input a message shows.
+EXCERPT_CHARS = 200
+#: A message or hint line longer than this is shortened to EXCERPT_CHARS; more lines than MAX_LINES are cut.
+MAX_LINE_CHARS = 1000
+MAX_LINES = 40
+
+
+def shorten_excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
+    """``text`` (quoted input: a value, a line, a token) cut to about ``limit`` characters.
+
+    Keeps the start and the end, and says how much was left out:
+    ``'aaaa… (1,999,800 more characters) …aaaa'``.
+    """
+    text = str(text)
+    if len(text) <= limit:
+        return text
+    head = limit * 3 // 4
+    tail = limit - head
+    return f"{text[:head]}… ({len(text) - head - tail:,} more characters) …{text[-tail:]}"
+
+
+def readable_text(text: str) -> str:
+    """A message or hint with every over-long line shortened (``shorten_excerpt``) and at most MAX_LINES lines."""
+    text = str(text)
+    if len(text) <= MAX_LINE_CHARS and text.count("\n") < MAX_LINES:
+        return text
+    lines = text.split("\n")
+    if len(lines) > MAX_LINES:
+        lines = [*lines[:MAX_LINES - 1], f"… ({len(lines) - MAX_LINES + 1:,} more lines)"]
+    return "\n".join(shorten_excerpt(line) if len(line) > MAX_LINE_CHARS else line for line in lines)
 
 
 def close_matches(word: str, candidates: Iterable[str], n: int = 3) -> list[str]:

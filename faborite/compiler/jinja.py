@@ -19,7 +19,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
-from faborite.errors import CompileError, FaboriteError, close_matches, did_you_mean
+from faborite.errors import CompileError, FaboriteError, close_matches, did_you_mean, shorten_excerpt
 
 THIS_PLACEHOLDER = "__faborite_this__"
 #: ``ref('x')`` renders as ``__faborite_ref_<hex of the UTF-8 name>__``. Hex has no ``_``, quote or dot,
@@ -145,7 +145,7 @@ class TemplateContext:
         name = args[-1]
         if name not in self._node_names:
             raise CompileError(
-                f"ref({name!r}) names no model or seed in this project",
+                f"ref({shorten_excerpt(repr(name))}) names no model or seed in this project",
                 hint=best_match_hint(name, self._node_names) or "check the file name under models/ or seeds/",
             )
         _record().refs.append(name)
@@ -168,7 +168,7 @@ class TemplateContext:
         if default is not None:
             return default
         raise CompileError(
-            f"var({name!r}) is not defined",
+            f"var({shorten_excerpt(repr(name))}) is not defined",
             hint=did_you_mean(name, self._vars) or f"define it under 'vars:' in faborite.yml or give a default: var({name!r}, 'x')",
         )
 
@@ -229,7 +229,7 @@ class TemplateContext:
         try:
             code = self.env.compile(text, name=path, filename=path)
         except jinja2.TemplateSyntaxError as exc:
-            raise CompileError(f"Jinja syntax error: {exc.message}", file=path, line=exc.lineno,
+            raise CompileError(f"Jinja syntax error: {shorten_excerpt(exc.message or '')}", file=path, line=exc.lineno,
                                hint="check that every {{ }} and {% %} is closed") from None
         return self.env.template_class.from_code(self.env, code, self.env.globals, None)
 
@@ -349,13 +349,13 @@ def _template_error(exc: Exception, path: str) -> CompileError:
 
     file, line = _template_line(exc, path)
     if isinstance(exc, jinja2.UndefinedError):
-        return CompileError(f"Jinja error: {exc.message}", file=file, line=line,
+        return CompileError(f"Jinja error: {shorten_excerpt(exc.message or '')}", file=file, line=line,
                             hint="define it with {% set %}, as a var(), or as a macro in macros/")
     if isinstance(exc, jinja2.exceptions.SecurityError):
-        return CompileError(f"Jinja sandbox refused: {exc}", file=file, line=line,
+        return CompileError(f"Jinja sandbox refused: {shorten_excerpt(str(exc))}", file=file, line=line,
                             hint="templates cannot reach Python internals")
     if isinstance(exc, jinja2.TemplateError):
-        return CompileError(f"Jinja error: {exc}", file=file, line=line)
+        return CompileError(f"Jinja error: {shorten_excerpt(str(exc))}", file=file, line=line)
     # Calling ref(), var(), ... wrongly is a TypeError naming our method: name the function as written.
     text = re.sub(r"\bTemplateContext\._(\w+)\(\)", r"\1()", str(exc))
-    return CompileError(f"error while rendering: {type(exc).__name__}: {text}", file=file, line=line)
+    return CompileError(f"error while rendering: {type(exc).__name__}: {shorten_excerpt(text)}", file=file, line=line)

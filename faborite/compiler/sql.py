@@ -17,7 +17,7 @@ from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
 from sqlglot.tokens import TokenType
 
-from faborite.errors import CompileError
+from faborite.errors import CompileError, shorten_excerpt
 from faborite.relation import Relation
 
 _KEEP_CASE = {TokenType.STRING, TokenType.IDENTIFIER, TokenType.NATIONAL_STRING}
@@ -33,7 +33,7 @@ def parse_query(sql: str, dialect: str, *, file: str, line_offset: int = 0) -> e
         statements = [s for s in sqlglot.parse(sql, read=dialect) if s is not None]
     except ParseError as exc:
         err = exc.errors[0] if exc.errors else {}
-        near = (err.get("highlight") or "").strip()
+        near = shorten_excerpt((err.get("highlight") or "").strip())
         description = err.get("description", str(exc)).split(" <Token")[0].strip()
         if description.startswith("Required keyword:"):  # names a sqlglot class; say what it means
             description = "incomplete expression"
@@ -53,7 +53,7 @@ def parse_query(sql: str, dialect: str, *, file: str, line_offset: int = 0) -> e
             hint=where,
         ) from None
     except TokenError as exc:
-        cause = str(exc.__cause__ or exc)
+        cause = shorten_excerpt(str(exc.__cause__ or exc))
         opened = _unclosed_literal(sql)
         raise CompileError(
             f"SQL syntax error: {opened[0] if opened else cause}", file=file,

@@ -7,7 +7,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from faborite.config.yaml_loader import line_of
-from faborite.errors import ConfigError, did_you_mean
+from faborite.errors import ConfigError, did_you_mean, shorten_excerpt
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -86,13 +86,13 @@ def config_error_from(
         hint = did_you_mean(key, known) if known else None
         if hint is None and known:
             hint = "allowed keys here: " + ", ".join(sorted(known))
-        message = f"unknown key {key!r} in {what}" + (f" (at {_describe_loc(loc_prefix + loc[:-1])})" if loc[:-1] else "")
+        message = f"unknown key {shorten_excerpt(repr(key))} in {what}" + (f" (at {_describe_loc(loc_prefix + loc[:-1])})" if loc[:-1] else "")
     elif kind == "missing":
         message = f"{what} is missing required key {where!r}"
         hint = f"add '{loc[-1]}:'"
     elif kind == "literal_error":
         expected = err.get("ctx", {}).get("expected", "")
-        message = f"invalid value for {where!r} in {what}: got {err.get('input')!r}, expected {expected}"
+        message = f"invalid value for {where!r} in {what}: got {shorten_excerpt(repr(err.get('input')))}, expected {expected}"
         if isinstance(err.get("input"), str):
             options = [o.strip().strip("'") for o in expected.replace(" or ", ",").split(",")]
             hint = did_you_mean(err["input"], options)
@@ -101,5 +101,5 @@ def config_error_from(
         detail = err["msg"].removeprefix("Value error, ")
         message = f"invalid value for {where!r} in {what}: {detail}" if where else f"invalid {what}: {detail}"
         if err.get("input") is not None and not isinstance(err.get("input"), (dict, list)):
-            message += f" (got {err['input']!r})"
+            message += f" (got {shorten_excerpt(repr(err['input']))})"
     return ConfigError(message, file=file, line=line, hint=hint)

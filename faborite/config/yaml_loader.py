@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-from faborite.errors import ConfigError
+from faborite.errors import ConfigError, shorten_excerpt
 
 
 class LineDict(dict):
@@ -61,7 +61,7 @@ def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> LineDict:
             )
         if key in result:
             raise yaml.constructor.ConstructorError(
-                None, None, f"duplicate key {key!r}", key_node.start_mark
+                None, None, f"duplicate key {shorten_excerpt(repr(key))}", key_node.start_mark
             )
         result[key] = loader.construct_object(value_node, deep=True)
         result.key_lines[key] = key_node.start_mark.line + 1
@@ -96,13 +96,13 @@ def load_yaml_text(text: str, source: str | Path) -> Any:
             else "check indentation and that every 'key: value' has a space after the colon"
         )
         raise ConfigError(
-            f"invalid YAML: {problem}",
+            f"invalid YAML: {shorten_excerpt(problem)}",
             file=source,
             line=mark.line + 1 if mark else None,
             hint=hint,
         ) from None
     except yaml.YAMLError as exc:
-        raise ConfigError(f"invalid YAML: {exc}", file=source) from None
+        raise ConfigError(f"invalid YAML: {shorten_excerpt(str(exc))}", file=source) from None
 
 
 def load_yaml_file(path: Path, display: str | None = None) -> Any:
