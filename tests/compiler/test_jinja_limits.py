@@ -6,7 +6,6 @@ the template line that asked for too much, with a hint naming the limits.
 
 from __future__ import annotations
 
-import time
 
 import pytest
 
@@ -31,9 +30,8 @@ LIMITS_HINT = "templates are limited to 10 MB of output"
 ])
 def test_a_huge_value_is_refused_before_it_is_built(proj, expression, what):
     write(proj, "models/x.sql", f"select 1 as x,\n    '{{{{ {expression} }}}}' as y\n")
-    started = time.monotonic()
+    # The message names the limit that fired before the value was built (no timing: that is a benchmark's job).
     error = error_of(proj)
-    assert time.monotonic() - started < 5
     check_error(error, CompileError, file="models/x.sql", line=2, message=("template too expensive", what),
                 hint=LIMITS_HINT)
 
@@ -62,9 +60,7 @@ def test_a_loop_with_no_output_is_stopped_by_the_clock(proj, monkeypatch):
     monkeypatch.setattr(jinja_limits, "MAX_SECONDS", 0.3)
     write(proj, "models/x.sql", "select 1 as x\n{% for i in range(100000) %}{% for j in range(100000) %}"
                                 "{% endfor %}{% endfor %}\n")
-    started = time.monotonic()
     error = error_of(proj)
-    assert time.monotonic() - started < 5
     check_error(error, CompileError, file="models/x.sql", line=2, message="longer than 0.3 s")
 
 
