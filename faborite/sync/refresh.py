@@ -36,15 +36,17 @@ def open_source(project: Project, name: str) -> TableSource:
 
 
 def list_tables(project: Project, name: str, source: TableSource) -> tuple:
-    """The source's tables, sorted; transient errors retried, every error located at the source."""
-    from faborite.sync.retry import retry
-
+    """The source's tables, sorted; every error one message located at the source's entry."""
+    entry = project.sync_sources[name]
     try:
-        return tuple(sorted(retry(source.list_tables, what=f"reading source {name!r}"), key=lambda t: t.name))
+        return tuple(sorted(source.list_tables(), key=lambda t: t.name))
     except FaboriteError as exc:
-        entry = project.sync_sources[name]
         exc.file, exc.line = exc.file or entry.file, exc.line or entry.line
+        exc.message = f"reading source {name!r}: {exc.message}"
         raise
+    except Exception as exc:  # noqa: BLE001 - a driver's own error becomes one located message
+        raise ProviderError(f"reading source {name!r} failed: {type(exc).__name__}: {_first_line(exc)}",
+                            file=entry.file, line=entry.line, hint="check the source's settings and that it is reachable") from None
 
 
 def _first_line(exc: BaseException) -> str:
