@@ -268,7 +268,8 @@ class Workspace:
         if raw_block is None:
             raw_block = self.project.config.targets[self.target].model_dump()
         return provider, validate(provider.config_model, raw_block, file="faborite.yml",
-                                  what=f"target {self.target!r}", loc_prefix=("targets", self.target))
+                                  what=f"target {self.target!r}", loc_prefix=("targets", self.target),
+                                  context={"project_root": self.root})
 
     def connect(self, *, read_only: bool = False) -> "TargetConnection":
         """Open the target's provider with its validated config."""

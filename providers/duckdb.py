@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from faborite.dialects import get_dialect
 from faborite.dialects.base import Dialect
@@ -54,6 +54,20 @@ class DuckDBTargetConfig(BaseModel):
     settings: dict[str, str | int | bool] = {}
     #: The faborite dialect SQL for this target is generated in.
     dialect: str = "duckdb"
+
+    @field_validator("path")
+    @classmethod
+    def _a_file(cls, value: str, info: ValidationInfo) -> str:
+        if value == MEMORY:
+            return value
+        if not value.strip() or value.rstrip().endswith(("/", "\\")):
+            raise ValueError("'path' names the database file, e.g. .faborite/dev.duckdb")
+        root = (info.context or {}).get("project_root")
+        if root is not None:
+            file = Path(value).expanduser()
+            if (file if file.is_absolute() else Path(root) / file).is_dir():
+                raise ValueError("'path' is a folder; name the database file in it, e.g. .faborite/dev.duckdb")
+        return value
 
 
 class DuckDBProvider:

@@ -36,18 +36,21 @@ def analyze_sql(sql: str, dialect: str, *, file: str, line_offset: int = 0) -> S
     from sqlglot.errors import ParseError, TokenError
 
     from faborite.compiler.lineage import column_lineage
-    from faborite.compiler.sql import canonical_from_tokens, output_columns, parse_query
+    from faborite.compiler.sql import canonical_from_tokens, output_columns, parse_query, too_deep_error
 
     engine = sqlglot.Dialect.get_or_raise(dialect)
     try:
         tokens = engine.tokenize(sql)
         statements = [s for s in engine.parser().parse(tokens, sql) if s is not None]
-    except (ParseError, TokenError):
+    except (ParseError, TokenError, RecursionError):
         statements = []
     if len(statements) != 1 or not isinstance(statements[0], sqlglot.exp.Query):
         parse_query(sql, dialect, file=file, line_offset=line_offset)  # raises the precise CompileError
         raise AssertionError("parse_query accepted SQL the parser rejected")  # pragma: no cover
     query = statements[0]
-    canonical = canonical_from_tokens(tokens)
-    outputs = output_columns(query)
-    return SqlAnalysis(canonical, tuple(outputs) if outputs is not None else None, column_lineage(query))
+    try:
+        canonical = canonical_from_tokens(tokens)
+        outputs = output_columns(query)
+        return SqlAnalysis(canonical, tuple(outputs) if outputs is not None else None, column_lineage(query))
+    except RecursionError:  # a tree the parser built, too deep to walk
+        raise too_deep_error(sql, dialect, file=file, line_offset=line_offset) from None

@@ -99,13 +99,13 @@ class CompileCache:
         self._used_render[key] = entry
         record = RenderRecord(file=path, refs=list(entry["refs"]),
                               sources=[tuple(s) for s in entry["sources"]], config=dict(entry["config"]),
-                              env_vars=list(entry["env"]))
+                              env_vars=list(entry["env"]), config_at=dict(entry.get("config_at") or {}))
         return entry["text"], record
 
     def put_render(self, path: str, text: str, rendered: str, record: RenderRecord) -> None:
         """Remember a render (skipped when its config() values are not plain JSON)."""
         entry = {"text": rendered, "refs": record.refs, "sources": [list(s) for s in record.sources],
-                 "config": record.config,
+                 "config": record.config, "config_at": record.config_at,
                  "env": {name: _sha(self._environ.get(name, "\0unset")) for name in record.env_vars}}
         try:
             json.dumps(entry)

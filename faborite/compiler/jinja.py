@@ -53,6 +53,9 @@ class RenderRecord:
     sources: list[tuple[str, str]] = field(default_factory=list)
     config: dict[str, Any] = field(default_factory=dict)
     env_vars: list[str] = field(default_factory=list)  # read by env_var(): the compile cache checks them
+    #: Where each config() key was set, ``{key: [file, line]}``, when Jinja rendered the call (a
+    #: macro may call config() for the model that calls it: a bad value is reported where it is written).
+    config_at: dict[str, list] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -159,7 +162,11 @@ class TemplateContext:
         return self._resolve_source(source_name, table_name)
 
     def _config(self, **kwargs: Any) -> str:
-        _record().config.update(kwargs)
+        record = _record()
+        record.config.update(kwargs)
+        where = _jinja_caller()
+        if where is not None:
+            record.config_at.update({key: list(where) for key in kwargs})
         return ""
 
     def _var(self, name: str, default: Any = None) -> Any:
@@ -231,6 +238,12 @@ class TemplateContext:
         except jinja2.TemplateSyntaxError as exc:
             raise CompileError(f"Jinja syntax error: {shorten_excerpt(exc.message or '')}", file=path, line=exc.lineno,
                                hint="check that every {{ }} and {% %} is closed") from None
+        except (RecursionError, SyntaxError, MemoryError):
+            # Jinja's parser and code generator recurse per level, and Python refuses deeply
+            # nested code: name the deepest spot instead of crashing.
+            raise CompileError("template nested too deeply to compile", file=path, line=_deepest_line(text),
+                               hint="flatten the expression or the nested blocks (a macro or a {% set %} per "
+                                    "level helps)") from None
         return self.env.template_class.from_code(self.env, code, self.env.globals, None)
 
     def render(self, text: str, path: str) -> tuple[str, RenderRecord]:
@@ -313,6 +326,19 @@ class TemplateContext:
         return None
 
 
+def _jinja_caller() -> tuple[str, int] | None:
+    """The template file and line of the innermost template frame calling us (None outside Jinja)."""
+    import sys
+
+    frame = sys._getframe(2)
+    while frame is not None:
+        template = frame.f_globals.get("__jinja_template__")
+        if template is not None and template.filename:
+            return template.filename, template.get_corresponding_lineno(frame.f_lineno)
+        frame = frame.f_back
+    return None
+
+
 def _has_python_only_literal(node: ast.AST) -> bool:
     """Literals Jinja reads differently (True/None are fine; sets, bytes, complex are not Jinja)."""
     return any(isinstance(n, (ast.Set, ast.BinOp, ast.UnaryOp)) or
@@ -321,6 +347,27 @@ def _has_python_only_literal(node: ast.AST) -> bool:
 
 
 _EXPRESSION = re.compile(r"\{\{(.*?)\}\}", re.S)
+
+
+_BLOCK_TAG = re.compile(r"\{%-?\s*(end)?(if|for|macro|call|filter|set|with|block|raw)\b")
+_DELIMITERS = re.compile(r"\{\{|\}\}|\{%|%\}|\{#|#\}")
+_TAG = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.S)
+
+
+def _deepest_line(text: str) -> int:
+    """The line where brackets and blocks nest deepest, else the line of the longest tag."""
+    steps = [(m.start(), -1 if m.group(1) else 1) for m in _BLOCK_TAG.finditer(text)]
+    brackets = _DELIMITERS.sub(lambda m: "  ", text)  # same positions, Jinja's own braces removed
+    steps += [(m.start(), 1 if m.group(0) in "([{" else -1) for m in re.finditer(r"[()\[\]{}]", brackets)]
+    depth = deepest = position = 0
+    for at, step in sorted(steps):
+        depth += step
+        if depth > deepest:
+            deepest, position = depth, at
+    if deepest >= 20:
+        return text.count("\n", 0, position) + 1
+    longest = max(_TAG.finditer(text), key=lambda m: len(m.group(0)), default=None)
+    return text.count("\n", 0, longest.start()) + 1 if longest else 1
 
 
 def _macro_line(text: str, name: str) -> int | None:

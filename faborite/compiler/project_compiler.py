@@ -165,7 +165,7 @@ class _Compilation:
             doc = self.project.model_docs.get(model.name)
             if record.config or (doc is not None and doc.doc.config):
                 config = _resolve_config(ModelConfig(), model.defaults, doc, record.config, model.path,
-                                         text=model.text)
+                                         text=model.text, calls_at=record.config_at)
             else:
                 key = id(model.defaults)
                 if key not in by_folder:
@@ -339,7 +339,7 @@ def _data_config(config: ModelConfig | SeedConfig) -> dict[str, Any]:
 
 
 def _resolve_config(base, defaults: dict[str, Any], entry: NodeDocEntry | None, calls: dict[str, Any],
-                    file: str, text: str | None = None):
+                    file: str, text: str | None = None, calls_at: dict[str, list] | None = None):
     """Folder defaults, then properties ``config:``, then ``config(...)`` calls; most specific wins."""
     layers = [(defaults, "faborite.yml", None, "folder defaults")]
     if entry is not None:
@@ -354,6 +354,12 @@ def _resolve_config(base, defaults: dict[str, Any], entry: NodeDocEntry | None, 
         except ValidationError as exc:
             error = config_error_from(exc, type(base), overrides, file=where, what=what)
             error.line = line
+            key = next(iter(exc.errors()[0]["loc"]), None)
+            if what == "config()" and calls_at and key in calls_at:
+                # Point at the config() call that set it; a macro's call also names the model.
+                error.file, error.line = calls_at[key]
+                if error.file != file:
+                    error.message += f" (while rendering {file})"
             raise error from None
     return config
 
@@ -365,9 +371,8 @@ def _line_of_ref(text: str, name: str) -> int | None:
 
 
 def _line_of_call(text: str, needle: str) -> int | None:
-    for number, line in enumerate(text.splitlines(), 1):
-        if needle in line:
-            return number
-    return None
+    """The first line calling ``needle`` (``config(``; spaces before the parenthesis allowed)."""
+    match = re.search(r"\b" + re.escape(needle[:-1]) + r"\s*\(", text)
+    return text.count("\n", 0, match.start()) + 1 if match else None
 
 

@@ -31,6 +31,8 @@ def parse_query(sql: str, dialect: str, *, file: str, line_offset: int = 0) -> e
     """
     try:
         statements = [s for s in sqlglot.parse(sql, read=dialect) if s is not None]
+    except RecursionError:
+        raise too_deep_error(sql, dialect, file=file, line_offset=line_offset) from None
     except ParseError as exc:
         err = exc.errors[0] if exc.errors else {}
         near = shorten_excerpt((err.get("highlight") or "").strip())
@@ -75,6 +77,28 @@ def parse_query(sql: str, dialect: str, *, file: str, line_offset: int = 0) -> e
             file=file, line=1 + line_offset, hint="faborite creates the table or view itself; write only the SELECT",
         )
     return query
+
+
+def too_deep_error(sql: str, dialect: str, *, file: str, line_offset: int = 0) -> CompileError:
+    """The error for SQL nested deeper than the parser (sqlglot recurses per level) can follow."""
+    depth, deepest, line = 0, 0, 1
+    try:
+        for token in sqlglot.Dialect.get_or_raise(dialect).tokenize(sql):
+            if token.token_type in (TokenType.L_PAREN, TokenType.L_BRACKET, TokenType.L_BRACE):
+                depth += 1
+                if depth > deepest:
+                    deepest, line = depth, token.line
+            elif token.token_type in (TokenType.R_PAREN, TokenType.R_BRACKET, TokenType.R_BRACE):
+                depth -= 1
+    except (TokenError, RecursionError):
+        pass
+    where = f" ({deepest} levels of brackets)" if deepest > 1 else ""
+    if deepest <= 1:  # no nested brackets: a long chain of operators; name the longest line
+        lengths = [len(text) for text in sql.split("\n")]
+        line = lengths.index(max(lengths)) + 1
+    return CompileError(f"SQL nested too deeply to parse{where}", file=file, line=line + line_offset,
+                        hint="flatten the nesting: fewer nested parentheses or subqueries, or a CTE or ref()'d "
+                             "model per level")
 
 
 def _unbalanced_paren(sql: str, dialect: str) -> tuple[str, int] | None:

@@ -16,7 +16,7 @@ from faborite.config.output_paths import HINT as OUTPUT_HINT, output_path_proble
 from faborite.config.project import PROJECT_FILE, PathsConfig, ProjectConfig
 from faborite.config.properties import NodeDoc, PropertiesFile, SourceDoc
 from faborite.config.validation import validate
-from faborite.config.yaml_loader import LineDict, LineList, line_of, load_yaml_file
+from faborite.config.yaml_loader import LineDict, LineList, line_of, load_yaml_file, not_utf8_error
 from faborite.errors import ConfigError, close_matches, did_you_mean
 from faborite.sync.spec import SyncsFile, SyncSpec
 
@@ -133,7 +133,7 @@ def _read_text(path: Path, root: Path) -> str:
     try:
         return path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
-        raise ConfigError("file is not UTF-8 text", file=_rel(path, root)) from None
+        raise not_utf8_error(path, _rel(path, root)) from None
 
 
 def load_project(root: Path) -> Project:
@@ -289,7 +289,7 @@ def _load_models(models_dir: Path, root: Path, defaults: FolderDefaults) -> tupl
             with open(path, encoding="utf-8") as handle:
                 text = handle.read()
         except UnicodeDecodeError:
-            raise ConfigError("file is not UTF-8 text", file=rel) from None
+            raise not_utf8_error(Path(path), rel) from None
         if folder not in folder_defaults:
             folder_defaults[folder] = defaults_for(folder, defaults)
         models.append(ModelFile(name=name, path=rel, folder=folder, text=text, defaults=folder_defaults[folder]))

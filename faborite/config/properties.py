@@ -72,6 +72,9 @@ def _normalise_check(raw: Any, column: str | None) -> dict[str, Any]:
     if len(raw) != 1:
         raise ValueError("a check mapping has exactly one key: the check's name")
     (kind, args), = raw.items()
+    if args is not None and not isinstance(args, dict):
+        raise ValueError(f"the options of check {kind!r} are a mapping, e.g. "
+                         "{accepted_values: {values: [a, b]}}, {unique: {severity: warn}}")
     args = dict(args or {})
     if kind == "relationships" and isinstance(args.get("to"), str):
         match = _REF_CALL.match(args["to"])

@@ -52,14 +52,15 @@ def _describe_loc(loc: tuple) -> str:
     return "".join(parts)
 
 
-def validate(model: type[M], data: Any, *, file: str, what: str, loc_prefix: tuple = ()) -> M:
+def validate(model: type[M], data: Any, *, file: str, what: str, loc_prefix: tuple = (),
+             context: dict[str, Any] | None = None) -> M:
     """Validate ``data`` (as loaded by the line-keeping YAML loader) into ``model``.
 
     On failure raise a ConfigError for the first problem, at its line, with
     a hint (close-match key names for unknown keys).
     """
     try:
-        return model.model_validate(data)
+        return model.model_validate(data, context=context)
     except ValidationError as exc:
         raise config_error_from(exc, model, data, file=file, what=what, loc_prefix=loc_prefix) from None
 

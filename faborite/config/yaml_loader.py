@@ -49,7 +49,34 @@ class _FastLineLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: i
     """The same constructors on libyaml's parser."""
 
 
+#: Mappings and lists nested deeper than this are refused (deeper ones overflow Python's stack).
+MAX_DEPTH = 100
+_NESTED_HINT = f"project files nest mappings and lists at most {MAX_DEPTH} levels deep"
+
+
+class _Nesting:
+    """Counts how deep the constructors are; refuses past MAX_DEPTH at the node's line."""
+
+    def __init__(self, loader: Any, node: yaml.Node) -> None:
+        self.loader, self.node = loader, node
+
+    def __enter__(self) -> None:
+        depth = getattr(self.loader, "_faborite_depth", 0) + 1
+        if depth > MAX_DEPTH:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"mappings and lists nested more than {MAX_DEPTH} levels deep", self.node.start_mark)
+        self.loader._faborite_depth = depth
+
+    def __exit__(self, *exc: object) -> None:
+        self.loader._faborite_depth -= 1
+
+
 def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> LineDict:
+    with _Nesting(loader, node):
+        return _build_mapping(loader, node)
+
+
+def _build_mapping(loader: _LineLoader, node: yaml.MappingNode) -> LineDict:
     loader.flatten_mapping(node)
     result = LineDict()
     result.line = node.start_mark.line + 1
@@ -69,7 +96,8 @@ def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> LineDict:
 
 
 def _construct_sequence(loader: _LineLoader, node: yaml.SequenceNode) -> LineList:
-    result = LineList(loader.construct_object(child, deep=True) for child in node.value)
+    with _Nesting(loader, node):
+        result = LineList(loader.construct_object(child, deep=True) for child in node.value)
     result.line = node.start_mark.line + 1
     result.item_lines = [child.start_mark.line + 1 for child in node.value]
     return result
@@ -82,17 +110,31 @@ for _loader in (_LineLoader, _FastLineLoader):
 
 def load_yaml_text(text: str, source: str | Path) -> Any:
     """Parse YAML text; a syntax error becomes a ConfigError at the right line."""
+    if _may_nest_deep(text):
+        # libyaml composes recursively in C: a few thousand levels overflow the C stack (a segfault,
+        # not an exception). Its event parser does not recurse, so measure the depth with it first.
+        line = _too_deep_line(text)
+        if line is not None:
+            raise ConfigError(f"invalid YAML: mappings and lists nested more than {MAX_DEPTH} levels deep",
+                              file=source, line=line, hint=_NESTED_HINT)
     try:
         try:
             return yaml.load(text, Loader=_FastLineLoader)  # noqa: S506 - safe loader subclass
-        except yaml.YAMLError:
-            return yaml.load(text, Loader=_LineLoader)  # noqa: S506 - for Python's clearer message
+        except yaml.YAMLError as fast_error:
+            try:
+                return yaml.load(text, Loader=_LineLoader)  # noqa: S506 - for Python's clearer message
+            except RecursionError:  # Python's parser recurses per level: keep libyaml's message
+                raise fast_error from None
+    except RecursionError:
+        raise ConfigError(f"YAML nested more than {MAX_DEPTH} levels deep", file=source,
+                          line=_too_deep_line(text), hint=_NESTED_HINT) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or exc.context or "invalid YAML"
         hint = (
             "each key may appear once in a mapping"
             if problem.startswith("duplicate key")
+            else _NESTED_HINT if problem.startswith("mappings and lists nested")
             else "check indentation and that every 'key: value' has a space after the colon"
         )
         raise ConfigError(
@@ -101,8 +143,56 @@ def load_yaml_text(text: str, source: str | Path) -> Any:
             line=mark.line + 1 if mark else None,
             hint=hint,
         ) from None
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow: no mark, but a position
+        code = exc.character if isinstance(exc.character, int) else ord(str(exc.character)[:1] or "\0")
+        raise ConfigError(f"invalid YAML: {shorten_excerpt(exc.reason)} (character U+{code:04X})",
+                          file=source, line=text.count("\n", 0, exc.position) + 1,
+                          hint="remove control characters; YAML allows tabs and line breaks only") from None
     except yaml.YAMLError as exc:
-        raise ConfigError(f"invalid YAML: {shorten_excerpt(str(exc))}", file=source) from None
+        raise ConfigError(f"invalid YAML: {shorten_excerpt(str(exc))}", file=source, line=1) from None
+
+
+def _may_nest_deep(text: str, bound: int = 1000) -> bool:
+    """Whether ``text`` could nest more than ``bound`` levels: flow brackets plus the deepest block indent.
+
+    An over-estimate (brackets in strings count too), cheap enough to run on every file.
+    """
+    openers = text.count("[") + text.count("{")
+    if openers > bound:
+        return True
+    indent = max((len(line) - len(line.lstrip(" -?\t")) for line in text.splitlines()), default=0)
+    return openers + indent > bound
+
+
+def _too_deep_line(text: str) -> int | None:
+    """The line where nesting first passes MAX_DEPTH (the event parser does not recurse)."""
+    depth = 0
+    try:
+        for event in yaml.parse(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+            if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    return event.start_mark.line + 1
+            elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+                depth -= 1
+    except (yaml.YAMLError, RecursionError):
+        return None
+    return None
+
+
+def not_utf8_error(path: Path, display: str) -> ConfigError:
+    """The error for a project file that is not UTF-8, at the line of its first bad byte."""
+    try:
+        data = path.read_bytes()
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        return ConfigError(f"file is not UTF-8 text: byte 0x{data[exc.start]:02x} at column {column}",
+                           file=display, line=line, hint="save the file as UTF-8")
+    except OSError:
+        pass
+    return ConfigError("file is not UTF-8 text", file=display, line=1, hint="save the file as UTF-8")
 
 
 def load_yaml_file(path: Path, display: str | None = None) -> Any:
@@ -111,7 +201,7 @@ def load_yaml_file(path: Path, display: str | None = None) -> Any:
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
-        raise ConfigError("file is not UTF-8 text", file=source) from None
+        raise not_utf8_error(path, source) from None
     return load_yaml_text(text, source)
 
 

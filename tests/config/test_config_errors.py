@@ -226,7 +226,7 @@ def test_two_seeds_with_the_same_name(proj):
 
 def test_non_utf8_model(proj):
     (proj / "models" / "bad.sql").write_bytes(b"select '\xff' as x\n")
-    check_error(error_of(proj), ConfigError, file="models/bad.sql", line=None, message="not UTF-8")
+    check_error(error_of(proj), ConfigError, file="models/bad.sql", line=1, message="not UTF-8 text: byte 0xff at column 9")
 
 
 def test_no_project_file(tmp_path):

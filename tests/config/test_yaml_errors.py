@@ -106,7 +106,7 @@ def test_project_file_that_is_a_list(proj):
 
 def test_non_utf8_yaml(proj):
     (proj / "models" / "bad.yml").write_bytes(b"models:\n  - name: \xff\n")
-    check_error(error_of(proj), ConfigError, file="models/bad.yml", line=None, message="not UTF-8")
+    check_error(error_of(proj), ConfigError, file="models/bad.yml", line=2, message="not UTF-8 text: byte 0xff at column 11")
 
 
 # -- line_of ----------------------------------------------------------------------
