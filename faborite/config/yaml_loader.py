@@ -71,9 +71,33 @@ class _Nesting:
         self.loader._faborite_depth -= 1
 
 
+#: Values that aliases (``*name``) may repeat in one file: ``&a [*b, *b]`` nested 40 times is a
+#: trillion values (a "billion laughs"), which every later step would walk.
+MAX_ALIAS_VALUES = 100_000
+
+
+def _child(loader: Any, node: yaml.Node) -> Any:
+    """Construct ``node``; an alias to an already built node counts the values it repeats."""
+    sizes = loader.__dict__.setdefault("_faborite_sizes", {})
+    if node in loader.constructed_objects:
+        repeated = getattr(loader, "_faborite_repeated", 0) + sizes.get(node, 1)
+        if repeated > MAX_ALIAS_VALUES:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"aliases repeat more than {MAX_ALIAS_VALUES:,} values", node.start_mark)
+        loader._faborite_repeated = repeated
+    return loader.construct_object(node, deep=True)
+
+
+def _record_size(loader: Any, node: yaml.Node, children: list) -> None:
+    sizes = loader.__dict__.setdefault("_faborite_sizes", {})
+    sizes[node] = 1 + sum(sizes.get(child, 1) for child in children)
+
+
 def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> LineDict:
     with _Nesting(loader, node):
-        return _build_mapping(loader, node)
+        result = _build_mapping(loader, node)
+    _record_size(loader, node, [child for pair in node.value for child in pair])
+    return result
 
 
 def _build_mapping(loader: _LineLoader, node: yaml.MappingNode) -> LineDict:
@@ -81,7 +105,7 @@ def _build_mapping(loader: _LineLoader, node: yaml.MappingNode) -> LineDict:
     result = LineDict()
     result.line = node.start_mark.line + 1
     for key_node, value_node in node.value:
-        key = loader.construct_object(key_node, deep=True)
+        key = _child(loader, key_node)
         if not isinstance(key, (str, int, float, bool)) and key is not None:
             raise yaml.constructor.ConstructorError(
                 None, None, "mapping keys must be plain values", key_node.start_mark
@@ -90,14 +114,15 @@ def _build_mapping(loader: _LineLoader, node: yaml.MappingNode) -> LineDict:
             raise yaml.constructor.ConstructorError(
                 None, None, f"duplicate key {shorten_excerpt(repr(key))}", key_node.start_mark
             )
-        result[key] = loader.construct_object(value_node, deep=True)
+        result[key] = _child(loader, value_node)
         result.key_lines[key] = key_node.start_mark.line + 1
     return result
 
 
 def _construct_sequence(loader: _LineLoader, node: yaml.SequenceNode) -> LineList:
     with _Nesting(loader, node):
-        result = LineList(loader.construct_object(child, deep=True) for child in node.value)
+        result = LineList(_child(loader, child) for child in node.value)
+    _record_size(loader, node, node.value)
     result.line = node.start_mark.line + 1
     result.item_lines = [child.start_mark.line + 1 for child in node.value]
     return result
@@ -135,6 +160,8 @@ def load_yaml_text(text: str, source: str | Path) -> Any:
             "each key may appear once in a mapping"
             if problem.startswith("duplicate key")
             else _NESTED_HINT if problem.startswith("mappings and lists nested")
+            else f"aliases (*name) may repeat at most {MAX_ALIAS_VALUES:,} values in one file"
+            if problem.startswith("aliases repeat")
             else "check indentation and that every 'key: value' has a space after the colon"
         )
         raise ConfigError(

@@ -74,6 +74,7 @@ YAML = [
     "\t", "---", "...", "%YAML 1.1", "key: value", "name:", "- name: x", "columns:", "checks: [", "<<: *a",
     "tests: [unique]", "config: {materialized: table}", "sources:", "seeds:", "models:", "syncs:",
     "- {name: s, type: fabric}", "- name: y\n  type: files\n  tables: [{name: t, path: '/etc/*'}]",
+    "\n".join(["a0: &a0 [x, x]"] + [f"a{i}: &a{i} [*a{i - 1}, *a{i - 1}]" for i in range(1, 40)]),  # laughs
 ]
 VALUES = ["[1, 2]", "{a: 1}", "null", "123", "-1", "true", "1.5e308", "''", "'x'", "[]", "{}", "~",
           "!!int 3", "[[[[]]]]", "2024-01-01", "0x1F", ".inf", "'\\u0000'"]
@@ -369,7 +370,7 @@ def test_the_unbroken_template_validates_and_plans_no_changes(base):
 
 # -- what the fuzzer found, as examples (each was a traceback, a crash or an unlocated error) --------
 
-from tests.config.projects import check_error, edit, error_of, line_with, proj, write  # noqa: E402,F401
+from tests.config.projects import check_error, compile_, edit, error_of, line_with, proj, write  # noqa: E402,F401
 
 
 @pytest.mark.parametrize("text, line", [
@@ -442,3 +443,23 @@ def test_a_bad_config_set_by_a_macro_is_located_at_the_macro(proj):
 def test_a_bad_config_call_with_a_space_is_located(proj):
     write(proj, "models/x.sql", "select 1 as x\n{{ config (materialized='nope') }}\n")
     check_error(error_of(proj), ConfigError, file="models/x.sql", line=2, message="got 'nope'")
+
+
+def test_a_billion_laughs_of_yaml_aliases_is_refused(proj):
+    """Found while reviewing the fuzzer's YAML: 40 doubling aliases made validate hang."""
+    bomb = "\n".join(["  a0: &a0 [x, x]"] + [f"  a{i}: &a{i} [*a{i - 1}, *a{i - 1}]" for i in range(1, 40)])
+    edit(proj, "faborite.yml", "vars:", "vars:\n  bomb:\n  " + bomb.replace("\n", "\n  "))
+    error = error_of(proj)
+    assert isinstance(error, ConfigError) and "aliases repeat more than 100,000 values" in error.message
+    assert error.file == "faborite.yml" and error.line is not None and "at most 100,000" in error.hint
+
+
+def test_ordinary_anchors_and_merge_keys_still_work(proj):
+    write(proj, "models/x.sql", "select 1 as id\n")
+    write(proj, "models/x.yml", "models:\n  - name: x\n    columns:\n      - &id_column\n        name: id\n"
+                                "        checks: [not_null, unique]\n    config: &cfg {materialized: table}\n"
+                                "  - name: orders\n    config:\n      <<: *cfg\n      tags: [t]\n")
+    (proj / "models/marts/schema.yml").write_text("models: []\n", encoding="utf-8")
+    manifest = compile_(proj)
+    assert [c.name for c in manifest.find("x").checks] == ["not_null(id)", "unique(id)"]
+    assert manifest.find("orders").materialized == "table" and "t" in manifest.find("orders").tags
