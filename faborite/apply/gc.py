@@ -68,15 +68,11 @@ def execute_gc(plan: GcPlan, connection: TargetConnection, project_root: Path | 
     if project_root is not None:
         remove_folders(Path(project_root), plan.drop_folders)
     dialect = connection.dialect
-    views = {r for r in plan.drop if _is_view(connection, r)}
+    # One introspection for every schema, through the target (no engine's catalog SQL here).
+    described = connection.describe_relations(sorted({r.schema_name for r in plan.drop}))
+    views = {info.relation for info in described if info.kind == "view"} & set(plan.drop)
     for relation in sorted(views, key=lambda r: r.key):
         connection.execute(dialect.drop_view(relation))
     for relation in plan.drop:
         if relation not in views:
             connection.execute(dialect.drop_table(relation))
-
-
-def _is_view(connection: TargetConnection, relation: Relation) -> bool:
-    sql = ("SELECT COUNT(*) FROM information_schema.views WHERE table_schema = "
-           f"{connection.dialect.literal(relation.schema_name)} AND table_name = {connection.dialect.literal(relation.name)}")
-    return bool(connection.fetch_scalar(sql))
