@@ -63,6 +63,13 @@ class Workspace:
 
         return load_project(self.root)
 
+    def with_target(self, name: str) -> "Workspace":
+        """The same project (already loaded files shared) acting on target ``name``."""
+        other = Workspace(root=self.root, target_name=name, vars_override=dict(self.vars_override))
+        if "project" in self.__dict__:
+            other.__dict__["project"] = self.project
+        return other
+
     @property
     def target(self) -> str:
         """The target commands act on: ``--target`` or the project's default."""

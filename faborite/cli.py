@@ -290,15 +290,9 @@ def sources_list(state: _State, name: str, as_json: bool) -> None:
 
         print_json([t.model_dump() for t in tables])
         return
-    from rich.table import Table
+    from faborite.output import render_source_tables
 
-    view = Table(show_edge=False, header_style="bold")
-    for column in ("table", "version", "rows", "location"):
-        view.add_column(column)
-    for table in tables:
-        rows = f"{table.row_count:,}" if table.row_count is not None else "?"
-        view.add_row(table.name, table.version, rows, table.location or "")
-    state.out().print(view)
+    render_source_tables(tables, state.out())
 
 
 @cli.command()
@@ -491,6 +485,27 @@ def force_unlock(state: _State, lock_id: str, auto_approve: bool) -> None:
 # -- state -------------------------------------------------------------------------
 
 
+@cli.command(name="debug")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@pass_state
+def debug_command(state: _State, as_json: bool) -> None:
+    """Check each target (or --target): provider, config, connection, state."""
+    from faborite.diagnose import diagnose
+
+    ws = state.workspace()
+    diagnoses = diagnose(ws, [state.target] if state.target else list(ws.project.config.targets))
+    if as_json:
+        from faborite.output import print_json
+
+        print_json([{**d.model_dump(), "ok": d.ok} for d in diagnoses])
+    else:
+        from faborite.output import render_diagnosis
+
+        render_diagnosis(diagnoses, state.out())
+    if not all(d.ok for d in diagnoses):
+        sys.exit(1)
+
+
 @cli.group(name="state")
 def state_group() -> None:
     """Inspect recorded state."""
@@ -536,12 +551,9 @@ def state_list(state: _State, as_json: bool) -> None:
     if current is None:
         out.print("No state yet: run `faborite apply`.")
         return
-    from faborite.output import plural
+    from faborite.output import render_state
 
-    out.print(f"serial {current.serial}, lineage {current.lineage}")
-    for node in current.nodes.values():
-        rows = plural(node.row_count, "row") if node.row_count is not None else node.materialized
-        out.print(f"  {node.id:40} {node.version[:12]}  {node.relation} -> {node.physical}  [dim]{rows}[/]")
+    render_state(current, out)
 
 
 def main(argv: list[str] | None = None) -> None:

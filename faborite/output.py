@@ -11,8 +11,9 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from faborite.apply.context import ApplyEvent
+    from faborite.diagnose import TargetDiagnosis
     from faborite.errors import FaboriteError
-    from faborite.state.model import HistoryEntry
+    from faborite.state.model import HistoryEntry, State
 
 
 def color_disabled(no_color: bool = False) -> bool:
@@ -73,6 +74,47 @@ def apply_event_printer(out: "Console"):
         elif event.kind == "warning":
             out.print(f"  [yellow]![/] {message}")
     return show
+
+
+def render_diagnosis(diagnoses: list["TargetDiagnosis"], out: "Console") -> None:
+    """``faborite debug``: a block per target, a line per check."""
+    from rich.markup import escape
+
+    for diagnosis in diagnoses:
+        out.print(f"target [bold]{escape(diagnosis.target)}[/] (type {escape(diagnosis.type)})")
+        settings = ", ".join(f"{k}: {v}" for k, v in diagnosis.config.items() if k != "type") or "(defaults)"
+        out.print(f"  [dim]config[/]      {escape(settings)}")
+        for check in diagnosis.checks:
+            mark = "[green]ok[/]  " if check.ok else "[bold red]FAIL[/]"
+            out.print(f"  {mark} {check.name:<10} {escape(check.detail)}")
+            if check.hint and not check.ok:
+                out.print(f"       [dim]hint:[/] {escape(check.hint)}")
+    failed = [d.target for d in diagnoses if not d.ok]
+    if failed:
+        out.print(f"\n[bold red]{len(failed)} target(s) failed:[/] {escape(', '.join(failed))}")
+    else:
+        out.print("\n[bold green]All checks passed.[/]")
+
+
+def render_state(state: "State", out: "Console") -> None:
+    """``faborite state list``: the serial, then a line per node."""
+    out.print(f"serial {state.serial}, lineage {state.lineage}")
+    for node in state.nodes.values():
+        rows = plural(node.row_count, "row") if node.row_count is not None else node.materialized
+        out.print(f"  {node.id:40} {node.version[:12]}  {node.relation} -> {node.physical}  [dim]{rows}[/]")
+
+
+def render_source_tables(tables: list, out: "Console") -> None:
+    """``faborite sources list``: a table of the source's tables."""
+    from rich.table import Table
+
+    view = Table(show_edge=False, header_style="bold")
+    for column in ("table", "version", "rows", "location"):
+        view.add_column(column)
+    for table in tables:
+        rows = f"{table.row_count:,}" if table.row_count is not None else "?"
+        view.add_row(table.name, table.version, rows, table.location or "")
+    out.print(view)
 
 
 def render_history(entries: list["HistoryEntry"], out: "Console") -> None:

@@ -337,6 +337,12 @@ class DuckDBConnection:
 
     # -- TargetConnection -------------------------------------------------------
 
+    def server_version(self) -> str:
+        """The engine and its version, for ``faborite debug``."""
+        import duckdb
+
+        return f"DuckDB {duckdb.__version__} ({self.location})"
+
     def cursor(self) -> DuckDBConnection:
         """A new connection to the same database, for another thread."""
         with _engine_errors("cursor()"):
