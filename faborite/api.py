@@ -174,13 +174,13 @@ class Workspace:
         """The state held against the target, read-only: a pending intent resolved as the next
         command will resolve it, and every node whose version or published name is not there."""
         from faborite.plan.drift import find_drift
-        from faborite.state.journal import resolve_intent
+        from faborite.state.journal import journal_nodes, resolve_intent
 
         backend = self.state_backend
         state, intent = backend.read(), backend.read_intent()
         if state is None and intent is None:
             return None, ()  # nothing recorded: nothing to check
-        observed = self.observe([*(state.nodes.values() if state else ()), *(intent.nodes.values() if intent else ())])
+        observed = self.observe(journal_nodes(state, intent))
         state, _ = resolve_intent(state, intent, observed)
         return state, find_drift(state, observed)
 
@@ -208,15 +208,13 @@ class Workspace:
 
     def _recover(self, connection: "TargetConnection") -> "State | None":
         """Under the lock: resolve an interrupted apply or rollback; the current state after it."""
-        from faborite.state.journal import recover
+        from faborite.state.journal import journal_nodes, recover
 
         backend = self.state_backend
-        intent = backend.read_intent()
+        state, intent = backend.read(), backend.read_intent()
         if intent is None:
-            return backend.read()
-        state = backend.read()
-        nodes = [*(state.nodes.values() if state else ()), *intent.nodes.values()]
-        return recover(backend, self.observe(nodes, connection))
+            return state
+        return recover(backend, state, intent, self.observe(journal_nodes(state, intent), connection))
 
     def recover(self) -> "State | None":
         """Resolve an interrupted apply or rollback now, under the lock (no-op when none is pending)."""

@@ -8,18 +8,15 @@ only read. Values of config keys that name a credential are shown as ``***``.
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict
 
+from faborite.credentials import names_a_credential
 from faborite.errors import FaboriteError, TargetMissingError
 
 if TYPE_CHECKING:
     from faborite.api import Workspace
-
-_SECRET_KEY = re.compile(r"(?i)secret|password|passwd|token|key|credential")
-
 
 class Check(BaseModel):
     """One line of the report: what was checked, whether it passed, what was seen or what to do."""
@@ -49,7 +46,7 @@ class TargetDiagnosis(BaseModel):
 
 def masked(config: dict[str, Any]) -> dict[str, Any]:
     """``config`` with the values of credential-like keys (at any depth) replaced by ``***``."""
-    return {key: ("***" if _SECRET_KEY.search(str(key)) and value not in (None, "") else
+    return {key: ("***" if names_a_credential(str(key)) and value not in (None, "") else
                   masked(value) if isinstance(value, dict) else value)
             for key, value in config.items()}
 

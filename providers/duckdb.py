@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
+from faborite.credentials import names_a_credential
 from faborite.dialects import get_dialect
 from faborite.dialects.base import Dialect
 from faborite.errors import FaboriteError, ProviderError, TargetMissingError
@@ -37,7 +38,6 @@ MEMORY = ":memory:"
 _SETTING_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # A quoted value after a word that names a credential: redacted from every message.
 _SECRET_VALUE = re.compile(r"(?i)\b(\w*(?:secret|password|passwd|token|key)\w*)(\s*[=:]?\s*)'(?:[^']|'')*'")
-_SECRET_NAME = re.compile(r"(?i)secret|password|passwd|token|key")
 
 
 class DuckDBTargetConfig(BaseModel):
@@ -379,7 +379,7 @@ def _setup_statements(config: DuckDBTargetConfig, dialect: Dialect, project_root
     for name, value in options.items():
         if not _SETTING_NAME.match(name):
             raise ProviderError(f"invalid DuckDB setting name {name!r}", hint="setting names are plain identifiers")
-        secret = str(value) if _SECRET_NAME.search(name) else ""
+        secret = str(value) if names_a_credential(name) else ""
         hint = f"check the DuckDB setting '{name}' of this target"
         setup.append((f"SET {name} = {dialect.literal(value)}", hint, secret))
     return setup

@@ -19,6 +19,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, model_validator
 
+from faborite.credentials import names_a_credential
 from faborite.errors import ConfigError
 
 
@@ -45,8 +46,6 @@ class SqlSourceConfig(BaseModel):
         return self
 
 
-#: Query parameters that carry credentials (libpq's password/sslpassword, tokens, keys, ...).
-_CREDENTIAL_PARAM = re.compile(r"(?i)pass|pwd|secret|token|key|credential")
 #: A credential inside a parameter's value, e.g. pyodbc's ``odbc_connect=...;PWD=...``.
 _CREDENTIAL_IN_VALUE = re.compile(r"(?i)\b(?:pwd|password)\s*=")
 
@@ -56,7 +55,8 @@ def _credential_in_query(url: str) -> bool:
     from urllib.parse import parse_qsl
 
     query = url.partition("?")[2]
-    return any(_CREDENTIAL_PARAM.search(key) or _CREDENTIAL_IN_VALUE.search(value)
+    # Parameters named like credentials (libpq's password/sslpassword, tokens, keys, ...).
+    return any(names_a_credential(key) or _CREDENTIAL_IN_VALUE.search(value)
                for key, value in parse_qsl(query, keep_blank_values=True))
 
 

@@ -20,8 +20,8 @@ from __future__ import annotations
 
 from typing import Literal
 
-from faborite.state.backend import IntentJournal, StateReader, StateWriter
-from faborite.state.model import State
+from faborite.state.backend import IntentJournal, StateWriter
+from faborite.state.model import NodeState, State
 from faborite.state.observed import MISSING, Observed
 
 Resolution = Literal["none", "adopt", "discard"]
@@ -51,12 +51,13 @@ def _published(state: State | None, intent: State, observed: Observed) -> bool:
     return not moved and all(observed.points_at(n.relation) == MISSING for n in gone)
 
 
-def recover(backend: "StateReader | StateWriter | IntentJournal", observed: Observed) -> State | None:
-    """Resolve a pending intent for real (the caller holds the lock); returns the current state."""
-    state = backend.read()  # type: ignore[union-attr]
-    intent = backend.read_intent()  # type: ignore[union-attr]
-    if intent is None:
-        return state
+def journal_nodes(state: State | None, intent: State | None) -> list[NodeState]:
+    """Every node the state or the intent records: what resolving the intent must look at."""
+    return [*(state.nodes.values() if state else ()), *(intent.nodes.values() if intent else ())]
+
+
+def recover(backend: "StateWriter | IntentJournal", state: State | None, intent: State, observed: Observed) -> State | None:
+    """Resolve ``intent`` for real, as read with ``state`` (the caller holds the lock); the current state."""
     resolved, resolution = resolve_intent(state, intent, observed)
     if resolution == "adopt":
         backend.write(intent, expected_serial=state.serial if state else None)  # type: ignore[union-attr]

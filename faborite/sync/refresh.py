@@ -6,6 +6,7 @@ from collections.abc import Iterable
 
 from faborite.config.loader import Project
 from faborite.errors import ConfigError, FaboriteError, ProviderError, did_you_mean
+from faborite.sync.retry import describe_error
 from faborite.sync.snapshot import SourceSnapshot
 from faborite.sync.source import TableSource
 
@@ -31,7 +32,7 @@ def open_source(project: Project, name: str) -> TableSource:
         raise ProviderError(f"source {name!r} needs the Python package {exc.name!r}, which is not installed",
                             file=entry.file, line=entry.line, hint=f"pip install {exc.name}") from None
     except Exception as exc:  # noqa: BLE001 - a driver's own error becomes one located message
-        raise ProviderError(f"opening source {name!r} failed: {type(exc).__name__}: {_first_line(exc)}",
+        raise ProviderError(f"opening source {name!r} failed: {describe_error(exc)}",
                             file=entry.file, line=entry.line, hint="check the source's settings") from None
 
 
@@ -45,13 +46,8 @@ def list_tables(project: Project, name: str, source: TableSource) -> tuple:
         exc.message = f"reading source {name!r}: {exc.message}"
         raise
     except Exception as exc:  # noqa: BLE001 - a driver's own error becomes one located message
-        raise ProviderError(f"reading source {name!r} failed: {type(exc).__name__}: {_first_line(exc)}",
+        raise ProviderError(f"reading source {name!r} failed: {describe_error(exc)}",
                             file=entry.file, line=entry.line, hint="check the source's settings and that it is reachable") from None
-
-
-def _first_line(exc: BaseException) -> str:
-    lines = str(exc).strip().splitlines()
-    return lines[0] if lines else ""
 
 
 def refresh_sources(project: Project, names: Iterable[str] | None = None) -> SourceSnapshot:

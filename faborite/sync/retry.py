@@ -105,20 +105,21 @@ def retry(
 def _final(exc: Exception, what: str, *, attempt: int, exhausted: bool) -> Exception:
     if exhausted:
         return ProviderError(
-            f"{what} failed after {attempt} attempts: {_describe(exc)}",
+            f"{what} failed after {attempt} attempts: {describe_error(exc)}",
             hint="the storage kept failing with transient errors; try again later or check the service's health",
         )
     if is_auth_error(exc):
         return ProviderError(
-            f"{what} was refused: {_describe(_innermost(exc))}",
+            f"{what} was refused: {describe_error(_innermost(exc))}",
             hint="authentication or authorization failed (not retried): check the credentials and the identity's access",
         )
     if isinstance(exc, FaboriteError):
         return exc
-    return ProviderError(f"{what} failed: {_describe(exc)}")
+    return ProviderError(f"{what} failed: {describe_error(exc)}")
 
 
-def _describe(exc: BaseException) -> str:
+def describe_error(exc: BaseException) -> str:
+    """``Type: first line`` of an error (a FaboriteError: its message), for one-line messages."""
     if isinstance(exc, FaboriteError):
         return exc.message
     text = str(exc).strip().splitlines()
