@@ -16,10 +16,13 @@ import datetime as dt
 import decimal
 import math
 import re
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from faborite.errors import ProviderError
 from faborite.relation import Relation
+
+if TYPE_CHECKING:
+    from faborite.dialects.support import Unsupported
 
 FileFormat = Literal["parquet", "csv", "json"]
 
@@ -47,6 +50,12 @@ class Dialect:
     default_schema: ClassVar[str] = "public"
     #: File formats :meth:`read_files` can read; empty when the engine reads no files.
     file_formats: ClassVar[frozenset[str]] = frozenset()
+
+    #: A file of the function names the engine has, one per line (see :mod:`faborite.dialects.support`);
+    #: None: calls are not checked at compile time.
+    functions_file: ClassVar[str | None] = None
+    #: Type names the engine has, upper case; empty: casts are not checked at compile time.
+    types: ClassVar[frozenset[str]] = frozenset()
 
     #: Identifier delimiters; an embedded closing delimiter is escaped by doubling it.
     quote_start: ClassVar[str] = '"'
@@ -224,6 +233,40 @@ class Dialect:
         except ValueError as exc:  # sqlglot: "Unknown dialect 'x'."
             raise ProviderError(f"cannot translate from {read} to {self._label()}: {exc}") from None
         return ";\n".join(statements)
+
+    def refused_expressions(self) -> tuple[type, ...]:
+        """sqlglot expression types this engine has no spelling for (e.g. an ASOF join); none in the base."""
+        return ()
+
+    def unsupported(self, sql: str, read: str) -> list["Unsupported"]:
+        """What ``sql`` (one query in sqlglot dialect ``read``) uses that this engine lacks.
+
+        Empty when the query can run here. Checks sqlglot's own refusals, then every
+        call, cast and construct of the query against what the dialect declares.
+        """
+        from pathlib import Path
+
+        import sqlglot
+        from sqlglot.errors import ErrorLevel, ParseError, UnsupportedError
+
+        from faborite.dialects.support import Unsupported, find_unsupported, load_names
+
+        functions = load_names(Path(__file__).parent / self.functions_file) if self.functions_file else frozenset()
+        if read == self.sqlglot_dialect and not functions and not self.types:
+            return []
+        try:
+            trees = [t for t in sqlglot.parse(sql, read=read) if t is not None]
+        except ParseError:
+            return []  # the compiler reports parse errors itself, located
+        found: list[Unsupported] = []
+        for tree in trees:
+            try:
+                tree.sql(dialect=self.sqlglot_dialect, unsupported_level=ErrorLevel.RAISE)
+            except UnsupportedError as exc:
+                found.append(Unsupported(str(exc).strip(), None))
+            found.extend(find_unsupported(tree, self.sqlglot_dialect, functions, self.types,
+                                          self.refused_expressions()))
+        return found
 
     def _label(self) -> str:
         return self.sqlglot_dialect or self.name or "generic SQL"

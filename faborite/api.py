@@ -263,22 +263,17 @@ class Workspace:
 
         check_plan_applies(plan, self.state(), target=self.target)
 
-    def target_config(self):
-        """The target's config block, validated by its provider's model (located errors)."""
-        from faborite.config.validation import validate
-        from faborite.plugins import load_provider
+    def target_config(self, *, with_secrets: bool = False):
+        """The target's provider and its config block, validated by the provider's model
+        (located errors). Credentials are read from the environment only ``with_secrets``."""
+        from faborite.config.targets import resolve_target
 
-        provider = load_provider(self.project.config.targets[self.target].type)
-        raw_block = (self.project.raw_config.get("targets") or {}).get(self.target)
-        if raw_block is None:
-            raw_block = self.project.config.targets[self.target].model_dump()
-        return provider, validate(provider.config_model, raw_block, file="faborite.yml",
-                                  what=f"target {self.target!r}", loc_prefix=("targets", self.target),
-                                  context={"project_root": self.root})
+        resolved = resolve_target(self.project, self.target, with_secrets=with_secrets)
+        return resolved.provider, resolved.config
 
     def connect(self, *, read_only: bool = False) -> "TargetConnection":
         """Open the target's provider with its validated config."""
-        provider, config = self.target_config()
+        provider, config = self.target_config(with_secrets=True)
         return provider.connect(config, self.root, read_only=read_only)
 
     def apply(self, plan: "Plan", *, threads: int | None = None,

@@ -71,7 +71,7 @@ def _diagnose_one(ws: "Workspace") -> TargetDiagnosis:
         return report()
     checks.append(Check(name="provider", ok=True, detail=f"{block.type} ({type(provider).__module__})"))
     try:
-        ws.target_config()
+        ws.target_config(with_secrets=True)
     except FaboriteError as exc:
         checks.append(Check(name="config", ok=False, detail=str(exc).splitlines()[0], hint=exc.hint))
         return report()

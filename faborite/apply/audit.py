@@ -30,7 +30,7 @@ def audit(ctx: ApplyContext) -> None:
         node, check = by_key[key]
         connection = ctx.connection.cursor() if ctx.threads > 1 else ctx.connection
         try:
-            sql = to_target_sql(check.sql, read=ctx.manifest.dialect, write=dialect.sqlglot_dialect,
+            sql = to_target_sql(check.sql, read=ctx.manifest.sql_dialect, write=dialect.sqlglot_dialect,
                                 relation_map=relation_map)
             failing = int(connection.fetch_scalar(dialect.count_rows_sql(sql)) or 0)
         except FaboriteError as exc:

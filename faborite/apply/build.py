@@ -104,7 +104,7 @@ def _build_one(connection, node: Node, physical: Relation, relation_map: dict[st
     if node.kind == "seed":
         load_seed(connection, node, physical, ctx.project_root)
         return
-    sql = to_target_sql(node.sql or "", read=ctx.manifest.dialect, write=dialect.sqlglot_dialect,
+    sql = to_target_sql(node.sql or "", read=ctx.manifest.sql_dialect, write=dialect.sqlglot_dialect,
                         relation_map=relation_map)
     if node.materialized == "view":
         for statement in dialect.create_or_replace_view(physical, sql):

@@ -109,8 +109,18 @@ class Manifest(BaseModel):
     faborite_version: str
     project: str
     target: str
+    #: The faborite dialect models are written in (the project's ``dialect:``).
     dialect: str
+    #: The faborite dialect of the target compiled for ("" in manifests older than the field).
+    target_dialect: str = ""
     nodes: dict[str, Node]
+
+    @cached_property
+    def sql_dialect(self) -> str:
+        """The sqlglot name of the dialect models are written in (faborite's names are not sqlglot's)."""
+        from faborite.dialects import get_dialect
+
+        return get_dialect(self.dialect).sqlglot_dialect
 
     @cached_property
     def hash(self) -> str:

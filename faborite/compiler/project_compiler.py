@@ -27,7 +27,8 @@ from faborite.config.loader import ModelFile, NodeDocEntry, Project
 from faborite.config.node_config import DATA_KEYS, ModelConfig, SeedConfig
 from faborite.config.properties import CheckSpec, NodeDoc
 from faborite.config.validation import config_error_from
-from faborite.errors import CompileError, ConfigError, did_you_mean
+from faborite.compiler.target_support import check_target_support
+from faborite.errors import CompileError, ConfigError
 from faborite.relation import Relation
 
 if TYPE_CHECKING:
@@ -44,35 +45,20 @@ def compile_project(project: Project, target: str | None = None, *, vars_overrid
     ``workers`` bounds the processes used for cold work (default: one per core);
     ``sources_snapshot`` (from the refresh step) lists the tables syncs copy.
     """
+    from faborite.config.targets import resolve_target
     from faborite.dialects import get_dialect
-    from faborite.plugins import provider_names
 
-    target_name = target or project.config.default_target
-    if target_name not in project.config.targets:
-        raise ConfigError(
-            f"unknown target {target_name!r}: faborite.yml defines no such target",
-            file="faborite.yml", line=project.config_line("targets"),
-            hint=did_you_mean(target_name, project.config.targets) or
-            "defined targets: " + ", ".join(project.config.targets),
-        )
+    environ = dict(os.environ if environ is None else environ)
     try:
         dialect = get_dialect(project.config.dialect)()
     except ConfigError as exc:
         exc.file, exc.line = exc.file or "faborite.yml", exc.line or project.config_line("dialect")
         raise
-    target_block = project.config.targets[target_name]
-    if target_block.type not in provider_names():
-        installed = provider_names()
-        raise ConfigError(
-            f"unknown target type {target_block.type!r} for target {target_name!r}",
-            file="faborite.yml", line=project.config_line("targets", target_name, "type"),
-            hint=did_you_mean(target_block.type, installed) or
-            ("installed target types: " + ", ".join(installed) if installed else "no target providers are installed"),
-        )
-    info = TargetInfo(name=target_name, type=target_block.type, dialect=project.config.dialect,
-                      schema=dialect.default_schema)
+    # Compile against the target: its dialect and default schema decide names and what SQL it can run.
+    resolved = resolve_target(project, target, environ=environ)
+    info = TargetInfo(name=resolved.name, type=resolved.type, dialect=resolved.dialect_name, schema=resolved.schema)
     compilation = _Compilation(project, dialect, info, {**project.config.vars, **(vars_override or {})},
-                               dict(os.environ if environ is None else environ), cache_dir, workers,
+                               environ, cache_dir, workers,
                                sources_snapshot)
     return compilation.run()
 
@@ -87,7 +73,10 @@ class _Compilation:
         self.workers = workers
         self.dialect = dialect
         self.target = target
-        self.sources = SourceResolver(project, dialect)
+        from faborite.dialects import get_dialect
+
+        self.target_dialect = get_dialect(target.dialect)()
+        self.sources = SourceResolver(project, dialect, self.target_dialect, target.name)
         self.seed_relations: dict[str, Relation] = {}
         self.seed_configs: dict[str, SeedConfig] = {}
         for seed in project.seeds:
@@ -144,7 +133,7 @@ class _Compilation:
         """Analyses of ``(sql, file, line_offset)`` jobs: from the cache, else in workers, else here."""
         from faborite.compiler.analysis import analyze_sql  # sqlglot: only on cache misses
 
-        dialect = self.target.dialect
+        dialect = self.dialect.sqlglot_dialect  # models are written in the project's dialect
         results: list["SqlAnalysis | None"] = [self.cache.get_sql(dialect, sql) for sql, _, _ in jobs]
         misses = [i for i, r in enumerate(results) if r is None]
 
@@ -193,6 +182,9 @@ class _Compilation:
             offset = substituted[:len(substituted) - len(substituted.lstrip())].count("\n")
             sqls.append((substituted.strip(), model.path, offset))
         analyses = self._analyze_all(sqls)
+        check_target_support([(model.name, *job) for (model, _, _, _), job in zip(rendered, sqls)],
+                             read=self.dialect.sqlglot_dialect, target=self.target_dialect,
+                             target_name=self.target.name)
         for (model, _, record, config), (sql, _, _), analysis in zip(rendered, sqls, analyses):
             drafts[f"model.{model.name}"] = self._model_draft(model, sql, analysis, record, config)
         self.cache.save()
@@ -210,7 +202,8 @@ class _Compilation:
             parents = [(p, nodes[p].version) for p in draft["parents"]]
             nodes[node_id] = Node(**draft, version=fingerprint.version(draft["data_hash"], parents))
         return Manifest(faborite_version=__version__, project=self.project.config.name,
-                        target=self.target.name, dialect=self.target.dialect, nodes=nodes)
+                        target=self.target.name, dialect=self.project.config.dialect,
+                        target_dialect=self.target.dialect, nodes=nodes)
 
     # -- per node ------------------------------------------------------------------
 
@@ -306,7 +299,7 @@ class _Compilation:
         from faborite.compiler.sql import parse_query  # sqlglot: only when there are custom checks
 
         try:
-            parse_query(sql, self.target.dialect, file=file)
+            parse_query(sql, self.dialect.sqlglot_dialect, file=file)
         except CompileError as exc:
             message = exc.message.replace("the model is empty: it renders to no SQL", "the check's SQL is empty")
             message = message.replace("a model holds one SELECT statement", "a check holds one SELECT statement")

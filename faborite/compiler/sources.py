@@ -27,9 +27,12 @@ _FORMATS = {".parquet": "parquet", ".csv": "csv", ".tsv": "csv", ".json": "json"
 class SourceResolver:
     """Renders ``source()`` calls and produces the source nodes of the DAG."""
 
-    def __init__(self, project: Project, dialect) -> None:
+    def __init__(self, project: Project, dialect, target_dialect=None, target_name: str = "") -> None:
         self._project = project
         self._dialect = dialect
+        #: The target's dialect: a files source is refused at compile when the target cannot read files.
+        self._target_dialect = target_dialect or dialect
+        self._target_name = target_name
 
     @staticmethod
     def node_id(source_name: str, table_name: str) -> str:
@@ -66,6 +69,14 @@ class SourceResolver:
         source, table = self._lookup(source_name, table_name)
         if source.type == "files":
             fmt = self._format(table, self._project.sources[source_name])
+            if fmt not in self._target_dialect.file_formats:
+                what = (f"{self._target_dialect.name} reads no files" if not self._target_dialect.file_formats
+                        else f"{self._target_dialect.name} cannot read {fmt} files")
+                raise CompileError(
+                    f"source({source_name!r}, {table_name!r}) reads {fmt} files, but target "
+                    f"{self._target_name!r} cannot: {what}",
+                    hint=f"copy the files into the target with a sync (from: {source_name}, to: {{format: target}}) "
+                         "and ref() the synced table, or compile for a target that reads files (duckdb)")
             return self._dialect.read_files(fmt, [table.path], dict(table.options))
         return self._dialect.quote_relation(self._relation(source, table))
 

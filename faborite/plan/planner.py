@@ -128,7 +128,7 @@ def _plan_node(node: Node, old_nodes: dict[str, NodeState], effects: dict[str, _
         upstream_reason = Reason(code="source_changed", detail=f"source data changed: {names(sources) or 'upstream'}")
 
     if old.data_hash != node.data_hash:
-        reasons, category = _own_change(node, old, manifest.dialect)
+        reasons, category = _own_change(node, old, manifest.sql_dialect)
         if upstream_reason is not None and category != "breaking":
             # Its own change only adds columns, but its input changed too: its rows did.
             reasons, category = (*reasons, upstream_reason), "breaking"
@@ -139,7 +139,7 @@ def _plan_node(node: Node, old_nodes: dict[str, NodeState], effects: dict[str, _
     if upstream_reason is not None:
         return (Change(**base, action=Action.REPLACE, rebuild=True, category="breaking", reasons=(upstream_reason,)),
                 _Effect(data_changed=True, breaking=True, physical_changed=True))
-    if additive_parents and _selects_star(node, manifest.dialect):
+    if additive_parents and _selects_star(node, manifest.sql_dialect):
         reason = Reason(code="upstream_changed",
                         detail=f"upstream added columns that '*' passes through: {names(additive_parents)}")
         return (Change(**base, action=Action.REPLACE, rebuild=True, category="non-breaking", reasons=(reason,)),
