@@ -19,7 +19,7 @@ from faborite.errors import ConfigError, StateError
 if TYPE_CHECKING:
     import pyarrow as pa
 
-    from faborite.apply.context import ApplyContext, ApplyEvent
+    from faborite.apply.context import ApplyEvent, ApplyResult
     from faborite.apply.gc import GcPlan
     from faborite.apply.rollback import RollbackPlan
     from faborite.compiler.manifest import Manifest
@@ -277,8 +277,9 @@ class Workspace:
         return provider.connect(config, self.root, read_only=read_only)
 
     def apply(self, plan: "Plan", *, threads: int | None = None,
-              on_event: "Callable[[ApplyEvent], None] | None" = None, fail_fast: bool = False) -> "ApplyContext":
-        """Apply ``plan`` under the state lock; refuses a stale or foreign plan."""
+              on_event: "Callable[[ApplyEvent], None] | None" = None, fail_fast: bool = False) -> "ApplyResult":
+        """Apply ``plan`` under the state lock; refuses a stale or foreign plan. The plan is not
+        changed: what was built, failed or deferred is in the returned result."""
         from faborite.apply.context import ApplyContext
         from faborite.apply.runner import run_stages
         from faborite.plan.planfile import check_plan_applies
@@ -296,7 +297,7 @@ class Workspace:
                     state_writer=backend, threads=threads or self.project.config.threads, fail_fast=fail_fast,
                     on_event=on_event or (lambda event: None),
                 )
-                return run_stages(ctx)
+                return run_stages(ctx).result
             finally:
                 connection.close()
 

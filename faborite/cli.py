@@ -340,22 +340,22 @@ def _run_apply(state: _State, ws, the_plan, threads: int | None, fail_fast: bool
     out = state.out()
     started = time.perf_counter()
     with ApplyProgress(out) as progress:
-        ctx = ws.apply(the_plan, threads=threads, on_event=progress, fail_fast=fail_fast)
+        result = ws.apply(the_plan, threads=threads, on_event=progress, fail_fast=fail_fast)
     summary = the_plan.summary()
     out.print(f"\n[bold green]Apply complete![/] {summary['create']} created, {summary['replace']} replaced, "
               f"{summary['update']} updated, {summary['delete']} deleted in {time.perf_counter() - started:.2f}s "
-              f"(state serial {ctx.new_state.serial if ctx.new_state else '?'}).")
-    for warning in ctx.warnings:
+              f"(state serial {result.new_state.serial if result.new_state else '?'}).")
+    for warning in result.warnings:
         out.print(f"[yellow]warning:[/] {warning}")
-    if ctx.failed:
+    if result.failed:
         from rich.markup import escape
 
         err = state.out(stderr=True)
-        for node_id, message in ctx.failed.items():
+        for node_id, message in result.failed.items():
             err.print(f"[bold red]error:[/] {escape(node_id)}: {escape(message)}")
-        if ctx.skipped:
-            err.print(f"  skipped (they read a failed table): {', '.join(sorted(ctx.skipped))}")
-        err.print(f"{len(ctx.failed)} table(s) failed; everything else was published. "
+        if result.skipped:
+            err.print(f"  skipped (they read a failed table): {', '.join(sorted(result.skipped))}")
+        err.print(f"{len(result.failed)} table(s) failed; everything else was published. "
                   "Fix the cause and run again (--fail-fast stops at the first failure).")
         sys.exit(1)
 

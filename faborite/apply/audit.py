@@ -15,9 +15,8 @@ from faborite.plan.model import Action
 
 def audit(ctx: ApplyContext) -> None:
     """Run checks on created, replaced and metadata-updated nodes; raise on any error-severity failure."""
-    changes = ctx.changes_by_node()
     nodes = [n for n in ctx.manifest.built_nodes()
-             if n.checks and n.id in changes and changes[n.id].action in (Action.CREATE, Action.REPLACE, Action.UPDATE)]
+             if n.checks and ctx.action_of(n.id) in (Action.CREATE, Action.REPLACE, Action.UPDATE)]
     if not nodes:
         return
     relation_map = ctx.relation_map()
@@ -54,7 +53,7 @@ def audit(ctx: ApplyContext) -> None:
         elif failing:
             message = f"{label} failed ({failing} failing row{'s' if failing != 1 else ''})"
             if check.severity == "warn":
-                ctx.warnings.append(message)
+                ctx.result.warnings.append(message)
                 ctx.emit("warning", node.id, message)
             else:
                 failures.append(message)

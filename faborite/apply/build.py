@@ -9,17 +9,12 @@ from __future__ import annotations
 
 import threading
 import time
-from pathlib import Path
 
-from faborite.apply.context import ApplyContext, BuiltNode, writes_files
-from faborite.apply.sync_build import build_sync
+from faborite.apply.context import ApplyContext, BuiltNode
+from faborite.apply.node_handlers import handler_for
 from faborite.apply.scheduler import run_dag
-from faborite.apply.seeds import load_seed
-from faborite.compiler.manifest import Node
-from faborite.compiler.sql import to_target_sql
 from faborite.crashpoints import crash_point
 from faborite.errors import ApplyError, FaboriteError
-from faborite.relation import Relation
 
 
 def build(ctx: ApplyContext) -> None:
@@ -29,16 +24,17 @@ def build(ctx: ApplyContext) -> None:
         return
     connection = ctx.connection
     dialect = connection.dialect
-    schemas = sorted({ctx.physical_of(n).schema_name for n in nodes if not writes_files(n)})
+    handlers = {n.id: handler_for(n) for n in nodes}
+    schemas = sorted({ctx.physical_of(n).schema_name for n in nodes if handlers[n.id].output == "relation"})
     for schema in schemas:
         connection.execute(dialect.create_schema(schema))
     existing = connection.list_relations(schemas)
-    relation_map = ctx.relation_map()
+    result = ctx.result
     local = threading.local()
     cursors = []
 
     def conn():
-        # DuckDB connections are not shared across threads: each worker gets its own cursor.
+        # Connections are not shared across threads: each worker gets its own cursor.
         if ctx.threads <= 1:
             return connection
         if not hasattr(local, "cursor"):
@@ -47,30 +43,24 @@ def build(ctx: ApplyContext) -> None:
         return local.cursor
 
     def work(node_id: str) -> BuiltNode | None:
-        node = ctx.manifest.nodes[node_id]
-        if any(p in ctx.failed or p in ctx.skipped for p in node.parents):
-            ctx.skipped.add(node.id)
+        node, handler = ctx.manifest.nodes[node_id], handlers[node_id]
+        if any(p in result.failed or p in result.skipped for p in node.parents):
+            result.skipped.add(node.id)
             ctx.emit("warning", node.id, f"{node.name}: skipped, it reads a table that failed to sync")
             return None
-        physical = ctx.physical_of(node)
         started = time.perf_counter()
         try:
-            if _already_built(ctx, node, physical, existing):
-                result = BuiltNode(physical=physical, reused=True)
+            if handler.already_built(ctx, node, existing):
+                built = BuiltNode(physical=ctx.physical_of(node), reused=True)
                 ctx.emit("node_reused", node.id, f"{node.name}: version {node.version[:12]} already built")
-            elif node.kind == "sync":
-                ctx.emit("node_start", node.id, node.name)
-                result = build_sync(ctx, node, conn())
             else:
                 ctx.emit("node_start", node.id, node.name)
-                _build_one(conn(), node, physical, relation_map, ctx)
-                result = BuiltNode(physical=physical)
-            if not writes_files(node):
-                _describe(conn(), node, result)
+                built = handler.build(ctx, node, conn())
+            handler.describe(conn(), node, built)
         except FaboriteError as exc:
-            if node.kind == "sync" and not ctx.fail_fast:
+            if handler.isolates_failures and not ctx.fail_fast:
                 # One table failing does not stop the others (the original tool's rule).
-                ctx.failed[node.id] = exc.message + (f" (hint: {exc.hint})" if exc.hint else "")
+                result.failed[node.id] = exc.message + (f" (hint: {exc.hint})" if exc.hint else "")
                 ctx.emit("warning", node.id, f"{node.name}: sync failed: {exc.message}")
                 return None
             hint = "nothing was published; " + (exc.hint or f"fix the {node.kind} and apply again")
@@ -78,7 +68,7 @@ def build(ctx: ApplyContext) -> None:
                              file=exc.file or node.file, line=exc.line, hint=hint) from None
         crash_point(f"build:{node.kind}")
         ctx.emit("node_done", node.id, node.name, time.perf_counter() - started)
-        return result
+        return built
 
     order = [n.id for n in nodes]
     parents = {n.id: set(n.parents) for n in nodes}
@@ -87,34 +77,6 @@ def build(ctx: ApplyContext) -> None:
     finally:
         for cursor in cursors:
             cursor.close()
-    ctx.built.update({node_id: built for node_id, built in results.items() if built is not None})
-    if ctx.failed or ctx.skipped:
-        ctx.defer(set(ctx.failed) | ctx.skipped)
-
-
-def _already_built(ctx: ApplyContext, node: Node, physical: Relation, existing: set[Relation]) -> bool:
-    """A version that exists is complete (its write was atomic), so it can be reused."""
-    if writes_files(node):
-        return (Path(ctx.project_root) / ctx.physical_key(node)).exists()
-    return physical in existing and node.materialized != "view"
-
-
-def _build_one(connection, node: Node, physical: Relation, relation_map: dict[str, Relation], ctx: ApplyContext) -> None:
-    dialect = connection.dialect
-    if node.kind == "seed":
-        load_seed(connection, node, physical, ctx.project_root)
-        return
-    sql = to_target_sql(node.sql or "", read=ctx.manifest.sql_dialect, write=dialect.sqlglot_dialect,
-                        relation_map=relation_map)
-    if node.materialized == "view":
-        for statement in dialect.create_or_replace_view(physical, sql):
-            connection.execute(statement)
-    else:
-        connection.execute(dialect.create_table_as(physical, sql))
-
-
-def _describe(connection, node: Node, result: BuiltNode) -> None:
-    result.columns = tuple(connection.columns(result.physical))
-    if node.materialized != "view":
-        count = connection.fetch_scalar(f"SELECT COUNT(*) FROM {connection.dialect.quote_relation(result.physical)}")
-        result.row_count = int(count) if count is not None else None
+    result.built.update({node_id: built for node_id, built in results.items() if built is not None})
+    if result.failed or result.skipped:
+        ctx.defer(set(result.failed) | result.skipped)

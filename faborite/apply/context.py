@@ -22,7 +22,9 @@ if TYPE_CHECKING:
 
 def writes_files(node: Node) -> bool:
     """Whether a node's output is files (published by symlink), not a relation in the target."""
-    return node.sync is not None and node.sync.format != "duckdb"
+    from faborite.apply.node_handlers import handler_for
+
+    return handler_for(node).output == "files"
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,22 @@ class BuiltNode:
 
 
 @dataclass
+class ApplyResult:
+    """What one apply did. The reviewed plan is never rewritten: outcomes land here."""
+
+    #: Nodes built (or reused) this run, by id.
+    built: dict[str, BuiltNode] = field(default_factory=dict)
+    #: Sync nodes that failed (id -> message) and nodes skipped because they read one.
+    failed: dict[str, str] = field(default_factory=dict)
+    skipped: set[str] = field(default_factory=set)
+    #: Nodes the plan changed that keep exactly what the state records (failed or skipped).
+    deferred: set[str] = field(default_factory=set)
+    warnings: list[str] = field(default_factory=list)
+    #: The state this apply published (set by the journal stage).
+    new_state: State | None = None
+
+
+@dataclass
 class ApplyContext:
     """Inputs and in-progress results of one apply."""
 
@@ -66,15 +84,11 @@ class ApplyContext:
     #: Stop at the first failed sync table; otherwise a failed table (and what reads
     #: it) is left as it was and the rest is published. Model failures always stop.
     fail_fast: bool = False
-    #: Sync nodes that failed (id -> message) and nodes skipped because they read one.
-    failed: dict[str, str] = field(default_factory=dict)
-    skipped: set[str] = field(default_factory=set)
     on_event: Callable[[ApplyEvent], None] = lambda event: None
-    built: dict[str, BuiltNode] = field(default_factory=dict)
-    warnings: list[str] = field(default_factory=list)
-    new_state: State | None = None
+    result: ApplyResult = field(default_factory=ApplyResult)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _changes: dict[str, Change] | None = None
+    _relation_map: tuple[frozenset[str], dict[str, Relation]] | None = None
 
     @property
     def manifest(self) -> Manifest:
@@ -87,46 +101,76 @@ class ApplyContext:
             self.on_event(ApplyEvent(kind=kind, node=node, message=message, seconds=seconds, **counts))
 
     def changes_by_node(self) -> dict[str, Change]:
-        """The plan's changes keyed by node id (computed once)."""
+        """The plan's changes keyed by node id, as reviewed (computed once, never rewritten)."""
         if self._changes is None:
             self._changes = {c.node_id: c for c in self.plan.changes}
         return self._changes
 
+    def is_deferred(self, node_id: str) -> bool:
+        """Whether the node keeps what the state records: left out by the plan, or by this run."""
+        change = self.changes_by_node().get(node_id)
+        return node_id in self.result.deferred or (change is not None and change.deferred)
+
+    def action_of(self, node_id: str) -> Action | None:
+        """What this run does to the node: the plan's action, NOOP once deferred (None: not in the plan)."""
+        change = self.changes_by_node().get(node_id)
+        if change is None:
+            return None
+        return Action.NOOP if node_id in self.result.deferred else change.action
+
     def defer(self, node_ids: set[str]) -> None:
         """Take nodes out of this apply: they keep exactly what the state records."""
-        changes = self.changes_by_node()
-        old_nodes = self.state.nodes if self.state else {}
-        for node_id in node_ids:
-            old = old_nodes.get(node_id)
-            changes[node_id] = changes[node_id].model_copy(update={
-                "action": Action.NOOP, "deferred": True, "rebuild": False,
-                "kept_physical": old.physical if old else None})
+        self.result.deferred |= node_ids
 
     def rebuilt(self) -> list[Node]:
         """Nodes this apply builds, in topological order."""
         changes = self.changes_by_node()
-        return [n for n in self.manifest.built_nodes() if changes.get(n.id) and changes[n.id].rebuild]
+        return [n for n in self.manifest.built_nodes()
+                if changes.get(n.id) and changes[n.id].rebuild and not self.is_deferred(n.id)]
+
+    def _kept(self, node: Node) -> str | None:
+        """The physical key the node keeps from the state (None: it gets a new version)."""
+        change = self.changes_by_node().get(node.id)
+        if node.id in self.result.deferred:
+            old = self.state.nodes.get(node.id) if self.state else None
+            return old.physical if old else None
+        if change is not None and not change.rebuild and change.kept_physical:
+            return change.kept_physical
+        return None
 
     def physical_key(self, node: Node) -> str:
         """Where ``node``'s data lives after this apply, as stored in state: a relation
         ``schema.name``, or for a file output the version folder's path."""
-        change = self.changes_by_node().get(node.id)
-        if change is not None and not change.rebuild and change.kept_physical:
-            return change.kept_physical
+        kept = self._kept(node)
+        if kept:
+            return kept
         if writes_files(node):
             return version_folder(node.relation, node.version)
         return self.physical_of(node).key
 
     def physical_of(self, node: Node) -> Relation:
         """Where ``node``'s data lives after this apply: a new version, or the kept one."""
-        change = self.changes_by_node().get(node.id)
-        if change is not None and not change.rebuild and change.kept_physical:
-            return Relation.parse(change.kept_physical)
+        kept = self._kept(node)
+        if kept:
+            return Relation.parse(kept)
         return Relation.parse(node.relation).physical(node.version)
 
+    def target_sql(self, node: Node) -> str:
+        """The node's query translated for the target, reading the physical versions."""
+        from faborite.compiler.sql import to_target_sql
+
+        return to_target_sql(node.sql or "", read=self.manifest.sql_dialect,
+                             write=self.connection.dialect.sqlglot_dialect, relation_map=self.relation_map())
+
     def relation_map(self) -> dict[str, Relation]:
-        """Virtual ``schema.name`` -> physical relation for every built node, for rewriting SQL."""
-        return {n.relation: self.physical_of(n) for n in self.manifest.built_nodes() if not writes_files(n)}
+        """Virtual ``schema.name`` -> physical relation for every built node, for rewriting SQL
+        (computed once per set of deferred nodes: every model's translation reads it)."""
+        key = frozenset(self.result.deferred)
+        if self._relation_map is None or self._relation_map[0] != key:
+            mapping = {n.relation: self.physical_of(n) for n in self.manifest.built_nodes() if not writes_files(n)}
+            self._relation_map = (key, mapping)
+        return self._relation_map[1]
 
     def deletes(self) -> list[Change]:
+        """The plan's deletions (a deletion is never deferred)."""
         return [c for c in self.plan.changes if c.action is Action.DELETE]

@@ -20,14 +20,14 @@ from faborite.target import TargetConnection
 def publish(ctx: ApplyContext) -> None:
     """Publish created and replaced nodes; drop the virtual relations of deleted ones."""
     changes = ctx.changes_by_node()
-    published = [n for n in ctx.manifest.built_nodes()
-                 if n.id in changes and changes[n.id].action in (Action.CREATE, Action.REPLACE)]
+    published = [n for n in ctx.manifest.built_nodes() if ctx.action_of(n.id) in (Action.CREATE, Action.REPLACE)]
     pointers = {Relation.parse(n.relation): ctx.physical_of(n) for n in published if not writes_files(n)}
     links = {n.relation: ctx.physical_key(n) for n in published if writes_files(n)}
     old_nodes = ctx.state.nodes if ctx.state else {}
     file_outputs = {c.node_id for c in changes.values()
                     if old_nodes.get(c.node_id) is not None and old_nodes[c.node_id].extra.get("files")}
-    moved = [c for c in changes.values() if c.old_relation and c.action in (Action.CREATE, Action.REPLACE)]
+    moved = [c for c in changes.values()
+             if c.old_relation and ctx.action_of(c.node_id) in (Action.CREATE, Action.REPLACE)]
     drops = [Relation.parse(c.relation) for c in ctx.deletes() if c.node_id not in file_outputs]
     drops += [Relation.parse(c.old_relation) for c in moved if c.node_id not in file_outputs]
     unlinks = [c.relation for c in ctx.deletes() if c.node_id in file_outputs]

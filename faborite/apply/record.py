@@ -23,9 +23,9 @@ def new_state(ctx: ApplyContext) -> State:
     nodes = {}
     for node in ctx.manifest.built_nodes():
         old = old_nodes.get(node.id)
-        built = ctx.built.get(node.id)
+        built = ctx.result.built.get(node.id)
         change = changes.get(node.id)
-        if change is not None and change.deferred:
+        if ctx.is_deferred(node.id):
             if old is not None:  # not selected this run: exactly as recorded
                 nodes[node.id] = old
             continue
@@ -59,7 +59,8 @@ def new_state(ctx: ApplyContext) -> State:
     event = StateEvent(
         operation="apply", who=current_user(), host=current_host(), at=now, faborite_version=__version__,
         changes=tuple(NodeChangeRecord(node=c.node_id, action=c.action.value)
-                      for c in ctx.changes_by_node().values() if c.action is not Action.NOOP and not c.deferred),
+                      for c in changes.values() if ctx.action_of(c.node_id) not in (Action.NOOP, None)
+                      and not ctx.is_deferred(c.node_id)),
     )
     if ctx.state is None:
         return State.first(target=ctx.plan.target, nodes=nodes, event=event, faborite_version=__version__)
@@ -69,12 +70,12 @@ def new_state(ctx: ApplyContext) -> State:
 def journal(ctx: ApplyContext) -> None:
     """Compute the new state and store it as the pending intent, before anything is published."""
     assert ctx.state_writer is not None
-    ctx.new_state = new_state(ctx)
-    ctx.state_writer.write_intent(ctx.new_state)
+    ctx.result.new_state = new_state(ctx)
+    ctx.state_writer.write_intent(ctx.result.new_state)
 
 
 def record(ctx: ApplyContext) -> None:
     """Write the new state, refusing if someone else wrote one since the plan; clear the intent."""
-    assert ctx.state_writer is not None and ctx.new_state is not None
-    ctx.state_writer.write(ctx.new_state, expected_serial=ctx.state.serial if ctx.state else None)
+    assert ctx.state_writer is not None and ctx.result.new_state is not None
+    ctx.state_writer.write(ctx.result.new_state, expected_serial=ctx.state.serial if ctx.state else None)
     ctx.state_writer.clear_intent()

@@ -10,8 +10,12 @@ from faborite.errors import ApplyError
 from faborite.relation import Relation
 
 
-def load_seed(connection, node: Node, physical: Relation, project_root: Path) -> None:
-    """Create ``physical`` from the seed's CSV; refuse a file changed since the plan."""
+def load_seed(connection, node: Node, physical: Relation, project_root: Path, *, project_dialect: str = "") -> None:
+    """Create ``physical`` from the seed's CSV; refuse a file changed since the plan.
+
+    ``column_types`` are written in the project's dialect (sqlglot name
+    ``project_dialect``) and translated for the target's.
+    """
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
@@ -47,8 +51,10 @@ def load_seed(connection, node: Node, physical: Relation, project_root: Path) ->
     staging = Relation(schema_name=physical.schema_name, name=physical.name + "__staging")
     connection.execute(dialect.drop_table(staging))
     connection.create_table_from_arrow(staging, table)
+    types = {c: target_type(t, read=project_dialect, dialect=dialect, file=node.seed.path)
+             for c, t in node.seed.column_types.items()}
     projections = ", ".join(
-        f"CAST({dialect.quote_identifier(c)} AS {node.seed.column_types[c]}) AS {dialect.quote_identifier(c)}"
+        f"CAST({dialect.quote_identifier(c)} AS {types[c]}) AS {dialect.quote_identifier(c)}"
         if c in node.seed.column_types else dialect.quote_identifier(c)
         for c in table.column_names
     )
@@ -56,3 +62,17 @@ def load_seed(connection, node: Node, physical: Relation, project_root: Path) ->
         connection.execute(dialect.create_table_as(physical, f"SELECT {projections} FROM {dialect.quote_relation(staging)}"))
     finally:
         connection.execute(dialect.drop_table(staging))
+
+
+def target_type(type_name: str, *, read: str, dialect, file: str) -> str:
+    """A type written in the project's dialect, spelled for the target (``DOUBLE`` -> ``DOUBLE PRECISION``)."""
+    if read == dialect.sqlglot_dialect:
+        return type_name
+    from sqlglot import exp
+    from sqlglot.errors import ParseError
+
+    try:
+        return exp.DataType.build(type_name, dialect=read).sql(dialect=dialect.sqlglot_dialect)
+    except (ParseError, ValueError) as exc:
+        raise ApplyError(f"column type {type_name!r} is not a {read} type: {exc}", file=file,
+                         hint="write column_types in the project's dialect") from None

@@ -43,7 +43,7 @@ def build_sync(ctx: ApplyContext, node: Node, connection) -> BuiltNode:
     try:
         table = source.describe(node.sync.table)
         if table.version != node.sync.source_version:
-            ctx.warnings.append(f"{node.name}: the source moved from v{node.sync.source_version} to "
+            ctx.result.warnings.append(f"{node.name}: the source moved from v{node.sync.source_version} to "
                                 f"v{table.version} since the plan; copied v{table.version}")
         previous = old.physical if incremental and cursor is not None else None
         if node.sync.format == "duckdb":
