@@ -79,6 +79,11 @@ class Dialect:
         """The inside of a delimited identifier: the SQL standard doubles the closing delimiter."""
         return name.replace(self.quote_end, self.quote_end * 2)
 
+    def quote_column(self, name: str) -> str:
+        """A column of a model's output, named as the model's SQL named it (``merge`` and
+        ``insert_into`` write these); engines that fold undelimited names override this."""
+        return self.quote_identifier(name)
+
     def quote_relation(self, rel: Relation) -> str:
         """``"schema"."name"``: quoting always, so case and odd characters survive."""
         return f"{self.quote_identifier(rel.schema_name)}.{self.quote_identifier(rel.name)}"
@@ -125,7 +130,7 @@ class Dialect:
     def insert_into(self, target: Relation, select_sql: str, columns: Sequence[str]) -> str:
         """Append the rows of a query to ``target``, matching ``columns`` by name, not position."""
         names = _column_list(columns)
-        listed = ", ".join(self.quote_identifier(c) for c in names)
+        listed = ", ".join(self.quote_column(c) for c in names)
         return f"INSERT INTO {self.quote_relation(target)} ({listed})\n{_body(select_sql)}"
 
     def merge(self, target: Relation, source_sql: str, unique_key: Sequence[str], columns: Sequence[str]) -> str:
@@ -140,8 +145,8 @@ class Dialect:
         missing = [k for k in keys if k not in names]
         if missing:
             raise ProviderError(f"unique key column(s) {', '.join(map(repr, missing))} not among the merged columns")
-        q = self.quote_identifier
-        t, s = q("faborite_target"), q("faborite_source")
+        q = self.quote_column
+        t, s = self.quote_identifier("faborite_target"), self.quote_identifier("faborite_source")
         on = " AND ".join(f"{t}.{q(k)} = {s}.{q(k)}" for k in keys)
         lines = [f"MERGE INTO {self.quote_relation(target)} AS {t}", f"USING (\n{_body(source_sql)}\n) AS {s}", f"ON {on}"]
         updated = [c for c in names if c not in keys]

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import re
+import unicodedata
 from typing import Any
 
 from faborite.dialects.base import Dialect
@@ -20,6 +21,7 @@ from faborite.errors import ProviderError
 from faborite.relation import Relation
 
 _DATASET = re.compile(r"[A-Za-z0-9_]+\Z")
+_TABLE_PUNCTUATION = frozenset({"Pc", "Pd", "Zs"})
 #: Escapes BigQuery reads in quoted names and strings, besides \xhh, \uhhhh, \Uhhhhhhhh and \ooo.
 _SIMPLE_ESCAPES = {"a": "\a", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v"}
 _SHORT_ESCAPES = {"\n": "n", "\r": "r", "\t": "t"}
@@ -69,6 +71,9 @@ class BigQueryDialect(Dialect):
     quote_end = "`"
 
     def _escape_identifier(self, name: str) -> str:
+        if "." in name:
+            # `a.b` is the path a, b to BigQuery whatever the quoting: no escape keeps the dot.
+            raise ProviderError(f"invalid BigQuery name {name!r}", hint="BigQuery names cannot contain a dot")
         return backslash_escape(name, self.quote_end)
 
     def _read_quoted(self, text: str, start: int) -> tuple[str, int] | None:
@@ -89,8 +94,10 @@ class BigQueryDialect(Dialect):
         return None if parts is None else [piece for part in parts for piece in part.split(".")]
 
     def quote_relation(self, rel: Relation) -> str:
-        """```dataset`.`table```, refusing a dataset name BigQuery would reject."""
+        """```dataset`.`table```, refusing names BigQuery would reject (so no table name holds a
+        dot or a backtick, and :meth:`pointer_reads` can split on dots)."""
         _check_dataset(rel.schema_name)
+        _check_table(rel.name)
         return super().quote_relation(rel)
 
     def create_schema(self, schema_name: str) -> str:
@@ -123,3 +130,19 @@ def _check_dataset(name: str) -> None:
             f"invalid BigQuery dataset name {name!r}",
             hint="dataset names may contain only letters, digits and underscores",
         )
+
+
+def _check_table(name: str) -> None:
+    # Table names: Unicode letters, marks, numbers, connectors (_), dashes and spaces.
+    bad = sorted({c for c in name if not _table_char(c)})
+    if not name or bad:
+        raise ProviderError(
+            f"invalid BigQuery table name {name!r}",
+            hint="table names may contain letters, marks, digits, underscores, dashes and spaces"
+            + (f", not {''.join(bad)!r}" if bad else ""),
+        )
+
+
+def _table_char(char: str) -> bool:
+    category = unicodedata.category(char)
+    return category[0] in "LMN" or category in _TABLE_PUNCTUATION

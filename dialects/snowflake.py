@@ -9,9 +9,13 @@ names fold to upper case (``t`` is ``T``), so a view written ``SELECT * FROM s.t
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 from faborite.dialects.base import Dialect
+
+#: An undelimited name Snowflake would accept and fold to upper case.
+_FOLDS = re.compile(r"[A-Za-z_][A-Za-z0-9_$]*\Z")
 
 
 class SnowflakeDialect(Dialect):
@@ -26,6 +30,13 @@ class SnowflakeDialect(Dialect):
 
     def _fold_unquoted(self, name: str) -> str:
         return name.upper()
+
+    def quote_column(self, name: str) -> str:
+        """A model's ``select id`` makes a column ``ID``, so a name Snowflake would fold is quoted
+        folded (``"ID"``). Output columns arrive without their quoting, so a column the model
+        wrote quoted in lower or mixed case (``"id"``) is not reachable this way: quote such columns in
+        upper case or not at all."""
+        return self.quote_identifier(self._fold_unquoted(name) if _FOLDS.match(name) else name)
 
     def literal(self, value: Any) -> str:
         """A backslash starts an escape in a Snowflake string, so it is doubled; timestamps are cast
