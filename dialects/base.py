@@ -128,7 +128,8 @@ class Dialect:
     # -- DML ----------------------------------------------------------------
 
     def insert_into(self, target: Relation, select_sql: str, columns: Sequence[str]) -> str:
-        """Append the rows of a query to ``target``, matching ``columns`` by name, not position."""
+        """Append the rows of a query to ``target``. ``columns`` name the table's columns the
+        query's outputs fill, in the query's order, so the table's own column order does not matter."""
         names = _column_list(columns)
         listed = ", ".join(self.quote_column(c) for c in names)
         return f"INSERT INTO {self.quote_relation(target)} ({listed})\n{_body(select_sql)}"
