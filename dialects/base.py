@@ -16,6 +16,7 @@ import datetime as dt
 import decimal
 import math
 import re
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from faborite.errors import ProviderError
@@ -44,6 +45,8 @@ class Dialect:
     #: ``CREATE OR REPLACE VIEW`` exists (else publish drops and re-creates). Not
     #: spelled ``create_or_replace_view``: that name is the method below.
     supports_create_or_replace_view: ClassVar[bool] = False
+    #: How the engine spells that one statement (T-SQL: ``CREATE OR ALTER VIEW``).
+    replace_view_verb: ClassVar[str] = "CREATE OR REPLACE VIEW"
     #: ``MERGE INTO`` exists (incremental models can upsert).
     supports_merge: ClassVar[bool] = False
     #: The schema unqualified names resolve to.
@@ -79,8 +82,16 @@ class Dialect:
         """``name`` as a delimited identifier, always quoted, embedded delimiters escaped."""
         if not name or "\x00" in name:
             raise ProviderError(f"invalid identifier {name!r}", hint="names must be non-empty and contain no NUL")
-        escaped = name.replace(self.quote_end, self.quote_end * 2)
-        return f"{self.quote_start}{escaped}{self.quote_end}"
+        return f"{self.quote_start}{self._escape_identifier(name)}{self.quote_end}"
+
+    def _escape_identifier(self, name: str) -> str:
+        """The inside of a delimited identifier: the SQL standard doubles the closing delimiter."""
+        return name.replace(self.quote_end, self.quote_end * 2)
+
+    def quote_column(self, name: str) -> str:
+        """A column of a model's output, named as the model's SQL named it (``merge`` and
+        ``insert_into`` write these); engines that fold undelimited names override this."""
+        return self.quote_identifier(name)
 
     def quote_relation(self, rel: Relation) -> str:
         """``"schema"."name"``: quoting always, so case and odd characters survive."""
@@ -107,7 +118,7 @@ class Dialect:
         create, which the caller runs in one transaction where ``transactional_ddl``.
         """
         if self.supports_create_or_replace_view:
-            return [f"CREATE OR REPLACE VIEW {self.quote_relation(rel)} AS\n{_body(select_sql)}"]
+            return [f"{self.replace_view_verb} {self.quote_relation(rel)} AS\n{_body(select_sql)}"]
         return [self.drop_view(rel), self.create_view(rel, select_sql)]
 
     def drop_table(self, rel: Relation) -> str:
@@ -117,6 +128,47 @@ class Dialect:
     def drop_view(self, rel: Relation) -> str:
         """Drop the view ``rel`` if it exists."""
         return f"DROP VIEW IF EXISTS {self.quote_relation(rel)}"
+
+    def swap_view(self, virtual: Relation, physical: Relation) -> list[str]:
+        """Statements that publish ``physical`` under the name ``virtual``: the virtual
+        layer is a view ``SELECT * FROM <physical>`` (what :meth:`pointer_reads` recognises)."""
+        return self.create_or_replace_view(virtual, f"SELECT * FROM {self.quote_relation(physical)}")
+
+    # -- DML ----------------------------------------------------------------
+
+    def insert_into(self, target: Relation, select_sql: str, columns: Sequence[str]) -> str:
+        """Append the rows of a query to ``target``. ``columns`` name the table's columns the
+        query's outputs fill, in the query's order, so the table's own column order does not matter."""
+        names = _column_list(columns)
+        listed = ", ".join(self.quote_column(c) for c in names)
+        return f"INSERT INTO {self.quote_relation(target)} ({listed})\n{_body(select_sql)}"
+
+    def merge(self, target: Relation, source_sql: str, unique_key: Sequence[str], columns: Sequence[str]) -> str:
+        """Upsert the rows of ``source_sql`` into ``target``: rows whose ``unique_key`` matches are
+        updated, the others inserted. ``columns`` are the columns written (the key included).
+
+        Keys compare with ``=``, so a NULL key never matches and is inserted again: keep keys
+        NOT NULL. Check ``supports_merge`` first: this is the SQL-standard spelling.
+        """
+        names = _column_list(columns)
+        keys = _column_list(unique_key)
+        missing = [k for k in keys if k not in names]
+        if missing:
+            raise ProviderError(f"unique key column(s) {', '.join(map(repr, missing))} not among the merged columns")
+        q = self.quote_column
+        t, s = self.quote_identifier("faborite_target"), self.quote_identifier("faborite_source")
+        on = " AND ".join(f"{t}.{q(k)} = {s}.{q(k)}" for k in keys)
+        lines = [f"MERGE INTO {self.quote_relation(target)} AS {t}", f"USING (\n{_body(source_sql)}\n) AS {s}", f"ON {on}"]
+        updated = [c for c in names if c not in keys]
+        if updated:  # a key-only table has nothing to update: matched rows are left alone
+            lines.append("WHEN MATCHED THEN UPDATE SET " + ", ".join(f"{q(c)} = {s}.{q(c)}" for c in updated))
+        lines.append(
+            f"WHEN NOT MATCHED THEN INSERT ({', '.join(q(c) for c in names)}) "
+            f"VALUES ({', '.join(f'{s}.{q(c)}' for c in names)})"
+        )
+        return "\n".join(lines)
+
+    # -- reading back -------------------------------------------------------
 
     def pointer_reads(self, definition: str) -> Relation | None:
         """The relation a virtual-layer view reads, from the view's definition as the engine
@@ -136,30 +188,40 @@ class Dialect:
         parts, position = [], 0
         while position < len(text):
             if text.startswith(self.quote_start, position):
-                end, value = position + len(self.quote_start), []
-                while True:
-                    close = text.find(self.quote_end, end)
-                    if close < 0:
-                        return None
-                    value.append(text[end:close])
-                    if text.startswith(self.quote_end * 2, close):
-                        value.append(self.quote_end)
-                        end = close + 2 * len(self.quote_end)
-                        continue
-                    position = close + len(self.quote_end)
-                    break
-                parts.append("".join(value))
+                read = self._read_quoted(text, position + len(self.quote_start))
+                if read is None:
+                    return None
+                value, position = read
+                parts.append(value)
             else:
                 match = _BARE_IDENTIFIER.match(text, position)
                 if match is None:
                     return None
-                parts.append(match.group(0))
+                parts.append(self._fold_unquoted(match.group(0)))
                 position = match.end()
             if position < len(text):
                 if text[position] != ".":
                     return None
                 position += 1
         return parts
+
+    def _read_quoted(self, text: str, start: int) -> tuple[str, int] | None:
+        """The delimited identifier whose inside begins at ``start``, unescaped, and the
+        position after its closing delimiter; None when it is never closed."""
+        value, end = [], start
+        while True:
+            close = text.find(self.quote_end, end)
+            if close < 0:
+                return None
+            value.append(text[end:close])
+            if not text.startswith(self.quote_end * 2, close):
+                return "".join(value), close + len(self.quote_end)
+            value.append(self.quote_end)
+            end = close + 2 * len(self.quote_end)
+
+    def _fold_unquoted(self, name: str) -> str:
+        """What the engine makes of an undelimited name; kept as written unless it folds case."""
+        return name
 
     # -- queries ------------------------------------------------------------
 
@@ -275,6 +337,17 @@ class Dialect:
 #: The body of a virtual-layer view: ``SELECT * FROM <dotted name>`` and nothing after it.
 _POINTER = re.compile(r"\bSELECT\s+\*\s+FROM\s+(.+?)\s*;?\s*\Z", re.IGNORECASE | re.DOTALL)
 _BARE_IDENTIFIER = re.compile(r"[^\s.\"`\[\]();,]+")
+
+
+def _column_list(columns: Sequence[str]) -> list[str]:
+    """``columns`` as a list, refusing an empty or repeated one (a string is one column, not letters)."""
+    names = [columns] if isinstance(columns, str) else list(columns)
+    if not names:
+        raise ProviderError("no columns given")
+    repeated = sorted({c for c in names if names.count(c) > 1})
+    if repeated:
+        raise ProviderError(f"column(s) {', '.join(map(repr, repeated))} given more than once")
+    return names
 
 
 def _body(select_sql: str) -> str:

@@ -237,3 +237,22 @@ def test_subclasses_register_themselves(monkeypatch):
 
     assert get_dialect("test_motherduck") is MotherDuck
     assert get_dialect("duckdb") is DuckDBDialect
+
+
+# -- swap, insert, merge (the base's generic SQL, run by DuckDB) ------------------
+
+
+def test_swap_insert_and_merge_run_in_duckdb(con):
+    table = Relation(schema_name=TRICKY.schema_name, name="t")
+    view = Relation(schema_name=TRICKY.schema_name, name="v")
+    con.execute(D.create_schema(table.schema_name))
+    con.execute(D.create_table_as(table, "SELECT 1 AS id, 'a' AS \"it's\""))
+    swap = f"CREATE OR REPLACE VIEW {D.quote_relation(view)} AS\nSELECT * FROM {D.quote_relation(table)}"
+    validate(D.swap_view(view, table), [swap], con)
+    assert D.pointer_reads(D.swap_view(view, table)[0]) == table
+
+    # The column list follows the query's order, not the table's.
+    con.execute(D.insert_into(table, "SELECT 'b' AS x, 2 AS y", ["it's", "id"]))
+    merge = D.merge(table, "SELECT 2 AS id, 'B' AS \"it's\" UNION ALL SELECT 3, 'c'", ["id"], ["id", "it's"])
+    con.execute(merge)
+    assert con.execute(f"SELECT * FROM {D.quote_relation(view)} ORDER BY id").fetchall() == [(1, "a"), (2, "B"), (3, "c")]

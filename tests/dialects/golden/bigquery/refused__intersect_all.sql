@@ -1,0 +1,4 @@
+-- refused: duckdb -> bigquery
+SELECT a FROM t INTERSECT ALL SELECT a FROM u;
+-- ProviderError: cannot translate from duckdb to bigquery: INTERSECT ALL is not supported
+-- hint: rewrite the construct in SQL both dialects share, or use a target that supports it

@@ -1,0 +1,2 @@
+-- create_table_as model.customer_segments: tsql, from the template project (duckdb models)
+SELECT * INTO [faborite__main].[customer_segments__0123456789ab] FROM (SELECT id AS id, name AS name, lifetime_value AS lifetime_value, RANK() OVER (ORDER BY lifetime_value DESC) AS value_rank, CASE WHEN lifetime_value >= 100 THEN 'gold' WHEN lifetime_value >= 30 THEN 'silver' ELSE 'bronze' END AS segment FROM [faborite__main].[customers__0123456789ab]) AS temp;
