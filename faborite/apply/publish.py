@@ -12,6 +12,7 @@ from faborite.apply.context import ApplyContext, writes_files
 from faborite.apply.file_layer import publish_links
 from faborite.crashpoints import crash_point
 from faborite.errors import ApplyError, FaboriteError
+from faborite.plan.atomicity import publish_strategy
 from faborite.plan.model import Action
 from faborite.relation import Relation
 from faborite.target import TargetConnection
@@ -49,9 +50,10 @@ def publish_pointers(connection: TargetConnection, pointers: Mapping[Relation, R
     statements = [dialect.drop_view(virtual) for virtual in drops if virtual not in pointers]
     statements += [dialect.create_schema(s) for s in sorted({v.schema_name for v in pointers})]
     for virtual, physical in sorted(pointers.items(), key=lambda item: item[0].key):
-        statements += dialect.create_or_replace_view(virtual, f"SELECT * FROM {dialect.quote_relation(physical)}")
+        statements += dialect.swap_view(virtual, physical)
+    strategy = publish_strategy(dialect)
     try:
-        if dialect.transactional_ddl:
+        if strategy.method == "transaction":
             with connection.transaction():
                 for statement in statements:
                     crash_point("publish:statement")
@@ -62,5 +64,7 @@ def publish_pointers(connection: TargetConnection, pointers: Mapping[Relation, R
                 crash_point("publish:statement")
                 connection.execute(statement)
     except FaboriteError as exc:
-        raise ApplyError(f"publishing failed: {exc.message}",
-                         hint="the transaction was rolled back; published data is unchanged") from None
+        hint = ("the transaction was rolled back; published data is unchanged" if strategy.atomic else
+                f"{dialect.name} has no transactional DDL: views swapped before the failure stay swapped; "
+                "run `faborite plan` to see them, then apply again")
+        raise ApplyError(f"publishing failed: {exc.message}", hint=hint) from None

@@ -10,8 +10,8 @@ from typing import Any
 
 from faborite.plan.model import Plan
 
-#: 1.1 added `refreshed` and `resource_drift` (minor versions only add fields).
-JSON_PLAN_FORMAT_VERSION = "1.1"
+#: 1.1 added `refreshed` and `resource_drift`; 1.2 `publish` (minor versions only add fields).
+JSON_PLAN_FORMAT_VERSION = "1.2"
 
 
 def plan_to_json(plan: Plan) -> dict[str, Any]:
@@ -28,6 +28,8 @@ def plan_to_json(plan: Plan) -> dict[str, Any]:
         "created_at": plan.created_at.isoformat(),
         "summary": plan.summary(),
         "refreshed": plan.refreshed,
+        # How the target makes this apply visible, and whether readers can see half of it.
+        "publish": plan.publish.model_dump() if plan.publish else None,
         # Terraform's name for changes made outside the tool.
         "resource_drift": [
             {"address": d.node_id, "relation": d.relation, "kind": d.kind, "detail": d.detail} for d in plan.drift

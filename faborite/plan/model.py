@@ -15,6 +15,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from faborite.compiler.manifest import Manifest
+from faborite.plan.atomicity import PublishStrategy
 from faborite.plan.drift import Drift
 
 
@@ -96,6 +97,8 @@ class Plan(BaseModel):
     drift: tuple[Drift, ...] = ()
     #: Whether the target was looked at (False: ``--refresh=false``, drift unknown).
     refreshed: bool = False
+    #: How the target publishes (None in plans older than the field).
+    publish: PublishStrategy | None = None
 
     @property
     def has_changes(self) -> bool:

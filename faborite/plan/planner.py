@@ -15,6 +15,7 @@ from faborite import __version__
 from faborite.compiler import fingerprint
 from faborite.compiler.manifest import Manifest, Node
 from faborite.plan.drift import Drift
+from faborite.plan.atomicity import PublishStrategy, publish_strategy
 from faborite.plan.model import Action, Change, Plan, Reason
 from faborite.state.model import NodeState, State
 
@@ -69,7 +70,17 @@ def make_plan(manifest: Manifest, state: State | None, *, select: set[str] | Non
         faborite_version=__version__, created_at=datetime.now(timezone.utc), target=manifest.target,
         lineage=state.lineage if state else None, serial=state.serial if state else None,
         manifest=manifest, changes=tuple(changes), drift=tuple(drift or ()), refreshed=drift is not None,
+        publish=_publish_strategy(manifest),
     )
+
+
+def _publish_strategy(manifest: Manifest) -> PublishStrategy | None:
+    """How the target the manifest was compiled for publishes (None: an old manifest names none)."""
+    if not manifest.target_dialect:
+        return None
+    from faborite.dialects import get_dialect
+
+    return publish_strategy(get_dialect(manifest.target_dialect)())
 
 
 _DRIFT_REASON = {

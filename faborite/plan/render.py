@@ -39,6 +39,9 @@ def render_plan(plan: Plan, console: Console, *, show_diff: bool = True) -> None
     for change in plan.visible_changes():
         _render_change(change, console, show_diff)
     console.print(f"\n[bold]{_summary_line(plan)}[/]")
+    if plan.publish is not None:
+        style = "dim" if plan.publish.atomic else "yellow"
+        console.print(f"[{style}]Publish: {escape(plan.publish.detail)}.[/]")
 
 
 def _render_change(change: Change, console: Console, show_diff: bool) -> None:
@@ -71,7 +74,8 @@ def plan_to_markdown(plan: Plan) -> str:
         drift = ["**Changed outside faborite** (applying repairs it):", *drift, ""]
     if not plan.has_changes:
         return "\n".join([*drift, f"**faborite plan** for `{plan.target}`: no changes."])
-    lines = [*drift, f"**faborite plan** for `{plan.target}`: {_summary_line(plan)}", "",
+    publish = [f"Publish: {plan.publish.detail}.", ""] if plan.publish else []
+    lines = [*drift, f"**faborite plan** for `{plan.target}`: {_summary_line(plan)}", "", *publish,
              "| | node | action | category | why |", "|---|---|---|---|---|"]
     for change in plan.visible_changes():
         symbol = _SYMBOL[change.action][0]
