@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 def writes_files(node: Node) -> bool:
     """Whether a node's output is files (published by symlink), not a relation in the target."""
-    return node.sync is not None and node.sync.format != "duckdb"
+    return node.sync is not None and node.sync.format != "target"
 
 
 @dataclass(frozen=True)

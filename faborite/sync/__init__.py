@@ -39,7 +39,7 @@ _LAZY = {
     "DeltaFolderSource": "local_sources",
     "FilesSource": "local_sources",
     "SqlSource": "local_sources",
-    "DuckDBSink": "sinks",
+    "TargetTableSink": "sinks",
     "FileSink": "sinks",
     "DeltaSink": "sinks",
     "SinkResult": "sinks",

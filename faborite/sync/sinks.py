@@ -4,7 +4,7 @@ Every sink takes a :class:`pyarrow.RecordBatchReader` and consumes it batch by
 batch, and every write is atomic: a reader of the output sees the old data or
 the complete new data, never part of it, and a failure leaves nothing behind.
 
-- :class:`DuckDBSink`: ``create_table_from_arrow`` (one transaction);
+- :class:`TargetTableSink`: the target's ``create_table_from_arrow`` (one transaction);
 - :class:`FileSink`: written into a temporary sibling folder (Parquet, CSV,
   JSON lines; compression; hive partitions), then renamed into place;
 - :class:`DeltaSink`: one Delta commit (deltalake).
@@ -59,10 +59,10 @@ class Sink(Protocol):
         """The previous output's rows whose ``key`` is not in ``rows``, plus ``rows``."""
 
 
-# -- DuckDB (or any target) ---------------------------------------------------
+# -- a table in the target database (any engine) ---------------------------
 
 
-class DuckDBSink:
+class TargetTableSink:
     """A table in the target database; ``previous`` is the version a merge starts from."""
 
     def __init__(self, connection: "TargetConnection", relation: Relation, *, previous: Relation | None = None) -> None:
