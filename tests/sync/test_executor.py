@@ -15,7 +15,9 @@ from faborite.errors import ProviderError
 from faborite.providers.duckdb import DuckDBProvider, DuckDBTargetConfig
 from faborite.relation import Relation
 from faborite.sync.executor import sync_table
-from faborite.sync.local_sources import ArrowStream, DeltaFolderSource, SqlSource
+from faborite.providers.delta import DeltaFolderSource
+from faborite.providers.sqlalchemy import SqlSource
+from faborite.sync.streams import ArrowStream
 from faborite.sync.sinks import DeltaSink, TargetTableSink, FileSink
 from faborite.sync.spec import SyncSpec
 
