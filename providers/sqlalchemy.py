@@ -223,14 +223,21 @@ class SqlSource:
         import sqlalchemy
 
         schema, _, table_name = name.rpartition(".")
+        # Reflecting in a schema that does not exist is a driver error (SQLite: "unknown
+        # database"), not NoSuchTableError: check the schema first so both read as one.
+        missing = bool(schema) and schema not in sqlalchemy.inspect(self.engine).get_schema_names()
         try:
-            table = sqlalchemy.Table(table_name, sqlalchemy.MetaData(), schema=schema or None, autoload_with=self.engine)
+            if not missing:
+                table = sqlalchemy.Table(table_name, sqlalchemy.MetaData(), schema=schema or None,
+                                         autoload_with=self.engine)
         except sqlalchemy.exc.NoSuchTableError:
+            missing = True
+        if missing:
             known = self.table_names()
             raise ProviderError(
                 f"no table {name!r} in {self.location}",
                 hint=did_you_mean(name, known) or f"tables: {', '.join(known) or '(none)'}",
-            ) from None
+            )
         self._tables[name] = table
         return table
 

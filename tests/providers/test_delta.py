@@ -13,6 +13,7 @@ import pytest
 from faborite.errors import ProviderError
 from faborite.sync.source import ScanSource, TableSource
 from faborite.providers.delta import DeltaFolderSource
+from tests.sync.source_conformance import ORDERS, SourceConformance
 from tests.sync.conftest import ROWS, lake, run  # noqa: F401 - lake: a fixture
 
 
@@ -107,3 +108,13 @@ def test_delta_scan_prunes_partitions_and_still_fills_partition_columns(lake):
     # A filter pyarrow cannot apply the same way is left to DuckDB: nothing is lost.
     rows, _ = run(source, "events", {"where": "order_id = '7'"})
     assert rows.column("order_id").to_pylist() == [7]
+
+
+class TestDeltaFolderConformance(SourceConformance):
+    @pytest.fixture
+    def source(self, tmp_path):
+        from deltalake import write_deltalake
+
+        write_deltalake(tmp_path / "orders", ORDERS.slice(0, 30))
+        write_deltalake(tmp_path / "orders", ORDERS.slice(30), mode="append")  # two files, two commits
+        return DeltaFolderSource(tmp_path, default_schema=None)

@@ -13,6 +13,7 @@ import pytest
 from faborite.errors import ProviderError
 from faborite.sync.source import ScanSource, TableSource
 from faborite.providers.sqlalchemy import SqlSource
+from tests.sync.source_conformance import ORDERS, SourceConformance
 from tests.sync.conftest import ROWS, run, sqlite_url  # noqa: F401 - sqlite_url: a fixture
 
 
@@ -77,3 +78,22 @@ def test_sql_unknown_table(sqlite_url):
         source.describe("order")
     assert "orders" in (err.value.hint or "")
     source.close()
+
+
+class TestSqliteConformance(SourceConformance):
+    @pytest.fixture
+    def source(self, tmp_path):
+        import sqlalchemy as sa
+
+        url = f"sqlite:///{tmp_path / 'shop.db'}"
+        engine = sa.create_engine(url)
+        meta = sa.MetaData()
+        orders = sa.Table("orders", meta, sa.Column("id", sa.BigInteger, primary_key=True), sa.Column("region", sa.Text),
+                          sa.Column("amount", sa.Float), sa.Column("updated_at", sa.DateTime))
+        meta.create_all(engine)
+        with engine.begin() as conn:
+            conn.execute(orders.insert(), ORDERS.to_pylist())
+        engine.dispose()
+        source = SqlSource(url, push_where=True)
+        yield source
+        source.close()

@@ -15,6 +15,7 @@ from faborite.sync.source import ScanSource, TableSource
 from faborite.sync.files_source import FilesSource
 
 from .conftest import ROWS, run
+from .source_conformance import ORDERS, SourceConformance
 
 
 def scan_all(obj) -> pa.Table:
@@ -76,3 +77,29 @@ def test_files_scan_skips_row_groups_before_the_cursor(tmp_path):
     rows, _ = run(source, "orders", {"incremental": {"cursor": "updated_at", "key": "order_id"}},
                   cursor_value=dt.datetime(2024, 1, 1, 4, 0))
     assert sorted(rows.column("order_id").to_pylist()) == list(range(241, 300))
+
+
+# -- conformance --------------------------------------------------------------
+
+
+class TestParquetFilesConformance(SourceConformance):
+    knows_row_count = False  # only a read counts the rows of files
+
+    @pytest.fixture
+    def source(self, tmp_path):
+        import pyarrow.parquet as pq
+
+        (tmp_path / "orders").mkdir()
+        pq.write_table(ORDERS, tmp_path / "orders" / "part-0.parquet", row_group_size=10)
+        return FilesSource(folder=tmp_path)
+
+
+class TestCsvFilesConformance(SourceConformance):
+    knows_row_count = False
+
+    @pytest.fixture
+    def source(self, tmp_path):
+        import pyarrow.csv as pacsv
+
+        pacsv.write_csv(ORDERS, tmp_path / "orders.csv")
+        return FilesSource(folder=tmp_path)

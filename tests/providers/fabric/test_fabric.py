@@ -34,6 +34,7 @@ from faborite.providers.fabric import (
 )
 from faborite.sync.source import TableSource
 from tests.azurite import FakeEntraCredential
+from tests.sync.source_conformance import ORDERS, SourceConformance
 
 service = pytest.mark.service
 
@@ -542,3 +543,16 @@ def test_unreachable_identity_endpoint_is_a_clear_error():
                        credential=Unreachable())
     with pytest.raises(ProviderError, match="could not get a OneLake storage token \\(auth 'default'\\)"):
         src.storage_options()
+
+
+# ---------------------------------------------------------------- conformance
+
+
+@service
+class TestFabricConformance(SourceConformance):
+    @pytest.fixture
+    def source(self, lake):
+        seed(lake, "orders", ORDERS.slice(0, 30))
+        seed(lake, "orders", ORDERS.slice(30))
+        with open_source(lake) as src:
+            yield src
