@@ -53,7 +53,7 @@ def _project(root: Path, lake: Path, sample: str, fmt: str) -> Path:
     (root / "syncs").mkdir()
     (root / "faborite.yml").write_text("name: syncbench\n")
     (root / "sources/lake.yml").write_text(f"sources:\n  - name: lake\n    type: delta\n    path: {lake}\n")
-    to = "{format: duckdb}" if fmt == "duckdb" else "{format: parquet, path: out}"
+    to = "{format: target}" if fmt == "duckdb" else "{format: parquet, path: out}"
     (root / "syncs/copy.yml").write_text(
         f"syncs:\n  - name: copy\n    from: lake\n    tables: [orders]\n    sample: {sample}\n    to: {to}\n")
     return root

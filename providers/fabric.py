@@ -14,11 +14,13 @@ A GUID lakehouse is addressed bare (``<lakehouse-guid>/Tables/...``).
   read from the lake when ``schema_enabled`` is not set: a schema-enabled
   lakehouse always has the ``dbo`` schema folder, a folder without its own
   ``_delta_log``.
-- **Reading** goes through the Delta log with deltalake (never a glob of
-  Parquet files), so removed files stay removed. ``version`` is the Delta
-  version (``41``, as for local Delta folders); ``row_count`` sums the add
-  actions' ``numRecords`` stats less the rows deletion vectors drop. Tables
-  with deletion vectors or column mapping are read through deltalake's engine.
+- **Reading** is the ``delta`` source's (:mod:`faborite.providers.delta_table`):
+  through the Delta log, never a glob of Parquet files, so removed files stay
+  removed. ``version`` is the Delta version (``41``, as for local Delta
+  folders); ``row_count`` sums the add actions' ``numRecords`` stats less the
+  rows deletion vectors drop. Tables with deletion vectors or column mapping
+  are read through deltalake's engine. This module adds what is OneLake's:
+  URLs, auth, listing, retries.
 - **Auth** is azure-identity (``azure_cli``, ``service_principal`` from
   ``AZURE_TENANT_ID`` / ``AZURE_CLIENT_ID`` / ``AZURE_CLIENT_SECRET``,
   ``managed_identity``, ``default``). One storage token
@@ -49,6 +51,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel
 
 from faborite.errors import ProviderError, did_you_mean
+from faborite.providers import delta_table
 from faborite.providers.onelake import (  # noqa: F401 - re-exported: the provider's public names
     T,
     STORAGE_SCOPE,
@@ -159,45 +162,18 @@ class FabricSource:
         return info
 
     def schema(self, name: str) -> "pa.Schema":
-        import pyarrow as pa
-
-        return pa.schema(self._table(name).schema().to_arrow())
+        """The table's Arrow schema (logical column names)."""
+        return delta_table.schema(self._table(name))
 
     def dataset(self, name: str) -> "ds.Dataset":
-        """A pyarrow Dataset over exactly the files the Delta log lists.
-
-        Tables with deletion vectors or column mapping cannot be read as pyarrow
-        fragments: for them this is a dataset over deltalake's own scan, which
-        can be scanned only once (``scan()`` gives a re-scannable stream).
-        """
-        from deltalake.exceptions import DeltaProtocolError
-
-        dt = self._table(name)
-        try:
-            return dt.to_pyarrow_dataset()
-        except DeltaProtocolError:
-            import pyarrow.dataset as pds
-
-            return pds.dataset(_engine_stream(dt, self.schema(name), None).reader())
+        """A pyarrow Dataset over exactly the files the Delta log lists (see :func:`delta_table.dataset`)."""
+        return delta_table.dataset(self._table(name))
 
     def scan(
         self, name: str, columns: Sequence[str] | None = None, where: str | None = None, after: Any = None,
     ) -> Any:
-        """What the executor registers in DuckDB: a bounded, re-scannable stream over the table.
-
-        A pyarrow Dataset registered directly lets DuckDB read far ahead (memory
-        grows with the table); :func:`bounded_scan` reads a file and a batch at a
-        time, skipping what ``where``/``after`` rule out.
-        """
-        from deltalake.exceptions import DeltaProtocolError
-
-        from faborite.sync.local_sources import bounded_scan
-
-        dt = self._table(name)
-        try:
-            return bounded_scan(dt.to_pyarrow_dataset(), columns, where, after)
-        except DeltaProtocolError:  # deletion vectors, column mapping: deltalake's engine applies them
-            return _engine_stream(dt, self.schema(name), columns)
+        """What the executor registers in DuckDB: a bounded, re-scannable stream (see :func:`delta_table.scan`)."""
+        return delta_table.scan(self._table(name), columns, where, after)
 
     def close(self) -> None:
         self._tables.clear()
@@ -407,54 +383,7 @@ class FabricSource:
         dt = self._load(name, missing_ok=missing_ok)
         if dt is None:
             return None
-        return SourceTableInfo(
-            name=self._display(name), version=str(dt.version()), row_count=_row_count(dt), location=self.table_url(name),
-        )
-
-
-def _engine_stream(dt: Any, schema: "pa.Schema", columns: Sequence[str] | None) -> Any:
-    """A re-scannable stream of the table through deltalake's engine (applies deletion vectors)."""
-    import pyarrow as pa
-
-    from faborite.sync.local_sources import ArrowStream
-
-    wanted = list(columns) if columns else schema.names
-    target = pa.schema([schema.field(c) for c in wanted])
-
-    def batches() -> Any:
-        for batch in pa.RecordBatchReader.from_stream(dt.scan(columns=wanted)):
-            yield batch if batch.schema.equals(target) else batch.cast(target)
-
-    return ArrowStream(target, batches)
-
-
-def _row_count(dt: Any) -> int | None:
-    """Rows per the add actions' ``numRecords`` stats, less rows deletion vectors drop; None when unknown."""
-    try:
-        counts = dt.get_add_actions(flatten=True).column("num_records").to_pylist()
-    except Exception:
-        return None
-    if any(c is None for c in counts):
-        return None
-    total = int(sum(counts))
-    if "deletionVectors" in (dt.protocol().reader_features or []):
-        try:
-            total -= _deleted_rows(dt)
-        except Exception:
-            return None
-    return total
-
-
-def _deleted_rows(dt: Any) -> int:
-    """Rows the table's deletion vectors remove (the vectors are small; read batch by batch)."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    deleted = 0
-    for batch in pa.RecordBatchReader.from_stream(dt.deletion_vectors()):
-        keep = pc.list_flatten(batch.column("selection_vector"))
-        deleted += len(keep) - pc.sum(keep).as_py() if len(keep) else 0
-    return deleted
+        return delta_table.table_info(self._display(name), dt, location=self.table_url(name))
 
 
 # --------------------------------------------------------------------------- plugin

@@ -1,6 +1,6 @@
 """Building a sync node: stream one source table into its new version.
 
-DuckDB outputs become a physical table like any model; file outputs a new
+Outputs in the target database (``format: target``) become a physical table like any model; file outputs a new
 version folder. Incremental syncs copy only rows past the stored cursor and
 merge them by key into the new version, so the published data and the
 cursor move together, at publish and state write.
@@ -29,7 +29,7 @@ def sync_spec(node: Node) -> SyncSpec:
 def build_sync(ctx: ApplyContext, node: Node, connection) -> BuiltNode:
     """Copy the node's source table into its new physical relation or version folder."""
     from faborite.sync.executor import sync_table
-    from faborite.sync.sinks import DeltaSink, DuckDBSink, FileSink
+    from faborite.sync.sinks import DeltaSink, TargetTableSink, FileSink
 
     assert node.sync is not None and ctx.open_source is not None
     spec = sync_spec(node)
@@ -46,8 +46,8 @@ def build_sync(ctx: ApplyContext, node: Node, connection) -> BuiltNode:
             ctx.result.warnings.append(f"{node.name}: the source moved from v{node.sync.source_version} to "
                                 f"v{table.version} since the plan; copied v{table.version}")
         previous = old.physical if incremental and cursor is not None else None
-        if node.sync.format == "duckdb":
-            sink = DuckDBSink(connection, ctx.physical_of(node),
+        if node.sync.format == "target":
+            sink = TargetTableSink(connection, ctx.physical_of(node),
                               previous=Relation.parse(previous) if previous else None)
         else:
             folder = Path(ctx.project_root) / ctx.physical_key(node)
@@ -75,7 +75,7 @@ def build_sync(ctx: ApplyContext, node: Node, connection) -> BuiltNode:
     extra = {"source_version": table.version, "rows_copied": result.rows, "bytes": result.bytes}
     if spec.incremental is not None:
         extra["cursor"] = result.new_cursor if result.new_cursor is not None else cursor
-    if node.sync.format == "duckdb":
+    if node.sync.format == "target":
         return BuiltNode(physical=ctx.physical_of(node), extra=extra)
     if not folder.exists():
         raise ApplyError(f"sync {node.name!r} wrote no output folder", file=node.file)

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from faborite.atomic_file import write_atomic
 from faborite.compiler.fingerprint import sha256_json
 from faborite.errors import CompileError
+from faborite.sync.spec import OutputFormat
 
 MANIFEST_FORMAT_VERSION = 1
 
@@ -63,7 +64,8 @@ class SyncInfo(BaseModel):
     table: str
     source_version: str
     source_rows: int | None = None
-    format: str = "duckdb"
+    # A manifest or plan file written before the rename says "duckdb": read as "target".
+    format: OutputFormat = "target"
 
 
 class Node(BaseModel):

@@ -93,7 +93,7 @@ class _Compilation:
             if name in self.model_names or name in self.seed_relations or name in self.sync_relations:
                 raise CompileError(f"synced table {name!r} ({node_id}) has the name of another node",
                                    file=draft["file"], hint="exclude the table, or rename the model or seed")
-            if draft["sync"]["format"] == "duckdb":
+            if draft["sync"]["format"] == "target":
                 self.sync_relations[name] = Relation.parse(draft["relation"])
         self.templates = TemplateContext(
             node_names=self.model_names | set(self.seed_relations) | set(self.sync_relations),

@@ -16,6 +16,7 @@ from faborite.errors import CompileError, did_you_mean
 from faborite.relation import Relation
 from faborite.sync.snapshot import SourceSnapshot
 from faborite.sync.source import SourceTableInfo
+from faborite.sync.spec import SyncSpec, fingerprint_format
 
 
 def _matches(pattern: str, table: str) -> bool:
@@ -48,6 +49,18 @@ def node_name(table: str) -> str:
     return table.rsplit(".", 1)[-1]
 
 
+def _data_config(spec: SyncSpec) -> dict[str, Any]:
+    """The settings that change a sync's rows, as fingerprinted and recorded in state.
+
+    The output format is kept in its legacy spelling (``duckdb`` for ``target``):
+    the config is hashed into the node's version and compared with the state's
+    copy, so a project applied before the rename plans no changes after it.
+    """
+    config = spec.model_dump(mode="json", by_alias=True, exclude={"name", "description", "tags", "tables", "exclude"})
+    config["to"]["format"] = fingerprint_format(config["to"]["format"])
+    return config
+
+
 def sync_drafts(project: Project, snapshot: SourceSnapshot | None, default_schema: str) -> dict[str, dict[str, Any]]:
     """Draft nodes (no version yet) for every table of every sync."""
     drafts: dict[str, dict[str, Any]] = {}
@@ -65,15 +78,14 @@ def sync_drafts(project: Project, snapshot: SourceSnapshot | None, default_schem
                 f"sync {spec.name!r}: source {spec.from_!r} has not been read yet",
                 file=entry.file, line=entry.line, hint="plan with refresh (the default) to list its tables",
             )
-        spec_config = spec.model_dump(mode="json", by_alias=True, exclude={"name", "description", "tags", "tables",
-                                                                            "exclude"})
+        spec_config = _data_config(spec)
         for table in select_tables(entry, snapshot.tables[spec.from_]):
             name = node_name(table.name)
             node_id = f"sync.{spec.name}.{name}"
             if node_id in drafts:
                 raise CompileError(f"sync {spec.name!r} copies two tables named {name!r}",
                                    file=entry.file, line=entry.line, hint="exclude one of them")
-            if spec.to.format == "duckdb":
+            if spec.to.format == "target":
                 relation = Relation(schema_name=spec.to.schema_name or default_schema, name=name).key
             else:
                 relation = f"{(spec.to.path or '').rstrip('/')}/{name}"

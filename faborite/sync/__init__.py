@@ -3,17 +3,21 @@
 The pieces, each in its own module:
 
 - :mod:`~faborite.sync.spec` and :mod:`~faborite.sync.source`: the config
-  models and the :class:`~faborite.sync.source.TableSource` protocol;
-- :mod:`~faborite.sync.local_sources`: Delta folders, files, SQL databases;
+  models and the port every source implements
+  (:class:`~faborite.sync.source.TableSource`); the adapters for Delta,
+  SQL databases and Fabric live in ``faborite.providers``;
+- :mod:`~faborite.sync.files_source` and :mod:`~faborite.sync.streams`:
+  files as tables, and the bounded Arrow streams sources hand the executor;
 - :mod:`~faborite.sync.masking` and :mod:`~faborite.sync.sampling`: the one
   DuckDB query that selects, filters, samples and masks a table's rows;
+- :mod:`~faborite.sync.pushdown`: the part of that filter a source applies itself;
 - :mod:`~faborite.sync.sinks`: where rows land (a target table, files, Delta),
   each write atomic;
 - :mod:`~faborite.sync.executor`: streams one table from source to sink;
 - :mod:`~faborite.sync.retry`: backoff for transient storage errors.
 
 Importing this package is cheap: the public names below load their module
-(and duckdb, pyarrow, deltalake) on first use.
+(and duckdb, pyarrow) on first use.
 """
 
 from __future__ import annotations
@@ -36,10 +40,9 @@ _LAZY = {
     "build_sample_query": "sampling",
     "SampleQuery": "sampling",
     "projection": "masking",
-    "DeltaFolderSource": "local_sources",
-    "FilesSource": "local_sources",
-    "SqlSource": "local_sources",
-    "DuckDBSink": "sinks",
+    "FilesSource": "files_source",
+    "ArrowStream": "streams",
+    "TargetTableSink": "sinks",
     "FileSink": "sinks",
     "DeltaSink": "sinks",
     "SinkResult": "sinks",

@@ -17,11 +17,8 @@ attempt left nothing behind.
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -30,6 +27,7 @@ from faborite.errors import FaboriteError, ProviderError
 from faborite.sync import SyncError
 from faborite.sync.retry import retry
 from faborite.sync.sampling import SOURCE, SampleQuery, build_sample_query, plan_reads
+from faborite.sync.scratch import recording_failures, scratch_duckdb
 from faborite.sync.sinks import Sink
 from faborite.sync.source import ScanSource, SourceTableInfo, TableSource
 from faborite.sync.spec import SyncSpec
@@ -82,7 +80,7 @@ def sync_table(
     label = f"syncing table {table.name!r}"
 
     def attempt() -> SyncResult:
-        with _engine(threads, memory_limit) as con:
+        with scratch_duckdb(threads, memory_limit) as con:
             schema = source.schema(table.name)
             reads = plan_reads(schema, spec, table=table.name, cursor_value=cursor_value)
             if isinstance(source, ScanSource):
@@ -170,16 +168,7 @@ class _WatchedStream:
         import pyarrow as pa
 
         source = pa.RecordBatchReader.from_stream(self._inner)
-        failures = self._failures
-
-        def batches() -> Iterator[pa.RecordBatch]:
-            try:
-                yield from source
-            except Exception as exc:
-                failures.append(exc)
-                raise
-
-        return pa.RecordBatchReader.from_batches(source.schema, batches()).__arrow_c_stream__(requested_schema)
+        return recording_failures(source, self._failures).__arrow_c_stream__(requested_schema)
 
 
 def _is_dataset(data: Any) -> bool:
@@ -206,26 +195,6 @@ def _reader(schema: "pa.Schema", batches: Iterator["pa.RecordBatch"]) -> "pa.Rec
     import pyarrow as pa
 
     return pa.RecordBatchReader.from_batches(schema, batches)
-
-
-@contextmanager
-def _engine(threads: int | None, memory_limit: str | None) -> Iterator[Any]:
-    """A private in-memory DuckDB that spills to its own temporary folder."""
-    import duckdb
-
-    spill = tempfile.mkdtemp(prefix="faborite-sync-")
-    config: dict[str, Any] = {"python_enable_replacements": False, "temp_directory": spill}
-    if threads:
-        config["threads"] = threads
-    if memory_limit:
-        config["memory_limit"] = memory_limit
-    con = duckdb.connect(":memory:", config=config)
-    con.execute("SET enable_progress_bar = false")  # progress is the caller's to show
-    try:
-        yield con
-    finally:
-        con.close()
-        shutil.rmtree(spill, ignore_errors=True)
 
 
 def _run_query(con: Any, sql: str, batch_rows: int) -> "pa.RecordBatchReader":

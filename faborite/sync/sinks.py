@@ -4,7 +4,7 @@ Every sink takes a :class:`pyarrow.RecordBatchReader` and consumes it batch by
 batch, and every write is atomic: a reader of the output sees the old data or
 the complete new data, never part of it, and a failure leaves nothing behind.
 
-- :class:`DuckDBSink`: ``create_table_from_arrow`` (one transaction);
+- :class:`TargetTableSink`: the target's ``create_table_from_arrow`` (one transaction);
 - :class:`FileSink`: written into a temporary sibling folder (Parquet, CSV,
   JSON lines; compression; hive partitions), then renamed into place;
 - :class:`DeltaSink`: one Delta commit (deltalake).
@@ -29,6 +29,7 @@ from faborite.errors import FaboriteError, ProviderError
 from faborite.relation import Relation
 from faborite.sync import SyncError
 from faborite.sync.masking import quote
+from faborite.sync.scratch import recording_failures, scratch_duckdb
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -59,10 +60,10 @@ class Sink(Protocol):
         """The previous output's rows whose ``key`` is not in ``rows``, plus ``rows``."""
 
 
-# -- DuckDB (or any target) ---------------------------------------------------
+# -- a table in the target database (any engine) ---------------------------
 
 
-class DuckDBSink:
+class TargetTableSink:
     """A table in the target database; ``previous`` is the version a merge starts from."""
 
     def __init__(self, connection: "TargetConnection", relation: Relation, *, previous: Relation | None = None) -> None:
@@ -150,7 +151,7 @@ class FileSink:
         with self._staging() as tmp:
             with _source_errors(rows) as watched:
                 self._write(watched, tmp, "part")
-            with _duckdb(self.threads) as con:
+            with scratch_duckdb(self.threads) as con:
                 types = _duckdb_types(con, schema)
                 new = self._read(self._data_files(tmp), types)
                 old = self._read(old_files, types)
@@ -201,7 +202,7 @@ class FileSink:
         else:
             tmp.mkdir(exist_ok=True)
             target = tmp / f"{prefix}-0{self.suffix}"
-        with _duckdb(self.threads) as con:
+        with scratch_duckdb(self.threads) as con:
             con.register("__faborite_rows", rows)
             _run(con, f"COPY (SELECT * FROM __faborite_rows) TO {_string(str(target))} ({', '.join(options)})")
 
@@ -327,13 +328,6 @@ def _delta_ident(name: str) -> str:
 # -- DuckDB helpers -------------------------------------------------------------------
 
 
-def _duckdb(threads: int | None):
-    """The executor's private in-memory DuckDB (spilling to its own temporary folder)."""
-    from faborite.sync.executor import _engine
-
-    return _engine(threads, None)
-
-
 def _run(con: Any, sql: str) -> None:
     import duckdb
 
@@ -346,19 +340,9 @@ def _run(con: Any, sql: str) -> None:
 @contextmanager
 def _source_errors(rows: "pa.RecordBatchReader") -> Iterator["pa.RecordBatchReader"]:
     """``rows`` for DuckDB to read; an error of the stream itself comes out as itself, not as DuckDB's text."""
-    import pyarrow as pa
-
     failures: list[BaseException] = []
-
-    def batches() -> Iterator[pa.RecordBatch]:
-        try:
-            yield from rows
-        except Exception as exc:
-            failures.append(exc)
-            raise
-
     try:
-        yield pa.RecordBatchReader.from_batches(rows.schema, batches())
+        yield recording_failures(rows, failures)
     except Exception:
         if not failures:
             raise

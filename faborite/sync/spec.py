@@ -7,13 +7,29 @@ JSON / Delta files), sampled and filtered on the way, with masking.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 Strategy = Literal["full", "head", "random", "recent", "stratified", "sql"]
 MaskKind = Literal["hash", "redact", "null", "drop"]
-OutputFormat = Literal["duckdb", "parquet", "csv", "json", "delta"]
+#: Earlier spellings of output formats, accepted and normalised when loaded.
+#: ``duckdb`` meant "a table in the target database" whatever the target's engine.
+LEGACY_FORMATS = {"duckdb": "target"}
+
+
+def normalise_format(value: object) -> object:
+    """``value`` with a legacy spelling (``duckdb``) replaced by its current name (``target``)."""
+    return LEGACY_FORMATS.get(value, value) if isinstance(value, str) else value
+
+
+def fingerprint_format(value: str) -> str:
+    """The spelling a format is hashed as: the legacy one, so upgrading changes no node's version."""
+    return {new: old for old, new in LEGACY_FORMATS.items()}.get(value, value)
+
+
+#: ``target``: a table in the target database; the others: files under ``path``.
+OutputFormat = Annotated[Literal["target", "parquet", "csv", "json", "delta"], BeforeValidator(normalise_format)]
 
 
 class _Spec(BaseModel):
@@ -60,17 +76,17 @@ class ColumnsSpec(_Spec):
 
 
 class OutputSpec(_Spec):
-    """Where synced tables land. ``duckdb`` means the project's target database."""
+    """Where synced tables land. ``target`` (``duckdb`` before) means the project's target database."""
 
-    format: OutputFormat = "duckdb"
+    format: OutputFormat = "target"
     path: str | None = Field(default=None, description="file formats: output folder (relative to the project)")
-    schema_name: str | None = Field(default=None, alias="schema", description="duckdb: schema of the tables")
+    schema_name: str | None = Field(default=None, alias="schema", description="target: schema of the tables")
     compression: str | None = Field(default=None, description="parquet: zstd, snappy, gzip, none")
     partition_by: tuple[str, ...] = ()
 
     @model_validator(mode="after")
     def _path_for_files(self) -> "OutputSpec":
-        if self.format != "duckdb" and not self.path:
+        if self.format != "target" and not self.path:
             raise ValueError(f"format {self.format!r} needs 'path:' (an output folder)")
         if self.path and "://" in self.path:
             # Versioned outputs publish by symlink, which a URL cannot hold; refuse rather

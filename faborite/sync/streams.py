@@ -52,13 +52,13 @@ def bounded_scan(
     batch by batch within a row group, through a small read buffer; other
     formats through a scanner reading one batch ahead. Projection, and the
     part of the filter pyarrow can apply exactly
-    (:func:`faborite.sync.sampling.pyarrow_filter`), prune files, partitions
+    (:func:`faborite.sync.pushdown.pyarrow_filter`), prune files, partitions
     and row groups; the sampling query applies the whole filter again.
     """
     import pyarrow as pa
     import pyarrow.dataset as ds
 
-    from faborite.sync.sampling import pyarrow_filter
+    from faborite.sync.pushdown import pyarrow_filter
 
     full = dataset.schema
     wanted = [c for c in columns if c in full.names] if columns else list(full.names)
@@ -127,10 +127,3 @@ def _conform(batch: "pa.RecordBatch", schema: "pa.Schema", constants: Mapping[st
         else:
             arrays.append(pa.nulls(batch.num_rows, type=field.type))
     return pa.RecordBatch.from_arrays(arrays, schema=schema)
-
-
-# -- Delta ------------------------------------------------------------------
-
-
-def _is_url(path: str) -> bool:
-    return "://" in path

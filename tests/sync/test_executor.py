@@ -15,8 +15,10 @@ from faborite.errors import ProviderError
 from faborite.providers.duckdb import DuckDBProvider, DuckDBTargetConfig
 from faborite.relation import Relation
 from faborite.sync.executor import sync_table
-from faborite.sync.local_sources import ArrowStream, DeltaFolderSource, SqlSource
-from faborite.sync.sinks import DeltaSink, DuckDBSink, FileSink
+from faborite.providers.delta import DeltaFolderSource
+from faborite.providers.sqlalchemy import SqlSource
+from faborite.sync.streams import ArrowStream
+from faborite.sync.sinks import DeltaSink, TargetTableSink, FileSink
 from faborite.sync.spec import SyncSpec
 
 from .conftest import ROWS, orders_table
@@ -59,7 +61,7 @@ def test_sql_database_into_the_duckdb_target(sqlite_url, tmp_path):
         result = sync_table(
             source, source.describe("orders"),
             spec(sample={"strategy": "random", "rows": 40, "seed": 1}, columns={"mask": {"note": "redact"}}),
-            DuckDBSink(target, rel),
+            TargetTableSink(target, rel),
         )
         assert result.rows == 40
         assert target.fetch_scalar(f"SELECT count(*) FROM {target.dialect.quote_relation(rel)}") == 40
@@ -86,7 +88,7 @@ def test_incremental_copies_rows_past_the_cursor_and_merges_by_key(tmp_path, sin
             return DeltaSink(tmp_path / "delta")
         rel = Relation(schema_name="raw", name=f"orders__v{version}")
         prev = Relation(schema_name="raw", name=f"orders__v{previous}") if previous else None
-        return DuckDBSink(target, rel, previous=prev)
+        return TargetTableSink(target, rel, previous=prev)
 
     def output(version: int) -> pa.Table:
         if sink_kind == "files":

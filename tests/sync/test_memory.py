@@ -27,7 +27,7 @@ SYNC = textwrap.dedent(
     """
     import json, sys
     from faborite.sync.executor import sync_table
-    from faborite.sync.local_sources import DeltaFolderSource
+    from faborite.providers.delta import DeltaFolderSource
     from faborite.sync.sinks import FileSink
     from faborite.sync.spec import SyncSpec
     lake, out, strategy = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])

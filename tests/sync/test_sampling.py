@@ -10,7 +10,7 @@ from deltalake import write_deltalake
 
 from faborite.errors import ProviderError
 from faborite.sync import SyncError
-from faborite.sync.local_sources import DeltaFolderSource
+from faborite.providers.delta import DeltaFolderSource
 from faborite.sync.sampling import build_sample_query, plan_reads
 from faborite.sync.spec import SyncSpec
 
@@ -131,7 +131,7 @@ def test_max_full_rows_copies_small_tables_whole(source):
 
 
 def test_max_full_rows_counts_when_the_source_does_not_know(files_dir):
-    from faborite.sync.local_sources import FilesSource
+    from faborite.sync.files_source import FilesSource
 
     source = FilesSource(folder=files_dir)
     assert source.describe("orders").row_count is None
@@ -231,7 +231,7 @@ def test_nulls_in_the_stratum_and_recent_columns(tmp_path):
 def test_pyarrow_filter_pushes_only_what_means_the_same():
     import datetime as dt
 
-    from faborite.sync.sampling import pyarrow_filter
+    from faborite.sync.pushdown import pyarrow_filter
 
     schema = orders_table(1).schema
     pushed = pyarrow_filter("region = 'eu' AND amount > 3 AND order_id + 1 > 2", ("updated_at", dt.datetime(2024, 1, 2)), schema)

@@ -15,7 +15,7 @@ from faborite.errors import FaboriteError
 from faborite.providers.duckdb import DuckDBProvider, DuckDBTargetConfig
 from faborite.relation import Relation
 from faborite.sync import SyncError
-from faborite.sync.sinks import DeltaSink, DuckDBSink, FileSink
+from faborite.sync.sinks import DeltaSink, TargetTableSink, FileSink
 
 SCHEMA = pa.schema(
     [
@@ -153,26 +153,26 @@ def target(tmp_path):
 
 def test_duckdb_round_trip_and_failure(target):
     rel = Relation(schema_name="faborite__raw", name="orders__v1")
-    DuckDBSink(target, rel).write(reader(make(range(500))))
+    TargetTableSink(target, rel).write(reader(make(range(500))))
     assert target.fetch_arrow(f"SELECT * FROM {target.dialect.quote_relation(rel)} ORDER BY id").equals(make(range(500)))
     broken = Relation(schema_name="faborite__raw", name="orders__v2")
     with pytest.raises(FaboriteError, match="connection reset"):
-        DuckDBSink(target, broken).write(failing_reader(make(range(1000))))
+        TargetTableSink(target, broken).write(failing_reader(make(range(1000))))
     assert broken not in target.list_relations(["faborite__raw"])
 
 
 def test_duckdb_merge_by_key(target):
     v1 = Relation(schema_name="faborite__raw", name="orders__v1")
     v2 = Relation(schema_name="faborite__raw", name="orders__v2")
-    DuckDBSink(target, v1).write(reader(make(range(10))))
-    DuckDBSink(target, v2, previous=v1).merge(reader(make(range(8, 14), tag=0.5)), ["id"])
+    TargetTableSink(target, v1).write(reader(make(range(10))))
+    TargetTableSink(target, v2, previous=v1).merge(reader(make(range(8, 14), tag=0.5)), ["id"])
     merged = target.fetch_arrow(f"SELECT * FROM {target.dialect.quote_relation(v2)} ORDER BY id")
     assert merged.column("id").to_pylist() == list(range(14))
     assert merged.column("score").to_pylist()[7:10] == [7.0, 8.5, 9.5]
     assert target.list_relations(["faborite__raw"]) == {v1, v2}  # the staging table is gone
     v3 = Relation(schema_name="faborite__raw", name="orders__v3")
     with pytest.raises(FaboriteError):
-        DuckDBSink(target, v3, previous=v2).merge(failing_reader(make(range(1000))), ["id"])
+        TargetTableSink(target, v3, previous=v2).merge(failing_reader(make(range(1000))), ["id"])
     assert target.list_relations(["faborite__raw"]) == {v1, v2}
 
 

@@ -9,7 +9,7 @@ import pytest
 from faborite.providers.fabric import onelake_storage_options, table_url
 from faborite.relation import Relation
 from faborite.sync.executor import sync_table
-from faborite.sync.sinks import DeltaSink, DuckDBSink, FileSink
+from faborite.sync.sinks import DeltaSink, TargetTableSink, FileSink
 from faborite.sync.spec import SyncSpec
 from tests.providers.fabric.test_fabric import open_source, seed
 
@@ -47,7 +47,7 @@ def _sync(lake, tmp_path, sample: dict, name: str, **spec):
     with open_source(lake) as src:
         table = src.describe("orders")
         result = sync_table(src, table, SyncSpec.model_validate({"name": "s", "from": "lh", "sample": sample, **spec}),
-                            DuckDBSink(target.connection, relation))
+                            TargetTableSink(target.connection, relation))
     rows = target.rows(relation)
     target.connection.close()
     return result, rows
@@ -93,14 +93,14 @@ def test_incremental_sync_from_onelake_merges_by_key(lake, tmp_path) -> None:
     spec = SyncSpec.model_validate({"name": "s", "from": "lh", "incremental": {"cursor": "updated_at", "key": "order_id"}})
     first, second = Relation(schema_name="main", name="v1"), Relation(schema_name="main", name="v2")
     with open_source(lake) as src:
-        result = sync_table(src, src.describe("orders"), spec, DuckDBSink(target.connection, first))
+        result = sync_table(src, src.describe("orders"), spec, TargetTableSink(target.connection, first))
     assert result.rows == 100
     changed = _orders(95, 10)  # 5 rows updated (newer cursor), 5 new
     changed = changed.set_column(3, "updated_at", pa.array(
         [1_800_000_000_000_000 + i for i in range(10)], type=pa.timestamp("us")))
     seed(lake, "orders", changed.filter(pa.compute.greater_equal(changed["order_id"], 100)))
     with open_source(lake) as src:
-        result = sync_table(src, src.describe("orders"), spec, DuckDBSink(target.connection, second, previous=first),
+        result = sync_table(src, src.describe("orders"), spec, TargetTableSink(target.connection, second, previous=first),
                             cursor_value=result.new_cursor)
     assert result.rows == 5
     assert len(target.rows(second)) == 105 and len(target.rows(first)) == 100
