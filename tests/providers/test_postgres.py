@@ -245,3 +245,41 @@ def test_a_closed_connection_is_a_provider_error(postgres, pg_database):  # noqa
     con.close()
     with pytest.raises(ProviderError, match="closed"):
         con.fetch_scalar("SELECT 1")
+
+
+def test_fetch_arrow_types_come_from_the_result_columns(con):
+    got = con.fetch_arrow(
+        "SELECT 1::smallint AS i2, 2 AS i4, 3::bigint AS i8, 1.5::real AS f4, 2.5::float8 AS f8, "
+        "1.25::numeric(10,2) AS n, 2.5 AS n_free, 'x'::varchar(3) AS s, true AS b, DATE '2024-02-29' AS d, "
+        "TIMESTAMP '2024-01-01 10:00:00.5' AS ts, TIMESTAMPTZ '2024-01-01 10:00:00+02' AS tz, "
+        "'\\x00ff'::bytea AS bin, gen_random_uuid() AS u, '{\"k\": [1]}'::jsonb AS j, NULL::integer AS nothing")
+    types = {field.name: field.type for field in got.schema}
+    assert types == {
+        "i2": pa.int16(), "i4": pa.int32(), "i8": pa.int64(), "f4": pa.float32(), "f8": pa.float64(),
+        "n": pa.decimal128(10, 2), "n_free": pa.decimal128(2, 1), "s": pa.string(), "b": pa.bool_(),
+        "d": pa.date32(), "ts": pa.timestamp("us"), "tz": pa.timestamp("us", tz="UTC"), "bin": pa.binary(),
+        "u": pa.string(), "j": pa.string(), "nothing": pa.int32(),
+    }
+    row = got.to_pylist()[0]
+    assert row["tz"].hour == 8 and row["j"] == '{"k": [1]}' and row["bin"] == b"\x00\xff"
+
+
+def test_fetch_arrow_of_an_empty_result_keeps_names_and_types(con):
+    got = con.fetch_arrow("SELECT 1 AS a, 'x'::text AS b, now() AS c WHERE false")
+    assert got.num_rows == 0
+    assert got.schema == pa.schema([("a", pa.int32()), ("b", pa.string()), ("c", pa.timestamp("us", tz="UTC"))])
+
+
+def test_nested_arrow_columns_load_as_jsonb(con):
+    data = pa.table({"l": pa.array([[1, 2], None], pa.list_(pa.int64())),
+                     "st": pa.array([{"k": "v", "n": 1}, None], pa.struct([("k", pa.string()), ("n", pa.int64())]))})
+    rel = R("s", "nested")
+    con.create_table_from_arrow(rel, data)
+    assert [c.type for c in con.columns(rel)] == ["jsonb", "jsonb"]
+    assert con.fetch_scalar("""SELECT st->>'k' FROM "s"."nested" WHERE l @> '[2]'""") == "v"
+
+
+def test_an_arrow_type_without_a_postgres_type_names_the_column(con):
+    data = pa.table({"ok": [1], "odd": pa.array([None], pa.month_day_nano_interval())})
+    with pytest.raises(ProviderError, match="'odd'"):
+        con.create_table_from_arrow(R("s", "odd"), data)
