@@ -27,17 +27,17 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 from faborite.credentials import names_a_credential
 from faborite.dialects import get_dialect
 from faborite.dialects.base import Dialect
-from faborite.errors import FaboriteError, ProviderError, TargetMissingError
+from faborite.errors import ProviderError, TargetMissingError
+from faborite.providers.transactions import ExplicitTransactions
+from faborite.providers.sql_errors import WatchedSource, redact_sql, sql_hint
 from faborite.relation import Relation
-from faborite.target import Column, RelationInfo, iter_batches
+from faborite.target import Column, RelationInfo
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
 MEMORY = ":memory:"
 _SETTING_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-# A quoted value after a word that names a credential: redacted from every message.
-_SECRET_VALUE = re.compile(r"(?i)\b(\w*(?:secret|password|passwd|token|key)\w*)(\s*[=:]?\s*)'(?:[^']|'')*'")
 
 
 class DuckDBTargetConfig(BaseModel):
@@ -113,11 +113,13 @@ class DuckDBProvider:
         return connection
 
 
-class DuckDBConnection:
+class DuckDBConnection(ExplicitTransactions):
     """A DuckDB session implementing :class:`faborite.target.TargetConnection`.
 
     Not thread-safe: give each thread its own :meth:`cursor`.
     """
+
+    begin_sql = "BEGIN TRANSACTION"
 
     def __init__(
         self, con: Any, dialect: Dialect, *, setup: Sequence[tuple[str, str, str]] = (), location: str = ""
@@ -200,39 +202,10 @@ class DuckDBConnection:
                 ) from None
             raise
 
-    # -- Transactional --------------------------------------------------------
+    # -- Transactional (transaction() and atomically() from ExplicitTransactions) ----
 
-    @contextmanager
-    def transaction(self) -> Iterator[None]:
-        """BEGIN; COMMIT on normal exit, ROLLBACK on any exception (re-raised)."""
-        if self._in_transaction:
-            raise ProviderError(
-                "a transaction is already open on this connection",
-                hint="transactions do not nest; use cursor() for independent work",
-            )
-        self.execute("BEGIN TRANSACTION")
-        self._in_transaction = True
-        try:
-            yield
-        except BaseException:
-            self._rollback_quietly()
-            raise
-        else:
-            try:
-                self.execute("COMMIT")
-            except ProviderError:
-                self._rollback_quietly()
-                raise
-        finally:
-            self._in_transaction = False
-
-    def _rollback_quietly(self) -> None:
-        # The original error is what the user needs; a failing ROLLBACK (e.g. the
-        # engine already aborted the transaction) must not replace it.
-        try:
-            self._con.rollback()
-        except Exception:  # noqa: BLE001
-            pass
+    def _rollback(self) -> None:
+        self._con.rollback()
 
     # -- ArrowLoader ----------------------------------------------------------
 
@@ -244,18 +217,9 @@ class DuckDBConnection:
         """
         import pyarrow as pa
 
-        source_errors: list[BaseException] = []
-
-        def batches() -> Iterator[pa.RecordBatch]:
-            # Remember why the source failed: DuckDB only reports it as text.
-            try:
-                yield from iter_batches(data)
-            except Exception as exc:
-                source_errors.append(exc)
-                raise
-
+        source = WatchedSource(data)
         # A lazy reader over the batches: DuckDB pulls them one by one as it inserts.
-        reader = pa.RecordBatchReader.from_batches(data.schema, batches())
+        reader = pa.RecordBatchReader.from_batches(data.schema, source.batches())
         view = f"__faborite_arrow_{uuid.uuid4().hex}"
         statements = [
             self.dialect.create_schema(relation.schema_name),
@@ -264,21 +228,11 @@ class DuckDBConnection:
         with _engine_errors(f"register arrow data for {relation}"):
             self._con.register(view, reader)
         try:
-            if self._in_transaction:
+            with self.atomically():
                 for sql in statements:
                     self.execute(sql)
-            else:
-                with self.transaction():
-                    for sql in statements:
-                        self.execute(sql)
         except ProviderError:
-            if source_errors:
-                cause = source_errors[0]
-                if isinstance(cause, FaboriteError):
-                    raise cause from None
-                raise ProviderError(
-                    f"reading the data for {relation} failed: {type(cause).__name__}: {cause}"
-                ) from None
+            source.raise_source_error(relation)
             raise
         finally:
             try:
@@ -396,7 +350,7 @@ def _engine_errors(sql: str, *, hint: str | None = None, scrub: str = "") -> Ite
         message = _engine_message(exc)
         if scrub:
             message = message.replace(scrub, "***")
-        raise ProviderError(message, hint=hint or _sql_hint(sql)) from None
+        raise ProviderError(message, hint=hint or sql_hint(sql)) from None
 
 
 def _engine_message(exc: BaseException) -> str:
@@ -411,16 +365,4 @@ def _engine_message(exc: BaseException) -> str:
             break
         if line.strip():
             kept.append(line.strip())
-    return _redact(" ".join(kept) or type(exc).__name__)
-
-
-def _sql_hint(sql: str) -> str:
-    first = next((line.strip() for line in sql.splitlines() if line.strip()), "")
-    if len(first) > 120:
-        first = first[:117] + "..."
-    return f"while running: {_redact(first)}"
-
-
-def _redact(text: str) -> str:
-    """Replace quoted values that follow credential-like words with '***'."""
-    return _SECRET_VALUE.sub(lambda m: f"{m.group(1)}{m.group(2)}'***'", text)
+    return redact_sql(" ".join(kept) or type(exc).__name__)

@@ -136,7 +136,10 @@ def test_importing_plugins_loads_no_engine_library():
         "plugins.load_provider('duckdb').config_model.model_validate({'type': 'duckdb'})\n"
         "from faborite.dialects import get_dialect\n"
         "get_dialect('duckdb')().create_schema('s')\n"
-        "heavy = {'duckdb', 'pyarrow', 'sqlglot'} & set(sys.modules)\n"
+        "plugins.load_provider('postgres').config_model.model_validate("
+        "{'type': 'postgres', 'user': 'u', 'dbname': 'd'})\n"
+        "get_dialect('postgres')().pointer_reads('SELECT * FROM s.t')\n"
+        "heavy = {'duckdb', 'pyarrow', 'sqlglot', 'psycopg'} & set(sys.modules)\n"
         "assert not heavy, heavy\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)

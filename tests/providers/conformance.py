@@ -8,6 +8,8 @@ schemas so they also run against a shared, long-lived target.
 
 from __future__ import annotations
 
+import datetime as dt
+import decimal
 import threading
 import uuid
 
@@ -121,6 +123,44 @@ class TargetConnectionConformance:
                 connection.execute("SELECT * FROM faborite_no_such_table_anywhere")
         assert connection.list_relations([schema]) == set()
 
+    def test_a_failed_transaction_leaves_the_connection_usable(self, connection, schema):
+        rel = self.rel(schema, "after")
+        connection.execute(connection.dialect.create_schema(schema))
+        with pytest.raises(ProviderError):
+            with connection.transaction():
+                connection.execute("SELECT * FROM faborite_no_such_table_anywhere")
+        # Outside a transaction again (autocommit), and a new transaction can begin.
+        connection.execute(connection.dialect.create_table_as(rel, "SELECT 1 AS a"))
+        with connection.transaction():
+            assert connection.fetch_scalar(f"SELECT a FROM {self.q(connection, rel)}") == 1
+        assert rel in connection.list_relations([schema])
+
+    def test_publish_of_several_views_is_all_or_nothing(self, connection, schema):
+        """apply's publish: every view is re-pointed in one transaction, or none is."""
+        if not connection.dialect.transactional_ddl:
+            pytest.skip("the dialect declares no transactional DDL")
+        d = connection.dialect
+        old = [self.rel(schema, f"t{i} v1") for i in range(3)]
+        new = [self.rel(schema, f"t{i} v2") for i in range(3)]
+        views = [self.rel(schema, f"t{i}") for i in range(3)]
+        for i, rel in enumerate(old + new):
+            self.make_table(connection, rel, f"SELECT {i} AS a")
+        with connection.transaction():
+            for view, physical in zip(views, old):
+                for sql in d.create_or_replace_view(view, f"SELECT * FROM {self.q(connection, physical)}"):
+                    connection.execute(sql)
+        with pytest.raises(ProviderError):
+            with connection.transaction():
+                for view, physical in zip(views, new):
+                    for sql in d.create_or_replace_view(view, f"SELECT * FROM {self.q(connection, physical)}"):
+                        connection.execute(sql)
+                # The last statement fails after every view was already re-pointed.
+                connection.execute(d.create_view(views[0], "SELECT 1 AS a"))
+        for i, view in enumerate(views):
+            assert connection.fetch_scalar(f"SELECT a FROM {self.q(connection, view)}") == i
+        described = {info.relation: info for info in connection.describe_relations([schema])}
+        assert [d.pointer_reads(described[v].definition) for v in views] == old
+
     def test_publish_views_in_one_transaction(self, connection, schema):
         d = connection.dialect
         table, view = self.rel(schema, "t v1"), self.rel(schema, "v")
@@ -135,6 +175,44 @@ class TargetConnectionConformance:
         assert connection.list_relations([schema]) == {table}
 
     # -- ArrowLoader ----------------------------------------------------------
+
+    #: Arrow types seeds (pyarrow's CSV reader) and syncs (SQL, Delta, Fabric sources) produce,
+    #: each with values that must come back equal (as Python values) after a round trip.
+    ARROW_COLUMNS = {
+        "i8": (pa.int8(), [-128, 127, None]),
+        "i16": (pa.int16(), [-32768, 32767, None]),
+        "i32": (pa.int32(), [-(2**31), 2**31 - 1, None]),
+        "i64": (pa.int64(), [-(2**63), 2**63 - 1, None]),
+        "u8": (pa.uint8(), [0, 255, None]),
+        "u32": (pa.uint32(), [0, 2**32 - 1, None]),
+        "f32": (pa.float32(), [1.5, -0.25, None]),
+        "f64": (pa.float64(), [1e300, -1 / 3, None]),
+        "dec": (pa.decimal128(12, 3), [decimal.Decimal("123456789.125"), decimal.Decimal("-0.001"), None]),
+        "flag": (pa.bool_(), [True, False, None]),
+        "s": (pa.string(), ["plain", "ünïcödé '\"", None]),
+        "ls": (pa.large_string(), ["", "x" * 1000, None]),
+        "bin": (pa.binary(), [b"\x00\xff", b"", None]),
+        "day": (pa.date32(), [dt.date(1970, 1, 1), dt.date(2999, 12, 31), None]),
+        "ts_s": (pa.timestamp("s"), [dt.datetime(2024, 2, 29, 23, 59, 59), dt.datetime(1900, 1, 1), None]),
+        "ts_us": (pa.timestamp("us"), [dt.datetime(2024, 1, 1, 0, 0, 0, 123456), dt.datetime(2000, 1, 1), None]),
+        "ts_tz": (pa.timestamp("us", tz="UTC"),
+                  [dt.datetime(2024, 1, 1, 12, tzinfo=dt.timezone.utc), dt.datetime(1999, 12, 31, tzinfo=dt.timezone.utc),
+                   None]),
+        "cat": (pa.dictionary(pa.int32(), pa.string()), ["a", "b", None]),
+        "nothing": (pa.null(), [None, None, None]),
+    }
+
+    def test_create_table_from_arrow_of_every_type_seeds_and_syncs_produce(self, connection, schema):
+        rel = self.rel(schema, "types")
+        data = pa.table({name: pa.array(values, kind) for name, (kind, values) in self.ARROW_COLUMNS.items()})
+        connection.create_table_from_arrow(rel, data)
+        names = ", ".join(connection.dialect.quote_identifier(n) for n in self.ARROW_COLUMNS)
+        # i8 is ascending in the data, NULL last: ORDER BY it gives the rows back in order.
+        got = connection.fetch_arrow(f"SELECT {names} FROM {self.q(connection, rel)} ORDER BY 1 ASC NULLS LAST")
+        assert got.column_names == list(self.ARROW_COLUMNS)
+        mismatched = {name: got.column(name).to_pylist() for name, (_, values) in self.ARROW_COLUMNS.items()
+                      if got.column(name).to_pylist() != values}
+        assert mismatched == {}
 
     def test_create_table_from_arrow_table(self, connection, schema):
         rel = self.rel(schema, "from 'table'")
@@ -229,6 +307,47 @@ class TargetConnectionConformance:
         replaced = {i.relation: i for i in connection.describe_relations([schema])}[pointer]
         assert d.pointer_reads(replaced.definition) is None
         assert connection.describe_relations([]) == []
+
+    def test_hostile_identifiers_round_trip(self, connection):
+        """Quotes, dots, spaces, unicode and SQL in names: built, described, read back, pointed at."""
+        d = connection.dialect
+        schema = f'a.b "q" ☃ ü {uuid.uuid4().hex[:6]}'
+        table, seeded = self.rel(schema, 'x."y" ; DROP TABLE z; --'), self.rel(schema, "Ünï.cödé 'seed'")
+        view = self.rel(schema, 'pub"lished.view')
+        column = 'col."1" ü'
+        self.make_table(connection, table, f"SELECT 1 AS {d.quote_identifier(column)}")
+        connection.create_table_from_arrow(seeded, pa.table({column: [2]}))
+        for sql in d.create_or_replace_view(view, f"SELECT * FROM {self.q(connection, table)}"):
+            connection.execute(sql)
+        assert connection.list_relations([schema]) == {table, seeded, view}
+        assert [c.name for c in connection.columns(seeded)] == [column]
+        got = connection.fetch_arrow(f"SELECT {d.quote_identifier(column)} FROM {self.q(connection, view)}")
+        assert got.to_pylist() == [{column: 1}]
+        described = {info.relation: info for info in connection.describe_relations([schema])}
+        assert described[view].kind == "view"
+        assert d.pointer_reads(described[view].definition) == table
+        # Re-pointing at a table with another hostile name is recognised too.
+        for sql in d.create_or_replace_view(view, f"SELECT * FROM {self.q(connection, seeded)}"):
+            connection.execute(sql)
+        described = {info.relation: info for info in connection.describe_relations([schema])}
+        assert d.pointer_reads(described[view].definition) == seeded
+
+    def test_describe_relations_does_not_take_a_filtered_or_joined_view_for_a_pointer(self, connection, schema):
+        d = connection.dialect
+        table, other, view = self.rel(schema, "t v1"), self.rel(schema, "u v1"), self.rel(schema, "v")
+        self.make_table(connection, table, "SELECT 1 AS a, 2 AS b")
+        self.make_table(connection, other, "SELECT 1 AS a")
+        replacements = [
+            f"SELECT * FROM {self.q(connection, table)} WHERE a > 0",
+            f"SELECT t.* FROM {self.q(connection, table)} AS t JOIN {self.q(connection, other)} AS u ON t.a = u.a",
+            f"SELECT a AS b, b AS a FROM {self.q(connection, table)}",
+            f"SELECT * FROM {self.q(connection, table)} LIMIT 1",
+        ]
+        for select in replacements:
+            connection.execute(d.drop_view(view))
+            connection.execute(d.create_view(view, select))
+            definition = {i.relation: i for i in connection.describe_relations([schema])}[view].definition
+            assert d.pointer_reads(definition) is None, select
 
     def test_columns_in_order(self, connection, schema):
         rel = self.rel(schema, "cols")

@@ -1,0 +1,113 @@
+"""PostgreSQL: transactional DDL, MERGE (15+), no file reading.
+
+Two things differ from the generic SQL of the base:
+
+- ``CREATE OR REPLACE VIEW`` cannot drop, rename or retype a column, and a new
+  version of a node may do all three; so ``supports_create_or_replace_view``
+  stays False and publish drops and re-creates each view inside its one
+  transaction (DDL is transactional here, so readers never see a gap).
+- PostgreSQL does not keep a view's SQL: ``pg_get_viewdef`` prints the parsed
+  query back, ``*`` expanded and names qualified (``SELECT x.id, x.name FROM
+  s.x;``). :meth:`PostgresDialect.pointer_reads` recognises that printed form.
+"""
+
+from __future__ import annotations
+
+import re
+
+from faborite.dialects.base import Dialect
+from faborite.relation import Relation
+
+#: Tokens of a printed view: quoted identifier, bare word, or one punctuation mark.
+_TOKEN = re.compile(r'\s*(?:("(?:[^"]|"")*")|([^\s."(),;]+)|([.,;]))', re.DOTALL)
+
+
+class PostgresDialect(Dialect):
+    """PostgreSQL SQL; generic DDL plus recognising views as PostgreSQL prints them."""
+
+    name = "postgres"
+    sqlglot_dialect = "postgres"
+    transactional_ddl = True
+    supports_create_or_replace_view = False
+    supports_merge = True  # PostgreSQL 15 and later
+    default_schema = "public"
+    file_formats = frozenset()
+
+    def pointer_reads(self, definition: str) -> Relation | None:
+        """The relation a virtual-layer view reads, as written (``SELECT * FROM "s"."t"``) or as
+        ``pg_get_viewdef`` prints it (`` SELECT t.a, t.b FROM s.t;``); None for anything else:
+        a filter, a join, an alias, a computed or renamed column, or an unqualified table."""
+        written = super().pointer_reads(definition)
+        if written is not None:
+            return written
+        tokens = _tokens(definition)
+        if tokens is None or len(tokens) < 2 or tokens[0] != ("word", "select"):
+            return None
+        try:
+            from_at = tokens.index(("word", "from"))
+        except ValueError:
+            return None
+        tail = tokens[from_at + 1:]
+        if tail and tail[-1] == ("punct", ";"):
+            tail = tail[:-1]
+        table = _dotted(tail)
+        if table is None or len(table) < 2:  # unqualified: which schema is unknown here
+            return None
+        relation = Relation(schema_name=table[-2], name=table[-1])
+        # Every output column must be a plain column of that table: `t.a` or `a`, no AS.
+        columns = tokens[1:from_at]
+        items: list[list[tuple[str, str]]] = [[]]
+        for token in columns:
+            if token == ("punct", ","):
+                items.append([])
+            else:
+                items[-1].append(token)
+        if columns and not all(_is_column_of(item, relation.name) for item in items):
+            return None
+        return relation
+
+
+def _tokens(text: str) -> list[tuple[str, str]] | None:
+    """``(kind, value)`` pairs: ("name", unquoted identifier), ("word", lowercased bare word) or
+    ("punct", mark); None when ``text`` holds anything else (operators, parentheses, literals)."""
+    tokens, position, end = [], 0, len(text.rstrip())
+    while position < end:
+        match = _TOKEN.match(text, position)
+        if match is None or match.end() == position:
+            return None
+        quoted, bare, punct = match.groups()
+        if quoted is not None:
+            tokens.append(("name", quoted[1:-1].replace('""', '"')))
+        elif bare is not None:
+            tokens.append(("word", bare.lower()))
+        else:
+            tokens.append(("punct", punct))
+        position = match.end()
+    return tokens
+
+
+def _dotted(tokens: list[tuple[str, str]]) -> list[str] | None:
+    """``a . "b c"`` tokens -> ``['a', 'b c']``; None unless the tokens are exactly a dotted name.
+
+    A bare word is taken as printed: PostgreSQL quotes every name that is not already
+    lower case, so the printed bare word is the stored name."""
+    if not tokens or len(tokens) % 2 == 0:
+        return None
+    parts = []
+    for index, (kind, value) in enumerate(tokens):
+        if index % 2:
+            if (kind, value) != ("punct", "."):
+                return None
+        elif kind in ("name", "word"):
+            parts.append(value)
+        else:
+            return None
+    return parts
+
+
+def _is_column_of(item: list[tuple[str, str]], table: str) -> bool:
+    """Whether a select item is ``column`` or ``table.column`` (qualified by the table itself)."""
+    parts = _dotted(item)
+    if parts is None or len(parts) > 2:
+        return False
+    return len(parts) == 1 or parts[0] == table
