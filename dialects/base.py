@@ -296,9 +296,10 @@ class Dialect:
             raise ProviderError(f"cannot translate from {read} to {self._label()}: {exc}") from None
         return ";\n".join(statements)
 
-    def refused_expressions(self) -> tuple[type, ...]:
-        """sqlglot expression types this engine has no spelling for (e.g. an ASOF join); none in the base."""
-        return ()
+    def refused_construct(self, node: Any) -> str | None:
+        """The name of a construct in sqlglot expression ``node`` this engine has no spelling for
+        (e.g. an ASOF join), else None. The base refuses nothing; engines override."""
+        return None
 
     def unsupported(self, sql: str, read: str) -> list["Unsupported"]:
         """What ``sql`` (one query in sqlglot dialect ``read``) uses that this engine lacks.
@@ -327,7 +328,7 @@ class Dialect:
             except UnsupportedError as exc:
                 found.append(Unsupported(str(exc).strip(), None))
             found.extend(find_unsupported(tree, self.sqlglot_dialect, functions, self.types,
-                                          self.refused_expressions()))
+                                          self.refused_construct))
         return found
 
     def _label(self) -> str:

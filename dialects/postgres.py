@@ -32,6 +32,24 @@ class PostgresDialect(Dialect):
     supports_merge = True  # PostgreSQL 15 and later
     default_schema = "public"
     file_formats = frozenset()
+    #: pg_catalog's functions (PostgreSQL 15): a model calling anything else is refused at compile.
+    functions_file = "postgres_functions.txt"
+    #: Type names as sqlglot spells them for PostgreSQL, and PostgreSQL's own aliases.
+    types = frozenset({
+        "SMALLINT", "INT", "INTEGER", "BIGINT", "INT2", "INT4", "INT8", "REAL", "FLOAT", "FLOAT4", "FLOAT8",
+        "DOUBLE PRECISION", "NUMERIC", "DECIMAL", "BOOLEAN", "BOOL", "TEXT", "VARCHAR", "CHAR", "CHARACTER",
+        "CHARACTER VARYING", "BPCHAR", "DATE", "TIME", "TIMETZ", "TIMESTAMP", "TIMESTAMPTZ",
+        "TIMESTAMP WITH TIME ZONE", "TIMESTAMP WITHOUT TIME ZONE", "TIME WITH TIME ZONE", "INTERVAL", "BYTEA",
+        "JSON", "JSONB", "UUID", "MONEY", "INET", "CIDR", "MACADDR", "XML", "BIT", "VARBIT", "BIT VARYING",
+        "SERIAL", "BIGSERIAL", "SMALLSERIAL", "OID", "NAME", "POINT", "LINE", "BOX", "CIRCLE", "POLYGON", "PATH",
+        "TSVECTOR", "TSQUERY", "INT4RANGE", "INT8RANGE", "NUMRANGE", "TSRANGE", "TSTZRANGE", "DATERANGE",
+    })
+
+    def refused_construct(self, node) -> str | None:
+        """DuckDB syntax sqlglot writes for PostgreSQL unchanged (``* EXCLUDE``, ASOF joins, lambdas)."""
+        from faborite.dialects.support import duckdb_only_construct
+
+        return duckdb_only_construct(node)
 
     def pointer_reads(self, definition: str) -> Relation | None:
         """The relation a virtual-layer view reads, as written (``SELECT * FROM "s"."t"``) or as

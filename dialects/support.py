@@ -25,7 +25,7 @@ SQL_SYNTAX = frozenset({
     "ANY", "ALL", "SOME", "ARRAY", "ROW", "CURRENT_DATE", "CURRENT_TIME", "CURRENT_TIMESTAMP", "LOCALTIME",
     "LOCALTIMESTAMP", "CURRENT_USER", "SESSION_USER", "USER", "CURRENT_SCHEMA", "CURRENT_CATALOG", "POSITION",
     "SUBSTRING", "TRIM", "OVERLAY", "COLLATE", "INTERVAL", "FILTER", "WITHIN", "OVER", "DISTINCT", "NOT", "AND",
-    "OR", "LIKE", "ILIKE", "BETWEEN", "IS", "VALUES", "STRUCT", "GROUPING", "ROLLUP", "CUBE",
+    "OR", "LIKE", "ILIKE", "BETWEEN", "IS", "VALUES", "GROUPING", "ROLLUP", "CUBE",
 })
 _CALL = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_$]*)\s*\(")
 _TYPE_NAME = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_ ]*?)\s*(?:\(|\[|<|$)")
@@ -51,15 +51,16 @@ def _load_names(file: str) -> frozenset[str]:
 
 
 def find_unsupported(tree: exp.Expression, write: str, functions: frozenset[str],
-                     types: frozenset[str], refused: tuple[type[exp.Expression], ...] = ()) -> Iterator[Unsupported]:
+                     types: frozenset[str], refused=None) -> Iterator[Unsupported]:
     """Constructs of ``tree`` that, written in sqlglot dialect ``write``, the engine lacks.
 
     ``functions`` / ``types``: what the engine has, upper case (empty: not checked).
-    ``refused``: expression types the engine has no spelling for at all.
+    ``refused(node)``: the name of a construct the engine has no spelling for, else None.
     """
     for node in tree.walk():
-        if refused and isinstance(node, refused):
-            yield Unsupported(_describe(node), _line(node))
+        construct = refused(node) if refused is not None else None
+        if construct:
+            yield Unsupported(construct, _line(node))
         elif functions and isinstance(node, exp.Func) and not isinstance(node, exp.Cast):
             name = _call_name(node, write)
             if name and name.upper() not in functions and name.upper() not in SQL_SYNTAX:
@@ -83,16 +84,24 @@ def _call_name(node: exp.Func, write: str) -> str | None:
     return match.group(1) if match else None
 
 
-def _describe(node: exp.Expression) -> str:
-    if isinstance(node, exp.Join):
-        return f"{node.args.get('kind') or node.args.get('side') or ''} JOIN".strip().upper()
-    return node.key.upper().replace("_", " ")
+def duckdb_only_construct(node: exp.Expression) -> str | None:
+    """DuckDB syntax sqlglot passes through unchanged to engines that lack it (None: not one)."""
+    if isinstance(node, exp.Star) and any(node.args.get(k) for k in ("except_", "except", "replace", "rename")):
+        return "SELECT * EXCLUDE/REPLACE"
+    if isinstance(node, exp.Join) and node.args.get("method"):
+        return f"{node.args['method'].upper()} JOIN"
+    if isinstance(node, exp.Lambda):
+        return "a lambda (x -> ...)"
+    return None
 
 
 def _line(node: exp.Expression) -> int | None:
-    """The line ``node`` starts on: its own position, else its first identifier's."""
-    for candidate in node.walk():
-        line = candidate.meta.get("line") if candidate.meta else None
-        if line:
-            return line
+    """The line ``node`` starts on: the first position recorded in it, else in its nearest ancestor."""
+    scope: exp.Expression | None = node
+    while scope is not None:
+        for candidate in scope.walk():
+            line = candidate.meta.get("line") if candidate.meta else None
+            if line:
+                return line
+        scope = scope.parent
     return None
