@@ -94,8 +94,10 @@ class Dialect:
         return self.quote_identifier(name)
 
     def quote_relation(self, rel: Relation) -> str:
-        """``"schema"."name"``: quoting always, so case and odd characters survive."""
-        return f"{self.quote_identifier(rel.schema_name)}.{self.quote_identifier(rel.name)}"
+        """``"schema"."name"`` (``"catalog"."schema"."name"`` with a catalog): quoting always,
+        so case and odd characters survive."""
+        two = f"{self.quote_identifier(rel.schema_name)}.{self.quote_identifier(rel.name)}"
+        return f"{self.quote_identifier(rel.catalog)}.{two}" if rel.catalog else two
 
     # -- DDL ----------------------------------------------------------------
 
@@ -181,7 +183,7 @@ class Dialect:
         parts = self._split_identifiers(match.group(1).strip())
         if parts is None or len(parts) < 2:
             return None
-        return Relation(schema_name=parts[-2], name=parts[-1])
+        return Relation(schema_name=parts[-2], name=parts[-1], catalog=parts[-3] if len(parts) > 2 else None)
 
     def _split_identifiers(self, text: str) -> list[str] | None:
         """``a."b c".d`` -> ``['a', 'b c', 'd']``; None if ``text`` is not just a dotted name."""

@@ -68,7 +68,9 @@ def observe(connection, nodes: Iterable[NodeState], project_root: Path) -> Obser
             key = _key(info.relation.key)
             relations.add(key)
             reads = dialect.pointer_reads(info.definition) if info.kind == "view" and info.definition else None
-            pointers[key] = _key(reads.key) if reads is not None else FOREIGN
+            # State records names within the connection's catalog: an engine that prints the
+            # catalog in a view's SQL (three-part names) points at the same relation.
+            pointers[key] = _key(reads.model_copy(update={"catalog": None}).key) if reads is not None else FOREIGN
     for node in nodes:
         if not node.extra.get("files"):
             continue

@@ -58,8 +58,9 @@ def test_create_schema_creates_a_dataset():
 
 
 def test_pointer_reads_whole_paths_in_one_pair_of_backticks():
+    # The project is the catalog of a three-part name.
     assert D.pointer_reads("SELECT * FROM `my-project.faborite__main.t__1`") == Relation(
-        schema_name="faborite__main", name="t__1"
+        schema_name="faborite__main", name="t__1", catalog="my-project"
     )
     assert D.pointer_reads("SELECT * FROM `ds`.`sp ace`") == Relation(schema_name="ds", name="sp ace")
     assert D.pointer_reads("SELECT * FROM `ds`.`a\\`b`") == Relation(schema_name="ds", name="a`b")
