@@ -23,6 +23,8 @@ from faborite.errors import ProviderError
 from faborite.relation import Relation
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from faborite.dialects.support import Unsupported
 
 FileFormat = Literal["parquet", "csv", "json"]
@@ -309,14 +311,12 @@ class Dialect:
         Empty when the query can run here. Checks sqlglot's own refusals, then every
         call, cast and construct of the query against what the dialect declares.
         """
-        from pathlib import Path
-
         import sqlglot
         from sqlglot.errors import ErrorLevel, ParseError, UnsupportedError
 
         from faborite.dialects.support import Unsupported, find_unsupported, load_names
 
-        functions = load_names(Path(__file__).parent / self.functions_file) if self.functions_file else frozenset()
+        functions = load_names(self._functions_path()) if self.functions_file else frozenset()
         if read == self.sqlglot_dialect and not functions and not self.types:
             return []
         try:
@@ -332,6 +332,17 @@ class Dialect:
             found.extend(find_unsupported(tree, self.sqlglot_dialect, functions, self.types,
                                           self.refused_construct))
         return found
+
+    def _functions_path(self) -> Path:
+        """``functions_file`` resolved beside the module that declares it (a plugin ships its own)."""
+        import sys
+        from pathlib import Path
+
+        for cls in type(self).__mro__:
+            if "functions_file" in cls.__dict__:
+                module = sys.modules.get(cls.__module__)
+                return Path(getattr(module, "__file__", __file__)).parent / self.functions_file
+        return Path(__file__).parent / self.functions_file
 
     def _label(self) -> str:
         return self.sqlglot_dialect or self.name or "generic SQL"

@@ -98,6 +98,21 @@ class TargetConnection(SqlRunner, Transactional, ArrowLoader, Inspector, Protoco
         """Release the connection."""
 
 
+class VersionReporter(Protocol):
+    """Optional: says what the engine is, for ``faborite debug``."""
+
+    def server_version(self) -> str:
+        """The engine, its version and where it runs (no credentials)."""
+
+
+class ReadOnlyQuerier(Protocol):
+    """Optional: runs ``faborite query`` confined by the engine itself; without it, query relies
+    on its own SELECT-only check and a ``read_only`` connection."""
+
+    def fetch_read_only(self, sql: str, readable: Sequence[Path]) -> "pa.Table":
+        """Run one SELECT that reads files only under ``readable`` and writes nothing."""
+
+
 class TargetProvider(Protocol):
     """Factory registered under the ``faborite.providers`` entry-point group."""
 

@@ -228,7 +228,8 @@ def to_target_sql(sql: str, *, read: str, write: str, relation_map: Mapping[str,
             target = relation_map.get(f"{schema}.{name}")
             if target is None:
                 return match.group(0)
-            return _quote(target.schema_name) + "." + _quote(target.name)
+            two = _quote(target.schema_name) + "." + _quote(target.name)
+            return _quote(target.catalog) + "." + two if target.catalog else two
 
         return _QUOTED_RELATION.sub(physical, sql)
     query = sqlglot.parse_one(sql, read=read)
@@ -241,6 +242,8 @@ def to_target_sql(sql: str, *, read: str, write: str, relation_map: Mapping[str,
             if physical is not None:
                 table.set("this", exp.to_identifier(physical.name, quoted=True))
                 table.set("db", exp.to_identifier(physical.schema_name, quoted=True))
+                if physical.catalog:
+                    table.set("catalog", exp.to_identifier(physical.catalog, quoted=True))
     try:
         return query.sql(dialect=write, unsupported_level=sqlglot.ErrorLevel.RAISE)
     except UnsupportedError as exc:
