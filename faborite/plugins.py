@@ -1,4 +1,4 @@
-"""Entry-point discovery of target providers and dialects.
+"""Entry-point discovery of target providers, dialects, sync sources and sync sinks.
 
 Built-in providers and dialects register through the same entry-point groups a
 third-party distribution uses, so the core never names an engine. Entry points
@@ -18,6 +18,7 @@ from faborite.errors import ConfigError, ProviderError, did_you_mean
 
 if TYPE_CHECKING:
     from faborite.dialects.base import Dialect
+    from faborite.sync.sinks import SinkProvider
     from faborite.sync.source import SourceProvider
     from faborite.target import TargetProvider
 
@@ -25,6 +26,10 @@ PROVIDER_GROUP = "faborite.providers"
 DIALECT_GROUP = "faborite.dialects"
 #: Source types syncs read from (fabric, delta, sql, ...), beyond the built-in database/files.
 SOURCE_GROUP = "faborite.sources"
+#: Sync output formats written by a plugin (delta, ...), by format name.
+SINK_GROUP = "faborite.sinks"
+#: Output formats faborite writes itself (faborite.sync.sinks), listed beside the plugins in errors.
+BUILTIN_OUTPUT_FORMATS = ("target", "parquet", "csv", "json")
 
 
 @functools.cache
@@ -49,12 +54,23 @@ def _load(group: str, name: str) -> Any:
         ) from exc
 
 
+def _instance(group: str, name: str, attrs: tuple[str, ...], what: str) -> Any:
+    """The plugin ``name`` of ``group``, checked to have ``attrs``; an entry point may name a class or an instance."""
+    obj = _load(group, name)
+    instance = obj() if isinstance(obj, type) else obj
+    missing = [attr for attr in attrs if not hasattr(instance, attr)]
+    if missing:
+        raise ProviderError(f"plugin '{name}' ({group}) is not a {what}: it lacks {', '.join(missing)}")
+    return instance
+
+
 def clear_cache() -> None:
     """Forget discovered plugins (after installing one at run time, and in tests)."""
     _entry_points.cache_clear()
     _load.cache_clear()
     _provider.cache_clear()
     _source_provider.cache_clear()
+    _sink_provider.cache_clear()
 
 
 def provider_names() -> list[str]:
@@ -76,15 +92,7 @@ def load_provider(type_name: str) -> TargetProvider:
 
 @functools.cache
 def _provider(type_name: str) -> TargetProvider:
-    obj = _load(PROVIDER_GROUP, type_name)
-    # An entry point may name the provider class or a ready instance.
-    provider = obj() if isinstance(obj, type) else obj
-    missing = [attr for attr in ("name", "config_model", "connect") if not hasattr(provider, attr)]
-    if missing:
-        raise ProviderError(
-            f"plugin '{type_name}' ({PROVIDER_GROUP}) is not a target provider: it lacks {', '.join(missing)}"
-        )
-    return provider
+    return _instance(PROVIDER_GROUP, type_name, ("name", "config_model", "connect"), "target provider")
 
 
 def source_type_names() -> list[str]:
@@ -102,14 +110,25 @@ def load_source_provider(type_name: str) -> "SourceProvider":
 
 @functools.cache
 def _source_provider(type_name: str) -> "SourceProvider":
-    obj = _load(SOURCE_GROUP, type_name)
-    provider = obj() if isinstance(obj, type) else obj
-    missing = [attr for attr in ("name", "config_model", "open") if not hasattr(provider, attr)]
-    if missing:
-        raise ProviderError(
-            f"plugin '{type_name}' ({SOURCE_GROUP}) is not a source provider: it lacks {', '.join(missing)}"
-        )
-    return provider
+    return _instance(SOURCE_GROUP, type_name, ("name", "config_model", "open"), "source provider")
+
+
+def sink_format_names() -> list[str]:
+    """Output formats installed as sink plugins, sorted."""
+    return sorted(_entry_points(SINK_GROUP))
+
+
+def load_sink_provider(format_name: str) -> "SinkProvider":
+    """The sink provider for sync output ``format: format_name`` (e.g. delta), instantiated once per process."""
+    if format_name not in _entry_points(SINK_GROUP):
+        known = [*BUILTIN_OUTPUT_FORMATS, *sink_format_names()]
+        raise ConfigError(f"unknown output format '{format_name}'", hint=_hint(format_name, known, "output formats"))
+    return _sink_provider(format_name)
+
+
+@functools.cache
+def _sink_provider(format_name: str) -> "SinkProvider":
+    return _instance(SINK_GROUP, format_name, ("name", "open"), "sink provider")
 
 
 def load_dialect_class(name: str) -> type[Dialect]:

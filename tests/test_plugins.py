@@ -41,7 +41,14 @@ def third_party(monkeypatch):
         name = "fakesql"
         sqlglot_dialect = "postgres"
 
+    class FakeSinkProvider:
+        name = "fakefmt"
+
+        def open(self, directory, *, partition_by=(), compression=None, previous=None):
+            raise NotImplementedError
+
     module.FakeProvider = FakeProvider
+    module.FakeSinkProvider = FakeSinkProvider
     module.FakeDialect = FakeDialect
     module.NotAProvider = object()
     monkeypatch.setitem(sys.modules, "faborite_fake_plugin", module)
@@ -52,6 +59,8 @@ def third_party(monkeypatch):
         importlib.metadata.EntryPoint("notone", "faborite_fake_plugin:NotAProvider", plugins.PROVIDER_GROUP),
         importlib.metadata.EntryPoint("fakesql", "faborite_fake_plugin:FakeDialect", plugins.DIALECT_GROUP),
         importlib.metadata.EntryPoint("brokensql", "faborite_fake_plugin:Missing", plugins.DIALECT_GROUP),
+        importlib.metadata.EntryPoint("fakefmt", "faborite_fake_plugin:FakeSinkProvider", plugins.SINK_GROUP),
+        importlib.metadata.EntryPoint("notasink", "faborite_fake_plugin:NotAProvider", plugins.SINK_GROUP),
     ]
     real = importlib.metadata.entry_points
 
@@ -127,6 +136,33 @@ def test_broken_plugin_names_the_entry_point_and_the_import_error(third_party):
 def test_an_entry_point_that_is_not_a_provider(third_party):
     with pytest.raises(ProviderError, match="is not a target provider"):
         plugins.load_provider("notone")
+
+
+def test_builtin_sink_loads_by_entry_point():
+    from faborite.providers.delta_sink import DeltaSinkProvider
+    from faborite.sync.sinks import SinkProvider
+
+    provider = plugins.load_sink_provider("delta")
+    assert isinstance(provider, DeltaSinkProvider) and isinstance(provider, SinkProvider)
+    assert plugins.load_sink_provider("delta") is provider  # loaded once
+    assert "delta" in plugins.sink_format_names()
+
+
+def test_unknown_output_format_lists_installed_formats():
+    with pytest.raises(ConfigError, match="unknown output format 'deltaa'") as info:
+        plugins.load_sink_provider("deltaa")
+    assert info.value.hint == "did you mean 'delta'?"
+    with pytest.raises(ConfigError) as info:
+        plugins.load_sink_provider("zzzzzz")
+    assert info.value.hint.startswith("installed output formats: target, parquet, csv, json")
+    assert "delta" in info.value.hint
+
+
+def test_third_party_sink_is_discovered(third_party):
+    assert {"delta", "fakefmt"} <= set(plugins.sink_format_names())
+    assert isinstance(plugins.load_sink_provider("fakefmt"), third_party.FakeSinkProvider)
+    with pytest.raises(ProviderError, match="is not a sink provider: it lacks name, open"):
+        plugins.load_sink_provider("notasink")
 
 
 def test_importing_plugins_loads_no_engine_library():

@@ -1,14 +1,14 @@
 """Building a sync node: stream one source table into its new version.
 
 Outputs in the target database (``format: target``) become a physical table like any model; file outputs a new
-version folder. Incremental syncs copy only rows past the stored cursor and
-merge them by key into the new version, so the published data and the
-cursor move together, at publish and state write.
+version folder, written by :class:`~faborite.sync.sinks.FileSink` (parquet, csv, json) or by the sink plugin
+registered for the format under the ``faborite.sinks`` entry points (delta). Incremental syncs copy only rows
+past the stored cursor and merge them by key into the new version, so the published data and the cursor move
+together, at publish and state write.
 """
 
 from __future__ import annotations
 
-import shutil
 import time
 from pathlib import Path
 
@@ -29,7 +29,8 @@ def sync_spec(node: Node) -> SyncSpec:
 def build_sync(ctx: ApplyContext, node: Node, connection) -> BuiltNode:
     """Copy the node's source table into its new physical relation or version folder."""
     from faborite.sync.executor import sync_table
-    from faborite.sync.sinks import DeltaSink, TargetTableSink, FileSink
+    from faborite.plugins import load_sink_provider
+    from faborite.sync.sinks import FILE_SINK_FORMATS, FileSink, TargetTableSink
 
     assert node.sync is not None and ctx.open_source is not None
     spec = sync_spec(node)
@@ -51,15 +52,14 @@ def build_sync(ctx: ApplyContext, node: Node, connection) -> BuiltNode:
                               previous=Relation.parse(previous) if previous else None)
         else:
             folder = Path(ctx.project_root) / ctx.physical_key(node)
-            if node.sync.format == "delta":
-                if previous:
-                    # Delta merges in place: start the new version as a copy of the previous one.
-                    shutil.copytree(Path(ctx.project_root) / previous, folder)
-                sink = DeltaSink(str(folder), None, spec.to.partition_by)
-            else:
+            previous_folder = Path(ctx.project_root) / previous if previous else None
+            if node.sync.format in FILE_SINK_FORMATS:
                 sink = FileSink(folder, node.sync.format, compression=spec.to.compression,
-                                partition_by=spec.to.partition_by,
-                                previous=Path(ctx.project_root) / previous if previous else None)
+                                partition_by=spec.to.partition_by, previous=previous_folder)
+            else:  # a format written by a plugin (faborite.sinks entry points): delta, ...
+                sink = load_sink_provider(node.sync.format).open(
+                    folder, partition_by=spec.to.partition_by, compression=spec.to.compression,
+                    previous=previous_folder)
         # A bar fills only when the rows to copy are known: a full copy of a table whose size the source knows.
         full = spec.sample.strategy == "full" and spec.where is None and not incremental
         ctx.emit("sync_start", node.id, f"{node.name} ({node.sync.source}.{node.sync.table})",

@@ -16,12 +16,26 @@ from faborite.compiler import fingerprint
 from faborite.compiler.jinja import best_match_hint
 from faborite.config.loader import Project, SourceEntry
 from faborite.config.properties import SourceDoc, SourceTable
-from faborite.errors import CompileError
+from faborite.errors import CompileError, FaboriteError
 from faborite.relation import Relation
 
 #: Files up to this size are fingerprinted by content; larger ones by size and mtime.
 _HASH_CONTENT_BELOW = 16 * 1024 * 1024
 _FORMATS = {".parquet": "parquet", ".csv": "csv", ".tsv": "csv", ".json": "json", ".jsonl": "json", ".ndjson": "json"}
+
+
+def _readers(fmt: str) -> str:
+    """`` (dialect, ...)``: the installed dialects that read ``fmt`` files, for a hint; empty when none."""
+    from faborite.dialects import available_dialects, get_dialect
+
+    names = []
+    for name in available_dialects():
+        try:
+            if fmt in get_dialect(name).file_formats:
+                names.append(name)
+        except FaboriteError:  # a plugin that fails to load reads nothing here
+            continue
+    return f" ({', '.join(names)})" if names else ""
 
 
 class SourceResolver:
@@ -76,7 +90,7 @@ class SourceResolver:
                     f"source({source_name!r}, {table_name!r}) reads {fmt} files, but target "
                     f"{self._target_name!r} cannot: {what}",
                     hint=f"copy the files into the target with a sync (from: {source_name}, to: {{format: target}}) "
-                         "and ref() the synced table, or compile for a target that reads files (duckdb)")
+                         f"and ref() the synced table, or compile for a target that reads files{_readers(fmt)}")
             return self._dialect.read_files(fmt, [table.path], dict(table.options))
         return self._dialect.quote_relation(self._relation(source, table))
 

@@ -9,10 +9,11 @@ The pieces, each in its own module:
 - :mod:`~faborite.sync.files_source` and :mod:`~faborite.sync.streams`:
   files as tables, and the bounded Arrow streams sources hand the executor;
 - :mod:`~faborite.sync.masking` and :mod:`~faborite.sync.sampling`: the one
-  DuckDB query that selects, filters, samples and masks a table's rows;
+  query that selects, filters, samples and masks a table's rows, run in the
+  scratch engine (:mod:`~faborite.sync.scratch`, an embedded DuckDB);
 - :mod:`~faborite.sync.pushdown`: the part of that filter a source applies itself;
-- :mod:`~faborite.sync.sinks`: where rows land (a target table, files, Delta),
-  each write atomic;
+- :mod:`~faborite.sync.sinks`: where rows land (a target table, files, or a
+  sink plugin such as Delta's in ``faborite.providers``), each write atomic;
 - :mod:`~faborite.sync.executor`: streams one table from source to sink;
 - :mod:`~faborite.sync.retry`: backoff for transient storage errors.
 
@@ -44,7 +45,6 @@ _LAZY = {
     "ArrowStream": "streams",
     "TargetTableSink": "sinks",
     "FileSink": "sinks",
-    "DeltaSink": "sinks",
     "SinkResult": "sinks",
     "retry": "retry",
     "is_transient": "retry",

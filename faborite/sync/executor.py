@@ -1,8 +1,9 @@
 """Copy one table from a source to a sink: register, sample, stream, count.
 
-:func:`sync_table` opens its own in-memory DuckDB connection, registers the
-source's lazy scan as ``src`` (``scan()`` narrowed to the columns the query
-needs, else ``dataset()``), runs the one sampling query
+:func:`sync_table` opens its own in-memory scratch connection
+(:mod:`faborite.sync.scratch`: DuckDB), registers the source's lazy scan as
+``src`` (``scan()`` narrowed to the columns the query needs, else
+``dataset()``), runs the one sampling query
 (:mod:`faborite.sync.sampling`) and hands the sink a RecordBatchReader over
 the query's streaming result. Batches pass through one at a time (rows and
 bytes counted, progress reported, the next cursor tracked), so memory does
@@ -27,7 +28,7 @@ from faborite.errors import FaboriteError, ProviderError
 from faborite.sync import SyncError
 from faborite.sync.retry import retry
 from faborite.sync.sampling import SOURCE, SampleQuery, build_sample_query, plan_reads
-from faborite.sync.scratch import recording_failures, scratch_duckdb
+from faborite.sync.scratch import recording_failures, scratch_connection, scratch_errors
 from faborite.sync.sinks import Sink
 from faborite.sync.source import ScanSource, SourceTableInfo, TableSource
 from faborite.sync.spec import SyncSpec
@@ -80,7 +81,7 @@ def sync_table(
     label = f"syncing table {table.name!r}"
 
     def attempt() -> SyncResult:
-        with scratch_duckdb(threads, memory_limit) as con:
+        with scratch_connection(threads, memory_limit) as con:
             schema = source.schema(table.name)
             reads = plan_reads(schema, spec, table=table.name, cursor_value=cursor_value)
             if isinstance(source, ScanSource):
@@ -198,30 +199,18 @@ def _reader(schema: "pa.Schema", batches: Iterator["pa.RecordBatch"]) -> "pa.Rec
 
 
 def _run_query(con: Any, sql: str, batch_rows: int) -> "pa.RecordBatchReader":
-    import duckdb
-
-    try:
+    with scratch_errors(lambda exc: _engine_error(exc, sql)):
         return con.sql(sql).to_arrow_reader(batch_rows)
-    except duckdb.Error as exc:
-        raise _engine_error(exc, sql) from exc
 
 
 def _describe(con: Any, sql: str) -> "pa.Schema":
-    import duckdb
-
-    try:
+    with scratch_errors(lambda exc: _engine_error(exc, sql)):
         return con.sql(sql).limit(0).to_arrow_table().schema
-    except duckdb.Error as exc:
-        raise _engine_error(exc, sql) from exc
 
 
 def _count(con: Any) -> int:
-    import duckdb
-
-    try:
+    with scratch_errors(lambda exc: _engine_error(exc, "count rows")):
         return int(con.sql(f"SELECT count(*) FROM {SOURCE}").fetchall()[0][0])
-    except duckdb.Error as exc:
-        raise _engine_error(exc, "count rows") from exc
 
 
 def _engine_error(exc: Exception, sql: str) -> FaboriteError:

@@ -14,19 +14,21 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from faborite.sync.scratch import SCRATCH_DIALECT
+
 if TYPE_CHECKING:
     import pyarrow as pa
 
 
 def sql_filter(where: str, dialect: str) -> str | None:
-    """``where`` (DuckDB SQL) written in ``dialect`` (a sqlglot name: ``postgres``, ``sqlite``), or None.
+    """``where`` (in :data:`SCRATCH_DIALECT`) written in ``dialect`` (a sqlglot name), or None.
 
     None when sqlglot cannot translate it: the sampling query then filters alone.
     """
     try:
         import sqlglot
 
-        return sqlglot.transpile(where, read="duckdb", write=dialect)[0]
+        return sqlglot.transpile(where, read=SCRATCH_DIALECT, write=dialect)[0]
     except Exception:  # noqa: BLE001 - not translatable: DuckDB filters alone
         return None
 
@@ -65,7 +67,7 @@ def _arrow_conjuncts(where: str, schema: "pa.Schema") -> list[Any]:
         import sqlglot
         from sqlglot import exp
 
-        tree = sqlglot.parse_one(where, read="duckdb")
+        tree = sqlglot.parse_one(where, read=SCRATCH_DIALECT)
     except Exception:  # noqa: BLE001 - unparseable: nothing pushed
         return []
     conjuncts = list(tree.flatten()) if isinstance(tree, exp.And) else [tree]

@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 
 from faborite.sync import SyncError
 from faborite.sync.masking import OutputColumn, projection, quote, resolve_column
+from faborite.sync.scratch import SCRATCH_DIALECT
 from faborite.sync.spec import SyncSpec
 
 if TYPE_CHECKING:
@@ -310,7 +311,7 @@ def _incremental(schema: "pa.Schema", spec: SyncSpec, table: str, cursor_value: 
     if cursor_value is not None:
         from faborite.dialects import get_dialect
 
-        predicate = f"{quote(cursor)} > {get_dialect('duckdb')().literal(cursor_value)}"
+        predicate = f"{quote(cursor)} > {get_dialect(SCRATCH_DIALECT)().literal(cursor_value)}"
     return _Incremental(cursor, keys, predicate)
 
 
@@ -377,7 +378,7 @@ def _referenced_columns(where: str, names: Sequence[str]) -> list[str] | None:
         import sqlglot
         from sqlglot import exp
 
-        tree = sqlglot.parse_one(where, read="duckdb")
+        tree = sqlglot.parse_one(where, read=SCRATCH_DIALECT)
     except Exception:  # noqa: BLE001 - any parse failure: read every column
         return None
     lowered = {n.lower(): n for n in names}

@@ -1,4 +1,4 @@
-"""Where synced rows land: a target table, a folder of files, a Delta table.
+"""Where synced rows land: a target table, a folder of files, or a sink plugin.
 
 Every sink takes a :class:`pyarrow.RecordBatchReader` and consumes it batch by
 batch, and every write is atomic: a reader of the output sees the old data or
@@ -7,11 +7,18 @@ the complete new data, never part of it, and a failure leaves nothing behind.
 - :class:`TargetTableSink`: the target's ``create_table_from_arrow`` (one transaction);
 - :class:`FileSink`: written into a temporary sibling folder (Parquet, CSV,
   JSON lines; compression; hive partitions), then renamed into place;
-- :class:`DeltaSink`: one Delta commit (deltalake).
+- any other output format (``delta``): a :class:`SinkProvider` registered
+  under the ``faborite.sinks`` entry-point group by that name
+  (:func:`faborite.plugins.load_sink_provider`), e.g.
+  ``faborite.providers.delta_sink``.
 
 ``merge(rows, key)`` is the incremental write: the result holds the new rows
-plus the previous version's rows whose key is not among them. DuckDB and files
-build a new version from ``previous``; Delta merges into itself (one commit).
+plus the previous version's rows whose key is not among them. Target tables
+and files build a new version from ``previous``; a Delta sink merges into a
+copy of it (one commit).
+
+The file sinks write through the scratch engine (:mod:`faborite.sync.scratch`)
+and pyarrow only, so they live here; sinks needing another library are plugins.
 """
 
 from __future__ import annotations
@@ -29,7 +36,7 @@ from faborite.errors import FaboriteError, ProviderError
 from faborite.relation import Relation
 from faborite.sync import SyncError
 from faborite.sync.masking import quote
-from faborite.sync.scratch import recording_failures, scratch_duckdb
+from faborite.sync.scratch import recording_failures, scratch_connection, scratch_errors, scratch_types
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -37,13 +44,15 @@ if TYPE_CHECKING:
     from faborite.target import TargetConnection
 
 FileFormat = Literal["parquet", "csv", "json"]
+#: Output formats :class:`FileSink` writes; other file formats come from sink plugins.
+FILE_SINK_FORMATS = frozenset({"parquet", "csv", "json"})
 _EXTENSIONS = {"parquet": ".parquet", "csv": ".csv", "json": ".json"}  # what DuckDB names partitioned files
 _CODEC_SUFFIX = {"gzip": ".gz", "zstd": ".zst"}
 
 
 @dataclass(frozen=True)
 class SinkResult:
-    """Where the rows went; ``version`` is the Delta version a Delta sink committed."""
+    """Where the rows went; ``version``: the table version a versioned sink (Delta) committed."""
 
     location: str
     version: str | None = None
@@ -58,6 +67,29 @@ class Sink(Protocol):
 
     def merge(self, rows: "pa.RecordBatchReader", key: Sequence[str]) -> SinkResult:
         """The previous output's rows whose ``key`` is not in ``rows``, plus ``rows``."""
+
+
+@runtime_checkable
+class SinkProvider(Protocol):
+    """Makes the sink of one output format; registered under ``faborite.sinks`` by that format's name.
+
+    ``open`` gets the new version folder to write (it does not exist yet), the
+    output's ``partition_by`` and ``compression`` (as configured, may be None),
+    and ``previous``: the folder of the version an incremental merge starts
+    from, else None. ``previous`` is never modified.
+    """
+
+    name: str
+
+    def open(
+        self,
+        directory: Path,
+        *,
+        partition_by: Sequence[str] = (),
+        compression: str | None = None,
+        previous: Path | None = None,
+    ) -> Sink:
+        """The sink writing the new version into ``directory``."""
 
 
 # -- a table in the target database (any engine) ---------------------------
@@ -151,8 +183,8 @@ class FileSink:
         with self._staging() as tmp:
             with _source_errors(rows) as watched:
                 self._write(watched, tmp, "part")
-            with scratch_duckdb(self.threads) as con:
-                types = _duckdb_types(con, schema)
+            with scratch_connection(self.threads) as con:
+                types = scratch_types(con, schema)
                 new = self._read(self._data_files(tmp), types)
                 old = self._read(old_files, types)
                 columns = ", ".join(quote(c) for c in schema.names)
@@ -202,7 +234,7 @@ class FileSink:
         else:
             tmp.mkdir(exist_ok=True)
             target = tmp / f"{prefix}-0{self.suffix}"
-        with scratch_duckdb(self.threads) as con:
+        with scratch_connection(self.threads) as con:
             con.register("__faborite_rows", rows)
             _run(con, f"COPY (SELECT * FROM __faborite_rows) TO {_string(str(target))} ({', '.join(options)})")
 
@@ -264,77 +296,12 @@ def _codec(format: str, compression: str | None) -> str:
     return "uncompressed" if value == "none" and format == "parquet" else value
 
 
-# -- Delta ------------------------------------------------------------------------
-
-
-class DeltaSink:
-    """A Delta table at ``uri`` (local path or a URL deltalake opens), overwritten or merged in one commit."""
-
-    def __init__(
-        self,
-        uri: str | Path,
-        storage_options: Mapping[str, str] | None = None,
-        partition_by: Sequence[str] = (),
-    ) -> None:
-        self.uri = str(uri)
-        self.storage_options = dict(storage_options or {}) or None
-        self.partition_by = list(partition_by) or None
-
-    def write(self, rows: "pa.RecordBatchReader") -> SinkResult:
-        """Overwrite the table with ``rows`` (schema replaced); one commit, streamed."""
-        from deltalake import write_deltalake
-
-        write_deltalake(
-            self.uri, rows, mode="overwrite", schema_mode="overwrite",
-            partition_by=self.partition_by, storage_options=self.storage_options,
-        )
-        return SinkResult(location=self.uri, version=str(self._table().version()))
-
-    def merge(self, rows: "pa.RecordBatchReader", key: Sequence[str]) -> SinkResult:
-        """Upsert ``rows`` by ``key`` (matched rows updated, others inserted); one commit."""
-        table = self._table(missing_ok=True)
-        if table is None:
-            return self.write(rows)
-        predicate = " AND ".join(f"t.{_delta_ident(k)} = s.{_delta_ident(k)}" for k in key)
-        (
-            table.merge(source=rows, predicate=predicate, source_alias="s", target_alias="t")
-            .when_matched_update_all()
-            .when_not_matched_insert_all()
-            .execute()
-        )
-        return SinkResult(location=self.uri, version=str(self._table().version()))
-
-    def version(self) -> int | None:
-        """The table's current version, None when it does not exist yet."""
-        table = self._table(missing_ok=True)
-        return None if table is None else table.version()
-
-    def _table(self, missing_ok: bool = False) -> Any:
-        from deltalake import DeltaTable
-        from deltalake.exceptions import TableNotFoundError
-
-        try:
-            return DeltaTable(self.uri, storage_options=self.storage_options)
-        except TableNotFoundError:
-            if missing_ok:
-                return None
-            raise ProviderError(f"no Delta table at {self.uri}") from None
-
-
-def _delta_ident(name: str) -> str:
-    return "`" + name.replace("`", "``") + "`"
-
-
-# -- DuckDB helpers -------------------------------------------------------------------
+# -- scratch engine helpers ------------------------------------------------------------
 
 
 def _run(con: Any, sql: str) -> None:
-    import duckdb
-
-    try:
+    with scratch_errors("writing files failed"):
         con.execute(sql)
-    except duckdb.Error as exc:
-        raise ProviderError(f"writing files failed: {str(exc).splitlines()[0]}") from exc
 
 
 @contextmanager
@@ -350,15 +317,6 @@ def _source_errors(rows: "pa.RecordBatchReader") -> Iterator["pa.RecordBatchRead
         if isinstance(cause, FaboriteError):
             raise cause from None
         raise ProviderError(f"reading the rows to write failed: {type(cause).__name__}: {cause}") from cause
-
-
-def _duckdb_types(con: Any, schema: "pa.Schema") -> dict[str, str]:
-    con.register("__faborite_empty", schema.empty_table())
-    try:
-        rows = con.execute("DESCRIBE SELECT * FROM __faborite_empty").fetchall()
-    finally:
-        con.unregister("__faborite_empty")
-    return {name: type_ for name, type_, *_ in rows}
 
 
 def _string(value: str) -> str:

@@ -18,7 +18,8 @@ from faborite.sync.executor import sync_table
 from faborite.providers.delta import DeltaFolderSource
 from faborite.providers.sqlalchemy import SqlSource
 from faborite.sync.streams import ArrowStream
-from faborite.sync.sinks import DeltaSink, TargetTableSink, FileSink
+from faborite.providers.delta_sink import DeltaSink
+from faborite.sync.sinks import FileSink, TargetTableSink
 from faborite.sync.spec import SyncSpec
 
 from .conftest import ROWS, orders_table

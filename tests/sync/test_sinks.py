@@ -15,7 +15,8 @@ from faborite.errors import FaboriteError
 from faborite.providers.duckdb import DuckDBProvider, DuckDBTargetConfig
 from faborite.relation import Relation
 from faborite.sync import SyncError
-from faborite.sync.sinks import DeltaSink, TargetTableSink, FileSink
+from faborite.providers.delta_sink import DeltaSink
+from faborite.sync.sinks import FileSink, TargetTableSink
 
 SCHEMA = pa.schema(
     [

@@ -9,7 +9,8 @@ import pytest
 from faborite.providers.fabric import onelake_storage_options, table_url
 from faborite.relation import Relation
 from faborite.sync.executor import sync_table
-from faborite.sync.sinks import DeltaSink, TargetTableSink, FileSink
+from faborite.providers.delta_sink import DeltaSink
+from faborite.sync.sinks import FileSink, TargetTableSink
 from faborite.sync.spec import SyncSpec
 from tests.providers.fabric.test_fabric import open_source, seed
 
