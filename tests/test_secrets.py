@@ -167,3 +167,28 @@ def test_a_url_with_a_credential_in_its_query_string_is_refused_in_a_source_file
             SqlSourceConfig(name="crm", type="sql", url=url)
         assert SECRET not in str(info.value.errors(include_input=False)), url
     assert SqlSourceConfig(name="crm", type="sql", url="postgresql://db.example.com/crm?sslmode=require").url
+
+
+def test_a_target_password_from_the_environment_stays_out_of_every_command(demo: Path) -> None:
+    # A PostgreSQL target whose server is not there: every command that connects fails,
+    # and its errors (with tracebacks under --debug) must not carry the password.
+    text = (demo / "faborite.yml").read_text()
+    (demo / "faborite.yml").write_text(text.replace("targets:\n", (
+        "targets:\n  pg:\n    type: postgres\n    host: 127.0.0.1\n"
+        f"    port: {_closed_port()}\n    user: alice\n    dbname: shop\n"
+        "    password: \"{{ env_var('FABORITE_TEST_PG_PASSWORD') }}\"\n"), 1))
+    cli = Session({"FABORITE_TEST_PG_PASSWORD": SECRET})
+
+    cli("validate", "--target", "pg", cwd=demo, ok=True)
+    cli("compile", "--target", "pg", cwd=demo, ok=True)
+    cli("plan", "--target", "pg", "--refresh=false", "-out", "plan.json", cwd=demo, ok=True)
+    cli("show", "plan.json", "--json", cwd=demo, ok=True)
+    cli("plan", "--target", "pg", cwd=demo, ok=True)  # no state yet: nothing to look at in the target
+    for args in (("apply", "--target", "pg", "--auto-approve"), ("--debug", "apply", "--target", "pg", "plan.json"),
+                 ("debug", "--target", "pg"),
+                 ("debug", "--target", "pg", "--json")):
+        failed = cli(*args, cwd=demo, ok=False)
+        assert "127.0.0.1" in failed.output or "connection" in failed.output.lower(), failed.output
+    # Without the variable, compile still works (it never reads the password) ...
+    cli("validate", "--target", "pg", cwd=demo, ok=True, env={"FABORITE_TEST_PG_PASSWORD": ""})
+    _assert_nowhere([demo], cli, [])
