@@ -16,7 +16,7 @@ import datetime as dt
 import decimal
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from faborite.errors import ProviderError
@@ -49,6 +49,9 @@ class Dialect:
     supports_create_or_replace_view: ClassVar[bool] = False
     #: How the engine spells that one statement (T-SQL: ``CREATE OR ALTER VIEW``).
     replace_view_verb: ClassVar[str] = "CREATE OR REPLACE VIEW"
+    #: :meth:`publish_statements` swaps every view in its one last statement (e.g. MySQL's
+    #: multi-table ``RENAME TABLE``), so publish is atomic without transactional DDL.
+    single_statement_publish: ClassVar[bool] = False
     #: ``MERGE INTO`` exists (incremental models can upsert).
     supports_merge: ClassVar[bool] = False
     #: The schema unqualified names resolve to.
@@ -137,6 +140,17 @@ class Dialect:
         """Statements that publish ``physical`` under the name ``virtual``: the virtual
         layer is a view ``SELECT * FROM <physical>`` (what :meth:`pointer_reads` recognises)."""
         return self.create_or_replace_view(virtual, f"SELECT * FROM {self.quote_relation(physical)}")
+
+    def publish_statements(self, pointers: Mapping[Relation, Relation], drops: Iterable[Relation] = ()) -> list[str]:
+        """Every statement publish runs, in order: ``drops`` gone, each virtual relation of
+        ``pointers`` reading its physical one. An engine with an atomic multi-rename
+        (MySQL's ``RENAME TABLE a TO b, c TO d``) overrides this and sets ``single_statement_publish``."""
+        # Drops first: a relation a node left (deleted or renamed) may be taken by another node.
+        statements = [self.drop_view(virtual) for virtual in drops if virtual not in pointers]
+        statements += [self.create_schema(s) for s in sorted({v.schema_name for v in pointers})]
+        for virtual, physical in sorted(pointers.items(), key=lambda item: item[0].key):
+            statements += self.swap_view(virtual, physical)
+        return statements
 
     # -- DML ----------------------------------------------------------------
 

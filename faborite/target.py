@@ -9,7 +9,7 @@ publish atomically can still say so through its dialect's capability flags.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
@@ -111,6 +111,17 @@ class ReadOnlyQuerier(Protocol):
 
     def fetch_read_only(self, sql: str, readable: Sequence[Path]) -> "pa.Table":
         """Run one SELECT that reads files only under ``readable`` and writes nothing."""
+
+
+class Publisher(Protocol):
+    """Optional: a target that publishes without SQL views (a Delta lakehouse writes a new
+    version of each published table). Without it, publish runs ``Dialect.publish_statements``."""
+
+    def publish(self, pointers: "Mapping[Relation, Relation]", drops: "Sequence[Relation]") -> None:
+        """Make each virtual relation of ``pointers`` read (or hold) its physical one, and drop
+        ``drops``; as atomically as the target allows (its dialect's flags say how, for the plan).
+        Afterwards :meth:`Inspector.describe_relations` must report each published relation with
+        a definition that ``Dialect.pointer_reads`` maps to its physical relation (drift)."""
 
 
 class TargetProvider(Protocol):

@@ -46,13 +46,15 @@ def publish_pointers(connection: TargetConnection, pointers: Mapping[Relation, R
     drops = list(drops)
     if not pointers and not drops:
         return
-    # Drops first: a relation a node left (deleted or renamed) may be taken by another node.
-    statements = [dialect.drop_view(virtual) for virtual in drops if virtual not in pointers]
-    statements += [dialect.create_schema(s) for s in sorted({v.schema_name for v in pointers})]
-    for virtual, physical in sorted(pointers.items(), key=lambda item: item[0].key):
-        statements += dialect.swap_view(virtual, physical)
     strategy = publish_strategy(dialect)
+    own = getattr(connection, "publish", None)
     try:
+        if callable(own):
+            # The target publishes its own way (a lakehouse writes table versions, not views).
+            crash_point("publish:statement")
+            own(pointers, drops)
+            return
+        statements = dialect.publish_statements(pointers, drops)
         if strategy.method == "transaction":
             with connection.transaction():
                 for statement in statements:
@@ -64,7 +66,9 @@ def publish_pointers(connection: TargetConnection, pointers: Mapping[Relation, R
                 crash_point("publish:statement")
                 connection.execute(statement)
     except FaboriteError as exc:
-        hint = ("the transaction was rolled back; published data is unchanged" if strategy.atomic else
+        hint = ("the transaction was rolled back; published data is unchanged" if strategy.method == "transaction"
+                else "the views swap in one last statement, which did not run: published data is unchanged"
+                if strategy.atomic else
                 f"{dialect.name} has no transactional DDL: views swapped before the failure stay swapped; "
                 "run `faborite plan` to see them, then apply again")
         raise ApplyError(f"publishing failed: {exc.message}", hint=hint) from None

@@ -17,7 +17,7 @@ class PublishStrategy(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    method: Literal["transaction", "per_statement"]
+    method: Literal["transaction", "single_statement", "per_statement"]
     #: Readers see all of an apply's changes or none of them.
     atomic: bool
     #: One sentence for the plan.
@@ -31,6 +31,11 @@ def publish_strategy(dialect) -> PublishStrategy:
         return PublishStrategy(method="transaction", atomic=True,
                                detail=f"atomic: every view is swapped in one transaction ({name} has "
                                       "transactional DDL); readers see all of this apply or none of it")
+    if dialect.single_statement_publish:
+        return PublishStrategy(method="single_statement", atomic=True,
+                               detail=f"atomic: {name} has no transactional DDL, so the new views are prepared "
+                                      "under other names and swapped in by one statement; readers see all of "
+                                      "this apply or none of it")
     return PublishStrategy(method="per_statement", atomic=False,
                            detail=f"not atomic: {name} commits each DDL statement on its own, so views are "
                                   "swapped one at a time; while publish runs, readers may see some new and some "
