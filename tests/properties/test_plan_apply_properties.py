@@ -418,6 +418,37 @@ def test_after_apply_plan_is_empty_and_matches_scratch_build() -> None:
     run_state_machine_as_test(PlanApplyMachine, settings=SLOW)
 
 
+# -- the same properties on PostgreSQL ------------------------------------------------------------
+
+#: Every PostgreSQL step costs round trips to a server: fewer examples (FABORITE_PG_PROPERTY_EXAMPLES for more).
+PG_QUICK = settings(QUICK, max_examples=int(os.environ.get("FABORITE_PG_PROPERTY_EXAMPLES", "15")),
+                    stateful_step_count=6)
+
+
+class PostgresPlanApplyMachine(PlanApplyMachine):
+    """The machine on a PostgreSQL target: no files source (models cannot read files there)."""
+
+    @initialize(project=project_gen.projects(max_sources=0), threads=st.sampled_from([1, 1, 2]))
+    def start(self, project: ProjectSpec, threads: int) -> None:
+        super().start(project, threads)
+
+
+@pytest.mark.service
+def test_after_apply_plan_is_empty_and_matches_scratch_build_on_postgres(postgres) -> None:  # noqa: F811
+    """Published (read from the PostgreSQL target) equals a from-scratch build on PostgreSQL.
+
+    One database for the machine, emptied before each example, and one for from-scratch builds.
+    """
+    databases = postgres.create_database(), postgres.create_database()
+    try:
+        target = harness.PostgresTarget(postgres, *databases)
+        machine = type("OnPostgres", (PostgresPlanApplyMachine,), {"target": target})
+        run_state_machine_as_test(machine, settings=PG_QUICK)
+    finally:
+        for name in databases:
+            postgres.drop_database(name)
+
+
 # -- same inputs, same fingerprints ---------------------------------------------------------------
 
 
