@@ -182,15 +182,19 @@ class ProjectSpec:
 
 # -- rendering ----------------------------------------------------------------------------
 
-PROJECT_YML = """\
-name: prop_project
-threads: 1
-targets:
+#: The ``targets:`` entry of the generated faborite.yml unless the caller gives another (a PostgreSQL one).
+DUCKDB_TARGET = """\
   dev:
     type: duckdb
     path: .faborite/dev.duckdb
     threads: 1
-models:
+"""
+
+PROJECT_YML = """\
+name: prop_project
+threads: 1
+targets:
+{target}models:
   +materialized: view
   sub:
     +materialized: table
@@ -294,9 +298,9 @@ def render_seed_csv(seed: SeedSpec) -> str:
     return "\n".join(lines) + "\n"
 
 
-def render_files(project: ProjectSpec) -> dict[str, str]:
-    """Relative path -> text of every project file."""
-    files = {"faborite.yml": PROJECT_YML}
+def render_files(project: ProjectSpec, target: str = DUCKDB_TARGET) -> dict[str, str]:
+    """Relative path -> text of every project file; ``target`` is the ``dev`` target's YAML entry."""
+    files = {"faborite.yml": PROJECT_YML.format(target=target)}
     seed_props = []
     for seed in project.seeds:
         files[f"seeds/{seed.name}.csv"] = render_seed_csv(seed)
@@ -412,10 +416,11 @@ def relation_configs(name: str):
 
 
 @st.composite
-def projects(draw, min_models: int = 2, max_models: int = 6) -> ProjectSpec:
+def projects(draw, min_models: int = 2, max_models: int = 6, max_sources: int = 1) -> ProjectSpec:
+    """``max_sources=0``: no files source, for targets that cannot read files (PostgreSQL)."""
     n_seeds = draw(st.integers(1, 2))
     sources = tuple(dataclasses.replace(draw(seed_specs(f"r{i}")), description="", typed=False)
-                    for i in range(draw(st.integers(0, 1))))
+                    for i in range(draw(st.integers(0, max_sources))))
     project = ProjectSpec(seeds=tuple(draw(seed_specs(f"s{i}")) for i in range(n_seeds)), models=(),
                           sources=sources)
     for i in range(draw(st.integers(min_models, max_models))):

@@ -48,7 +48,6 @@ import shutil
 import tempfile
 from pathlib import Path
 
-import duckdb
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
@@ -60,6 +59,7 @@ from faborite.plan.model import Action, Plan
 from faborite.relation import Relation
 from tests.properties import harness, project_gen
 from tests.properties.project_gen import Names, ProjectSpec
+from tests.postgres import postgres  # noqa: F401  (re-exported fixture)
 
 _SUPPRESS = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much]
 #: Every step applies twice, so shrinking a failure can take minutes; FABORITE_PROPERTY_SHRINK=0 skips it.
@@ -239,8 +239,12 @@ ACTIONS = ("change_set", "change_upstream_and_add_column_below", "rollback_then_
 class PlanApplyMachine(RuleBasedStateMachine):
     """One project directory, edited and applied step by step."""
 
+    #: Where the project is built and read back; from-scratch builds go to ``target.scratch()``.
+    target: harness.DuckDBTarget | harness.PostgresTarget = harness.DUCKDB
+
     def __init__(self) -> None:
         super().__init__()
+        self.target.reset()
         self.tmp = Path(tempfile.mkdtemp(prefix="faborite-prop-"))
         self.root = self.tmp / "project"
         self.spec: ProjectSpec | None = None
@@ -257,7 +261,7 @@ class PlanApplyMachine(RuleBasedStateMachine):
 
     def apply(self, new: ProjectSpec, expect: Expect | None) -> None:
         """Write ``new``, check the plan against ``expect`` (node -> action, category), apply, check."""
-        harness.write_project(self.root, new)
+        harness.write_project(self.root, new, self.target)
         if expect is not None:
             plan = harness.plan(self.root)
             assert harness.visible(plan) == expect, (
@@ -276,8 +280,8 @@ class PlanApplyMachine(RuleBasedStateMachine):
         self.check_published(self.spec)
 
     def check_published(self, spec: ProjectSpec, skip: set[str] = frozenset()) -> None:
-        got = harness.published(self.root, skip=skip)
-        want = {k: v for k, v in harness.from_scratch(spec).items() if k not in skip}
+        got = self.target.published(self.root, skip)
+        want = {k: v for k, v in harness.from_scratch(spec, self.target).items() if k not in skip}
         diff = harness.diff_published(got, want)
         assert not diff, "published relations differ from a from-scratch build:\n" + diff
 
@@ -358,47 +362,47 @@ class PlanApplyMachine(RuleBasedStateMachine):
             return
         edited, _ = edit_filter(data.draw, self.spec, self.names)
         failing = edited.replace_model(dataclasses.replace(edited.model(name), check="fail"))
-        rows = harness.from_scratch(edited)[edited.model(name).relation_key()].rows
-        before_serial, before = harness.serial(self.root), harness.published(self.root)
-        harness.write_project(self.root, failing)
+        rows = harness.from_scratch(edited, self.target)[edited.model(name).relation_key()].rows
+        before_serial, before = harness.serial(self.root), self.target.published(self.root)
+        harness.write_project(self.root, failing, self.target)
         if not rows:  # a check that fails on any row passes on none
             harness.apply(self.root, threads=self.threads)
         else:
             with pytest.raises(ApplyError, match="checks failed; nothing was published"):
                 harness.apply(self.root, threads=self.threads)
             assert harness.serial(self.root) == before_serial, "a failed apply recorded a new state"
-            assert harness.published(self.root) == before, "a failed apply changed published relations"
+            assert self.target.published(self.root) == before, "a failed apply changed published relations"
         self.apply(edited, expect=None)
 
     def gc(self, data: st.DataObject) -> None:
         """Drop versions the newest ``keep`` serials do not use; published data must not change."""
         keep = data.draw(st.integers(1, 3), label="keep")
-        before = harness.published(self.root)
+        before = self.target.published(self.root)
         kept = harness.gc(self.root, keep)
         self.oldest_kept_serial = max(self.oldest_kept_serial, min(kept))
-        assert harness.published(self.root) == before, "gc changed published relations"
+        assert self.target.published(self.root) == before, "gc changed published relations"
 
 
     def drift(self, data: st.DataObject) -> None:
         """Something outside faborite drops a version or a view, or deletes the database: the
-        plan names exactly what is missing, and applying it converges."""
+        plan names exactly what is missing, and applying it converges.
+
+        PostgreSQL drops the views reading a dropped relation with it (CASCADE): those nodes drift too.
+        """
         nodes = Workspace(root=self.root).state().nodes
         kind = data.draw(st.sampled_from(["drop_version", "drop_view", "delete_database"]), label="drift")
         if kind == "delete_database":
-            (self.root / harness.DB_FILE).unlink()
+            self.target.wipe(self.root)
             expected = set(nodes)
         else:
             node = nodes[data.draw(st.sampled_from(sorted(nodes)), label="drifted node")]
             relation = Relation.parse(node.physical if kind == "drop_version" else node.relation)
-            con = duckdb.connect(str(self.root / harness.DB_FILE))
-            try:
-                is_view = con.execute("select count(*) from information_schema.tables where table_schema = ? "
-                                      "and table_name = ? and table_type = 'VIEW'",
-                                      [relation.schema_name, relation.name]).fetchone()[0]
-                con.execute(f'drop {"view" if is_view else "table"} "{relation.schema_name}"."{relation.name}"')
-            finally:
-                con.close()
-            expected = {node.id}
+            before = self.target.relations(self.root)
+            self.target.drop(self.root, relation, before[relation])
+            gone = set(before) - set(self.target.relations(self.root))
+            assert relation in gone
+            expected = {n.id for n in nodes.values()
+                        if {Relation.parse(n.physical), Relation.parse(n.relation)} & gone}
         plan = harness.plan(self.root)
         assert {d.node_id for d in plan.drift} == expected, harness.describe_plan(plan)
         assert plan.has_changes
@@ -412,6 +416,37 @@ def test_after_apply_plan_is_empty_and_matches_scratch_build_quick() -> None:
 @pytest.mark.slow
 def test_after_apply_plan_is_empty_and_matches_scratch_build() -> None:
     run_state_machine_as_test(PlanApplyMachine, settings=SLOW)
+
+
+# -- the same properties on PostgreSQL ------------------------------------------------------------
+
+#: Every PostgreSQL step costs round trips to a server: fewer examples (FABORITE_PG_PROPERTY_EXAMPLES for more).
+PG_QUICK = settings(QUICK, max_examples=int(os.environ.get("FABORITE_PG_PROPERTY_EXAMPLES", "15")),
+                    stateful_step_count=6)
+
+
+class PostgresPlanApplyMachine(PlanApplyMachine):
+    """The machine on a PostgreSQL target: no files source (models cannot read files there)."""
+
+    @initialize(project=project_gen.projects(max_sources=0), threads=st.sampled_from([1, 1, 2]))
+    def start(self, project: ProjectSpec, threads: int) -> None:
+        super().start(project, threads)
+
+
+@pytest.mark.service
+def test_after_apply_plan_is_empty_and_matches_scratch_build_on_postgres(postgres) -> None:  # noqa: F811
+    """Published (read from the PostgreSQL target) equals a from-scratch build on PostgreSQL.
+
+    One database for the machine, emptied before each example, and one for from-scratch builds.
+    """
+    databases = postgres.create_database(), postgres.create_database()
+    try:
+        target = harness.PostgresTarget(postgres, *databases)
+        machine = type("OnPostgres", (PostgresPlanApplyMachine,), {"target": target})
+        run_state_machine_as_test(machine, settings=PG_QUICK)
+    finally:
+        for name in databases:
+            postgres.drop_database(name)
 
 
 # -- same inputs, same fingerprints ---------------------------------------------------------------
@@ -560,3 +595,28 @@ def test_child_reading_parent_column_set_is_rebuilt(tmp_path: Path, child: str) 
     harness.apply(tmp_path)
     _files(tmp_path, {"models/a.sql": "select id, v, v as k from {{ ref('s') }}"})
     assert "c" in harness.visible(harness.plan(tmp_path))
+
+
+@pytest.mark.service
+def test_postgres_rebuilds_a_view_a_failed_apply_left_under_another(tmp_path: Path, postgres) -> None:  # noqa: F811
+    """A failed apply leaves a's and b's new view versions, b's over a's; applying again rebuilds a's.
+
+    Used to fail on PostgreSQL: the rebuild dropped a's view first, which b's view depends on.
+    """
+    dbname = postgres.create_database()
+    try:
+        target = harness.PostgresTarget(postgres, dbname)
+        chain = {**_CHAIN, "faborite.yml": f"name: chain\nthreads: 1\ntargets:\n{target.block}",
+                 "models/a.sql": "select id, v from {{ ref('s') }} where id > 0"}
+        _files(tmp_path, chain)
+        harness.apply(tmp_path)
+        _files(tmp_path, {"models/a.sql": "select id, v from {{ ref('s') }} where id > 1",
+                          "models/_p.yml": ("models:\n  - name: a\n    checks:\n      - name: fails\n"
+                                            "        sql: select * from {{ this }}\n")})
+        with pytest.raises(ApplyError, match="checks failed; nothing was published"):
+            harness.apply(tmp_path)
+        (tmp_path / "models/_p.yml").unlink()
+        harness.apply(tmp_path)
+        assert target.published(tmp_path)["main.c"].rows == ((2, 3),)
+    finally:
+        postgres.drop_database(dbname)
