@@ -128,6 +128,11 @@ class Dialect:
             return [f"{self.replace_view_verb} {self.quote_relation(rel)} AS\n{_body(select_sql)}"]
         return [self.drop_view(rel), self.create_view(rel, select_sql)]
 
+    def replace_view_in_place(self, rel: Relation, select_sql: str) -> list[str]:
+        """Statements that (re)create the view ``rel`` whose columns never change (one version of a
+        node), keeping views that read it: ``CREATE OR REPLACE`` where the engine has any form of it."""
+        return self.create_or_replace_view(rel, select_sql)
+
     def drop_table(self, rel: Relation) -> str:
         """Drop the table ``rel`` if it exists."""
         return f"DROP TABLE IF EXISTS {self.quote_relation(rel)}"

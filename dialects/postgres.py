@@ -45,6 +45,13 @@ class PostgresDialect(Dialect):
         "TSVECTOR", "TSQUERY", "INT4RANGE", "INT8RANGE", "NUMRANGE", "TSRANGE", "TSTZRANGE", "DATERANGE",
     })
 
+    def replace_view_in_place(self, rel: Relation, select_sql: str) -> list[str]:
+        """``CREATE OR REPLACE VIEW``: publish cannot use it (a new version may drop a column), but a
+        physical view's columns are fixed by its version, and dropping it first would fail when a
+        failed apply left views built on it ("other objects depend on it")."""
+        body = select_sql.strip().rstrip(";").rstrip()
+        return [f"CREATE OR REPLACE VIEW {self.quote_relation(rel)} AS\n{body}"]
+
     def refused_construct(self, node) -> str | None:
         """DuckDB syntax sqlglot writes for PostgreSQL unchanged (``* EXCLUDE``, ASOF joins, lambdas)."""
         from faborite.dialects.support import duckdb_only_construct

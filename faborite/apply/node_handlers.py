@@ -86,14 +86,8 @@ class ViewModel(_RelationHandler):
         from faborite.apply.context import BuiltNode
 
         physical = ctx.physical_of(node)
-        dialect, sql = connection.dialect, ctx.target_sql(node)
-        if dialect.supports_create_or_replace_view:
-            statements = dialect.create_or_replace_view(physical, sql)
-        else:
-            # PostgreSQL: publish cannot use CREATE OR REPLACE (a new version may drop a column), but
-            # this view is one version, its columns fixed. Replacing it in place keeps the views a
-            # failed apply built on it; dropping it first would fail ("other objects depend on it").
-            statements = [f"CREATE OR REPLACE VIEW {dialect.quote_relation(physical)} AS\n{sql.strip().rstrip(';')}"]
+        # One version's view has fixed columns: replaced in place, views built on it survive.
+        statements = connection.dialect.replace_view_in_place(physical, ctx.target_sql(node))
         for statement in statements:
             connection.execute(statement)
         return BuiltNode(physical=physical)
