@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import uuid
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -90,8 +91,9 @@ def _publish_by_links(connection: "DeltaLakehouseConnection", virtual: Relation,
     features = set(source.protocol().reader_features or [])
     if features & _NOT_LINKABLE or source.metadata().partition_columns:
         return False
-    # A stable prefix per physical version: re-publishing it (rollback) links nothing new.
-    prefix = "faborite-" + hashlib.sha256(physical.key.encode()).hexdigest()[:12]
+    # New names on every publish: a path an earlier commit removed is never added back (deltalake
+    # refuses that commit on an object store); a rollback links (or server-side copies) again.
+    prefix = f"faborite-{hashlib.sha256(physical.key.encode()).hexdigest()[:12]}-{uuid.uuid4().hex[:8]}"
     adds = []
     for row in pa.table(source.get_add_actions(flatten=True)).to_pylist():
         path = row["path"]
