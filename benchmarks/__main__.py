@@ -1,7 +1,7 @@
 """``python -m benchmarks``: run every benchmark and print faborite, the peer, and the ratio.
 
 Options: ``--quick`` (N=50, for CI smoke runs), ``--sizes 500,2000,10000``,
-``--only compile,apply,sync,startup``, ``--no-peers`` (skip dbt).
+``--only compile,apply,sync,startup,postgres``, ``--no-peers`` (skip dbt).
 """
 
 from __future__ import annotations
@@ -28,11 +28,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks")
     parser.add_argument("--quick", action="store_true", help="tiny sizes, for CI smoke runs")
     parser.add_argument("--sizes", default="500,2000,10000")
-    parser.add_argument("--only", default="compile,apply,sync,startup")
+    parser.add_argument("--only", default="compile,apply,sync,startup,postgres")
     parser.add_argument("--no-peers", action="store_true", help="skip dbt-core (no venv install)")
     parser.add_argument("--peer-max", type=int, default=2000,
                         help="run dbt only up to this many models (its parse of 10,000 takes minutes)")
     parser.add_argument("--scale", type=float, default=1.0, help="TPC-H scale factor for the apply benchmark")
+    parser.add_argument("--pg-rows", type=int, default=2_000_000,
+                        help="rows of the events table in the PostgreSQL apply benchmark")
     parser.add_argument("--json", dest="json_out", help="also write every figure to this JSON file")
     args = parser.parse_args(argv)
     only = set(args.only.split(","))
@@ -99,6 +101,14 @@ def main(argv: list[str] | None = None) -> int:
             figures["sync"] = bench_sync(rows, WORK / "sync")
             for key, value in figures["sync"].items():
                 print(f"  {key:40} {value}")
+
+    if "postgres" in only:
+        from benchmarks.postgres_apply import WORK as PG_WORK, bench_postgres_apply, format_report
+
+        rows = 20_000 if args.quick else args.pg_rows
+        print(f"\nApply overhead on PostgreSQL vs psql, {rows:,} event rows")
+        figures["postgres"] = bench_postgres_apply(rows, PG_WORK, runs=1 if args.quick else 5)
+        print(format_report(figures["postgres"]))
 
     if args.json_out:
         with open(args.json_out, "w") as handle:
