@@ -49,8 +49,10 @@ class SqlRunner(Protocol):
 
     dialect: "Dialect"
 
-    def execute(self, sql: str) -> None:
-        """Run one statement; raise :class:`faborite.errors.ProviderError` on failure."""
+    def execute(self, sql: str) -> int | None:
+        """Run one statement; raise :class:`faborite.errors.ProviderError` on failure. Returns the
+        rows it wrote when the engine reports them for free (CREATE TABLE AS, INSERT), else None:
+        apply then counts a new table's rows only where the engine cannot tell it."""
 
     def fetch_arrow(self, sql: str) -> "pa.Table":
         """Run a query and return all rows."""

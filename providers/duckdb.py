@@ -143,12 +143,18 @@ class DuckDBConnection(ExplicitTransactions):
 
     # -- SqlRunner ----------------------------------------------------------
 
-    def execute(self, sql: str) -> None:
-        """Run one statement to its end."""
+    def execute(self, sql: str) -> int | None:
+        """Run one statement to its end; the rows it wrote when DuckDB reports them (CTAS, INSERT)."""
         with _engine_errors(sql):
             self._con.execute(sql)
+            description = self._con.description
+            rows = None
+            if description and len(description) == 1 and description[0][0] == "Count":
+                row = self._con.fetchone()
+                rows = int(row[0]) if row else None
             # A SELECT run by execute() would otherwise stay pending and hold its transaction.
             self._con.complete()
+        return rows
 
     def fetch_arrow(self, sql: str) -> pa.Table:
         """Run a query and return all rows (an empty table for a statement that returns none)."""

@@ -178,10 +178,14 @@ class PostgresConnection(ExplicitTransactions):
 
     # -- SqlRunner ----------------------------------------------------------
 
-    def execute(self, sql: str) -> None:
-        """Run one statement (no parameters: a ``%`` in the SQL is just a ``%``)."""
+    def execute(self, sql: str) -> int | None:
+        """Run one statement (no parameters: a ``%`` in the SQL is just a ``%``); the rows it wrote
+        when the server says (``SELECT 1234`` after CREATE TABLE AS, ``INSERT 0 5``)."""
         with self._errors(sql):
-            self._con.execute(sql)
+            cur = self._con.execute(sql)
+        status = cur.statusmessage or ""
+        # rowcount is also set by a plain SELECT; only writes count here.
+        return cur.rowcount if cur.rowcount >= 0 and status.startswith(("SELECT", "INSERT")) else None
 
     def fetch_arrow(self, sql: str) -> pa.Table:
         """Run a query and return all rows, typed by the result's column types."""

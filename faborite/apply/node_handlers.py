@@ -58,7 +58,7 @@ class _RelationHandler:
 
     def describe(self, connection, node, built) -> None:
         built.columns = tuple(connection.columns(built.physical))
-        if self.counts_rows:
+        if self.counts_rows and built.row_count is None:
             quoted = connection.dialect.quote_relation(built.physical)
             count = connection.fetch_scalar(f"SELECT COUNT(*) FROM {quoted}")
             built.row_count = int(count) if count is not None else None
@@ -72,8 +72,9 @@ class TableModel(_RelationHandler):
         from faborite.apply.context import BuiltNode
 
         physical = ctx.physical_of(node)
-        connection.execute(connection.dialect.create_table_as(physical, ctx.target_sql(node)))
-        return BuiltNode(physical=physical)
+        # The engine may say how many rows it wrote: then describe() need not scan the table.
+        written = connection.execute(connection.dialect.create_table_as(physical, ctx.target_sql(node)))
+        return BuiltNode(physical=physical, row_count=written)
 
 
 @dataclass(frozen=True)

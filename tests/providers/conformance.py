@@ -63,6 +63,15 @@ class TargetConnectionConformance:
         assert table.column("n").to_pylist() == [1, 2, 3]
         assert connection.fetch_scalar(f"SELECT COUNT(*) FROM {self.q(connection, rel)}") == 3
 
+    def test_execute_reports_the_rows_a_table_was_created_with_or_nothing(self, connection, schema):
+        # apply trusts this count instead of scanning the new table: it must be exact or None.
+        rel = self.rel(schema, "counted")
+        connection.execute(connection.dialect.create_schema(schema))
+        written = connection.execute(connection.dialect.create_table_as(
+            rel, "SELECT 1 AS n UNION ALL SELECT 2 UNION ALL SELECT 3"))
+        assert written in (3, None)
+        assert connection.execute(connection.dialect.drop_table(rel)) is None
+
     def test_fetch_scalar_of_no_rows_is_none(self, connection):
         assert connection.fetch_scalar("SELECT 1 AS x WHERE 1 = 0") is None
 
