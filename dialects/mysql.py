@@ -169,8 +169,9 @@ def _temporary(virtual: Relation, role: str) -> Relation:
 
 
 def _is_own_column(item: list[tuple[str, str]], table: list[str]) -> bool:
-    """Whether a select item is ```d`.`t`.`c` AS `c``: a column of the FROM table, under its own name."""
+    """Whether a select item is ```d`.`t`.`c` AS `c``: a column of the FROM table, under its own
+    name (a column of a view is printed ```t`.`c``, without the database)."""
     if len(item) < 3 or item[-2] != ("word", "as") or item[-1][0] != "name":
         return False
     column = dotted(item[:-2], bare_words=False)
-    return column is not None and column == [*table, item[-1][1]]
+    return column in ([*table, item[-1][1]], [table[-1], item[-1][1]])
