@@ -13,14 +13,9 @@ Two things differ from the generic SQL of the base:
 
 from __future__ import annotations
 
-import re
-
 from faborite.dialects.base import Dialect
+from faborite.dialects.printed_views import dotted, select_from, split_items
 from faborite.relation import Relation
-
-#: Tokens of a printed view: quoted identifier, bare word, or one punctuation mark.
-_TOKEN = re.compile(r'\s*(?:("(?:[^"]|"")*")|([^\s."(),;]+)|([.,;]))', re.DOTALL)
-
 
 class PostgresDialect(Dialect):
     """PostgreSQL SQL; generic DDL plus recognising views as PostgreSQL prints them."""
@@ -65,74 +60,25 @@ class PostgresDialect(Dialect):
         written = super().pointer_reads(definition)
         if written is not None:
             return written
-        tokens = _tokens(definition)
-        if tokens is None or len(tokens) < 2 or tokens[0] != ("word", "select"):
+        printed = select_from(definition, '"')
+        if printed is None:
             return None
-        try:
-            from_at = tokens.index(("word", "from"))
-        except ValueError:
-            return None
-        tail = tokens[from_at + 1:]
+        columns, tail = printed
         if tail and tail[-1] == ("punct", ";"):
             tail = tail[:-1]
-        table = _dotted(tail)
+        table = dotted(tail)
         if table is None or len(table) < 2:  # unqualified: which schema is unknown here
             return None
         relation = Relation(schema_name=table[-2], name=table[-1])
         # Every output column must be a plain column of that table: `t.a` or `a`, no AS.
-        columns = tokens[1:from_at]
-        items: list[list[tuple[str, str]]] = [[]]
-        for token in columns:
-            if token == ("punct", ","):
-                items.append([])
-            else:
-                items[-1].append(token)
-        if columns and not all(_is_column_of(item, relation.name) for item in items):
+        if columns and not all(_is_column_of(item, relation.name) for item in split_items(columns)):
             return None
         return relation
 
 
-def _tokens(text: str) -> list[tuple[str, str]] | None:
-    """``(kind, value)`` pairs: ("name", unquoted identifier), ("word", lowercased bare word) or
-    ("punct", mark); None when ``text`` holds anything else (operators, parentheses, literals)."""
-    tokens, position, end = [], 0, len(text.rstrip())
-    while position < end:
-        match = _TOKEN.match(text, position)
-        if match is None or match.end() == position:
-            return None
-        quoted, bare, punct = match.groups()
-        if quoted is not None:
-            tokens.append(("name", quoted[1:-1].replace('""', '"')))
-        elif bare is not None:
-            tokens.append(("word", bare.lower()))
-        else:
-            tokens.append(("punct", punct))
-        position = match.end()
-    return tokens
-
-
-def _dotted(tokens: list[tuple[str, str]]) -> list[str] | None:
-    """``a . "b c"`` tokens -> ``['a', 'b c']``; None unless the tokens are exactly a dotted name.
-
-    A bare word is taken as printed: PostgreSQL quotes every name that is not already
-    lower case, so the printed bare word is the stored name."""
-    if not tokens or len(tokens) % 2 == 0:
-        return None
-    parts = []
-    for index, (kind, value) in enumerate(tokens):
-        if index % 2:
-            if (kind, value) != ("punct", "."):
-                return None
-        elif kind in ("name", "word"):
-            parts.append(value)
-        else:
-            return None
-    return parts
-
-
 def _is_column_of(item: list[tuple[str, str]], table: str) -> bool:
     """Whether a select item is ``column`` or ``table.column`` (qualified by the table itself)."""
-    parts = _dotted(item)
+    parts = dotted(item)
     if parts is None or len(parts) > 2:
         return False
     return len(parts) == 1 or parts[0] == table

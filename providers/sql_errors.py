@@ -19,8 +19,10 @@ from faborite.target import iter_batches
 if TYPE_CHECKING:
     import pyarrow as pa
 
-# A quoted value after a word that names a credential: redacted from every message.
-_SECRET_VALUE = re.compile(r"(?i)\b(\w*(?:secret|password|passwd|token|key)\w*)(\s*[=:]?\s*)'(?:[^']|'')*'")
+# A quoted value after a word that names a credential (``PASSWORD 'x'``, ``PASSWORD('x')``) or after
+# MySQL's ``IDENTIFIED BY``: redacted from every message.
+_SECRET_VALUE = re.compile(
+    r"(?i)\b(\w*(?:secret|password|passwd|token|key)\w*|identified\s+by)(\s*[=:(]?\s*)'(?:[^']|'')*'")
 _HINT_CHARS = 120
 
 
