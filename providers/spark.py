@@ -82,8 +82,8 @@ class SparkTargetConfig(BaseModel):
         return self
 
     def where(self) -> str:
-        """The master or server, for messages."""
-        return self.remote or self.master or ""
+        """The master or server, for messages: a Spark Connect URL without its ``/;token=...`` parameters."""
+        return self.remote.split("/;", 1)[0] if self.remote else self.master or ""
 
     def settings(self, project_root: Path | None) -> dict[str, str]:
         """The session builder's settings; a local master gets ``.faborite/spark-warehouse`` by default."""

@@ -70,6 +70,11 @@ def test_spark_connect_gets_only_the_conf_given():
     assert config.settings(None) == {"a.b": "1"}
 
 
+def test_a_connect_token_is_not_in_messages():
+    config = SparkTargetConfig.model_validate({"type": "spark", "remote": "sc://h:15002/;token=s3cret;use_ssl=true"})
+    assert config.where() == "sc://h:15002"
+
+
 def test_registered_by_entry_point():
     assert isinstance(plugins.load_provider("spark"), SparkProvider)
     assert plugins.load_dialect_class("spark").__name__ == "SparkDialect"
