@@ -74,6 +74,11 @@ def session_settings(master: str | None, warehouse: str | None, conf: dict[str, 
     return settings
 
 
+def _folder(location: str) -> str:
+    """A warehouse location comparable with the one Spark reports (``file:/x/`` is ``/x``)."""
+    return re.sub(r"^file:(?://)?", "", location).rstrip("/")
+
+
 def _text(value: Any) -> str:
     return str(value).lower() if isinstance(value, bool) else str(value)
 
@@ -92,6 +97,10 @@ def open_session(master: str | None, remote: str | None, settings: dict[str, str
         logging.getLogger(name).disabled = True
     running = SparkSession.getActiveSession()
     if running is not None and remote is None:
+        wanted, has = settings.get("spark.sql.warehouse.dir"), running.conf.get("spark.sql.warehouse.dir", None)
+        if wanted and has and _folder(has) != _folder(wanted):
+            raise ProviderError(f"a Spark session with warehouse {has} is already running in this process",
+                                hint=f"one process has one Spark session; run faborite for {wanted} in its own process")
         return running, False
     builder = SparkSession.builder
     builder = builder.remote(remote) if remote is not None else builder.master(master)
