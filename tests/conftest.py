@@ -27,11 +27,12 @@ class CliResult:
         return self.stdout + self.stderr
 
 
-def run_cli(*args: str, cwd: Path, input: str | None = None, env: dict[str, str] | None = None) -> CliResult:
-    """Run ``faborite ARGS`` in a subprocess, as a user would (no terminal)."""
+def run_cli(*args: str, cwd: Path, input: str | None = None, env: dict[str, str] | None = None,
+            timeout: float = 120) -> CliResult:
+    """Run ``faborite ARGS`` in a subprocess, as a user would (no terminal); ``timeout`` in seconds."""
     proc = subprocess.run(
         [sys.executable, "-m", "faborite", "--no-color", *args], cwd=cwd, input=input, text=True,
-        capture_output=True, env={**os.environ, "COLUMNS": "200", **(env or {})}, timeout=120,
+        capture_output=True, env={**os.environ, "COLUMNS": "200", **(env or {})}, timeout=timeout,
     )
     return CliResult(proc.returncode, proc.stdout, proc.stderr)
 

@@ -175,7 +175,9 @@ def test_importing_plugins_loads_no_engine_library():
         "plugins.load_provider('postgres').config_model.model_validate("
         "{'type': 'postgres', 'user': 'u', 'dbname': 'd'})\n"
         "get_dialect('postgres')().pointer_reads('SELECT * FROM s.t')\n"
-        "heavy = {'duckdb', 'pyarrow', 'sqlglot', 'psycopg'} & set(sys.modules)\n"
+        "plugins.load_provider('spark').config_model.model_validate({'type': 'spark', 'master': 'local[2]'})\n"
+        "get_dialect('spark')().pointer_reads('SELECT * FROM `s`.`t`')\n"
+        "heavy = {'duckdb', 'pyarrow', 'sqlglot', 'psycopg', 'pyspark', 'py4j'} & set(sys.modules)\n"
         "assert not heavy, heavy\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)

@@ -4,12 +4,18 @@ Terraform style (backend/testing.go): each provider's test module subclasses
 :class:`TargetConnectionConformance` and overrides the ``connection`` fixture;
 every test here then runs against that provider. Tests use fresh, oddly named
 schemas so they also run against a shared, long-lived target.
+
+Relation names pass through :meth:`TargetConnectionConformance.name`: an engine
+whose catalog keeps only some names (Spark's Hive metastore: lower-case letters,
+digits and ``_``) sets ``any_relation_name = False`` and gets plain names, while
+column names stay hostile everywhere.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import decimal
+import re
 import threading
 import uuid
 
@@ -24,6 +30,9 @@ from faborite.target import TargetConnection
 class TargetConnectionConformance:
     """Behaviour every target connection must have. Override :meth:`connection`."""
 
+    #: The engine's catalog keeps any schema and relation name as given (case, spaces, quotes, dots).
+    any_relation_name = True
+
     @pytest.fixture
     def connection(self) -> TargetConnection:
         """An open connection to an empty (or shared) target; closed by the fixture."""
@@ -32,12 +41,17 @@ class TargetConnectionConformance:
     @pytest.fixture
     def schema(self, connection: TargetConnection) -> str:
         """A fresh schema name with characters that need quoting."""
-        return f'conf "{uuid.uuid4().hex[:8]}" s'
+        return self.name(f'conf "{uuid.uuid4().hex[:8]}" s')
 
     # -- helpers --------------------------------------------------------------
 
+    def name(self, text: str) -> str:
+        """A schema or relation name as the engine can keep it: ``text`` itself, or (without
+        ``any_relation_name``) in lower case with every other character than a-z, 0-9 as ``_``."""
+        return text if self.any_relation_name else re.sub(r"[^a-z0-9_]", "_", text.lower())
+
     def rel(self, schema: str, name: str) -> Relation:
-        return Relation(schema_name=schema, name=name)
+        return Relation(schema_name=self.name(schema), name=self.name(name))
 
     def q(self, connection: TargetConnection, rel: Relation) -> str:
         return connection.dialect.quote_relation(rel)
@@ -308,7 +322,7 @@ class TargetConnectionConformance:
     # -- Inspector ------------------------------------------------------------
 
     def test_list_relations(self, connection, schema):
-        other = schema + " other"
+        other = self.name(schema + " other")
         t1, t2, v = self.rel(schema, "T1"), self.rel(other, "t2"), self.rel(schema, "view one")
         self.make_table(connection, t1, "SELECT 1 AS a")
         self.make_table(connection, t2, "SELECT 1 AS a")
@@ -320,7 +334,7 @@ class TargetConnectionConformance:
 
     def test_describe_relations_gives_kinds_and_pointer_views(self, connection, schema):
         d = connection.dialect
-        other = schema + " other"
+        other = self.name(schema + " other")
         table, pointer, other_table = self.rel(schema, "T v1"), self.rel(schema, "v"), self.rel(other, "t")
         self.make_table(connection, table, "SELECT 1 AS a")
         self.make_table(connection, other_table, "SELECT 1 AS a")
@@ -341,7 +355,7 @@ class TargetConnectionConformance:
     def test_hostile_identifiers_round_trip(self, connection):
         """Quotes, dots, spaces, unicode and SQL in names: built, described, read back, pointed at."""
         d = connection.dialect
-        schema = f'a.b "q" ☃ ü {uuid.uuid4().hex[:6]}'
+        schema = self.name(f'a.b "q" ☃ ü {uuid.uuid4().hex[:6]}')
         table, seeded = self.rel(schema, 'x."y" ; DROP TABLE z; --'), self.rel(schema, "Ünï.cödé 'seed'")
         view = self.rel(schema, 'pub"lished.view')
         column = 'col."1" ü'
@@ -381,7 +395,8 @@ class TargetConnectionConformance:
 
     def test_columns_in_order(self, connection, schema):
         rel = self.rel(schema, "cols")
-        self.make_table(connection, rel, "SELECT 1 AS z, 'x' AS \"a b\", 2.5 AS m")
+        a_b = connection.dialect.quote_identifier("a b")
+        self.make_table(connection, rel, f"SELECT 1 AS z, 'x' AS {a_b}, 2.5 AS m")
         cols = connection.columns(rel)
         assert [c.name for c in cols] == ["z", "a b", "m"]
         assert all(c.type for c in cols)
@@ -401,7 +416,7 @@ class TargetConnectionConformance:
         def build(cur, rel):
             try:
                 cur.execute(cur.dialect.create_table_as(rel, "SELECT 42 AS answer"))
-                seed = Relation(schema_name=rel.schema_name, name=rel.name + " arrow")
+                seed = self.rel(rel.schema_name, rel.name + " arrow")
                 cur.create_table_from_arrow(seed, pa.table({"a": [1]}))
             except BaseException as exc:  # noqa: BLE001 - reported to the main thread
                 errors.append(exc)
