@@ -8,6 +8,7 @@ modules share.
   JSON text, half floats widened, view types cast) are here; what an engine
   does with times, durations or decimals is its ``engine_values`` hook.
 - :func:`decimal_type`: the Arrow decimal holding ``precision`` digits.
+- :func:`no_column_type`: the error for an Arrow type an engine has no column type for.
 
 pyarrow is imported by the functions, never at module import.
 """
@@ -17,6 +18,8 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
+
+from faborite.errors import ProviderError
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -79,3 +82,11 @@ def decimal_type(precision: int, scale: int) -> pa.DataType:
     import pyarrow as pa
 
     return (pa.decimal128 if precision <= DECIMAL128_DIGITS else pa.decimal256)(precision, scale)
+
+
+def no_column_type(name: str, arrow_type: pa.DataType, engine: str) -> ProviderError:
+    """The error for column ``name`` of an Arrow type ``engine`` has no column type for."""
+    return ProviderError(
+        f"column {name!r}: no {engine} type for Arrow type {arrow_type}",
+        hint="cast the column to a plain type (string, number, date, timestamp) before loading it",
+    )

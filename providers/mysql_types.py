@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from faborite.errors import ProviderError
-from faborite.providers.arrow_values import decimal_type, is_bytes, is_text, python_values
+from faborite.providers.arrow_values import decimal_type, is_bytes, is_text, no_column_type, python_values
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -76,10 +76,7 @@ def column_type(name: str, arrow_type: pa.DataType) -> str:
         return "LONGTEXT"  # no values to keep; text accepts whatever a later version holds
     if t.is_nested(arrow_type):
         return "JSON"
-    raise ProviderError(
-        f"column {name!r}: no MySQL type for Arrow type {arrow_type}",
-        hint="cast the column to a plain type (string, number, date, timestamp) before loading it",
-    )
+    raise no_column_type(name, arrow_type, "MySQL")
 
 
 def insert_values(batch: pa.RecordBatch, escape: Callable[[Any], str]) -> Iterator[str]:

@@ -21,8 +21,7 @@ import functools
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
-from faborite.errors import ProviderError
-from faborite.providers.arrow_values import decimal_type, is_bytes, is_text, python_values
+from faborite.providers.arrow_values import decimal_type, is_bytes, is_text, no_column_type, python_values
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -69,10 +68,7 @@ def column_type(name: str, arrow_type: pa.DataType) -> str:
         return "text"  # no values to keep; text accepts whatever a later version holds
     if t.is_nested(arrow_type):
         return "jsonb"
-    raise ProviderError(
-        f"column {name!r}: no PostgreSQL type for Arrow type {arrow_type}",
-        hint="cast the column to a plain type (string, number, date, timestamp) before loading it",
-    )
+    raise no_column_type(name, arrow_type, "PostgreSQL")
 
 
 def copy_rows(batch: pa.RecordBatch) -> Iterator[tuple[Any, ...]]:
