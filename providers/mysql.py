@@ -34,9 +34,9 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from faborite.dialects import get_dialect
 from faborite.dialects.base import Dialect
 from faborite.errors import ProviderError
+from faborite.providers.dbapi_connection import DbApiConnection
 from faborite.providers.mysql_types import column_type, insert_values, result_table
 from faborite.providers.sql_errors import WatchedSource, redact_sql, sql_hint
-from faborite.providers.transactions import ExplicitTransactions
 from faborite.relation import Relation
 from faborite.target import Column, RelationInfo
 
@@ -141,7 +141,7 @@ def _opener(config: MySQLTargetConfig) -> Callable[[], Any]:
     return open_connection
 
 
-class MySQLConnection(ExplicitTransactions):
+class MySQLConnection(DbApiConnection):
     """A MySQL/MariaDB session implementing :class:`faborite.target.TargetConnection`.
 
     Not thread-safe: give each thread its own :meth:`cursor` (a new server connection).
@@ -149,32 +149,12 @@ class MySQLConnection(ExplicitTransactions):
 
     def __init__(self, opener: Callable[[], Any], dialect: Dialect, *, setup: Sequence[str] = (),
                  database: str | None = None, where: str = "", secret: str = "") -> None:
-        self._opener = opener
-        self.dialect = dialect
-        self.where = where
-        self._setup = tuple(setup)
         self._database = database
-        self._secret = secret
-        self._in_transaction = False
-        self._closed = False
-        self._con = opener()
-        try:
-            for sql in self._setup:
-                self.execute(sql)
-            if database:
-                self._use(database)
-        except ProviderError:
-            self.close()
-            raise
+        super().__init__(opener, dialect, setup=setup, where=where, secret=secret)
 
-    def __repr__(self) -> str:
-        return f"MySQLConnection({self.where!r})"
-
-    def __enter__(self) -> MySQLConnection:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def _after_setup(self) -> None:
+        if self._database:
+            self._use(self._database)
 
     def _use(self, database: str) -> None:
         """Make ``database`` the default one, unless it does not exist yet (apply creates it)."""
@@ -188,38 +168,10 @@ class MySQLConnection(ExplicitTransactions):
                 return
             raise ProviderError(redact_sql(_server_message(exc), self._secret)) from None
 
-    # -- SqlRunner ----------------------------------------------------------
+    # -- SqlRunner (execute, fetch_arrow, fetch_scalar from DbApiConnection) --------
 
-    def execute(self, sql: str) -> None:
-        """Run one statement (no parameters: a ``%`` in the SQL is just a ``%``)."""
-        with self._errors(sql), self._con.cursor() as cur:
-            cur.execute(sql)
-
-    def fetch_arrow(self, sql: str) -> pa.Table:
-        """Run a query and return all rows, typed by the result's column types."""
-        with self._errors(sql), self._con.cursor() as cur:
-            cur.execute(sql)
-            if cur.description is None:
-                import pyarrow as pa
-
-                return pa.table({})
-            rows = cur.fetchall()
-            fields = cur._result.fields  # PyMySQL's column metadata: flags and character set included
-        return result_table(fields, rows)
-
-    def fetch_scalar(self, sql: str) -> Any:
-        """First column of the first row, or None when there are no rows."""
-        with self._errors(sql), self._con.cursor() as cur:
-            cur.execute(sql)
-            # The whole result is read client-side: the connection is free for the next statement.
-            row = cur.fetchone() if cur.description is not None else None
-        return row[0] if row else None
-
-    def _query(self, sql: str, args: Sequence[Any]) -> list[tuple[Any, ...]]:
-        """Rows of a catalog query with ``%s`` parameters."""
-        with self._errors(sql), self._con.cursor() as cur:
-            cur.execute(sql, list(args))
-            return list(cur.fetchall())
+    def _result_table(self, cur: Any, rows: list[Any]) -> pa.Table:
+        return result_table(cur._result.fields, rows)  # PyMySQL's column metadata: flags and character set included
 
     # -- Transactional (transaction() and atomically() from ExplicitTransactions) ----
 
@@ -343,27 +295,27 @@ class MySQLConnection(ExplicitTransactions):
         return MySQLConnection(self._opener, self.dialect, setup=self._setup, database=self._database,
                                where=self.where, secret=self._secret)
 
-    def close(self) -> None:
-        """Close the connection (idempotent)."""
-        if not self._closed:
-            self._closed = True
-            try:
-                self._con.close()
-            except Exception:  # noqa: BLE001 - already gone (server restarted): nothing to release
-                pass
+    def _close_driver_connection(self) -> None:
+        try:
+            self._con.close()
+        except Exception:  # noqa: BLE001 - already gone (server restarted): nothing to release
+            pass
+
+    def _driver_error(self) -> type[BaseException]:
+        import pymysql
+
+        return pymysql.Error
+
+    def _server_message(self, exc: BaseException) -> str:
+        return _server_message(exc)
 
     @contextmanager
     def _errors(self, sql: str) -> Iterator[None]:
-        """PyMySQL errors as :class:`ProviderError`: the server's message, the SQL's first line as hint."""
+        """PyMySQL errors as :class:`ProviderError`; a closed connection is one too, before any SQL."""
         if self._closed:
             raise ProviderError(f"the connection to {self.where} is closed", hint=sql_hint(sql))
-        import pymysql
-
-        try:
+        with super()._errors(sql):
             yield
-        except pymysql.Error as exc:
-            raise ProviderError(redact_sql(_server_message(exc), self._secret),
-                                hint=redact_sql(sql_hint(sql), self._secret)) from None
 
 
 def _server_message(exc: BaseException) -> str:

@@ -19,11 +19,11 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import json
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from faborite.errors import ProviderError
+from faborite.providers.arrow_values import decimal_type, is_bytes, is_text, no_column_type, python_values
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -37,7 +37,7 @@ UNSIGNED_FLAG = 32
 #: The character set number of binary strings (BLOB, BINARY, VARBINARY).
 BINARY_CHARSET = 63
 #: MySQL's DECIMAL holds at most 65 digits, 30 of them after the point.
-_MAX_PRECISION, _MAX_SCALE, _DECIMAL128_DIGITS = 65, 30, 38
+_MAX_PRECISION, _MAX_SCALE = 65, 30
 
 
 def column_type(name: str, arrow_type: pa.DataType) -> str:
@@ -59,10 +59,9 @@ def column_type(name: str, arrow_type: pa.DataType) -> str:
             return f"DECIMAL({arrow_type.precision},{arrow_type.scale})"
         raise ProviderError(f"column {name!r}: {arrow_type} does not fit MySQL's DECIMAL (at most 65 digits, 30 "
                             "after the point)", hint="cast the column to a narrower decimal or to double")
-    if t.is_string(arrow_type) or t.is_large_string(arrow_type) or _is(t, "is_string_view", arrow_type):
+    if is_text(arrow_type):
         return "LONGTEXT"
-    if (t.is_binary(arrow_type) or t.is_large_binary(arrow_type) or t.is_fixed_size_binary(arrow_type)
-            or _is(t, "is_binary_view", arrow_type)):
+    if is_bytes(arrow_type):
         return "LONGBLOB"
     if t.is_date(arrow_type):
         return "DATE"
@@ -77,16 +76,7 @@ def column_type(name: str, arrow_type: pa.DataType) -> str:
         return "LONGTEXT"  # no values to keep; text accepts whatever a later version holds
     if t.is_nested(arrow_type):
         return "JSON"
-    raise ProviderError(
-        f"column {name!r}: no MySQL type for Arrow type {arrow_type}",
-        hint="cast the column to a plain type (string, number, date, timestamp) before loading it",
-    )
-
-
-def _is(types: Any, predicate: str, arrow_type: pa.DataType) -> bool:
-    """``pa.types.<predicate>(arrow_type)`` where this pyarrow has it (view types are recent)."""
-    check = getattr(types, predicate, None)
-    return bool(check and check(arrow_type))
+    raise no_column_type(name, arrow_type, "MySQL")
 
 
 def insert_values(batch: pa.RecordBatch, escape: Callable[[Any], str]) -> Iterator[str]:
@@ -108,17 +98,15 @@ def _literals(array: pa.Array, escape: Callable[[Any], str]) -> list[str]:
 
 def _python_values(array: pa.Array) -> list[Any]:
     """One column as Python values the driver writes as literals of the column's type."""
+    return python_values(array, _mysql_values)
+
+
+def _mysql_values(array: pa.Array) -> list[Any] | None:
+    """Times, durations and decimals as MySQL takes them; None for any other type."""
     import pyarrow as pa
 
     t = pa.types
     kind = array.type
-    if t.is_dictionary(kind):
-        return _python_values(array.dictionary_decode())
-    if t.is_nested(kind):
-        # Arrow maps come out as lists of (key, value) pairs: JSON arrays of pairs.
-        return [None if v is None else json.dumps(v, default=str, ensure_ascii=False) for v in array.to_pylist()]
-    if t.is_floating(kind) and kind.bit_width == 16:
-        return array.cast(pa.float32()).to_pylist()
     if t.is_timestamp(kind):
         # Python datetimes stop at microseconds; an instant is written as its UTC wall time.
         unit = "us" if kind.unit == "ns" else kind.unit
@@ -132,11 +120,7 @@ def _python_values(array: pa.Array) -> list[Any]:
         return array.cast(pa.duration("us"), safe=False).to_pylist()
     if t.is_decimal(kind):
         return [None if v is None else str(v) for v in array.to_pylist()]
-    if _is(t, "is_string_view", kind):
-        return array.cast(pa.string()).to_pylist()
-    if _is(t, "is_binary_view", kind):
-        return array.cast(pa.binary()).to_pylist()
-    return array.to_pylist()
+    return None
 
 
 def result_table(fields: Sequence[Any], rows: Sequence[Sequence[Any]]) -> pa.Table:
@@ -185,9 +169,8 @@ def _decimal_array(f: Any, unsigned: bool, values: list[Any]) -> pa.Array:
 
     scale = f.scale or 0
     precision = max(f.length - (1 if scale else 0) - (0 if unsigned else 1), scale, 1)
-    kind = pa.decimal128 if precision <= _DECIMAL128_DIGITS else pa.decimal256
     try:
-        return pa.array(values, kind(precision, scale))
+        return pa.array(values, decimal_type(precision, scale))
     except (pa.ArrowException, TypeError, ValueError):
         return pa.array([None if v is None else float(v) for v in values], pa.float64())
 

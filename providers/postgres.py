@@ -20,19 +20,17 @@ How the connection behaves, and why:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from faborite.dialects import get_dialect
-from faborite.dialects.base import Dialect
 from faborite.errors import ProviderError
+from faborite.providers.dbapi_connection import DbApiConnection
 from faborite.providers.postgres_types import column_type, copy_rows, result_table
-from faborite.providers.transactions import ExplicitTransactions
-from faborite.providers.sql_errors import WatchedSource, redact_sql, sql_hint
+from faborite.providers.sql_errors import WatchedSource, redact_sql
 from faborite.relation import Relation
 from faborite.target import Column, RelationInfo
 
@@ -144,68 +142,23 @@ def _opener(config: PostgresTargetConfig) -> Callable[[], Any]:
     return open_connection
 
 
-class PostgresConnection(ExplicitTransactions):
+class PostgresConnection(DbApiConnection):
     """A PostgreSQL session implementing :class:`faborite.target.TargetConnection`.
 
     Not thread-safe: give each thread its own :meth:`cursor` (a new server connection).
     """
 
-    def __init__(self, opener: Callable[[], Any], dialect: Dialect, *, setup: Sequence[str] = (),
-                 where: str = "", secret: str = "") -> None:
-        self._opener = opener
-        self.dialect = dialect
-        self.where = where
-        self._setup = tuple(setup)
-        self._secret = secret
-        self._in_transaction = False
-        self._closed = False
-        self._con = opener()
-        try:
-            for sql in self._setup:
-                self.execute(sql)
-        except ProviderError:
-            self.close()
-            raise
+    # -- SqlRunner (execute, fetch_arrow, fetch_scalar from DbApiConnection) --------
 
-    def __repr__(self) -> str:
-        return f"PostgresConnection({self.where!r})"
-
-    def __enter__(self) -> PostgresConnection:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    # -- SqlRunner ----------------------------------------------------------
-
-    def execute(self, sql: str) -> int | None:
-        """Run one statement (no parameters: a ``%`` in the SQL is just a ``%``); the rows it wrote
-        when the server says (``SELECT 1234`` after CREATE TABLE AS, ``INSERT 0 5``)."""
-        with self._errors(sql):
-            cur = self._con.execute(sql)
+    def _rows_written(self, cur: Any) -> int | None:
+        """The rows a write reported (``SELECT 1234`` after CREATE TABLE AS, ``INSERT 0 5``)."""
         status = cur.statusmessage or ""
         # rowcount is also set by a plain SELECT; only writes count here.
         return cur.rowcount if cur.rowcount >= 0 and status.startswith(("SELECT", "INSERT")) else None
 
-    def fetch_arrow(self, sql: str) -> pa.Table:
-        """Run a query and return all rows, typed by the result's column types."""
-        with self._errors(sql):
-            cur = self._con.execute(sql)
-            if cur.description is None:
-                import pyarrow as pa
-
-                return pa.table({})
-            rows = cur.fetchall()
+    def _result_table(self, cur: Any, rows: list[Any]) -> pa.Table:
         columns = cur.description
         return result_table([c.name for c in columns], [(c.type_code, c.precision, c.scale) for c in columns], rows)
-
-    def fetch_scalar(self, sql: str) -> Any:
-        """First column of the first row, or None when there are no rows."""
-        with self._errors(sql):
-            cur = self._con.execute(sql)
-            # The whole result is already client-side: the connection is free for the next statement.
-            row = cur.fetchone() if cur.description is not None else None
-        return row[0] if row else None
 
     # -- Transactional (transaction() and atomically() from ExplicitTransactions) ----
 
@@ -250,16 +203,14 @@ class PostgresConnection(ExplicitTransactions):
         names = list(schema_names)
         if not names:
             return []
-        with self._errors(_RELATIONS_SQL):
-            rows = self._con.execute(_RELATIONS_SQL, [names]).fetchall()
+        rows = self._query(_RELATIONS_SQL, [names])
         return [RelationInfo(relation=Relation(schema_name=schema, name=name),
                              kind="view" if kind == "v" else "table", definition=definition)
                 for schema, name, kind, definition in rows]
 
     def columns(self, relation: Relation) -> list[Column]:
         """The relation's columns in order, with PostgreSQL type names (``integer``, ``numeric(18,3)``)."""
-        with self._errors(_COLUMNS_SQL):
-            rows = self._con.execute(_COLUMNS_SQL, [relation.schema_name, relation.name]).fetchall()
+        rows = self._query(_COLUMNS_SQL, [relation.schema_name, relation.name])
         if not rows:
             raise ProviderError(f"relation {relation} does not exist in {self.where}")
         return [Column(name=name, type=type_) for name, type_ in rows if name is not None]
@@ -276,22 +227,13 @@ class PostgresConnection(ExplicitTransactions):
         return PostgresConnection(self._opener, self.dialect, setup=self._setup, where=self.where,
                                   secret=self._secret)
 
-    def close(self) -> None:
-        """Close the connection (idempotent)."""
-        if not self._closed:
-            self._closed = True
-            self._con.close()
-
-    @contextmanager
-    def _errors(self, sql: str) -> Iterator[None]:
-        """psycopg errors as :class:`ProviderError`: the server's message, the SQL's first line as hint."""
+    def _driver_error(self) -> type[BaseException]:
         import psycopg
 
-        try:
-            yield
-        except psycopg.Error as exc:
-            raise ProviderError(redact_sql(_server_message(exc), self._secret),
-                                hint=redact_sql(sql_hint(sql), self._secret)) from None
+        return psycopg.Error
+
+    def _server_message(self, exc: BaseException) -> str:
+        return _server_message(exc)
 
 
 def _server_message(exc: BaseException) -> str:

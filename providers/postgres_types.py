@@ -18,11 +18,10 @@ pyarrow is imported by the functions, never at module import.
 from __future__ import annotations
 
 import functools
-import json
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
-from faborite.errors import ProviderError
+from faborite.providers.arrow_values import decimal_type, is_bytes, is_text, no_column_type, python_values
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -32,8 +31,6 @@ BOOL, BYTEA, CHAR, NAME, INT8, INT2, INT4, TEXT, OID, JSON = 16, 17, 18, 19, 20,
 FLOAT4, FLOAT8, UNKNOWN, BPCHAR, VARCHAR, DATE, TIME = 700, 701, 705, 1042, 1043, 1082, 1083
 TIMESTAMP, TIMESTAMPTZ, INTERVAL, NUMERIC, UUID, JSONB = 1114, 1184, 1186, 1700, 2950, 3802
 _TEXTUAL = frozenset({CHAR, NAME, TEXT, JSON, UNKNOWN, BPCHAR, VARCHAR, UUID, JSONB})
-#: Decimal128 holds at most 38 digits; wider numerics become decimal256 (76).
-_DECIMAL128_DIGITS = 38
 
 
 def column_type(name: str, arrow_type: pa.DataType) -> str:
@@ -55,10 +52,9 @@ def column_type(name: str, arrow_type: pa.DataType) -> str:
         return "double precision" if arrow_type == pa.float64() else "real"
     if t.is_decimal(arrow_type):
         return f"numeric({arrow_type.precision},{arrow_type.scale})"
-    if t.is_string(arrow_type) or t.is_large_string(arrow_type) or _is(t, "is_string_view", arrow_type):
+    if is_text(arrow_type):
         return "text"
-    if (t.is_binary(arrow_type) or t.is_large_binary(arrow_type) or t.is_fixed_size_binary(arrow_type)
-            or _is(t, "is_binary_view", arrow_type)):
+    if is_bytes(arrow_type):
         return "bytea"
     if t.is_date(arrow_type):
         return "date"
@@ -72,16 +68,7 @@ def column_type(name: str, arrow_type: pa.DataType) -> str:
         return "text"  # no values to keep; text accepts whatever a later version holds
     if t.is_nested(arrow_type):
         return "jsonb"
-    raise ProviderError(
-        f"column {name!r}: no PostgreSQL type for Arrow type {arrow_type}",
-        hint="cast the column to a plain type (string, number, date, timestamp) before loading it",
-    )
-
-
-def _is(types: Any, predicate: str, arrow_type: pa.DataType) -> bool:
-    """``pa.types.<predicate>(arrow_type)`` where this pyarrow has it (view types are recent)."""
-    check = getattr(types, predicate, None)
-    return bool(check and check(arrow_type))
+    raise no_column_type(name, arrow_type, "PostgreSQL")
 
 
 def copy_rows(batch: pa.RecordBatch) -> Iterator[tuple[Any, ...]]:
@@ -94,29 +81,24 @@ def copy_rows(batch: pa.RecordBatch) -> Iterator[tuple[Any, ...]]:
 
 def _python_values(array: pa.Array) -> list[Any]:
     """One column as Python values matching :func:`column_type`'s choice for it."""
+    return python_values(array, _nanoseconds_truncated)
+
+
+def _nanoseconds_truncated(array: pa.Array) -> list[Any] | None:
+    """Nanosecond timestamps, times and durations at microseconds; None for any other column.
+
+    Python datetimes stop at microseconds; nanoseconds are truncated, as PostgreSQL would."""
     import pyarrow as pa
 
     t = pa.types
     kind = array.type
-    if t.is_dictionary(kind):
-        return _python_values(array.dictionary_decode())
-    if t.is_nested(kind):
-        # Arrow maps come out as lists of (key, value) pairs: JSON arrays of pairs.
-        return [None if v is None else json.dumps(v, default=str, ensure_ascii=False) for v in array.to_pylist()]
-    if t.is_floating(kind) and kind.bit_width == 16:
-        return array.cast(pa.float32()).to_pylist()
-    # Python datetimes stop at microseconds; nanoseconds are truncated, as PostgreSQL would.
     if t.is_timestamp(kind) and kind.unit == "ns":
         return array.cast(pa.timestamp("us", tz=kind.tz), safe=False).to_pylist()
     if t.is_time(kind) and kind.unit == "ns":
         return array.cast(pa.time64("us"), safe=False).to_pylist()
     if t.is_duration(kind) and kind.unit == "ns":
         return array.cast(pa.duration("us"), safe=False).to_pylist()
-    if _is(t, "is_string_view", kind):
-        return array.cast(pa.string()).to_pylist()
-    if _is(t, "is_binary_view", kind):
-        return array.cast(pa.binary()).to_pylist()
-    return array.to_pylist()
+    return None
 
 
 def result_table(names: Sequence[str], types: Sequence[tuple[int, int | None, int | None]],
@@ -160,8 +142,7 @@ def _numeric_array(precision: int | None, scale: int | None, values: list[Any]) 
 
     try:
         if precision and scale is not None:
-            kind = pa.decimal128 if precision <= _DECIMAL128_DIGITS else pa.decimal256
-            return pa.array(values, kind(precision, scale))
+            return pa.array(values, decimal_type(precision, scale))
         if any(v is not None for v in values):
             inferred = pa.array(values)
             if pa.types.is_decimal(inferred.type):

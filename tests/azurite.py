@@ -41,6 +41,8 @@ from typing import Any
 
 import pytest
 
+from tests.servers import free_port, skip_or_fail
+
 #: The emulator's published well-known account key.
 WELL_KNOWN_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
 ACCOUNTS = ("devstoreaccount1", "onelake")
@@ -139,19 +141,6 @@ def find_azurite_blob() -> Path | None:
     return None
 
 
-def skip_or_fail(reason: str) -> None:
-    """Skip on a laptop; fail on CI, where a missing service is a broken setup."""
-    if os.environ.get("CI", "").lower() in ("true", "1", "yes"):
-        pytest.fail(reason)
-    pytest.skip(reason)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _self_signed_cert(directory: Path) -> tuple[Path, Path]:
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
@@ -203,7 +192,7 @@ def run_azurite(location: Path, binary: Path | None = None) -> Iterator[Azurite]
     env = {**os.environ, "AZURITE_ACCOUNTS": ";".join(f"{a}:{WELL_KNOWN_KEY}" for a in ACCOUNTS)}
     last_error: Exception | None = None
     for _ in range(3):  # the free port can be taken between picking and binding it
-        port = _free_port()
+        port = free_port()
         log = location / f"azurite-{port}.log"
         with open(log, "wb") as out:
             proc = subprocess.Popen(

@@ -27,9 +27,7 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
-import tempfile
 import time
 import uuid
 from collections.abc import Iterator
@@ -40,7 +38,7 @@ from typing import Any
 
 import pytest
 
-from tests.azurite import skip_or_fail
+from tests.servers import log_tail, make_data_dir, require_server, run_checked, start_on_free_port
 
 INSTALL_HINT = ("MariaDB not found: install it (Debian: `apt-get install --no-install-recommends mariadb-server`) "
                 "or set MARIADB_BIN to the folder holding mariadbd and mariadb-install-db")
@@ -117,21 +115,6 @@ def _executable(path: Path) -> Path | None:
     return path if os.access(path, os.X_OK) else None
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _make_data_dir() -> Path:
-    # Not under pytest's tmp_path: /tmp/pytest-of-root is root-only, and the mysql user must
-    # reach the directory. Short, too: the socket path is limited to ~100 bytes.
-    top = Path(tempfile.mkdtemp(prefix="faborite-my-"))
-    if os.geteuid() == 0:
-        shutil.chown(top, SERVER_USER, SERVER_USER)
-    return top
-
-
 def _user_options() -> list[str]:
     return [f"--user={SERVER_USER}"] if os.geteuid() == 0 else []
 
@@ -155,8 +138,7 @@ def _wait_until_up(proc: subprocess.Popen, port: int, log: Path, timeout: float 
                 return cur.fetchone()[0]
         finally:
             con.close()
-    tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
-    raise RuntimeError(f"MariaDB did not start (exit code {proc.poll()}):\n{tail}")
+    raise RuntimeError(f"MariaDB did not start (exit code {proc.poll()}):\n{log_tail(log)}")
 
 
 @contextmanager
@@ -166,36 +148,35 @@ def run_mysql(binaries: tuple[Path, Path] | None = None) -> Iterator[MySQLServer
     if binaries is None:
         raise FileNotFoundError(INSTALL_HINT)
     server_bin, install_bin = binaries
-    top = _make_data_dir()
+    top = make_data_dir("faborite-my-", SERVER_USER)
     data, log = top / "data", top / "server.log"
     started = time.monotonic()
+
+    def start(port: int) -> tuple[subprocess.Popen, str]:
+        argv = [str(server_bin), "--no-defaults", *_user_options(), f"--datadir={data}", f"--port={port}",
+                "--bind-address=127.0.0.1", f"--socket={top / 'sock'}", f"--pid-file={top / 'pid'}",
+                f"--log-error={log}", "--skip-name-resolve", "--skip-log-bin", "--performance-schema=OFF",
+                "--innodb-flush-log-at-trx-commit=0", "--innodb-doublewrite=0", "--innodb-buffer-pool-size=64M",
+                "--sync-frm=0"]
+        server = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            return server, _wait_until_up(server, port, log)
+        except RuntimeError:
+            _stop(server)
+            raise
+
     try:
-        proc = subprocess.run([str(install_bin), "--no-defaults", *_user_options(), f"--datadir={data}",
-                               "--auth-root-authentication-method=normal", "--skip-test-db",
-                               "--skip-name-resolve"], capture_output=True, text=True, timeout=120)
-        if proc.returncode != 0:
-            raise RuntimeError(f"mariadb-install-db failed ({proc.returncode}): {(proc.stdout + proc.stderr)[-2000:]}")
-        last_error: Exception | None = None
-        for _ in range(3):  # the free port can be taken between picking and binding it
-            port = _free_port()
-            argv = [str(server_bin), "--no-defaults", *_user_options(), f"--datadir={data}", f"--port={port}",
-                    "--bind-address=127.0.0.1", f"--socket={top / 'sock'}", f"--pid-file={top / 'pid'}",
-                    f"--log-error={log}", "--skip-name-resolve", "--skip-log-bin", "--performance-schema=OFF",
-                    "--innodb-flush-log-at-trx-commit=0", "--innodb-doublewrite=0", "--innodb-buffer-pool-size=64M",
-                    "--sync-frm=0"]
-            server = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            try:
-                version = _wait_until_up(server, port, log)
-            except RuntimeError as exc:
-                last_error = exc
-                _stop(server)
-                continue
-            try:
-                yield MySQLServer("127.0.0.1", port, data, time.monotonic() - started, version)
-            finally:
-                _stop(server)
-            return
-        raise RuntimeError(f"could not start MariaDB: {last_error}")
+        run_checked([str(install_bin), "--no-defaults", *_user_options(), f"--datadir={data}",
+                     "--auth-root-authentication-method=normal", "--skip-test-db", "--skip-name-resolve"],
+                    "mariadb-install-db")
+        try:
+            port, (server, version) = start_on_free_port(start)
+        except RuntimeError as exc:
+            raise RuntimeError(f"could not start MariaDB: {exc}") from None
+        try:
+            yield MySQLServer("127.0.0.1", port, data, time.monotonic() - started, version)
+        finally:
+            _stop(server)
     finally:
         shutil.rmtree(top, ignore_errors=True)
 
@@ -215,12 +196,7 @@ def _stop(server: subprocess.Popen) -> None:
 def mysql() -> Iterator[MySQLServer]:
     """A session-wide MariaDB server; skipped (laptop) or failed (CI) when not installed."""
     binaries = find_mariadb_bin()
-    if binaries is None:
-        skip_or_fail(INSTALL_HINT)
-    try:
-        import pymysql  # noqa: F401
-    except ImportError:
-        skip_or_fail('PyMySQL not installed: pip install -e ".[dev]"')
+    require_server(binaries, INSTALL_HINT, "pymysql", "PyMySQL")
     with run_mysql(binaries) as server:
         yield server
 

@@ -28,9 +28,6 @@ from __future__ import annotations
 import glob
 import os
 import shutil
-import socket
-import subprocess
-import tempfile
 import time
 import uuid
 from collections.abc import Iterator
@@ -41,7 +38,7 @@ from typing import Any
 
 import pytest
 
-from tests.azurite import skip_or_fail
+from tests.servers import as_user, log_tail, make_data_dir, require_server, run_checked, start_on_free_port
 
 INSTALL_HINT = "PostgreSQL not found: install it (Debian: `apt-get install postgresql`) or set PG_BIN"
 SUPERUSER = "postgres"
@@ -100,39 +97,8 @@ def _version_key(text: str) -> tuple[int, ...]:
     return tuple(int(part) for part in text.split(".") if part.isdigit())
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _as_server_user(argv: list[str]) -> list[str]:
-    """``argv`` run as the ``postgres`` user when we are root (the server will not run as root)."""
-    if os.geteuid() != 0:
-        return argv
-    runuser = shutil.which("runuser")
-    if runuser:
-        return [runuser, "-u", SUPERUSER, "--", *argv]
-    return ["su", SUPERUSER, "-s", "/bin/sh", "-c", " ".join(_shell_quote(a) for a in argv)]
-
-
-def _shell_quote(text: str) -> str:
-    return "'" + text.replace("'", "'\\''") + "'"
-
-
 def _run(argv: list[str], what: str) -> None:
-    proc = subprocess.run(_as_server_user(argv), capture_output=True, text=True, timeout=120)
-    if proc.returncode != 0:
-        raise RuntimeError(f"{what} failed ({proc.returncode}): {(proc.stdout + proc.stderr)[-2000:]}")
-
-
-def _make_data_dir() -> Path:
-    # Not under pytest's tmp_path: /tmp/pytest-of-root is root-only (0700), and the
-    # postgres user must reach the directory. Short, too: the socket path is limited to ~100 bytes.
-    top = Path(tempfile.mkdtemp(prefix="faborite-pg-"))
-    if os.geteuid() == 0:
-        shutil.chown(top, SUPERUSER, SUPERUSER)
-    return top
+    run_checked(as_user(argv, SUPERUSER), what)
 
 
 @contextmanager
@@ -141,30 +107,26 @@ def run_postgres(bin_dir: Path | None = None) -> Iterator[PostgresServer]:
     bin_dir = bin_dir or find_pg_bin()
     if bin_dir is None:
         raise FileNotFoundError(INSTALL_HINT)
-    top = _make_data_dir()
-    data = top / "data"
+    top = make_data_dir("faborite-pg-", SUPERUSER)
+    data, log = top / "data", top / "server.log"
     started = time.monotonic()
+
+    def start(port: int) -> None:
+        options = f"-p {port} -k {top} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off"
+        _run([str(bin_dir / "pg_ctl"), "-D", str(data), "-w", "-t", "60", "-l", str(log), "-o", options, "start"],
+             "pg_ctl start")
+
     try:
         _run([str(bin_dir / "initdb"), "-D", str(data), "-A", "trust", "-U", SUPERUSER, "--no-sync",
               "--encoding", "UTF8", "--locale", "C"], "initdb")
-        last_error: Exception | None = None
-        for _ in range(3):  # the free port can be taken between picking and binding it
-            port = _free_port()
-            options = f"-p {port} -k {top} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off"
-            try:
-                _run([str(bin_dir / "pg_ctl"), "-D", str(data), "-w", "-t", "60", "-l", str(top / "server.log"),
-                      "-o", options, "start"], "pg_ctl start")
-            except RuntimeError as exc:
-                last_error = exc
-                continue
-            try:
-                yield PostgresServer("127.0.0.1", port, data, time.monotonic() - started)
-            finally:
-                _run([str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"], "pg_ctl stop")
-            return
-        log = top / "server.log"
-        tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
-        raise RuntimeError(f"could not start PostgreSQL: {last_error}\n{tail}")
+        try:
+            port, _ = start_on_free_port(start)
+        except RuntimeError as exc:
+            raise RuntimeError(f"could not start PostgreSQL: {exc}\n{log_tail(log)}") from None
+        try:
+            yield PostgresServer("127.0.0.1", port, data, time.monotonic() - started)
+        finally:
+            _run([str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"], "pg_ctl stop")
     finally:
         shutil.rmtree(top, ignore_errors=True)
 
@@ -173,12 +135,7 @@ def run_postgres(bin_dir: Path | None = None) -> Iterator[PostgresServer]:
 def postgres() -> Iterator[PostgresServer]:
     """A session-wide PostgreSQL server; skipped (laptop) or failed (CI) when not installed."""
     bin_dir = find_pg_bin()
-    if bin_dir is None:
-        skip_or_fail(INSTALL_HINT)
-    try:
-        import psycopg  # noqa: F401
-    except ImportError:
-        skip_or_fail('psycopg not installed: pip install -e ".[dev]"')
+    require_server(bin_dir, INSTALL_HINT, "psycopg", "psycopg")
     with run_postgres(bin_dir) as server:
         yield server
 

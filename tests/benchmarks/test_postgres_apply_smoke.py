@@ -14,7 +14,7 @@ import shutil
 import pytest
 
 from benchmarks.postgres_apply import EDITED_MODEL, bench_postgres_apply, format_report
-from tests.azurite import skip_or_fail
+from tests.servers import skip_or_fail
 from tests.postgres import INSTALL_HINT, find_pg_bin
 
 
