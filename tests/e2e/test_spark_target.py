@@ -92,14 +92,11 @@ def test_template_project_on_spark_matches_duckdb(tmp_path):
     models = published_models(duck)
     assert {"orders", "customers", "stg_orders", "raw_orders"} <= set(models)
 
-    planned = spark("plan")
-    assert "not atomic" in planned.stdout
-    spark("apply", "--auto-approve")
+    # Four CLI calls, each a JVM start; rollback on Spark is proved in-process by the plan/apply
+    # state machine (tests/properties), which shares one session.
+    applied = spark("apply", "--auto-approve")
+    assert "not atomic" in applied.stdout  # the plan apply shows says what publish cannot promise
     assert "No changes." in spark("plan").stdout  # a new process finds every table and view
-    # A second version of the orders models (a later start date), then back to the first.
-    spark("--vars", "{start_date: '2024-03-01'}", "apply", "--auto-approve")
-    rolled = spark("rollback", "--auto-approve")
-    assert "to serial 1" in rolled.stdout
 
     # Every published model in one query (each CLI call starts a JVM), nulls kept in the JSON.
     union = " UNION ALL ".join(
