@@ -324,6 +324,12 @@ class Dialect:
         (e.g. an ASOF join), else None. The base refuses nothing; engines override."""
         return None
 
+    def checks_queries_from(self, read: str) -> bool:
+        """Whether :meth:`unsupported` has anything to check for SQL written in sqlglot dialect
+        ``read`` (no: the same dialect, and nothing declared to check against)."""
+        return read != self.sqlglot_dialect or bool(self.functions_file) or bool(self.types) \
+            or type(self).refused_construct is not Dialect.refused_construct
+
     def unsupported(self, sql: str, read: str) -> list["Unsupported"]:
         """What ``sql`` (one query in sqlglot dialect ``read``) uses that this engine lacks.
 
@@ -335,9 +341,9 @@ class Dialect:
 
         from faborite.dialects.support import Unsupported, find_unsupported, load_names
 
-        functions = load_names(self._functions_path()) if self.functions_file else frozenset()
-        if read == self.sqlglot_dialect and not functions and not self.types:
+        if not self.checks_queries_from(read):
             return []
+        functions = load_names(self._functions_path()) if self.functions_file else frozenset()
         try:
             trees = [t for t in sqlglot.parse(sql, read=read) if t is not None]
         except ParseError:

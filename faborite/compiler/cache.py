@@ -130,6 +130,20 @@ class CompileCache:
         self._used_sql[_sha(dialect, sql)] = analysis.to_json()
         self._dirty = True
 
+    def passed(self, check: str, read: str, sql: str) -> bool:
+        """Whether ``sql`` (in sqlglot dialect ``read``) already passed ``check`` (e.g. a target
+        dialect's support check): checks that parse SQL are skipped for text that passed before."""
+        key = _sha("passed", check, read, sql)
+        entry = self._sql.get(key)
+        if entry is not None:
+            self._used_sql[key] = entry
+        return entry is not None
+
+    def remember_passed(self, check: str, read: str, sql: str) -> None:
+        """Remember that ``sql`` passed ``check`` (failures are never cached: they raise)."""
+        self._used_sql[_sha("passed", check, read, sql)] = {"passed": True}
+        self._dirty = True
+
     def save(self) -> None:
         """Write the entries used by this compile, atomically; failures are only logged."""
         if self._path is None:

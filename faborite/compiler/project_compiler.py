@@ -184,7 +184,7 @@ class _Compilation:
         analyses = self._analyze_all(sqls)
         check_target_support([(model.name, *job) for (model, _, _, _), job in zip(rendered, sqls)],
                              read=self.dialect.sqlglot_dialect, target=self.target_dialect,
-                             target_name=self.target.name)
+                             target_name=self.target.name, cache=self.cache)
         for (model, _, record, config), (sql, _, _), analysis in zip(rendered, sqls, analyses):
             drafts[f"model.{model.name}"] = self._model_draft(model, sql, analysis, record, config)
         self.cache.save()
@@ -296,16 +296,21 @@ class _Compilation:
 
     def _parse_check(self, sql: str, spec: CheckSpec, name: str, file: str) -> None:
         """A custom check's SQL must parse as one query now, not fail at apply's audit."""
-        from faborite.compiler.sql import parse_query  # sqlglot: only when there are custom checks
+        read = self.dialect.sqlglot_dialect
+        # A check that parsed before parses again: importing sqlglot costs every plan ~0.1 s.
+        if self.cache.passed("check-parses", read, sql):
+            return
+        from faborite.compiler.sql import parse_query  # sqlglot: only when a custom check changed
 
         try:
-            parse_query(sql, self.dialect.sqlglot_dialect, file=file)
+            parse_query(sql, read, file=file)
         except CompileError as exc:
             message = exc.message.replace("the model is empty: it renders to no SQL", "the check's SQL is empty")
             message = message.replace("a model holds one SELECT statement", "a check holds one SELECT statement")
             message = message.replace("a model must be a query", "a check must be a query")
             raise CompileError(f"check {spec.label!r} on {name}: {message}", file=file, line=spec.line,
                                hint=exc.hint) from None
+        self.cache.remember_passed("check-parses", read, sql)
 
     def _check_unique_relations(self) -> None:
         """Refuse two nodes published as one relation, ignoring case: most engines fold

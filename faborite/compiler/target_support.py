@@ -13,15 +13,24 @@ from collections.abc import Iterable
 from faborite.errors import CompileError
 
 
-def check_target_support(models: Iterable[tuple[str, str, str, int]], *, read: str, target, target_name: str) -> None:
+def check_target_support(models: Iterable[tuple[str, str, str, int]], *, read: str, target, target_name: str,
+                         cache=None) -> None:
     """Raise for the first model whose SQL the target cannot run.
 
     ``models``: ``(name, sql, file, line_offset)``; ``read``: the sqlglot dialect
-    the SQL is written in; ``target``: the target's faborite dialect.
+    the SQL is written in; ``target``: the target's faborite dialect; ``cache``:
+    a :class:`~faborite.compiler.cache.CompileCache` remembering SQL that passed
+    (parsing every model again would cost each plan milliseconds per model).
     """
+    if not target.checks_queries_from(read):
+        return
     for name, sql, file, offset in models:
+        if cache is not None and cache.passed(target.name, read, sql):
+            continue
         found = target.unsupported(sql, read)
         if not found:
+            if cache is not None:
+                cache.remember_passed(target.name, read, sql)
             continue
         first = found[0]
         more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
