@@ -259,6 +259,10 @@ class Dialect:
         """A query returning the number of rows ``select_sql`` yields."""
         return f"SELECT COUNT(*) FROM (\n{_body(select_sql)}\n) AS {self.quote_identifier('_faborite_count')}"
 
+    def cast(self, sql: str, type_name: str) -> str:
+        """``sql`` converted to ``type_name``, a column type as this engine spells it (typed seeds)."""
+        return f"CAST({sql} AS {type_name})"
+
     def literal(self, value: Any) -> str:
         """``value`` as a SQL literal: None, bool, int, float, Decimal, str, date, datetime."""
         if value is None:

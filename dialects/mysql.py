@@ -76,6 +76,14 @@ class MySQLDialect(Dialect):
 
         return duckdb_only_construct(node)
 
+    def cast(self, sql: str, type_name: str) -> str:
+        """MySQL's ``CAST`` takes its own target names, not column types: ``CAST(x AS BIGINT)`` or
+        ``AS TEXT`` is a syntax error, ``AS SIGNED`` / ``AS CHAR`` is what it means (sqlglot maps them)."""
+        from sqlglot import exp
+
+        d = self.sqlglot_dialect
+        return exp.cast(exp.maybe_parse(sql, dialect=d), exp.DataType.build(type_name, dialect=d)).sql(dialect=d)
+
     # -- DDL ----------------------------------------------------------------
 
     def create_schema(self, schema_name: str) -> str:

@@ -54,7 +54,7 @@ def load_seed(connection, node: Node, physical: Relation, project_root: Path, *,
     types = {c: target_type(t, read=project_dialect, dialect=dialect, file=node.seed.path)
              for c, t in node.seed.column_types.items()}
     projections = ", ".join(
-        f"CAST({dialect.quote_identifier(c)} AS {types[c]}) AS {dialect.quote_identifier(c)}"
+        f"{dialect.cast(dialect.quote_identifier(c), types[c])} AS {dialect.quote_identifier(c)}"
         if c in node.seed.column_types else dialect.quote_identifier(c)
         for c in table.column_names
     )

@@ -57,6 +57,15 @@ def test_a_schema_is_a_utf8mb4_database_with_binary_collation():
     assert D.create_schema("s") == "CREATE DATABASE IF NOT EXISTS `s` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"
 
 
+@pytest.mark.parametrize("column_type, cast_to", [
+    ("BIGINT", "SIGNED"), ("TEXT", "CHAR"), ("VARCHAR(10)", "CHAR(10)"), ("DECIMAL(10, 2)", "DECIMAL(10, 2)"),
+    ("DOUBLE", "DOUBLE"), ("DATETIME", "DATETIME"),
+])
+def test_cast_names_what_mysql_casts_to_not_a_column_type(column_type, cast_to):
+    """Typed seeds cast with this: ``CAST(x AS BIGINT)`` and ``AS TEXT`` are syntax errors in MySQL."""
+    assert D.cast("`c`", column_type) == f"CAST(`c` AS {cast_to})"
+
+
 def test_publish_is_one_rename_between_preparing_and_tidying():
     a, b, gone = Relation(schema_name="main", name="a"), Relation(schema_name="main", name="b"), \
         Relation(schema_name="main", name="gone")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ import duckdb
 from faborite.api import WORK_DIR, Workspace
 from faborite.plan.model import Action, Plan
 from faborite.relation import Relation
+from tests.properties import project_gen
 from tests.properties.project_gen import DUCKDB_TARGET, ProjectSpec, render_files
 
 DB_FILE = Path(WORK_DIR) / "dev.duckdb"
@@ -44,6 +46,8 @@ class DuckDBTarget:
 
     name = "duckdb"
     block = DUCKDB_TARGET
+    #: Put before the schemas the project names (see :class:`SharedCatalogTarget`).
+    schema_prefix = ""
 
     def scratch(self) -> "DuckDBTarget":
         """The target a from-scratch build goes to (a new directory is a new database here)."""
@@ -98,6 +102,7 @@ class PostgresTarget:
     """
 
     name = "postgres"
+    schema_prefix = ""
     _SYSTEM = "('pg_catalog', 'information_schema', 'pg_toast', 'public')"
 
     def __init__(self, server: Any, dbname: str, scratch_dbname: str | None = None) -> None:
@@ -148,12 +153,219 @@ class PostgresTarget:
         self.reset()
 
 
+class DeltaFolderTarget(DuckDBTarget):
+    """A ``type: delta`` lakehouse in the project's ``.faborite/lakehouse`` folder (a new
+    directory is a new lakehouse, as for DuckDB), read back with deltalake: every published
+    relation is a Delta table, ``<schema>/<name>/`` under the folder."""
+
+    name = "delta"
+    block = "  dev:\n    type: delta\n    path: .faborite/lakehouse\n    threads: 1\n"
+    LAKE = Path(WORK_DIR) / "lakehouse"
+
+    def published(self, root: Path, skip: set[str] = frozenset()) -> dict[str, Published]:
+        from deltalake import DeltaTable
+
+        out = {}
+        for relation, kind in self.relations(root).items():
+            key = f"{relation.schema_name}.{relation.name}"
+            if relation.schema_name.startswith(PHYSICAL_PREFIX) or key in skip:
+                continue
+            assert kind == "table", f"{key} is published as a {kind}, not as a Delta table"
+            data = DeltaTable(str(root / self.LAKE / relation.schema_name / relation.name)).to_pyarrow_table()
+            out[key] = Published.of(((f.name, str(f.type)) for f in data.schema), (
+                tuple(row.values()) for row in data.to_pylist()))
+        return out
+
+    def relations(self, root: Path) -> dict[Relation, str]:
+        """Folders holding a Delta log are tables; those holding faborite's view file, views."""
+        from faborite.providers.delta_target_storage import VIEW_FILE
+
+        found = {}
+        lake = root / self.LAKE
+        for folder in sorted(lake.glob("*/*")) if lake.is_dir() else ():
+            kind = "table" if (folder / "_delta_log").is_dir() else "view" if (folder / VIEW_FILE).is_file() else None
+            if kind:
+                found[Relation(schema_name=folder.parent.name, name=folder.name)] = kind
+        return found
+
+    def drop(self, root: Path, relation: Relation, kind: str) -> None:
+        shutil.rmtree(root / self.LAKE / relation.schema_name / relation.name)
+
+    def wipe(self, root: Path) -> None:
+        shutil.rmtree(root / self.LAKE)
+
+
+class SharedCatalogTarget:
+    """A target whose schema names are global to one server or process: MariaDB (a schema is a
+    database) and Spark (one session, so one catalog, per process).
+
+    The machine publishes in ``main`` and ``mart``; a from-scratch build cannot get a database of
+    its own, so it publishes in ``scratch_main`` and ``scratch_mart`` (the project's files rendered
+    with that prefix, nothing else changed) and is read back under the unprefixed names.
+    Examples reuse the catalog: :meth:`reset` drops this target's schemas, physical ones included.
+    """
+
+    name: str
+    SCRATCH_PREFIX = "scratch_"
+
+    def __init__(self, schema_prefix: str = "") -> None:
+        self.schema_prefix = schema_prefix
+        self.block = self.target_block(schema_prefix + "main")
+
+    def scratch(self) -> "SharedCatalogTarget":
+        """The same engine, under the scratch prefix."""
+        if self.schema_prefix == self.SCRATCH_PREFIX:
+            return self
+        other = copy.copy(self)
+        SharedCatalogTarget.__init__(other, self.SCRATCH_PREFIX)
+        return other
+
+    def target_block(self, schema: str) -> str:
+        """The ``dev`` target's YAML entry, unqualified names going to ``schema``."""
+        raise NotImplementedError
+
+    def own_schemas(self) -> dict[str, str]:
+        """This target's schemas as the engine names them -> as the project names them."""
+        names = {self.schema_prefix + s: s for s in project_gen.SCHEMAS}
+        return {**names, **{PHYSICAL_PREFIX + n: PHYSICAL_PREFIX + s for n, s in names.items()}}
+
+    # What each engine implements: its relations in the given schemas, one relation's columns and
+    # rows, and dropping a relation or a schema with all it holds.
+    def _list(self, schemas: list[str]) -> dict[Relation, str]:
+        raise NotImplementedError
+
+    def _read(self, relation: Relation) -> Published:
+        raise NotImplementedError
+
+    def drop(self, root: Path, relation: Relation, kind: str) -> None:
+        raise NotImplementedError
+
+    def _drop_schema(self, schema: str) -> None:
+        raise NotImplementedError
+
+    def relations(self, root: Path) -> dict[Relation, str]:
+        """Every relation in this target's schemas, under the names the project gives them."""
+        names = self.own_schemas()
+        return {Relation(schema_name=names[r.schema_name], name=r.name): kind
+                for r, kind in self._list(sorted(names)).items()}
+
+    def published(self, root: Path, skip: set[str] = frozenset()) -> dict[str, Published]:
+        out = {}
+        for relation in self._list([self.schema_prefix + s for s in project_gen.SCHEMAS]):
+            key = f"{self.own_schemas()[relation.schema_name]}.{relation.name}"
+            if key not in skip:
+                out[key] = self._read(relation)
+        return out
+
+    def reset(self) -> None:
+        for schema in self.own_schemas():
+            self._drop_schema(schema)
+
+    def wipe(self, root: Path) -> None:
+        """Drop every schema faborite made: the database as good as deleted."""
+        self.reset()
+
+    def engine_name(self, relation: Relation) -> Relation:
+        """``relation`` (named as the project names it) as the engine names it."""
+        schema = next(n for n, s in self.own_schemas().items() if s == relation.schema_name)
+        return Relation(schema_name=schema, name=relation.name)
+
+
+class MySQLTarget(SharedCatalogTarget):
+    """Databases on a MariaDB server (tests/mysql.py), read back with PyMySQL."""
+
+    name = "mysql"
+
+    def __init__(self, server: Any) -> None:
+        self.server = server
+        super().__init__()
+
+    def target_block(self, schema: str) -> str:
+        s = self.server
+        return (f"  dev:\n    type: mysql\n    host: {s.host}\n    port: {s.port}\n    user: {s.user}\n"
+                f"    database: {schema}\n")
+
+    def _query(self, sql: str, args: Any = None) -> tuple[list[tuple], Any]:
+        con = self.server.admin()
+        try:
+            with con.cursor() as cur:
+                cur.execute(sql, args)
+                return list(cur.fetchall()), cur.description
+        finally:
+            con.close()
+
+    def _list(self, schemas: list[str]) -> dict[Relation, str]:
+        rows, _ = self._query("SELECT TABLE_SCHEMA, TABLE_NAME, TABLE_TYPE FROM information_schema.TABLES "
+                              "WHERE TABLE_SCHEMA IN %s", [schemas])
+        return {Relation(schema_name=s, name=n): "view" if t == "VIEW" else "table" for s, n, t in rows
+                if s in schemas}  # information_schema compares names case-insensitively
+
+    def _read(self, relation: Relation) -> Published:
+        rows, _ = self._query("SELECT COLUMN_NAME, COLUMN_TYPE FROM information_schema.COLUMNS "
+                              "WHERE TABLE_SCHEMA = %s AND TABLE_NAME = %s ORDER BY ORDINAL_POSITION",
+                              [relation.schema_name, relation.name])
+        data, _ = self._query(f"SELECT * FROM `{relation.schema_name}`.`{relation.name}`")
+        return Published.of(rows, data)
+
+    def drop(self, root: Path, relation: Relation, kind: str) -> None:
+        """Drop ``relation`` (MariaDB leaves the views reading it dangling, as DuckDB does)."""
+        r = self.engine_name(relation)
+        self.server.execute(f"DROP {kind.upper()} `{r.schema_name}`.`{r.name}`")
+
+    def _drop_schema(self, schema: str) -> None:
+        self.server.execute(f"DROP DATABASE IF EXISTS `{schema}`")
+
+
+class SparkTarget(SharedCatalogTarget):
+    """Schemas in the one Spark session of the process (tests/spark.py), read back through it.
+
+    The project's target names the session's warehouse and settings, so faborite joins the
+    running session instead of refusing to start a second one.
+    """
+
+    name = "spark"
+
+    def __init__(self, session: Any, conf: dict[str, str]) -> None:
+        self.session = session
+        self.warehouse = session.conf.get("spark.sql.warehouse.dir").removeprefix("file:")
+        self.conf = conf
+        super().__init__()
+
+    def target_block(self, schema: str) -> str:
+        conf = "".join(f"      {k}: '{v}'\n" for k, v in self.conf.items())
+        return (f"  dev:\n    type: spark\n    master: local[2]\n    warehouse: {self.warehouse}\n"
+                f"    schema: {schema}\n    conf:\n{conf}")
+
+    def _list(self, schemas: list[str]) -> dict[Relation, str]:
+        existing = {row[0] for row in self.session.sql("SHOW SCHEMAS").collect()}
+        found = {}
+        for schema in (s for s in schemas if s in existing):
+            for table in self.session.catalog.listTables(schema):
+                if not table.isTemporary:
+                    kind = "view" if table.tableType == "VIEW" else "table"
+                    found[Relation(schema_name=schema, name=table.name)] = kind
+        return found
+
+    def _read(self, relation: Relation) -> Published:
+        frame = self.session.table(f"`{relation.schema_name}`.`{relation.name}`")
+        return Published.of(frame.dtypes, (tuple(row) for row in frame.collect()))
+
+    def drop(self, root: Path, relation: Relation, kind: str) -> None:
+        """Drop ``relation`` (Spark leaves the views reading it dangling, as DuckDB does)."""
+        r = self.engine_name(relation)
+        self.session.sql(f"DROP {kind.upper()} `{r.schema_name}`.`{r.name}`")
+
+    def _drop_schema(self, schema: str) -> None:
+        self.session.sql(f"DROP SCHEMA IF EXISTS `{schema}` CASCADE")
+
+
 DUCKDB = DuckDBTarget()
+Target = DuckDBTarget | PostgresTarget | SharedCatalogTarget
 
 
-def write_project(root: Path, project: ProjectSpec, target: DuckDBTarget | PostgresTarget = DUCKDB) -> None:
+def write_project(root: Path, project: ProjectSpec, target: Target = DUCKDB) -> None:
     """Make ``root`` hold exactly ``project``'s files for ``target`` (``.faborite/`` is left alone)."""
-    files = render_files(project, target.block)
+    files = render_files(project, target.block, target.schema_prefix)
     root.mkdir(parents=True, exist_ok=True)
     for path in sorted(root.rglob("*"), reverse=True):
         rel = path.relative_to(root)
@@ -210,7 +422,7 @@ def published(root: Path, *, skip: set[str] = frozenset()) -> dict[str, Publishe
 _SCRATCH: dict[tuple[str, str], dict[str, Published]] = {}
 
 
-def from_scratch(project: ProjectSpec, target: DuckDBTarget | PostgresTarget = DUCKDB) -> dict[str, Published]:
+def from_scratch(project: ProjectSpec, target: Target = DUCKDB) -> dict[str, Published]:
     """What a first apply of ``project`` in an empty directory and target publishes (cached per rendered files)."""
     key = (target.name, project.key())
     if key not in _SCRATCH:

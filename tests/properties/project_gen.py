@@ -216,7 +216,7 @@ def _literal(value: Value) -> str:
     return f"'{value}'" if isinstance(value, str) else str(value)
 
 
-def render_model_sql(m: ModelSpec, sources: frozenset[str] = frozenset()) -> str:
+def render_model_sql(m: ModelSpec, sources: frozenset[str] = frozenset(), schema_prefix: str = "") -> str:
     """The model's .sql file. ``style`` changes only whitespace, comments, keyword case and quotes."""
     s = m.style
     kw = lambda w: _kw(s, w)  # noqa: E731
@@ -252,7 +252,7 @@ def render_model_sql(m: ModelSpec, sources: frozenset[str] = frozenset()) -> str
     if m.config_in == "sql":
         quote = '"' if s == 1 else "'"
         args = [f"materialized={quote}{m.materialized}{quote}"]
-        args += [f"schema={quote}{m.schema}{quote}"] if m.schema else []
+        args += [f"schema={quote}{schema_prefix}{m.schema}{quote}"] if m.schema else []
         args += [f"alias={quote}{m.alias}{quote}"] if m.alias else []
         config = "{{ config(%s) }}\n" % ", ".join(args)
     if s == 0:
@@ -269,13 +269,13 @@ def _yaml_str(text: str) -> str:
     return json.dumps(text)  # JSON strings are YAML strings
 
 
-def _model_props(m: ModelSpec, schema: list[tuple[str, str]]) -> list[str]:
+def _model_props(m: ModelSpec, schema: list[tuple[str, str]], schema_prefix: str = "") -> list[str]:
     lines = []
     if m.description:
         lines.append(f"    description: {_yaml_str(m.description)}")
     config = {"materialized": m.materialized} if m.config_in == "props" else {}
     if m.config_in != "sql":
-        config.update({k: v for k, v in (("schema", m.schema), ("alias", m.alias)) if v})
+        config.update({k: v for k, v in (("schema", m.schema and schema_prefix + m.schema), ("alias", m.alias)) if v})
     if config:
         lines.append("    config: {" + ", ".join(f"{k}: {v}" for k, v in config.items()) + "}")
     if m.check == "not_null":
@@ -298,8 +298,13 @@ def render_seed_csv(seed: SeedSpec) -> str:
     return "\n".join(lines) + "\n"
 
 
-def render_files(project: ProjectSpec, target: str = DUCKDB_TARGET) -> dict[str, str]:
-    """Relative path -> text of every project file; ``target`` is the ``dev`` target's YAML entry."""
+def render_files(project: ProjectSpec, target: str = DUCKDB_TARGET, schema_prefix: str = "") -> dict[str, str]:
+    """Relative path -> text of every project file; ``target`` is the ``dev`` target's YAML entry.
+
+    ``schema_prefix`` goes before every schema a model names (``mart``), as ``target`` puts it
+    before ``main``: how a from-scratch build on a server whose schemas are global keeps off the
+    machine's (tests/properties/harness.py, SharedCatalogTarget).
+    """
     files = {"faborite.yml": PROJECT_YML.format(target=target)}
     seed_props = []
     for seed in project.seeds:
@@ -326,8 +331,8 @@ def render_files(project: ProjectSpec, target: str = DUCKDB_TARGET) -> dict[str,
     props: dict[str, list[str]] = {}
     for m in project.models:
         path = f"models/{m.folder + '/' if m.folder else ''}{m.name}.sql"
-        files[path] = render_model_sql(m, source_names)
-        props.setdefault(m.folder, []).extend(_model_props(m, schemas[m.name]))
+        files[path] = render_model_sql(m, source_names, schema_prefix)
+        props.setdefault(m.folder, []).extend(_model_props(m, schemas[m.name], schema_prefix))
     for folder, lines in props.items():
         if lines:
             files[f"models/{folder + '/' if folder else ''}_properties.yml"] = "models:\n" + "\n".join(lines) + "\n"
@@ -407,6 +412,10 @@ def model_specs(draw, name: str, project: ProjectSpec) -> ModelSpec:
     return ModelSpec(**spec, folder=folder, config_in=config_in, materialized=materialized, schema=schema, alias=alias,
                      description=draw(descriptions()), check=draw(st.sampled_from(check_options)),
                      style=draw(st.integers(0, 2)), upper=draw(st.booleans()))
+
+
+#: Every schema a generated project publishes in: the target's (``main``) and the one models may name.
+SCHEMAS = ("main", "mart")
 
 
 def relation_configs(name: str):

@@ -38,6 +38,12 @@ the ``slow`` ones explore more. To explore much more::
         pytest tests/properties -m slow -p no:cacheprovider
 
 (``--hypothesis-seed=N`` replays a run; failures are also kept in ``.hypothesis/``.)
+
+Targets: the machine runs on DuckDB, and (``run_on``) on PostgreSQL, MariaDB, Spark
+``local[2]`` and a Delta folder, each built and read back through the engine itself, with
+fewer examples on the slower ones (``FABORITE_{PG,MYSQL,SPARK,DELTA}_PROPERTY_EXAMPLES``
+raise them). A target whose dialect reads no files gets no files source; what drift
+drops with a relation (PostgreSQL's CASCADE) is read from the target, not assumed.
 """
 
 from __future__ import annotations
@@ -54,12 +60,15 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, rule, run_state_machine_as_test
 
 from faborite.api import WORK_DIR, Workspace
+from faborite.dialects import get_dialect
 from faborite.errors import ApplyError
 from faborite.plan.model import Action, Plan
 from faborite.relation import Relation
 from tests.properties import harness, project_gen
 from tests.properties.project_gen import Names, ProjectSpec
-from tests.postgres import postgres  # noqa: F401  (re-exported fixture)
+from tests.mysql import mysql  # noqa: F401  (re-exported fixtures)
+from tests.postgres import postgres  # noqa: F401
+from tests.spark import FAST_CONF, spark_connection  # noqa: F401
 
 _SUPPRESS = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much]
 #: Every step applies twice, so shrinking a failure can take minutes; FABORITE_PROPERTY_SHRINK=0 skips it.
@@ -240,7 +249,7 @@ class PlanApplyMachine(RuleBasedStateMachine):
     """One project directory, edited and applied step by step."""
 
     #: Where the project is built and read back; from-scratch builds go to ``target.scratch()``.
-    target: harness.DuckDBTarget | harness.PostgresTarget = harness.DUCKDB
+    target: harness.Target = harness.DUCKDB
 
     def __init__(self) -> None:
         super().__init__()
@@ -367,6 +376,7 @@ class PlanApplyMachine(RuleBasedStateMachine):
         harness.write_project(self.root, failing, self.target)
         if not rows:  # a check that fails on any row passes on none
             harness.apply(self.root, threads=self.threads)
+            self.spec_at_serial[harness.serial(self.root)] = failing  # a serial rollback may go back to
         else:
             with pytest.raises(ApplyError, match="checks failed; nothing was published"):
                 harness.apply(self.root, threads=self.threads)
@@ -418,19 +428,35 @@ def test_after_apply_plan_is_empty_and_matches_scratch_build() -> None:
     run_state_machine_as_test(PlanApplyMachine, settings=SLOW)
 
 
-# -- the same properties on PostgreSQL ------------------------------------------------------------
-
-#: Every PostgreSQL step costs round trips to a server: fewer examples (FABORITE_PG_PROPERTY_EXAMPLES for more).
-PG_QUICK = settings(QUICK, max_examples=int(os.environ.get("FABORITE_PG_PROPERTY_EXAMPLES", "15")),
-                    stateful_step_count=6)
+# -- the same properties on every other target ------------------------------------------------------
 
 
-class PostgresPlanApplyMachine(PlanApplyMachine):
-    """The machine on a PostgreSQL target: no files source (models cannot read files there)."""
+def target_settings(env: str, examples: int, steps: int) -> settings:
+    """The quick sweep with fewer examples and steps for a slower target; ``env`` raises them."""
+    return settings(QUICK, max_examples=int(os.environ.get(env, str(examples))), stateful_step_count=steps)
 
-    @initialize(project=project_gen.projects(max_sources=0), threads=st.sampled_from([1, 1, 2]))
-    def start(self, project: ProjectSpec, threads: int) -> None:
-        super().start(project, threads)
+
+#: Every PostgreSQL or MariaDB step costs round trips to a server; every Spark step runs Spark jobs
+#: (a from-scratch build is seconds): fewer examples there, and smaller projects on Spark.
+PG_QUICK = target_settings("FABORITE_PG_PROPERTY_EXAMPLES", 15, 6)
+MYSQL_QUICK = target_settings("FABORITE_MYSQL_PROPERTY_EXAMPLES", 4, 4)
+SPARK_QUICK = target_settings("FABORITE_SPARK_PROPERTY_EXAMPLES", 2, 2)
+DELTA_QUICK = target_settings("FABORITE_DELTA_PROPERTY_EXAMPLES", 8, 6)
+
+
+def run_on(target: harness.Target, quick: settings, *, max_models: int = 6) -> None:
+    """The machine on ``target``; a files source only where the target's dialect reads files."""
+    reads_files = bool(get_dialect(target.name).file_formats)
+
+    class OnTarget(PlanApplyMachine):
+        @initialize(project=project_gen.projects(max_models=max_models, max_sources=int(reads_files)),
+                    threads=st.sampled_from([1, 1, 2]))
+        def start(self, project: ProjectSpec, threads: int) -> None:
+            super().start(project, threads)
+
+    OnTarget.target = target
+    OnTarget.__name__ = f"On{target.name.title()}"
+    run_state_machine_as_test(OnTarget, settings=quick)
 
 
 @pytest.mark.service
@@ -441,12 +467,39 @@ def test_after_apply_plan_is_empty_and_matches_scratch_build_on_postgres(postgre
     """
     databases = postgres.create_database(), postgres.create_database()
     try:
-        target = harness.PostgresTarget(postgres, *databases)
-        machine = type("OnPostgres", (PostgresPlanApplyMachine,), {"target": target})
-        run_state_machine_as_test(machine, settings=PG_QUICK)
+        run_on(harness.PostgresTarget(postgres, *databases), PG_QUICK)
     finally:
         for name in databases:
             postgres.drop_database(name)
+
+
+@pytest.mark.service
+def test_after_apply_plan_is_empty_and_matches_scratch_build_on_mysql(mysql) -> None:  # noqa: F811
+    """The same on MariaDB: databases ``main`` and ``mart`` (and their ``faborite__`` ones),
+    dropped before each example; from-scratch builds go to ``scratch_main`` and ``scratch_mart``."""
+    target = harness.MySQLTarget(mysql)
+    try:
+        run_on(target, MYSQL_QUICK)
+    finally:
+        target.reset()
+        target.scratch().reset()
+
+
+@pytest.mark.service
+def test_after_apply_plan_is_empty_and_matches_scratch_build_on_spark(spark_connection) -> None:  # noqa: F811
+    """The same on Spark ``local[2]``, in the process's one session (the fixture's warehouse);
+    schemas as on MariaDB. Few examples of few steps over at most three models: each is Spark jobs."""
+    target = harness.SparkTarget(spark_connection._session, FAST_CONF)
+    try:
+        run_on(target, SPARK_QUICK, max_models=3)
+    finally:
+        target.reset()
+        target.scratch().reset()
+
+
+def test_after_apply_plan_is_empty_and_matches_scratch_build_on_delta() -> None:
+    """The same on a Delta lakehouse folder in the project's ``.faborite/``, read with deltalake."""
+    run_on(harness.DeltaFolderTarget(), DELTA_QUICK)
 
 
 # -- same inputs, same fingerprints ---------------------------------------------------------------
@@ -620,3 +673,20 @@ def test_postgres_rebuilds_a_view_a_failed_apply_left_under_another(tmp_path: Pa
         assert target.published(tmp_path)["main.c"].rows == ((2, 3),)
     finally:
         postgres.drop_database(dbname)
+
+
+@pytest.mark.service
+def test_mysql_loads_a_typed_seed(tmp_path: Path, mysql) -> None:  # noqa: F811
+    """A seed with ``column_types`` on MariaDB. Used to fail: the load cast to the column type
+    names (``CAST(x AS BIGINT)``, ``AS TEXT``), which MySQL's CAST refuses (``SIGNED``, ``CHAR``)."""
+    target = harness.MySQLTarget(mysql)
+    try:
+        _files(tmp_path, {"faborite.yml": f"name: typed\nthreads: 1\ntargets:\n{target.block}",
+                          "seeds/s.csv": "id,v\n1,b\n",
+                          "seeds/_s.yml": "seeds:\n  - name: s\n    config: {column_types: {id: bigint, v: varchar}}\n"})
+        harness.apply(tmp_path)
+        published = target.published(tmp_path)["main.s"]
+        assert published.rows == ((1, "b"),)
+        assert published.columns[0][1].startswith("bigint")
+    finally:
+        target.reset()
