@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from faborite.config.loader import Project
     from faborite.plan.drift import Drift
     from faborite.plan.model import Plan
-    from faborite.state.local import LocalStateBackend
+    from faborite.state.backend import StateBackend
     from faborite.state.lock import LockInfo
     from faborite.state.model import HistoryEntry, State
     from faborite.state.observed import Observed
@@ -127,11 +127,15 @@ class Workspace:
     # -- state ---------------------------------------------------------------------
 
     @cached_property
-    def state_backend(self) -> "LocalStateBackend":
-        """Where this target's state lives."""
-        from faborite.state.local import LocalStateBackend
+    def state_backend(self) -> "StateBackend":
+        """Where this target's state lives: its ``state:`` key, else its provider's default."""
+        from faborite.config.targets import resolve_target
+        from faborite.state.selection import open_state_backend, state_type
 
-        return LocalStateBackend(self.root / WORK_DIR / "state" / self.target)
+        target = resolve_target(self.project, self.target)
+        if state_type(target) != "local":  # the state is behind a connection: credentials needed
+            target = resolve_target(self.project, self.target, with_secrets=True)
+        return open_state_backend(target, self.root)
 
     def state(self) -> "State | None":
         """The target's current state (None before the first apply)."""
