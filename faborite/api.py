@@ -145,6 +145,18 @@ class Workspace:
         """Every serial, oldest first."""
         return self.state_backend.history()
 
+    def pull_state(self) -> bytes:
+        """The current state in the state file format (``state pull``)."""
+        from faborite.state.transfer import pull
+
+        return pull(self.state_backend)
+
+    def push_state(self, data: bytes, source: str, *, force: bool = False) -> "State | None":
+        """Record the state file ``data`` as the next serial, under the lock (``state push``)."""
+        from faborite.state.transfer import push
+
+        return push(self.state_backend, data, source, target=self.target, force=force)
+
     def force_unlock(self, lock_id: str) -> "LockInfo":
         """Remove a lock left by a crashed process; returns what was removed."""
         info = self.state_backend.lock_info()
