@@ -119,7 +119,7 @@ class Workspace:
             snapshot = cached or self.sources_snapshot(refresh=refresh is not False)
         manifest = compile_project(self.project, self.target, vars_override=self.vars_override,
                                    cache_dir=self.root / WORK_DIR / "cache", sources_snapshot=snapshot)
-        self.target_config()  # a typo in the target block should fail validate/plan, not apply
+        self._check_target()  # a typo in the target block should fail validate/plan, not apply
         if write_manifest:
             write(manifest, self.root / WORK_DIR / "manifest.json")
         return manifest
@@ -278,6 +278,13 @@ class Workspace:
         from faborite.plan.planfile import check_plan_applies
 
         check_plan_applies(plan, self.state(), target=self.target)
+
+    def _check_target(self) -> None:
+        """Validate the target block and its ``state:`` key, connecting to nothing."""
+        from faborite.config.targets import resolve_target
+        from faborite.state.selection import state_settings
+
+        state_settings(resolve_target(self.project, self.target))
 
     def target_config(self, *, with_secrets: bool = False):
         """The target's provider and its config block, validated by the provider's model

@@ -81,8 +81,8 @@ def state_type(target: "ResolvedTarget") -> str:
     return str(block.get("type") or getattr(target.provider, "default_state", "local"))
 
 
-def open_state_backend(target: "ResolvedTarget", project_root: Path) -> "StateBackend":
-    """The state backend ``target``'s ``state:`` key (or its default) names, settings validated."""
+def state_settings(target: "ResolvedTarget") -> tuple[Any, BaseModel]:
+    """The backend factory and validated settings of ``target``'s state; opens nothing (``validate``)."""
     from faborite.config.validation import validate
     from faborite.plugins import load_state_backend
 
@@ -90,4 +90,10 @@ def open_state_backend(target: "ResolvedTarget", project_root: Path) -> "StateBa
     factory = load_state_backend(type_name)
     settings = validate(factory.settings_model, {**(target.state or {}), "type": type_name}, file="faborite.yml",
                         what=f"the state of target {target.name!r}", loc_prefix=("targets", target.name, "state"))
+    return factory, settings
+
+
+def open_state_backend(target: "ResolvedTarget", project_root: Path) -> "StateBackend":
+    """The state backend ``target``'s ``state:`` key (or its default) names, settings validated."""
+    factory, settings = state_settings(target)
     return factory.open(settings, target_name=target.name, target=target, project_root=project_root)

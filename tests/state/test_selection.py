@@ -47,6 +47,12 @@ def test_unknown_key_in_state_is_located(demo: Path) -> None:
     assert caught.value.file == "faborite.yml"
 
 
+def test_validate_finds_a_typo_in_the_state_key(demo: Path) -> None:
+    ws = with_state(demo, "{type: local, shema: x}")
+    with pytest.raises(ConfigError, match="shema"):
+        ws.compile(write_manifest=False)
+
+
 def test_state_must_be_a_mapping_with_a_type(demo: Path) -> None:
     with pytest.raises(ConfigError, match="mapping with a `type`"):
         with_state(demo, "local").state_backend
