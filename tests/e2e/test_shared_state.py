@@ -88,3 +88,17 @@ def test_two_racing_applies_never_both_write(copies) -> None:
     backend = Workspace.open(second).state_backend
     assert [entry.serial for entry in backend.history()] == [1]
     backend.close()
+
+
+def test_local_state_moves_into_the_target_with_pull_and_push(copies, tmp_path: Path) -> None:
+    first, _ = copies
+    config = first / "faborite.yml"
+    shared = config.read_text()
+    config.write_text(shared.replace("    schema: analytics\n", "    schema: analytics\n    state: {type: local}\n", 1))
+    cli("apply", "--auto-approve", cwd=first)
+    saved = tmp_path / "state.json"
+    cli("state", "pull", "-o", str(saved), cwd=first)
+    config.write_text(shared)  # now the default: state in the target, which has none yet
+    assert "8 to create" in cli("plan", cwd=first).output
+    cli("state", "push", str(saved), "--auto-approve", cwd=first)
+    assert "No changes." in cli("plan", cwd=first).output
