@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from faborite.config.loader import Project
     from faborite.plan.drift import Drift
     from faborite.plan.model import Plan
-    from faborite.state.local import LocalStateBackend
+    from faborite.state.backend import StateBackend
     from faborite.state.lock import LockInfo
     from faborite.state.model import HistoryEntry, State
     from faborite.state.observed import Observed
@@ -119,7 +119,7 @@ class Workspace:
             snapshot = cached or self.sources_snapshot(refresh=refresh is not False)
         manifest = compile_project(self.project, self.target, vars_override=self.vars_override,
                                    cache_dir=self.root / WORK_DIR / "cache", sources_snapshot=snapshot)
-        self.target_config()  # a typo in the target block should fail validate/plan, not apply
+        self._check_target()  # a typo in the target block should fail validate/plan, not apply
         if write_manifest:
             write(manifest, self.root / WORK_DIR / "manifest.json")
         return manifest
@@ -127,11 +127,15 @@ class Workspace:
     # -- state ---------------------------------------------------------------------
 
     @cached_property
-    def state_backend(self) -> "LocalStateBackend":
-        """Where this target's state lives."""
-        from faborite.state.local import LocalStateBackend
+    def state_backend(self) -> "StateBackend":
+        """Where this target's state lives: its ``state:`` key, else its provider's default."""
+        from faborite.config.targets import resolve_target
+        from faborite.state.selection import open_state_backend, state_type
 
-        return LocalStateBackend(self.root / WORK_DIR / "state" / self.target)
+        target = resolve_target(self.project, self.target)
+        if state_type(target) != "local":  # the state is behind a connection: credentials needed
+            target = resolve_target(self.project, self.target, with_secrets=True)
+        return open_state_backend(target, self.root)
 
     def state(self) -> "State | None":
         """The target's current state (None before the first apply)."""
@@ -140,6 +144,18 @@ class Workspace:
     def history(self) -> list["HistoryEntry"]:
         """Every serial, oldest first."""
         return self.state_backend.history()
+
+    def pull_state(self) -> bytes:
+        """The current state in the state file format (``state pull``)."""
+        from faborite.state.transfer import pull
+
+        return pull(self.state_backend)
+
+    def push_state(self, data: bytes, source: str, *, force: bool = False) -> "State | None":
+        """Record the state file ``data`` as the next serial, under the lock (``state push``)."""
+        from faborite.state.transfer import push
+
+        return push(self.state_backend, data, source, target=self.target, force=force)
 
     def force_unlock(self, lock_id: str) -> "LockInfo":
         """Remove a lock left by a crashed process; returns what was removed."""
@@ -262,6 +278,13 @@ class Workspace:
         from faborite.plan.planfile import check_plan_applies
 
         check_plan_applies(plan, self.state(), target=self.target)
+
+    def _check_target(self) -> None:
+        """Validate the target block and its ``state:`` key, connecting to nothing."""
+        from faborite.config.targets import resolve_target
+        from faborite.state.selection import state_settings
+
+        state_settings(resolve_target(self.project, self.target))
 
     def target_config(self, *, with_secrets: bool = False):
         """The target's provider and its config block, validated by the provider's model

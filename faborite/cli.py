@@ -506,54 +506,10 @@ def debug_command(state: _State, as_json: bool) -> None:
         sys.exit(1)
 
 
-@cli.group(name="state")
-def state_group() -> None:
-    """Inspect recorded state."""
+# `faborite state ...` lives in its own module; registered here.
+from faborite.cli_state import state_group  # noqa: E402  (needs cli's helpers defined above)
 
-
-@state_group.command()
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-@pass_state
-def history(state: _State, as_json: bool) -> None:
-    """Every serial: when, who, what changed."""
-    entries = state.workspace().history()
-    if as_json:
-        from faborite.output import print_json
-
-        print_json([e.model_dump(mode="json") for e in entries])
-        return
-    if not entries:
-        state.out().print("No state yet: run `faborite apply`.")
-        return
-    from faborite.output import render_history
-
-    render_history(entries, state.out())
-
-
-@state_group.command(name="list")
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-@pass_state
-def state_list(state: _State, as_json: bool) -> None:
-    """The nodes in the current state, their versions and relations."""
-    ws = state.workspace()
-    current = ws.state()
-    intent = ws.state_backend.read_intent()
-    if intent is not None:
-        state.out(stderr=True).print(
-            f"[yellow]warning:[/] an apply or rollback was interrupted while publishing serial {intent.serial}; "
-            "the next plan, apply, rollback, gc or sync resolves it against what is published")
-    if as_json:
-        from faborite.output import print_json
-
-        print_json(current.model_dump(mode="json") if current else None)
-        return
-    out = state.out()
-    if current is None:
-        out.print("No state yet: run `faborite apply`.")
-        return
-    from faborite.output import render_state
-
-    render_state(current, out)
+cli.add_command(state_group)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -100,8 +100,8 @@ def _connection_check(ws: "Workspace") -> Check:
 
 
 def _state_check(ws: "Workspace") -> Check:
-    backend = ws.state_backend
     try:
+        backend = ws.state_backend
         state = backend.read()
         lock = backend.lock_info()
         intent = backend.read_intent()

@@ -28,6 +28,8 @@ DIALECT_GROUP = "faborite.dialects"
 SOURCE_GROUP = "faborite.sources"
 #: Sync output formats written by a plugin (delta, ...), by format name.
 SINK_GROUP = "faborite.sinks"
+#: Where a target's state lives (``targets.<name>.state.type``): local, target, postgres, ...
+STATE_GROUP = "faborite.state_backends"
 #: Output formats faborite writes itself (faborite.sync.sinks), listed beside the plugins in errors.
 BUILTIN_OUTPUT_FORMATS = ("target", "parquet", "csv", "json")
 
@@ -71,6 +73,7 @@ def clear_cache() -> None:
     _provider.cache_clear()
     _source_provider.cache_clear()
     _sink_provider.cache_clear()
+    _state_backend.cache_clear()
 
 
 def provider_names() -> list[str]:
@@ -129,6 +132,24 @@ def load_sink_provider(format_name: str) -> "SinkProvider":
 @functools.cache
 def _sink_provider(format_name: str) -> "SinkProvider":
     return _instance(SINK_GROUP, format_name, ("name", "open"), "sink provider")
+
+
+def state_backend_names() -> list[str]:
+    """Installed state backend types, sorted."""
+    return sorted(_entry_points(STATE_GROUP))
+
+
+def load_state_backend(type_name: str) -> Any:
+    """The factory for ``state: {type: type_name}`` (``name``, ``settings_model``, ``open``), once per process."""
+    if type_name not in _entry_points(STATE_GROUP):
+        raise ConfigError(f"unknown state type '{type_name}'",
+                          hint=_hint(type_name, state_backend_names(), "state types"))
+    return _state_backend(type_name)
+
+
+@functools.cache
+def _state_backend(type_name: str) -> Any:
+    return _instance(STATE_GROUP, type_name, ("name", "settings_model", "open"), "state backend")
 
 
 def load_dialect_class(name: str) -> type[Dialect]:

@@ -107,6 +107,14 @@ class MySQLProvider:
 
     name = "mysql"
     config_model = MySQLTargetConfig
+    #: Without a `state:` key, the state lives on the target's server (database `faborite_state`).
+    default_state = "target"
+
+    def state_backend(self, config: BaseModel, *, schema: str | None, target_name: str) -> Any:
+        """The state tables on this target's server (providers/mysql_state.py)."""
+        from faborite.providers.mysql_state import target_state_backend
+
+        return target_state_backend(config, schema, target_name)
 
     def connect(self, config: BaseModel, project_root: Path, *, read_only: bool = False) -> MySQLConnection:
         """Connect to the server; ``read_only`` sessions refuse every write (``faborite query``)."""

@@ -103,6 +103,14 @@ class PostgresProvider:
 
     name = "postgres"
     config_model = PostgresTargetConfig
+    #: Without a `state:` key, the state lives in the target's own database (`faborite_state` schema).
+    default_state = "target"
+
+    def state_backend(self, config: BaseModel, *, schema: str | None, target_name: str) -> Any:
+        """The state tables inside this target's database (providers/postgres_state.py)."""
+        from faborite.providers.postgres_state import target_state_backend
+
+        return target_state_backend(config, schema, target_name)
 
     def connect(self, config: BaseModel, project_root: Path, *, read_only: bool = False) -> PostgresConnection:
         """Connect to the server; ``read_only`` sessions refuse every write (``faborite query``)."""

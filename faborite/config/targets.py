@@ -41,6 +41,8 @@ class ResolvedTarget:
     name: str
     provider: "TargetProvider"
     config: "BaseModel"
+    #: The block's ``state:`` key (where the state lives), read by the core, not the provider.
+    state: Mapping[str, Any] | None = None
 
     @property
     def type(self) -> str:
@@ -96,11 +98,24 @@ def resolve_target(project: "Project", name: str | None = None, *, with_secrets:
     raw = (project.raw_config.get("targets") or {}).get(name) if project.raw_config else None
     if raw is None:
         raw = config.targets[name].model_dump()
+    raw, state = _split_state(raw, lambda *loc: project.config_line("targets", name, *loc))
     rendered = render_env_vars(raw, environ=os.environ if environ is None else environ,
                                with_secrets=with_secrets, where=lambda *loc: project.config_line("targets", name, *loc))
     validated = validate(provider.config_model, rendered, file="faborite.yml", what=f"target {name!r}",
                          loc_prefix=("targets", name), context={"project_root": project.root})
-    return ResolvedTarget(name=name, provider=provider, config=validated)
+    return ResolvedTarget(name=name, provider=provider, config=validated, state=state)
+
+
+def _split_state(raw: Any, where) -> tuple[Any, Mapping[str, Any] | None]:
+    """The target block without its ``state:`` key, and that key (a mapping with a ``type``)."""
+    if not isinstance(raw, dict) or "state" not in raw:
+        return raw, None
+    rest = copy.copy(raw)
+    state = rest.pop("state")
+    if not isinstance(state, dict) or not isinstance(state.get("type"), str):
+        raise ConfigError("a target's `state:` must be a mapping with a `type`", file="faborite.yml",
+                          line=where("state"), hint="e.g. `state: {type: local}` or `state: {type: target}`")
+    return rest, state
 
 
 def render_env_vars(value: Any, *, environ: Mapping[str, str], with_secrets: bool, where, loc: tuple = ()) -> Any:

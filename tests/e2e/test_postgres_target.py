@@ -71,7 +71,8 @@ def pg_published(server: PostgresServer, dbname: str) -> Rows:
         names = con.execute("select table_name from information_schema.tables where table_schema = %s",
                             [PG_SCHEMA]).fetchall()
         others = con.execute("select distinct table_schema from information_schema.tables where table_schema "
-                             "not in (%s, 'pg_catalog', 'information_schema') "
+                             # faborite_state: where the target keeps its state (docs/project-files.md#state)
+                             "not in (%s, 'pg_catalog', 'information_schema', 'faborite_state') "
                              "and table_schema not like 'faborite\\_\\_%%'", [PG_SCHEMA]).fetchall()
         assert not others, f"published outside {PG_SCHEMA}: {others}"
         out = {}

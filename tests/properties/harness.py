@@ -109,7 +109,10 @@ class PostgresTarget:
         self.server, self.dbname = server, dbname
         self._scratch = PostgresTarget(server, scratch_dbname) if scratch_dbname else self
         self.block = (f"  dev:\n    type: postgres\n    host: {server.host}\n    port: {server.port}\n"
-                      f"    user: {server.user}\n    dbname: {dbname}\n    schema: main\n")
+                      f"    user: {server.user}\n    dbname: {dbname}\n    schema: main\n"
+                      # The state outside the database, so wipe() and reset() drop data, not state
+                      # (as the DuckDB target's file does), and relations() sees only faborite's.
+                      "    state: {type: local}\n")
 
     def scratch(self) -> "PostgresTarget":
         return self._scratch

@@ -1,0 +1,99 @@
+"""``faborite state``: look at the recorded state, and move it (pull, push).
+
+The commands are thin: the work is in :mod:`faborite.api` and
+:mod:`faborite.state.transfer`.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from faborite.cli import _confirm, _State, pass_state
+
+
+@click.group(name="state")
+def state_group() -> None:
+    """Inspect recorded state, and move it (pull, push)."""
+
+
+@state_group.command()
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@pass_state
+def history(state: _State, as_json: bool) -> None:
+    """Every serial: when, who, what changed."""
+    entries = state.workspace().history()
+    if as_json:
+        from faborite.output import print_json
+
+        print_json([e.model_dump(mode="json") for e in entries])
+        return
+    if not entries:
+        state.out().print("No state yet: run `faborite apply`.")
+        return
+    from faborite.output import render_history
+
+    render_history(entries, state.out())
+
+
+@state_group.command(name="list")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@pass_state
+def state_list(state: _State, as_json: bool) -> None:
+    """The nodes in the current state, their versions and relations."""
+    ws = state.workspace()
+    current = ws.state()
+    intent = ws.state_backend.read_intent()
+    if intent is not None:
+        state.out(stderr=True).print(
+            f"[yellow]warning:[/] an apply or rollback was interrupted while publishing serial {intent.serial}; "
+            "the next plan, apply, rollback, gc or sync resolves it against what is published")
+    if as_json:
+        from faborite.output import print_json
+
+        print_json(current.model_dump(mode="json") if current else None)
+        return
+    out = state.out()
+    if current is None:
+        out.print("No state yet: run `faborite apply`.")
+        return
+    from faborite.output import render_state
+
+    render_state(current, out)
+
+
+@state_group.command()
+@click.option("-o", "--out", "out_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the state to FILE instead of standard output.")
+@pass_state
+def pull(state: _State, out_file: Path | None) -> None:
+    """Print the current state as JSON (the state file format)."""
+    data = state.workspace().pull_state()
+    if out_file is None:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+        return
+    from faborite.atomic_file import write_atomic
+
+    write_atomic(out_file, data)
+    state.out(stderr=True).print(f"Wrote the current state to [bold]{out_file}[/].")
+
+
+@state_group.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Push a state of another lineage or target, or an older serial.")
+@click.option("--auto-approve", is_flag=True, help="Skip the confirmation prompt.")
+@pass_state
+def push(state: _State, file: Path, force: bool, auto_approve: bool) -> None:
+    """Record the state in FILE as the target's next serial."""
+    ws = state.workspace()
+    _confirm(state, f"Record {file} as the next state of target {ws.target}?", auto_approve)
+    new = ws.push_state(file.read_bytes(), str(file), force=force)
+    out = state.out()
+    if new is None:
+        out.print("No changes: the file is the current state.")
+    else:
+        out.print(f"[green]Pushed[/] {file} as serial {new.serial} of target {ws.target}.")
+

@@ -1,0 +1,99 @@
+"""Choosing where a target's state lives: the ``state:`` key of a ``targets:`` block.
+
+- ``{type: local}``: files in ``.faborite/state/<target>/`` (:mod:`.local`);
+- ``{type: target, schema: faborite_state}``: tables inside the target's own
+  database, for targets whose provider can hold them (its ``state_backend``);
+- any other ``type`` is a plugin of the ``faborite.state_backends`` entry-point
+  group (``{type: postgres, url_env: VAR}`` is one), with its own settings model.
+
+Without ``state:``, a target uses its provider's ``default_state`` (``local``
+when the provider names none). The core names no engine: every engine's
+backend lives with its provider.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from faborite.errors import ConfigError
+
+if TYPE_CHECKING:
+    from faborite.config.targets import ResolvedTarget
+    from faborite.state.backend import StateBackend
+
+#: Where a project keeps local state, one folder per target.
+LOCAL_STATE_DIR = Path(".faborite") / "state"
+
+
+class LocalSettings(BaseModel):
+    """``state: {type: local}``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: str = "local"
+
+
+class TargetSettings(BaseModel):
+    """``state: {type: target, schema: faborite_state}``."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    type: str = "target"
+    #: The schema (database, on engines where those are one) holding the state tables.
+    schema_name: str | None = Field(default=None, alias="schema", min_length=1)
+
+
+class LocalStateFactory:
+    """``{type: local}``: today's files."""
+
+    name = "local"
+    settings_model = LocalSettings
+
+    def open(self, settings: BaseModel, *, target_name: str, project_root: Path, **_: Any) -> "StateBackend":
+        from faborite.state.local import LocalStateBackend
+
+        return LocalStateBackend(project_root / LOCAL_STATE_DIR / target_name)
+
+
+class TargetStateFactory:
+    """``{type: target}``: asks the target's provider for tables in the target itself."""
+
+    name = "target"
+    settings_model = TargetSettings
+
+    def open(self, settings: BaseModel, *, target_name: str, target: "ResolvedTarget", **_: Any) -> "StateBackend":
+        assert isinstance(settings, TargetSettings)
+        make = getattr(target.provider, "state_backend", None)
+        if make is None:
+            raise ConfigError(f"target {target_name!r} (type {target.type}) cannot hold its own state",
+                              file="faborite.yml",
+                              hint="use `state: {type: local}` or a state backend such as "
+                                   "`{type: <name>, url_env: VAR}`")
+        return make(target.config, schema=settings.schema_name, target_name=target_name)
+
+
+def state_type(target: "ResolvedTarget") -> str:
+    """The ``state: type`` of ``target``: its block's, else its provider's default, else local."""
+    block = target.state or {}
+    return str(block.get("type") or getattr(target.provider, "default_state", "local"))
+
+
+def state_settings(target: "ResolvedTarget") -> tuple[Any, BaseModel]:
+    """The backend factory and validated settings of ``target``'s state; opens nothing (``validate``)."""
+    from faborite.config.validation import validate
+    from faborite.plugins import load_state_backend
+
+    type_name = state_type(target)
+    factory = load_state_backend(type_name)
+    settings = validate(factory.settings_model, {**(target.state or {}), "type": type_name}, file="faborite.yml",
+                        what=f"the state of target {target.name!r}", loc_prefix=("targets", target.name, "state"))
+    return factory, settings
+
+
+def open_state_backend(target: "ResolvedTarget", project_root: Path) -> "StateBackend":
+    """The state backend ``target``'s ``state:`` key (or its default) names, settings validated."""
+    factory, settings = state_settings(target)
+    return factory.open(settings, target_name=target.name, target=target, project_root=project_root)
