@@ -168,14 +168,14 @@ class DeltaLakehouseConnection:
 
     # -- SqlRunner ----------------------------------------------------------
 
-    def execute(self, sql: str) -> None:
-        """Carry out the dialect's DDL on the lakehouse; run anything else that only reads on DuckDB."""
+    def execute(self, sql: str) -> int | None:
+        """Carry out the dialect's DDL on the lakehouse; run anything else that only reads on DuckDB.
+        Returns the rows a ``CREATE TABLE ... AS`` wrote (counted while streaming), else None."""
         ddl = self.dialect.parse_ddl(sql)
         with self._errors(sql):
             if ddl is not None:
                 self._check_writable(sql)
-                self._ddl(ddl)
-                return
+                return self._ddl(ddl)
             kinds = [str(s.type).rsplit(".", 1)[-1] for s in self._con.extract_statements(sql)]
             refused = [k for k in kinds if k not in _READING]
             if refused:
@@ -186,6 +186,7 @@ class DeltaLakehouseConnection:
             self._show(sql)
             self._con.execute(sql)
             self._con.complete()
+            return None
 
     def fetch_arrow(self, sql: str) -> "pa.Table":
         """All rows of a query."""
@@ -307,19 +308,20 @@ class DeltaLakehouseConnection:
 
     # -- internals: DDL ------------------------------------------------------------
 
-    def _ddl(self, ddl: Any) -> None:
+    def _ddl(self, ddl: Any) -> int | None:
+        """Carry out one DDL statement; the rows written for ``create_table_as``, else None."""
         rel, kind = ddl.relation, ddl.kind
         check_name(rel.schema_name, "schema")
         if kind == "create_schema":
             self.folders.make_dir(rel.schema_name)
-            return
+            return None
         check_name(rel.name, "relation")
         existing = relation_kind(self.folders, rel)
         if kind == "create_table_as":
             if existing:
                 raise ProviderError(f"relation {rel} already exists in {self.location}")
             self._show(ddl.body)
-            self._create_table(rel, self._con.sql(ddl.body).to_arrow_reader(100_000))
+            return self._create_table(rel, self._con.sql(ddl.body).to_arrow_reader(100_000))
         elif kind in ("create_view", "replace_view"):
             if existing == "table" or (existing and kind == "create_view"):
                 raise ProviderError(f"relation {rel} already exists in {self.location}")
@@ -333,8 +335,12 @@ class DeltaLakehouseConnection:
         elif kind == "drop_view" and existing == "view":
             self.forget(rel)
             self.folders.delete_dir(rel.schema_name, rel.name)
+        return None
 
-    def _create_table(self, relation: Relation, reader: "pa.RecordBatchReader") -> None:
+    def _create_table(self, relation: Relation, reader: "pa.RecordBatchReader") -> int:
+        """Write ``reader`` as the new Delta table ``relation``; the rows written (so apply need
+        not count them with a second scan)."""
+        import pyarrow as pa
         from deltalake import write_deltalake
 
         check_name(relation.schema_name, "schema")
@@ -342,8 +348,19 @@ class DeltaLakehouseConnection:
         if relation_kind(self.folders, relation):
             raise ProviderError(f"relation {relation} already exists in {self.location}")
         self.forget(relation)
-        write_deltalake(self.folders.uri(relation.schema_name, relation.name), delta_compatible(reader),
+        reader = delta_compatible(reader)
+        written = 0
+
+        def counted() -> Iterator["pa.RecordBatch"]:
+            nonlocal written
+            for batch in reader:
+                written += batch.num_rows
+                yield batch
+
+        write_deltalake(self.folders.uri(relation.schema_name, relation.name),
+                        pa.RecordBatchReader.from_batches(reader.schema, counted()),
                         mode="error", storage_options=self.folders.storage_options)
+        return written
 
     def _check_writable(self, what: str) -> None:
         if self._read_only:
