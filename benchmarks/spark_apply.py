@@ -174,7 +174,8 @@ def published_rows(session: Any, names: set[str]) -> dict[str, int]:
 # -- in-process -------------------------------------------------------------------------
 
 
-def bench_in_process(rows: int, workdir: Path, *, runs: int = 3, conf: dict[str, str] | None = None) -> dict[str, Any]:
+def bench_in_process(rows: int, workdir: Path, *, runs: int = 3, conf: dict[str, str] | None = None,
+                     marts: int | None = None) -> dict[str, Any]:
     """faborite's plan + apply vs the replay, in one Spark session of this process (a running one,
     e.g. a test fixture's, is used with its warehouse). ``runs=0``: one pass for smoke tests, the
     (timed) recording apply standing as faborite's round, then one replay."""
@@ -188,7 +189,7 @@ def bench_in_process(rows: int, workdir: Path, *, runs: int = 3, conf: dict[str,
     running = SparkSession.getActiveSession()
     warehouse = Path(running.conf.get("spark.sql.warehouse.dir").removeprefix("file:")) if running else \
         workdir / "warehouse"
-    shape = write_project(project, rows, "spark", target_yaml(warehouse, conf))
+    shape = write_project(project, rows, "spark", target_yaml(warehouse, conf), marts)
     started = time.perf_counter()
     owner = None
     if running is None:
@@ -302,8 +303,9 @@ def bench_cli(rows: int, workdir: Path, ops: list[tuple[str, Any]], *, runs: int
 
 
 def bench_spark_apply(rows: int, workdir: Path, *, runs: int = 3, cli_runs: int = 1,
-                      conf: dict[str, str] | None = None) -> dict[str, Any]:
-    figures = bench_in_process(rows, workdir, runs=runs, conf=conf)
+                      conf: dict[str, str] | None = None, marts: int | None = None) -> dict[str, Any]:
+    """Every figure (see the module docstring); ``marts`` trims the project (smoke tests, no CLI)."""
+    figures = bench_in_process(rows, workdir, runs=runs, conf=conf, marts=marts)
     ops = figures.pop("ops")
     if cli_runs:
         figures["cli"] = bench_cli(rows, workdir, ops, runs=cli_runs)
