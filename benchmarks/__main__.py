@@ -1,7 +1,7 @@
 """``python -m benchmarks``: run every benchmark and print faborite, the peer, and the ratio.
 
 Options: ``--quick`` (N=50, for CI smoke runs), ``--sizes 500,2000,10000``,
-``--only compile,apply,sync,startup,postgres``, ``--no-peers`` (skip dbt).
+``--only compile,apply,sync,startup,postgres,spark,delta``, ``--no-peers`` (skip dbt).
 """
 
 from __future__ import annotations
@@ -28,13 +28,17 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks")
     parser.add_argument("--quick", action="store_true", help="tiny sizes, for CI smoke runs")
     parser.add_argument("--sizes", default="500,2000,10000")
-    parser.add_argument("--only", default="compile,apply,sync,startup,postgres")
+    parser.add_argument("--only", default="compile,apply,sync,startup,postgres,spark,delta")
     parser.add_argument("--no-peers", action="store_true", help="skip dbt-core (no venv install)")
     parser.add_argument("--peer-max", type=int, default=2000,
                         help="run dbt only up to this many models (its parse of 10,000 takes minutes)")
     parser.add_argument("--scale", type=float, default=1.0, help="TPC-H scale factor for the apply benchmark")
     parser.add_argument("--pg-rows", type=int, default=2_000_000,
                         help="rows of the events table in the PostgreSQL apply benchmark")
+    parser.add_argument("--spark-rows", type=int, default=100_000,
+                        help="rows of the events table in the Spark apply benchmark")
+    parser.add_argument("--delta-rows", type=int, default=1_000_000,
+                        help="rows of the events table in the Delta lakehouse apply benchmark")
     parser.add_argument("--json", dest="json_out", help="also write every figure to this JSON file")
     args = parser.parse_args(argv)
     only = set(args.only.split(","))
@@ -109,6 +113,23 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\nApply overhead on PostgreSQL vs psql, {rows:,} event rows")
         figures["postgres"] = bench_postgres_apply(rows, PG_WORK, runs=1 if args.quick else 5)
         print(format_report(figures["postgres"]))
+
+    if "spark" in only:
+        from benchmarks.spark_apply import WORK as SPARK_WORK, bench_spark_apply, format_report as spark_report
+
+        rows = 2_000 if args.quick else args.spark_rows
+        print(f"\nApply on Spark local[2] vs spark.sql in one session, {rows:,} event rows")
+        figures["spark"] = bench_spark_apply(rows, SPARK_WORK, runs=0 if args.quick else 3,
+                                             cli_runs=0 if args.quick else 1)
+        print(spark_report(figures["spark"]))
+
+    if "delta" in only:
+        from benchmarks.delta_apply import WORK as DELTA_WORK, bench_delta_apply, format_report as delta_report
+
+        rows = 20_000 if args.quick else args.delta_rows
+        print(f"\nApply on a Delta lakehouse vs DuckDB + deltalake, {rows:,} event rows")
+        figures["delta"] = bench_delta_apply(rows, DELTA_WORK, runs=1 if args.quick else 3)
+        print(delta_report(figures["delta"]))
 
     if args.json_out:
         with open(args.json_out, "w") as handle:

@@ -168,14 +168,14 @@ class DeltaLakehouseConnection:
 
     # -- SqlRunner ----------------------------------------------------------
 
-    def execute(self, sql: str) -> None:
-        """Carry out the dialect's DDL on the lakehouse; run anything else that only reads on DuckDB."""
+    def execute(self, sql: str) -> int | None:
+        """Carry out the dialect's DDL on the lakehouse; run anything else that only reads on DuckDB.
+        Returns the rows a ``CREATE TABLE ... AS`` wrote (its commit's file statistics), else None."""
         ddl = self.dialect.parse_ddl(sql)
         with self._errors(sql):
             if ddl is not None:
                 self._check_writable(sql)
-                self._ddl(ddl)
-                return
+                return self._ddl(ddl)
             kinds = [str(s.type).rsplit(".", 1)[-1] for s in self._con.extract_statements(sql)]
             refused = [k for k in kinds if k not in _READING]
             if refused:
@@ -186,6 +186,7 @@ class DeltaLakehouseConnection:
             self._show(sql)
             self._con.execute(sql)
             self._con.complete()
+            return None
 
     def fetch_arrow(self, sql: str) -> "pa.Table":
         """All rows of a query."""
@@ -307,19 +308,20 @@ class DeltaLakehouseConnection:
 
     # -- internals: DDL ------------------------------------------------------------
 
-    def _ddl(self, ddl: Any) -> None:
+    def _ddl(self, ddl: Any) -> int | None:
+        """Carry out one DDL statement; the rows written for ``create_table_as``, else None."""
         rel, kind = ddl.relation, ddl.kind
         check_name(rel.schema_name, "schema")
         if kind == "create_schema":
             self.folders.make_dir(rel.schema_name)
-            return
+            return None
         check_name(rel.name, "relation")
         existing = relation_kind(self.folders, rel)
         if kind == "create_table_as":
             if existing:
                 raise ProviderError(f"relation {rel} already exists in {self.location}")
             self._show(ddl.body)
-            self._create_table(rel, self._con.sql(ddl.body).to_arrow_reader(100_000))
+            return self._create_table(rel, self._con.sql(ddl.body).to_arrow_reader(100_000))
         elif kind in ("create_view", "replace_view"):
             if existing == "table" or (existing and kind == "create_view"):
                 raise ProviderError(f"relation {rel} already exists in {self.location}")
@@ -333,17 +335,27 @@ class DeltaLakehouseConnection:
         elif kind == "drop_view" and existing == "view":
             self.forget(rel)
             self.folders.delete_dir(rel.schema_name, rel.name)
+        return None
 
-    def _create_table(self, relation: Relation, reader: "pa.RecordBatchReader") -> None:
-        from deltalake import write_deltalake
+    def _create_table(self, relation: Relation, reader: "pa.RecordBatchReader") -> int | None:
+        """Write ``reader`` as the new Delta table ``relation``; the rows written, from the commit's
+        file statistics (so apply need not count them with a scan), or None without them."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+        from deltalake import DeltaTable, write_deltalake
 
         check_name(relation.schema_name, "schema")
         check_name(relation.name, "relation")
         if relation_kind(self.folders, relation):
             raise ProviderError(f"relation {relation} already exists in {self.location}")
         self.forget(relation)
-        write_deltalake(self.folders.uri(relation.schema_name, relation.name), delta_compatible(reader),
-                        mode="error", storage_options=self.folders.storage_options)
+        uri = self.folders.uri(relation.schema_name, relation.name)
+        # The DuckDB reader goes to deltalake as it is: a Python generator counting batches
+        # in between made writing measurably slower.
+        write_deltalake(uri, delta_compatible(reader), mode="error", storage_options=self.folders.storage_options)
+        counts = pa.table(DeltaTable(uri, storage_options=self.folders.storage_options)
+                          .get_add_actions(flatten=True)).column("num_records")
+        return None if counts.null_count else int(pc.sum(counts).as_py() or 0)
 
     def _check_writable(self, what: str) -> None:
         if self._read_only:

@@ -75,8 +75,9 @@ def test_publish_writes_a_delta_version_per_table_and_drift_reads_it(lake):
     view_v = Relation(schema_name="faborite__main", name="v__1")
     virtual, virtual_view = Relation(schema_name="main", name="x"), Relation(schema_name="main", name="v")
     con.execute(d.create_schema("faborite__main"))
-    con.execute(d.create_table_as(v1, "SELECT 1 AS a UNION ALL SELECT 2"))
-    con.execute(d.create_table_as(v2, "SELECT 3 AS a, 'new' AS b"))
+    # CREATE TABLE AS says how many rows it wrote: apply need not count them again.
+    assert con.execute(d.create_table_as(v1, "SELECT 1 AS a UNION ALL SELECT 2")) == 2
+    assert con.execute(d.create_table_as(v2, "SELECT 3 AS a, 'new' AS b")) == 1
     for sql in d.create_or_replace_view(view_v, f"SELECT a * 10 AS a FROM {d.quote_relation(v1)}"):
         con.execute(sql)
     con.publish({virtual: v1, virtual_view: view_v}, [])
