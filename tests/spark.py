@@ -41,17 +41,24 @@ def require_spark() -> None:
         skip_or_fail(INSTALL_HINT)
 
 
+#: The one Spark session of this test process (Spark allows one per process). Test modules
+#: import the fixture, and pytest makes each import its own session-scoped fixture: they all
+#: share this connection; pyspark stops its JVM when the process ends.
+_SHARED: list = []
+
+
 @pytest.fixture(scope="session")
 def spark_connection(tmp_path_factory: pytest.TempPathFactory) -> Iterator:
-    """A SparkConnection on ``local[2]`` with a fresh warehouse; the session stops at the end."""
+    """A SparkConnection on ``local[2]`` with a fresh warehouse, one per test process."""
     require_spark()
-    from faborite.providers.spark import SparkProvider, SparkTargetConfig
+    if not _SHARED:
+        from faborite.providers.spark import SparkProvider, SparkTargetConfig
 
-    root = tmp_path_factory.mktemp("spark")
-    config = SparkTargetConfig.model_validate(
-        {"type": "spark", "master": "local[2]", "warehouse": "warehouse", "conf": FAST_CONF})
-    started = time.monotonic()
-    connection = SparkProvider().connect(config, project_root=root)
-    connection.startup_seconds = time.monotonic() - started
-    yield connection
-    connection.close()
+        root = tmp_path_factory.mktemp("spark")
+        config = SparkTargetConfig.model_validate(
+            {"type": "spark", "master": "local[2]", "warehouse": "warehouse", "conf": FAST_CONF})
+        started = time.monotonic()
+        connection = SparkProvider().connect(config, project_root=root)
+        connection.startup_seconds = time.monotonic() - started
+        _SHARED.append(connection)
+    yield _SHARED[0]

@@ -285,8 +285,10 @@ class MySQLTarget(SharedCatalogTarget):
 
     def target_block(self, schema: str) -> str:
         s = self.server
+        # The state outside the server, as for PostgreSQL: wiping the schemas between examples must
+        # not leave the previous example's state in a faborite_state database.
         return (f"  dev:\n    type: mysql\n    host: {s.host}\n    port: {s.port}\n    user: {s.user}\n"
-                f"    database: {schema}\n")
+                f"    database: {schema}\n    state: {{type: local}}\n")
 
     def _query(self, sql: str, args: Any = None) -> tuple[list[tuple], Any]:
         con = self.server.admin()

@@ -440,7 +440,7 @@ def target_settings(env: str, examples: int, steps: int) -> settings:
 #: (a from-scratch build is seconds): fewer examples there, and smaller projects on Spark.
 PG_QUICK = target_settings("FABORITE_PG_PROPERTY_EXAMPLES", 15, 6)
 MYSQL_QUICK = target_settings("FABORITE_MYSQL_PROPERTY_EXAMPLES", 4, 4)
-SPARK_QUICK = target_settings("FABORITE_SPARK_PROPERTY_EXAMPLES", 2, 2)
+SPARK_QUICK = target_settings("FABORITE_SPARK_PROPERTY_EXAMPLES", 1, 2)
 DELTA_QUICK = target_settings("FABORITE_DELTA_PROPERTY_EXAMPLES", 8, 6)
 
 
