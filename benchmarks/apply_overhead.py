@@ -50,7 +50,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from benchmarks.measure import Measurement, run
+from benchmarks.measure import Measurement, publish_figures, run
 from benchmarks.tpch_queries import EXPECTED_ROWS_SF1, MODELS, SCALE_FREE_ROWS, TABLES
 
 FABORITE = [sys.executable, "-m", "faborite", "--no-color"]
@@ -431,9 +431,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="also write every figure to this JSON file")
     args = parser.parse_args(argv)
     figures = bench_apply(args.scale, args.workdir, runs=args.runs)
-    print(format_report(figures))
-    if args.json:
-        args.json.write_text(json.dumps(figures, indent=2), encoding="utf-8")
+    publish_figures(figures, format_report(figures), args.json)
     return 0
 
 

@@ -43,7 +43,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.lake_project import Timing, alternate, load_average, models_in_order, ratios, write_project
-from benchmarks.measure import run
+from benchmarks.measure import publish_figures, run
 
 FABORITE = [sys.executable, "-m", "faborite", "--no-color"]
 WORK = Path(__file__).parent / ".work" / "delta-apply"
@@ -142,9 +142,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="also write every figure to this JSON file")
     args = parser.parse_args(argv)
     figures = bench_delta_apply(args.rows, args.workdir, runs=args.runs)
-    print(format_report(figures))
-    if args.json:
-        args.json.write_text(json.dumps(figures, indent=2), encoding="utf-8")
+    publish_figures(figures, format_report(figures), args.json)
     return 0
 
 

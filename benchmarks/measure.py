@@ -78,3 +78,12 @@ def best_of(runs: int, command: list[str], cwd: Path, env: dict[str, str] | None
             before()
         results.append(run(command, cwd, env))
     return min(results, key=lambda m: m.seconds)
+
+
+def publish_figures(figures: dict, report: str, json_path: Path | None) -> None:
+    """Print a benchmark's report and, when asked, write every figure as JSON (each script's main)."""
+    import json
+
+    print(report)
+    if json_path:
+        json_path.write_text(json.dumps(figures, indent=2, default=str), encoding="utf-8")

@@ -61,7 +61,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from benchmarks.measure import Measurement, run
+from benchmarks.measure import Measurement, publish_figures, run
 
 FABORITE = [sys.executable, "-m", "faborite", "--no-color"]
 WORK = Path(__file__).parent / ".work" / "postgres-apply"
@@ -705,9 +705,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     figures = bench_postgres_apply(args.rows, args.workdir, runs=args.runs, host=args.host, port=args.port,
                                    user=args.user)
-    print(format_report(figures))
-    if args.json:
-        args.json.write_text(json.dumps(figures, indent=2), encoding="utf-8")
+    publish_figures(figures, format_report(figures), args.json)
     return 0
 
 

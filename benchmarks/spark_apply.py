@@ -49,7 +49,7 @@ from typing import Any
 from benchmarks.lake_project import (
     Timing, alternate, load_average, models_in_order, ratios, timed, write_project,
 )
-from benchmarks.measure import run
+from benchmarks.measure import publish_figures, run
 
 FABORITE = [sys.executable, "-m", "faborite", "--no-color"]
 WORK = Path(__file__).parent / ".work" / "spark-apply"
@@ -347,9 +347,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="also write every figure to this JSON file")
     args = parser.parse_args(argv)
     figures = bench_spark_apply(args.rows, args.workdir, runs=args.runs, cli_runs=args.cli_runs)
-    print(format_report(figures))
-    if args.json:
-        args.json.write_text(json.dumps(figures, indent=2, default=str), encoding="utf-8")
+    publish_figures(figures, format_report(figures), args.json)
     return 0
 
 
