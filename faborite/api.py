@@ -22,7 +22,8 @@ if TYPE_CHECKING:
     from faborite.apply.context import ApplyEvent, ApplyResult
     from faborite.apply.gc import GcPlan
     from faborite.apply.rollback import RollbackPlan
-    from faborite.compiler.manifest import Manifest
+    from faborite.compiler.manifest import Manifest, Node
+    from faborite.compiler.selector import NodeSelection
     from faborite.config.loader import Project
     from faborite.plan.drift import Drift
     from faborite.plan.model import Plan
@@ -168,23 +169,36 @@ class Workspace:
     # -- plan and apply --------------------------------------------------------------
 
     def plan(self, *, refresh: bool = True, select: "set[str] | None" = None,
-             manifest: "Manifest | None" = None) -> "Plan":
+             manifest: "Manifest | None" = None, selection: "NodeSelection | None" = None) -> "Plan":
         """Compile (unless ``manifest`` is given) and diff against the current state.
 
         ``refresh`` reads the sync sources and looks at the target: an
         interrupted apply is resolved (in memory) and drift is found.
         ``refresh=False`` plans offline, against the last read of the sources
         and the state as recorded. ``select`` limits the plan to those node ids
-        (others deferred).
+        (others deferred); ``selection`` does the same from ``-s``/``--exclude``
+        selectors, resolved against the state the plan is made against
+        (``state:modified``).
         """
         from faborite.plan.planner import make_plan
 
         # No manifest.json here: plan is read-only, and writing 10,000 nodes costs a third of a second.
         manifest = manifest or self.compile(refresh=refresh, write_manifest=False)
-        if not refresh:
-            return make_plan(manifest, self.state(), select=select)
-        state, drift = self.refreshed_state()
-        return make_plan(manifest, state, select=select, drift=drift)
+        if refresh:
+            state, drift = self.refreshed_state()
+        else:
+            state, drift = self.state(), None
+        label = ""
+        if selection is not None and not selection.is_everything:
+            chosen = selection.resolve(manifest, state)
+            select = chosen if select is None else select & chosen
+            label = selection.label
+        return make_plan(manifest, state, select=select, drift=drift, selected_by=label)
+
+    def select(self, manifest: "Manifest", selection: "NodeSelection") -> "list[Node]":
+        """The nodes ``selection`` picks, in DAG order, resolved against the recorded state."""
+        chosen = selection.resolve(manifest, self.state()) if not selection.is_everything else set(manifest.nodes)
+        return [node for node in manifest.nodes.values() if node.id in chosen]
 
     def refreshed_state(self) -> "tuple[State | None, tuple[Drift, ...]]":
         """The state held against the target, read-only: a pending intent resolved as the next
@@ -487,3 +501,10 @@ def project_json_schema(kind: str = "project") -> dict[str, Any]:
     else:
         raise ValueError(f"unknown schema kind {kind!r}: expected 'project' or 'properties'")
     return {"$schema": "https://json-schema.org/draft/2020-12/schema", **schema, "title": title}
+
+
+def node_selection(select: "tuple[str, ...] | list[str]" = (), exclude: "tuple[str, ...] | list[str]" = ()) -> "NodeSelection":
+    """A selection from ``-s``/``--exclude`` values (dbt selector syntax; see :mod:`faborite.compiler.selector`)."""
+    from faborite.compiler.selector import NodeSelection
+
+    return NodeSelection(select=tuple(select), exclude=tuple(exclude))

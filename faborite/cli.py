@@ -13,6 +13,7 @@ from typing import Any
 import click
 
 from faborite import __version__
+from faborite.cli_selection import selection_options
 
 
 class _State:
@@ -143,17 +144,20 @@ def init(state: _State, name: Path) -> None:
 
 @cli.command()
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@selection_options
 @pass_state
-def validate(state: _State, as_json: bool) -> None:
-    """Load and compile the project; print errors or 'ok: N nodes'."""
+def validate(state: _State, as_json: bool, selection) -> None:
+    """Load and compile the project; print errors or 'ok: N nodes' (with -s, also the nodes selected)."""
     ws = state.workspace()
     manifest = ws.compile()
     kinds = ("model", "seed", "source", "sync")
     counts = {kind: sum(1 for n in manifest.nodes.values() if n.kind == kind) for kind in kinds}
+    selected = None if selection.is_everything else ws.select(manifest, selection)
     if as_json:
         from faborite.output import print_json
 
-        print_json({"ok": True, "nodes": len(manifest.nodes), "counts": counts, "warnings": list(ws.project.warnings)})
+        print_json({"ok": True, "nodes": len(manifest.nodes), "counts": counts, "warnings": list(ws.project.warnings),
+                    **({"selected": [n.id for n in selected]} if selected is not None else {})})
         return
     from faborite.output import plural
 
@@ -161,18 +165,28 @@ def validate(state: _State, as_json: bool) -> None:
     _print_warnings(state, ws)
     detail = ", ".join(plural(n, kind) for kind, n in counts.items() if n)
     out.print(f"[green]ok:[/] {plural(len(manifest.nodes), 'node')} ({detail})")
+    if selected is not None:
+        out.print(f"selected ({selection.label}): {plural(len(selected), 'node')}: "
+                  + ", ".join(n.name for n in selected))
 
 
 @cli.command(name="compile")
 @click.argument("node", required=False)
+@selection_options
 @pass_state
-def compile_(state: _State, node: str | None) -> None:
-    """Compile and write .faborite/manifest.json; with NODE, print its rendered SQL."""
+def compile_(state: _State, node: str | None, selection) -> None:
+    """Compile and write .faborite/manifest.json; with NODE (or -s), print the rendered SQL."""
     from faborite.compiler.jinja import best_match_hint
     from faborite.errors import CompileError
     from faborite.output import plural
 
-    manifest = state.workspace().compile()
+    ws = state.workspace()
+    manifest = ws.compile()
+    if node is None and not selection.is_everything:
+        for found in ws.select(manifest, selection):
+            if found.sql:
+                click.echo(f"-- {found.kind} {found.name}\n{found.sql}\n")
+        return
     if node is None:
         state.out().print(f"[green]compiled[/] {plural(len(manifest.nodes), 'node')} -> .faborite/manifest.json")
         return
@@ -209,12 +223,13 @@ def schema(state: _State, kind: str) -> None:
               help="Look at the target (drift, interrupted applies) and read sync sources' current versions. "
                    "--refresh=false plans offline against the recorded state and the last read of the sources.")
 @click.option("--no-refresh", is_flag=True, help="Same as --refresh=false.")
+@selection_options
 @pass_state
 def plan(state: _State, out_file: Path | None, detailed_exitcode: bool, as_json: bool, markdown: bool, no_diff: bool,
-         refresh: bool, no_refresh: bool) -> None:
+         refresh: bool, no_refresh: bool, selection) -> None:
     """Show what apply would change, and why, including changes made outside faborite."""
     ws = state.workspace()
-    the_plan = ws.plan(refresh=refresh and not no_refresh)
+    the_plan = ws.plan(refresh=refresh and not no_refresh, selection=selection)
     _print_warnings(state, ws)
     _show_plan(state, the_plan, as_json=as_json, markdown=markdown, no_diff=no_diff)
     if out_file:
@@ -301,9 +316,10 @@ def sources_list(state: _State, name: str, as_json: bool) -> None:
 @click.option("--threads", type=click.IntRange(1, 64), help="Build up to N nodes at once.")
 @click.option("--explain", is_flag=True, help="List the apply stages and exit.")
 @click.option("--fail-fast", is_flag=True, help="Stop at the first sync table that fails (models always stop).")
+@selection_options
 @pass_state
 def apply(state: _State, plan_file: Path | None, auto_approve: bool, threads: int | None, explain: bool,
-          fail_fast: bool) -> None:
+          fail_fast: bool, selection) -> None:
     """Build, check and publish the plan (or the saved PLAN_FILE)."""
     out = state.out()
     if explain:
@@ -316,12 +332,17 @@ def apply(state: _State, plan_file: Path | None, auto_approve: bool, threads: in
     if plan_file is not None:
         from faborite.plan.planfile import load_plan
 
+        if not selection.is_everything:
+            from faborite.errors import PlanError
+
+            raise PlanError("-s/--exclude cannot be used with a saved plan",
+                            hint="a saved plan applies exactly what was reviewed; select when making it: plan -s ... -out FILE")
         # A saved plan was reviewed when it was made (Terraform's rule): apply without asking.
         the_plan = load_plan(plan_file)
         ws.check_saved_plan(the_plan)
         _show_plan(state, the_plan, no_diff=True)
     else:
-        the_plan = ws.plan()
+        the_plan = ws.plan(selection=selection)
         _print_warnings(state, ws)
         _show_plan(state, the_plan)
         if not the_plan.has_changes:

@@ -10,8 +10,8 @@ from typing import Any
 
 from faborite.plan.model import Plan
 
-#: 1.1 added `refreshed` and `resource_drift`; 1.2 `publish` (minor versions only add fields).
-JSON_PLAN_FORMAT_VERSION = "1.2"
+#: 1.1 added `refreshed` and `resource_drift`; 1.2 `publish`; 1.3 `selection` (minor versions only add fields).
+JSON_PLAN_FORMAT_VERSION = "1.3"
 
 
 def plan_to_json(plan: Plan) -> dict[str, Any]:
@@ -30,6 +30,8 @@ def plan_to_json(plan: Plan) -> dict[str, Any]:
         "refreshed": plan.refreshed,
         # How the target makes this apply visible, and whether readers can see half of it.
         "publish": plan.publish.model_dump() if plan.publish else None,
+        # A partial plan (-s/--exclude, sync): only these nodes change; the others are "deferred".
+        "selection": plan.selection.model_dump(mode="json") if plan.selection else None,
         # Terraform's name for changes made outside the tool.
         "resource_drift": [
             {"address": d.node_id, "relation": d.relation, "kind": d.kind, "detail": d.detail} for d in plan.drift
@@ -48,6 +50,7 @@ def plan_to_json(plan: Plan) -> dict[str, Any]:
                 "old_version": change.old_version,
                 "new_version": change.new_version,
                 "rebuild": change.rebuild,
+                "deferred": change.deferred,
                 "sql_diff": change.sql_diff,
             }
             for change in plan.changes

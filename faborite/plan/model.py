@@ -81,6 +81,17 @@ class Change(BaseModel):
         return self.action is not Action.NOOP
 
 
+class PlanSelection(BaseModel):
+    """A partial plan's selection: the flags that made it and the built nodes they picked."""
+
+    model_config = ConfigDict(frozen=True)
+
+    #: The selector as flags (``-s orders+ --exclude tag:slow``); empty when a command chose the nodes (sync).
+    label: str = ""
+    #: The built nodes selected; every other node is deferred.
+    nodes: tuple[str, ...] = ()
+
+
 class Plan(BaseModel):
     """A plan: the manifest it realises and the state it was made against."""
 
@@ -99,6 +110,8 @@ class Plan(BaseModel):
     refreshed: bool = False
     #: How the target publishes (None in plans older than the field).
     publish: PublishStrategy | None = None
+    #: Set on a partial plan (``-s``/``--exclude``, ``sync``): only these nodes change, none is deleted.
+    selection: PlanSelection | None = None
 
     @property
     def has_changes(self) -> bool:

@@ -25,6 +25,8 @@ def _summary_line(plan: Plan) -> str:
 
 def render_plan(plan: Plan, console: Console, *, show_diff: bool = True) -> None:
     """Print ``plan`` the way Terraform prints one: drift first, then the actions."""
+    if plan.selection is not None:
+        console.print(f"[yellow]{escape(partial_note(plan))}[/]\n")
     if plan.drift:
         console.print("[bold magenta]Changed outside faborite[/] (the state records what the target does not hold):")
         for drift in plan.drift:
@@ -33,7 +35,10 @@ def render_plan(plan: Plan, console: Console, *, show_diff: bool = True) -> None
     elif not plan.refreshed:
         console.print("[dim]The target was not checked for changes made outside faborite (--refresh=false).[/]")
     if not plan.has_changes:
-        console.print("[bold green]No changes.[/] The target matches the project.")
+        if plan.selection is not None:  # the rest of the project may still differ: say only what is true
+            console.print("[bold green]No changes in the selected nodes.[/]")
+        else:
+            console.print("[bold green]No changes.[/] The target matches the project.")
         return
     console.print(f"faborite will perform the following actions on target [bold]{escape(plan.target)}[/]:\n")
     for change in plan.visible_changes():
@@ -42,6 +47,15 @@ def render_plan(plan: Plan, console: Console, *, show_diff: bool = True) -> None
     if plan.publish is not None:
         style = "dim" if plan.publish.atomic else "yellow"
         console.print(f"[{style}]Publish: {escape(plan.publish.detail)}.[/]")
+
+
+def partial_note(plan: Plan) -> str:
+    """One sentence saying a plan is partial, and what that means for the other nodes."""
+    assert plan.selection is not None
+    built = len(plan.manifest.built_nodes())
+    by = f" ({plan.selection.label})" if plan.selection.label else ""
+    return (f"Partial plan{by}: {len(plan.selection.nodes)} of {built} nodes selected; "
+            "the others keep what the state records and nothing is deleted.")
 
 
 def _render_change(change: Change, console: Console, show_diff: bool) -> None:
