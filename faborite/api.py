@@ -168,23 +168,53 @@ class Workspace:
     # -- plan and apply --------------------------------------------------------------
 
     def plan(self, *, refresh: bool = True, select: "set[str] | None" = None,
-             manifest: "Manifest | None" = None) -> "Plan":
+             manifest: "Manifest | None" = None, state_file: Path | None = None,
+             record_inputs: bool = False) -> "Plan":
         """Compile (unless ``manifest`` is given) and diff against the current state.
 
         ``refresh`` reads the sync sources and looks at the target: an
         interrupted apply is resolved (in memory) and drift is found.
         ``refresh=False`` plans offline, against the last read of the sources
         and the state as recorded. ``select`` limits the plan to those node ids
-        (others deferred).
+        (others deferred). ``state_file`` (a ``state pull`` file) replaces the
+        state backend and implies ``refresh=False``: nothing is connected to and
+        no credential is read. ``record_inputs`` hashes the project files into
+        the plan, as a saved plan needs.
         """
+        from faborite.config.inputs import project_inputs
         from faborite.plan.planner import make_plan
 
+        # Hashed before compiling: an edit racing the compile then makes the plan stale, never wrong.
+        inputs = project_inputs(self.root) if record_inputs else None
+        if state_file is not None:
+            refresh = False
         # No manifest.json here: plan is read-only, and writing 10,000 nodes costs a third of a second.
         manifest = manifest or self.compile(refresh=refresh, write_manifest=False)
-        if not refresh:
-            return make_plan(manifest, self.state(), select=select)
-        state, drift = self.refreshed_state()
-        return make_plan(manifest, state, select=select, drift=drift)
+        if state_file is not None:
+            plan = make_plan(manifest, self.read_state_file(state_file), select=select)
+        elif not refresh:
+            plan = make_plan(manifest, self.state(), select=select)
+        else:
+            state, drift = self.refreshed_state()
+            plan = make_plan(manifest, state, select=select, drift=drift)
+        return plan.model_copy(update={"inputs": inputs}) if inputs is not None else plan
+
+    def read_state_file(self, path: Path) -> "State":
+        """A state file written by ``state pull``, refused unless it is this target's."""
+        from faborite.errors import PlanError
+        from faborite.state import file_format
+
+        path = Path(path)
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise StateError(f"cannot read state file {path}: {exc.strerror or exc}",
+                             hint="write one with `faborite state pull -o FILE`") from None
+        state = file_format.loads(data, str(path))
+        if state.target != self.target:
+            raise PlanError(f"{path} is the state of target {state.target!r}, not {self.target!r}",
+                            hint=f"plan with --target {state.target}, or pull the state of {self.target!r}")
+        return state
 
     def refreshed_state(self) -> "tuple[State | None, tuple[Drift, ...]]":
         """The state held against the target, read-only: a pending intent resolved as the next
@@ -274,10 +304,17 @@ class Workspace:
         return open_source
 
     def check_saved_plan(self, plan: "Plan") -> None:
-        """Refuse early a saved plan that no longer applies (stale serial, other lineage or target)."""
+        """Refuse early a saved plan that no longer applies (stale serial, other lineage or target,
+        project files changed since it was made)."""
         from faborite.plan.planfile import check_plan_applies
 
-        check_plan_applies(plan, self.state(), target=self.target)
+        check_plan_applies(plan, self.state(), target=self.target, inputs=self._inputs_for(plan))
+
+    def _inputs_for(self, plan: "Plan"):
+        """The project files as they are now, when ``plan`` recorded them (saved plans) to compare."""
+        from faborite.config.inputs import project_inputs
+
+        return project_inputs(self.root) if plan.inputs is not None else None
 
     def _check_target(self) -> None:
         """Validate the target block and its ``state:`` key, connecting to nothing."""
@@ -313,7 +350,7 @@ class Workspace:
             connection = self.connect()
             try:
                 state = self._recover(connection)
-                check_plan_applies(plan, state, target=self.target)
+                check_plan_applies(plan, state, target=self.target, inputs=self._inputs_for(plan))
                 ctx = ApplyContext(
                     plan=plan, state=state, connection=connection, project_root=self.root,
                     open_source=self._source_opener(),
@@ -418,7 +455,8 @@ def init_project(destination: Path, name: str | None = None) -> Path:
 def project_json_schema(kind: str = "project") -> dict[str, Any]:
     """JSON Schema for editors: of ``faborite.yml`` (``kind="project"``) or of
     properties files (``kind="properties"``: ``models/**/*.yml``, ``seeds/*.yml``,
-    ``sources/*.yml``).
+    ``sources/*.yml``); for tools, of the JSON plan (``kind="plan"``: ``plan --json``,
+    ``show --json``; the same as ``docs/plan-schema.json``).
 
     Generated from the pydantic models the loader validates with. Checks are
     described as users write them (``not_null``, ``{accepted_values: {values:
@@ -428,6 +466,10 @@ def project_json_schema(kind: str = "project") -> dict[str, Any]:
     from faborite.config.project import ProjectConfig
     from faborite.config.properties import PropertiesFile
 
+    if kind == "plan":
+        from faborite.plan.json_view import plan_json_schema
+
+        return plan_json_schema()
     if kind == "project":
         schema = ProjectConfig.model_json_schema()
         title = "faborite.yml"
@@ -485,5 +527,5 @@ def project_json_schema(kind: str = "project") -> dict[str, Any]:
             schema["properties"][key] = {"title": entry["title"], "default": entry["default"],
                                          "anyOf": [listed, {"type": "null"}]}
     else:
-        raise ValueError(f"unknown schema kind {kind!r}: expected 'project' or 'properties'")
+        raise ValueError(f"unknown schema kind {kind!r}: expected 'project', 'properties' or 'plan'")
     return {"$schema": "https://json-schema.org/draft/2020-12/schema", **schema, "title": title}

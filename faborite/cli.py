@@ -184,12 +184,13 @@ def compile_(state: _State, node: str | None) -> None:
 
 
 @cli.command()
-@click.argument("kind", type=click.Choice(["project", "properties"]), default="project", metavar="[KIND]")
+@click.argument("kind", type=click.Choice(["project", "properties", "plan"]), default="project", metavar="[KIND]")
 @pass_output_state
 def schema(state: _State, kind: str) -> None:
-    """Print a JSON Schema for editors: of faborite.yml (KIND project, the
+    """Print a JSON Schema: for editors, of faborite.yml (KIND project, the
     default) or of properties files (KIND properties: models/**/*.yml,
-    seeds/*.yml, sources/*.yml)."""
+    seeds/*.yml, sources/*.yml); for tools, of `plan --json` output (KIND
+    plan)."""
     from faborite.api import project_json_schema
     from faborite.output import print_json
 
@@ -209,12 +210,15 @@ def schema(state: _State, kind: str) -> None:
               help="Look at the target (drift, interrupted applies) and read sync sources' current versions. "
                    "--refresh=false plans offline against the recorded state and the last read of the sources.")
 @click.option("--no-refresh", is_flag=True, help="Same as --refresh=false.")
+@click.option("--state", "state_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Plan against this state file (from `faborite state pull`) instead of the target's state: "
+                   "no connection, no credentials (implies --refresh=false).")
 @pass_state
 def plan(state: _State, out_file: Path | None, detailed_exitcode: bool, as_json: bool, markdown: bool, no_diff: bool,
-         refresh: bool, no_refresh: bool) -> None:
+         refresh: bool, no_refresh: bool, state_file: Path | None) -> None:
     """Show what apply would change, and why, including changes made outside faborite."""
     ws = state.workspace()
-    the_plan = ws.plan(refresh=refresh and not no_refresh)
+    the_plan = ws.plan(refresh=refresh and not no_refresh, state_file=state_file, record_inputs=out_file is not None)
     _print_warnings(state, ws)
     _show_plan(state, the_plan, as_json=as_json, markdown=markdown, no_diff=no_diff)
     if out_file:
@@ -240,7 +244,7 @@ def _show_plan(state: _State, the_plan, *, as_json: bool = False, markdown: bool
 
         print_json(plan_to_json(the_plan))
     elif markdown:
-        from faborite.plan.render import plan_to_markdown
+        from faborite.plan.markdown import plan_to_markdown
 
         click.echo(plan_to_markdown(the_plan))
     else:
