@@ -23,8 +23,9 @@ from faborite.plan.model import Action, Change, Plan
 
 #: GitHub refuses comments over 65,536 characters; this keeps a margin.
 COMMENT_LIMIT = 60_000
-#: One diff is cut after this many lines, so one huge model cannot crowd out the others.
+#: One diff is cut after this many lines or bytes, so one huge model cannot crowd out the others.
 DIFF_LINES = 200
+DIFF_BYTES = 12_000
 _SYMBOL = {Action.CREATE: "+", Action.REPLACE: "-/+", Action.UPDATE: "~", Action.DELETE: "-", Action.NOOP: " "}
 #: Room kept for the "... and N more" lines at the end of each part.
 _TAIL_ROOM = 400
@@ -40,10 +41,12 @@ class _Budget:
 
     def __init__(self, limit: int) -> None:
         self.left = limit
+        #: Held back for a later part (the diffs) while earlier parts are added.
+        self.reserved = 0
 
     def take(self, text: str, *, keep: int = 0) -> bool:
         size = len(text.encode("utf-8")) + 1  # + the newline joining it
-        if size > self.left - keep:
+        if size > self.left - keep - self.reserved:
             return False
         self.left -= size
         return True
@@ -117,10 +120,14 @@ def _fence(text: str) -> str:
 
 
 def _diff_block(change: Change) -> str:
-    diff = change.sql_diff or ""
-    lines = diff.splitlines()
-    if len(lines) > DIFF_LINES:
-        diff = "\n".join(lines[:DIFF_LINES]) + f"\n... ({len(lines) - DIFF_LINES} more lines)"
+    lines = (change.sql_diff or "").splitlines()
+    kept, size = [], 0
+    for line in lines[:DIFF_LINES]:
+        size += len(line.encode("utf-8")) + 1
+        if size > DIFF_BYTES:
+            break
+        kept.append(line)
+    diff = "\n".join(kept) + (f"\n... ({len(lines) - len(kept)} more lines)" if len(kept) < len(lines) else "")
     fence = _fence(diff)
     label = f"{_cell(change.name)} ({change.action.value}{', destructive' if change.is_destructive else ''})"
     return "\n".join(["", f"<details><summary>SQL diff: {label}</summary>", "", f"{fence}diff", diff, fence,
@@ -133,7 +140,8 @@ def _diffs(changes: list[Change], budget: _Budget) -> list[str]:
     for index, change in enumerate(with_diff):
         block = _diff_block(change)
         if not budget.take(block, keep=_TAIL_ROOM // 2):
-            lines.append(f"\n... and {len(with_diff) - index} more SQL diffs not shown (the comment size limit); "
+            rest = len(with_diff) - index
+            lines.append(f"\n... and {rest} more SQL diff{'s' if rest != 1 else ''} not shown (the comment size limit); "
                          "`faborite show PLAN` prints them")
             break
         lines.append(block)
@@ -148,6 +156,8 @@ def plan_to_markdown(plan: Plan, *, limit: int = COMMENT_LIMIT) -> str:
     destructive = sorted((c for c in visible if c.is_destructive), key=lambda c: c.action is not Action.DELETE)
     others = [c for c in visible if not c.repairs_drift and not c.is_destructive]
     budget = _Budget(limit)
+    # Tables first, but a quarter stays for diffs: a reviewer of a huge plan still sees some SQL.
+    budget.reserved = limit // 4 if any(c.sql_diff for c in visible) else 0
     lines = _headline(plan, len(destructive))
     budget.take("\n".join(lines))
     if plan.drift:
@@ -163,5 +173,6 @@ def plan_to_markdown(plan: Plan, *, limit: int = COMMENT_LIMIT) -> str:
         lines += _table(others, budget, ["", "#### Changes"])
     if not plan.has_changes:
         lines += ["", "No changes. The target matches the project."]
+    budget.reserved = 0
     lines += _diffs(repairs + destructive + others, budget)
     return "\n".join(lines)
