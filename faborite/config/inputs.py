@@ -58,11 +58,12 @@ def _paths_of(root: Path) -> PathsConfig:
         return PathsConfig()
 
 
-def _walk(top: Path, suffixes: tuple[str, ...]) -> list[Path]:
-    found: list[Path] = []
+def _walk(top: str, suffixes: tuple[str, ...]) -> list[str]:
+    # Plain strings, not Path objects: at 10,000 models pathlib costs more than the reading.
+    found: list[str] = []
     for directory, subdirs, files in os.walk(top):
         subdirs.sort()
-        found += [Path(directory, name) for name in files if name.endswith(suffixes)]
+        found += [os.path.join(directory, name) for name in files if name.endswith(suffixes)]
     return found
 
 
@@ -70,23 +71,25 @@ def input_files(root: Path) -> list[str]:
     """Project-relative POSIX paths of every file the loader reads, sorted."""
     root = Path(root).resolve()
     paths = _paths_of(root)
-    found = [root / PROJECT_FILE] if (root / PROJECT_FILE).is_file() else []
-    found += _walk(root / paths.models, (".sql", *_YAML))
-    found += _walk(root / paths.macros, (".sql",))
-    found += _walk(root / paths.seeds, (".csv", *_YAML))
-    found += _walk(root / paths.sources, _YAML)
-    found += _walk(root / paths.syncs, _YAML)
-    # relpath, not relative_to: a folder configured outside the project still hashes.
-    return sorted({Path(os.path.relpath(path, root)).as_posix() for path in found})
+    base = str(root)
+    found = [os.path.join(base, PROJECT_FILE)] if (root / PROJECT_FILE).is_file() else []
+    for folder, suffixes in ((paths.models, (".sql", *_YAML)), (paths.macros, (".sql",)),
+                             (paths.seeds, (".csv", *_YAML)), (paths.sources, _YAML), (paths.syncs, _YAML)):
+        found += _walk(os.path.normpath(os.path.join(base, folder)), suffixes)
+    prefix = base + os.sep
+    # A folder configured outside the project gets a relative path with "..": it still hashes.
+    relative = {f[len(prefix):] if f.startswith(prefix) else os.path.relpath(f, base) for f in found}
+    return sorted(r.replace(os.sep, "/") for r in relative)
 
 
 def project_inputs(root: Path) -> ProjectInputs:
     """Hash every project file under ``root`` (read now)."""
-    root = Path(root).resolve()
+    base = str(Path(root).resolve())
     files = {}
-    for rel in input_files(root):
+    for rel in input_files(Path(base)):
         try:
-            files[rel] = hashlib.sha256((root / rel).read_bytes()).hexdigest()
+            with open(os.path.join(base, rel), "rb") as handle:
+                files[rel] = hashlib.sha256(handle.read()).hexdigest()
         except OSError:  # removed while walking: absent, as the next walk will see it
             continue
     return ProjectInputs(files=files)
