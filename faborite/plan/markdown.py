@@ -141,7 +141,8 @@ def _diffs(changes: list[Change], budget: _Budget) -> list[str]:
         block = _diff_block(change)
         if not budget.take(block, keep=_TAIL_ROOM // 2):
             rest = len(with_diff) - index
-            lines.append(f"\n... and {rest} more SQL diff{'s' if rest != 1 else ''} not shown (the comment size limit); "
+            lines.append(f"\n... and {rest} more SQL diff{'s' if rest != 1 else ''} not shown "
+                         "(the comment size limit); "
                          "`faborite show PLAN` prints them")
             break
         lines.append(block)
