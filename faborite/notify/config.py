@@ -8,9 +8,11 @@ URLs usually carry a token: the file is committed, the variable is a secret.
 
 from __future__ import annotations
 
+import copy
+import re
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 if TYPE_CHECKING:
     from faborite.config.loader import Project
@@ -19,7 +21,7 @@ if TYPE_CHECKING:
 Operation = Literal["apply", "rollback", "sync"]
 OPERATIONS: tuple[str, ...] = ("apply", "rollback", "sync")
 #: An environment variable's name (POSIX shells' rule).
-_ENV_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
+_ENV_NAME = r"[A-Za-z_][A-Za-z0-9_]*"
 
 
 class WebhookSpec(BaseModel):
@@ -27,13 +29,27 @@ class WebhookSpec(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    url_env: str = Field(pattern=_ENV_NAME, description="environment variable holding the webhook URL")
+    url_env: str = Field(description="environment variable holding the webhook URL")
     on: tuple[Operation, ...] = Field(default=OPERATIONS, min_length=1,
                                       description="operations to report: apply, rollback, sync (default: all)")
     headers_env: dict[str, str] = Field(
         default_factory=dict,
         description="extra HTTP headers, each read from an environment variable: {Authorization: VAR}")
     timeout: float = Field(default=5.0, gt=0, le=60, description="seconds to wait for the server, per attempt")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _read_as_written(cls, data: Any) -> Any:
+        # YAML 1.1 reads a bare `on:` key as the boolean true (GitHub Actions files show the same).
+        if isinstance(data, dict) and True in data and "on" not in data:
+            data = copy.copy(data)  # a copy keeps the loader's line records
+            data["on"] = data.pop(True)
+        url_env = data.get("url_env") if isinstance(data, dict) else None
+        if isinstance(url_env, str) and not re.fullmatch(_ENV_NAME, url_env):
+            # Checked here, on the whole entry, so the error does not quote the value: it may be the URL itself.
+            raise ValueError("url_env must name an environment variable that holds the URL "
+                             "(the URL itself, with its token, does not belong in a committed file)")
+        return data
 
     @property
     def label(self) -> str:
