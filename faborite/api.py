@@ -82,7 +82,11 @@ class Workspace(SyncSources, StateCare):
         return cls(root=root, target_name=target, vars_override=dict(vars_override or {}), on_warning=on_warning)
 
     def warn(self, message: str) -> None:
-        """Pass ``message`` to ``on_warning`` (default: log it as a warning of the ``faborite`` logger)."""
+        """Report a problem that does not stop the operation.
+
+        Args:
+            message: one line for people; goes to ``on_warning``, else to the ``faborite`` logger.
+        """
         if self.on_warning is not None:
             self.on_warning(message)
             return
@@ -228,6 +232,9 @@ class Workspace(SyncSources, StateCare):
 
         Args:
             read_only: open without write access where the engine allows it.
+
+        Returns:
+            An open connection to the target.
 
         Raises:
             ConfigError: the target block is invalid.
@@ -382,7 +389,18 @@ class Workspace(SyncSources, StateCare):
 
 
 def init_project(destination: Path, name: str | None = None) -> Path:
-    """Copy the project template into ``destination`` (which must not exist or be empty)."""
+    """Create a project from the template (``faborite init``): runs on DuckDB with no setup.
+
+    Args:
+        destination: the new project's directory (must not exist or be empty).
+        name: the project's name (default: the directory's name, ``-`` read as ``_``).
+
+    Returns:
+        ``destination``.
+
+    Raises:
+        ConfigError: ``destination`` is not empty, or the name is not letters, digits and ``_``.
+    """
     from importlib import resources
 
     destination = Path(destination)
