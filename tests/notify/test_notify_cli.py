@@ -84,7 +84,8 @@ def test_an_unreachable_webhook_warns_and_the_apply_succeeds(capsys, tmp_path: P
         port = sock.getsockname()[1]
     url = f"http://127.0.0.1:{port}/services/T0KEN-s3cr3t?key=hush"
     monkeypatch.setenv("FABORITE_TEST_HOOK", url)
-    monkeypatch.chdir(_project(tmp_path / "p"))
+    root = _project(tmp_path / "p")
+    monkeypatch.chdir(root)
     result = run_in_process(capsys, "apply", "--auto-approve")
     assert result.code == 0, result.output
     assert "webhook from $FABORITE_TEST_HOOK was not delivered" in result.err
@@ -92,6 +93,20 @@ def test_an_unreachable_webhook_warns_and_the_apply_succeeds(capsys, tmp_path: P
     for secret in ("T0KEN", "hush", f":{port}"):
         assert secret not in result.output
     assert "Apply complete!" in result.out
+    # Nor in anything faborite wrote (state, manifest, caches).
+    for path in (root / ".faborite").rglob("*"):
+        if path.is_file():
+            assert b"T0KEN" not in path.read_bytes(), path
+
+
+def test_the_python_api_logs_webhook_warnings(tmp_path: Path, monkeypatch, caplog) -> None:
+    from faborite import Workspace
+
+    monkeypatch.delenv("FABORITE_TEST_HOOK", raising=False)
+    ws = Workspace(root=_project(tmp_path / "p"))
+    with caplog.at_level("WARNING", logger="faborite"):
+        ws.apply(ws.plan())
+    assert caplog.messages == ["webhook from $FABORITE_TEST_HOOK not sent: FABORITE_TEST_HOOK is not set"]
 
 
 def test_a_webhook_only_hears_the_operations_it_asked_for(capsys, tmp_path: Path, monkeypatch,
