@@ -6,6 +6,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from faborite.notify.config import WebhookSpec
+
 PROJECT_FILE = "faborite.yml"
 
 
@@ -49,6 +51,7 @@ class ProjectConfig(BaseModel):
     paths: PathsConfig = Field(default_factory=PathsConfig)
     models: dict[str, Any] = Field(default_factory=dict, description="folder defaults: +key: value")
     seeds: dict[str, Any] = Field(default_factory=dict, description="folder defaults: +key: value")
+    notify: tuple[WebhookSpec, ...] = Field(default=(), description="webhooks told after apply, rollback and sync")
 
     @field_validator("name")
     @classmethod
