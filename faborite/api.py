@@ -24,6 +24,8 @@ if TYPE_CHECKING:
     from faborite.apply.rollback import RollbackPlan
     from faborite.compiler.manifest import Manifest
     from faborite.config.loader import Project
+    from faborite.fmt import FormatReport
+    from faborite.lint import LintReport
     from faborite.plan.drift import Drift
     from faborite.plan.model import Plan
     from faborite.state.backend import StateBackend
@@ -102,27 +104,43 @@ class Workspace:
                              hint="plan once with refresh (drop --no-refresh)")
         return cached
 
-    def compile(self, *, write_manifest: bool = True, refresh: bool | None = None) -> "Manifest":
+    def compile(self, *, write_manifest: bool = True, refresh: bool | None = None,
+                project: "Project | None" = None) -> "Manifest":
         """Compile the project; by default also write ``.faborite/manifest.json``.
 
         Syncs need the source tables: ``refresh=True`` reads them now, ``False``
         only uses the cached read (offline), ``None`` uses the cache when there
-        is one and reads otherwise.
+        is one and reads otherwise. ``project`` compiles other file contents
+        (``fmt`` compiles the formatted models before writing them).
         """
         from faborite.compiler import compile_project, write_manifest as write
 
+        project = project or self.project
         snapshot = None
-        if self.project.syncs:
+        if project.syncs:
             from faborite.sync.snapshot import load_snapshot
 
             cached = None if refresh else load_snapshot(self._snapshot_path)
             snapshot = cached or self.sources_snapshot(refresh=refresh is not False)
-        manifest = compile_project(self.project, self.target, vars_override=self.vars_override,
+        manifest = compile_project(project, self.target, vars_override=self.vars_override,
                                    cache_dir=self.root / WORK_DIR / "cache", sources_snapshot=snapshot)
         self._check_target()  # a typo in the target block should fail validate/plan, not apply
         if write_manifest:
             write(manifest, self.root / WORK_DIR / "manifest.json")
         return manifest
+
+    def format(self, *, write: bool) -> "FormatReport":
+        """Format every model (``faborite fmt``); ``write=False`` only reports (``--check``)."""
+        from faborite.fmt import format_project
+
+        return format_project(self.project, lambda project: self.compile(write_manifest=False, project=project),
+                              write=write)
+
+    def lint(self) -> "LintReport":
+        """Likely mistakes in the project (``faborite lint``), minus the rules faborite.yml disables."""
+        from faborite.lint import lint_project
+
+        return lint_project(self.project, self.compile(write_manifest=False))
 
     # -- state ---------------------------------------------------------------------
 
