@@ -3,8 +3,8 @@
 The promise: a file is rewritten only when (1) its text formats to itself
 again, (2) its Jinja comes back byte for byte (both :mod:`sql_format`), and
 (3) the project compiled with the new text gives every model the same SQL
-tree (sqlglot's structural equality of the compiled, normalised query) and the
-same config as before. A model failing (3) keeps its old text and is reported.
+tree (sqlglot's structural equality of the compiled query), the same tokens as
+sqlglot's printing of the old compiled query, and the same config as before. A model failing (3) keeps its old text and is reported.
 """
 
 from __future__ import annotations
@@ -106,10 +106,19 @@ def _same_meaning(old, new, dialect: str) -> bool:
 
 
 def same_query(old_sql: str, new_sql: str, dialect: str) -> bool:
-    """Whether two queries parse to the same sqlglot tree (which ignores comments and layout)."""
+    """Whether ``new_sql`` is ``old_sql`` as sqlglot prints it: the same tree, and the same tokens.
+
+    The tree alone is not enough: sqlglot forgives text an engine refuses (a dangling ``AS``
+    parses as no alias), so the new tokens must also be those of the old query's printing.
+    """
     import sqlglot
 
+    from faborite.compiler.sql import canonical_text
+
     try:
-        return sqlglot.parse_one(old_sql, read=dialect) == sqlglot.parse_one(new_sql, read=dialect)
+        old = sqlglot.parse_one(old_sql, read=dialect)
+        if old != sqlglot.parse_one(new_sql, read=dialect):
+            return False
+        return canonical_text(new_sql, dialect) == canonical_text(old.sql(dialect=dialect, pretty=True), dialect)
     except Exception:  # noqa: BLE001 - what cannot be compared is not the same
         return False
