@@ -133,14 +133,15 @@ class Workspace:
         """Format every model (``faborite fmt``); ``write=False`` only reports (``--check``)."""
         from faborite.fmt import format_project
 
-        return format_project(self.project, lambda project: self.compile(write_manifest=False, project=project),
-                              write=write)
+        # Offline: syncs compile from the last read of their sources, as `plan --no-refresh` does.
+        return format_project(self.project, lambda project: self.compile(write_manifest=False, refresh=False,
+                                                                         project=project), write=write)
 
     def lint(self) -> "LintReport":
         """Likely mistakes in the project (``faborite lint``), minus the rules faborite.yml disables."""
         from faborite.lint import lint_project
 
-        return lint_project(self.project, self.compile(write_manifest=False))
+        return lint_project(self.project, self.compile(write_manifest=False, refresh=False))
 
     # -- state ---------------------------------------------------------------------
 

@@ -2,13 +2,15 @@
 
 The promise: :func:`format_model_text` either returns text that formats to
 itself again (idempotent), keeps every Jinja segment byte for byte and every
-SQL comment's text in order, or it returns the text unchanged with the reason.
+SQL comment's text in order (a ``-- x`` that ends a line stays ``-- x``; sqlglot
+itself prints every comment as ``/* x */``), or it returns the text unchanged with the reason.
 Whether the *compiled* SQL keeps its meaning is checked a level up, against
 the real compiler (:mod:`faborite.fmt.project_format`).
 """
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -41,8 +43,9 @@ def format_model_text(text: str, dialect: str, *, path: str = "") -> FormatOutco
         template = split_template(text)
         if not template.sql.strip():
             return FormatOutcome(path=path, status="unchanged", text=text)
-        formatted = pretty_sql(template.sql, dialect)
-        if pretty_sql(formatted, dialect) != formatted:
+        line_comments = _line_comments(template.sql, dialect)
+        formatted = _as_line_comments(pretty_sql(template.sql, dialect), line_comments)
+        if _as_line_comments(pretty_sql(formatted, dialect), line_comments) != formatted:
             raise NotSubstitutable("sqlglot does not print it the same way twice")
         if _quoted_placeholders(formatted) != _quoted_placeholders(template.sql):
             raise NotSubstitutable("a Jinja expression would end up quoted")
@@ -77,6 +80,20 @@ def comment_texts(sql: str, dialect: str) -> list[str]:
 
     tokens = sqlglot.Dialect.get_or_raise(dialect).tokenize(sql)
     return [comment.strip() for token in tokens for comment in token.comments]
+
+
+def _line_comments(sql: str, dialect: str) -> set[str]:
+    """The texts of the ``-- ...`` comments in ``sql`` (sqlglot prints every comment as ``/* */``)."""
+    return {text.strip() for text in comment_texts(sql, dialect)
+            if re.search(r"--[ \t]*" + re.escape(text.strip()) + r"[ \t]*(\n|$)", sql)}
+
+
+def _as_line_comments(sql: str, texts: set[str]) -> str:
+    """``/* x */`` ending a line back to ``-- x`` when the author wrote ``-- x``."""
+    def back(match: re.Match) -> str:
+        return f"-- {match.group(1)}" if match.group(1) in texts else match.group(0)
+
+    return re.sub(r"/\* ((?:(?!\*/)[^\n])*?) \*/(?=[ \t]*(?:\n|$))", back, sql)
 
 
 def _quoted_placeholders(sql: str) -> int:

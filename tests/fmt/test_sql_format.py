@@ -24,9 +24,10 @@ def test_a_model_is_printed_by_sqlglot_with_its_jinja_verbatim() -> None:
 
 
 def test_comment_texts_survive_in_order() -> None:
-    outcome = format_model_text("select a, -- the key\n  b /* second */\nfrom t\n", "duckdb")
+    outcome = format_model_text("-- about\nselect a, -- the key\n  b /* second */, c\nfrom t\n", "duckdb")
     assert outcome.status == "formatted"
-    assert "the key" in outcome.text and "second" in outcome.text
+    assert outcome.text == "-- about\nSELECT\n  a, -- the key\n  b, /* second */\n  c\nFROM t\n"
+    assert format_model_text(outcome.text, "duckdb").status == "unchanged"
 
 
 @pytest.mark.parametrize("text, reason", [
