@@ -2,7 +2,7 @@
 
 Rules are computed from the compiled manifest and located in the raw files.
 :data:`RULES` lists them in code order; each family lives in its own module
-(:mod:`rules_sql`, :mod:`rules_usage`, :mod:`rules_models`). ``lint: {disable:
+(:mod:`rules_sql`, :mod:`rules_usage`, :mod:`rules_models`, :mod:`rules_yaml`). ``lint: {disable:
 [FAB004]}`` in faborite.yml turns rules off.
 """
 
@@ -14,6 +14,7 @@ from faborite.lint.finding import Finding, LintContext, LintReport, Rule
 from faborite.lint.rules_models import models_without_checks, refs_to_deprecated
 from faborite.lint.rules_sql import ambiguous_join_columns, select_star_from_source
 from faborite.lint.rules_usage import unused_macros, unused_sources
+from faborite.lint.rules_yaml import yaml_key_order
 
 if TYPE_CHECKING:
     from faborite.compiler.manifest import Manifest
@@ -28,6 +29,7 @@ RULES = (
     Rule("FAB004", "model-without-checks", models_without_checks),
     Rule("FAB005", "ambiguous-join-column", ambiguous_join_columns),
     Rule("FAB006", "ref-to-deprecated-model", refs_to_deprecated),
+    Rule("FAB007", "yaml-key-order", yaml_key_order),
 )
 RULE_NAMES = {rule.code: rule.name for rule in RULES}
 

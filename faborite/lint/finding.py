@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cached_property
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict
@@ -59,6 +60,14 @@ class LintContext:
     def texts(self) -> dict[str, str]:
         """Model and macro file texts by project-relative path."""
         return {**{m.path: m.text for m in self.project.models}, **{m.path: m.text for m in self.project.macros}}
+
+    @cached_property
+    def properties_files(self) -> dict[str, Path]:
+        """The properties files (``.yml``/``.yaml`` under models, seeds and sources) by project-relative path."""
+        paths = self.project.config.paths
+        found = [path for folder in (paths.models, paths.seeds, paths.sources) for pattern in ("*.yml", "*.yaml")
+                 for path in sorted((self.project.root / folder).rglob(pattern))]
+        return {path.relative_to(self.project.root).as_posix(): path for path in found}
 
     def models(self) -> "list[Node]":
         """The compiled models, in topological order."""

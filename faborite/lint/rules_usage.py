@@ -28,9 +28,7 @@ def unused_sources(ctx: LintContext) -> Iterator[Finding]:
 
 def unused_macros(ctx: LintContext) -> Iterator[Finding]:
     """FAB003: a macro that no model, macro or properties file calls."""
-    properties = [path.read_text(encoding="utf-8") for folder in
-                  (ctx.project.config.paths.models, ctx.project.config.paths.seeds, ctx.project.config.paths.sources)
-                  for pattern in ("*.yml", "*.yaml") for path in sorted((ctx.project.root / folder).rglob(pattern))]
+    properties = [path.read_text(encoding="utf-8") for path in ctx.properties_files.values()]
     for macro in ctx.project.macros:
         for match in _MACRO_DEFINITION.finditer(macro.text):
             name = match.group(1)

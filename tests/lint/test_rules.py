@@ -154,3 +154,28 @@ def test_an_unknown_rule_code_is_an_error(demo: Path) -> None:
 def test_rule_codes_are_unique_and_in_order() -> None:
     codes = [rule.code for rule in RULES]
     assert codes == sorted(set(codes))
+
+
+def test_yaml_keys_name_first_and_nested_lists_last(demo: Path) -> None:
+    (demo / "models" / "more.yml").write_text(
+        "models:\n"
+        "  - description: no name first\n"
+        "    name: orders\n"
+        "  - name: customers\n"
+        "    columns:\n"
+        "      - name: id\n"
+        "        checks: [not_null]\n"
+        "        description: after its checks\n"
+        "    description: after the columns\n"
+        "  - name: daily_revenue\n"
+        "    description: fine\n"
+        "    config: {tags: [x]}\n"
+        "    checks: []\n"
+        "    columns: []\n")
+    (demo / "models" / "marts" / "schema.yml").unlink()  # the same models are described there
+    found = [(f.file, f.line, f.message) for f in _findings(demo, "FAB007")]
+    assert found == [
+        ("models/more.yml", 3, "model 'orders': key 'name' comes after 'description'"),
+        ("models/more.yml", 8, "column 'id': key 'description' comes after 'checks'"),
+        ("models/more.yml", 9, "model 'customers': key 'description' comes after 'columns'"),
+    ]
