@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict
 
+from faborite.compiler.parallel import map_maybe_parallel
 from faborite.errors import CompileError
 from faborite.fmt.sql_format import FormatOutcome, format_model_text
 
@@ -52,7 +53,14 @@ def format_project(project: "Project", compile_fn: CompileFn, *, write: bool) ->
     from faborite.dialects import get_dialect
 
     dialect = get_dialect(project.config.dialect).sqlglot_dialect
-    outcomes = {m.path: format_model_text(m.text, dialect, path=m.path) for m in project.models}
+    models = project.models
+
+    def format_one(index: int) -> FormatOutcome:
+        return format_model_text(models[index].text, dialect, path=models[index].path)
+
+    # Parsing and printing dominate (tens of ms a model): large projects use every core.
+    formatted = map_maybe_parallel(format_one, range(len(models)))
+    outcomes = {m.path: outcome or format_one(i) for i, (m, outcome) in enumerate(zip(models, formatted))}
     originals = {m.path: m.text for m in project.models}
     if any(o.status == "formatted" for o in outcomes.values()):
         outcomes = _keep_meaning(project, compile_fn, outcomes, originals, dialect)
@@ -84,9 +92,16 @@ def _keep_meaning(project: "Project", compile_fn: CompileFn, outcomes: dict[str,
             continue
         after_by_file = {node.file: node for node in after.nodes.values() if node.kind == "model"}
         failed = False
-        for path, outcome in changed.items():
+        paths = list(changed)
+
+        def same(index: int) -> bool:
+            return _same_meaning(by_file.get(paths[index]), after_by_file.get(paths[index]), dialect)
+
+        verdicts = map_maybe_parallel(same, range(len(paths)))
+        for path, verdict in zip(paths, verdicts):
+            outcome = changed[path]
             old, new = by_file.get(path), after_by_file.get(path)
-            if not _same_meaning(old, new, dialect):
+            if not verdict:
                 outcomes[path] = outcome.skipped("formatting would change its compiled SQL", originals[path])
                 failed = True
             elif old is not None and new is not None and old.data_hash != new.data_hash:

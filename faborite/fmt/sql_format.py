@@ -43,13 +43,14 @@ def format_model_text(text: str, dialect: str, *, path: str = "") -> FormatOutco
         template = split_template(text)
         if not template.sql.strip():
             return FormatOutcome(path=path, status="unchanged", text=text)
-        line_comments = _line_comments(template.sql, dialect)
+        comments = comment_texts(template.sql, dialect)
+        line_comments = _line_comments(template.sql, comments)
         formatted = _as_line_comments(pretty_sql(template.sql, dialect), line_comments)
         if _as_line_comments(pretty_sql(formatted, dialect), line_comments) != formatted:
             raise NotSubstitutable("sqlglot does not print it the same way twice")
         if _quoted_placeholders(formatted) != _quoted_placeholders(template.sql):
             raise NotSubstitutable("a Jinja expression would end up quoted")
-        if comment_texts(formatted, dialect) != comment_texts(template.sql, dialect):
+        if comments and comment_texts(formatted, dialect) != comments:
             raise NotSubstitutable("sqlglot would move or drop a comment")
         new = template.restore(formatted)
     except NotSubstitutable as why:
@@ -82,10 +83,10 @@ def comment_texts(sql: str, dialect: str) -> list[str]:
     return [comment.strip() for token in tokens for comment in token.comments]
 
 
-def _line_comments(sql: str, dialect: str) -> set[str]:
-    """The texts of the ``-- ...`` comments in ``sql`` (sqlglot prints every comment as ``/* */``)."""
-    return {text.strip() for text in comment_texts(sql, dialect)
-            if re.search(r"--[ \t]*" + re.escape(text.strip()) + r"[ \t]*(\n|$)", sql)}
+def _line_comments(sql: str, comments: list[str]) -> set[str]:
+    """Which of ``sql``'s ``comments`` are ``-- ...`` comments (sqlglot prints every comment as ``/* */``)."""
+    return {text for text in comments
+            if re.search(r"--[ \t]*" + re.escape(text) + r"[ \t]*(\n|$)", sql)}
 
 
 def _as_line_comments(sql: str, texts: set[str]) -> str:
