@@ -44,9 +44,9 @@ class _Reads:
     def columns(self, source) -> set[str] | None:
         """The column names a scope's source is known to have (None: not known)."""
         if isinstance(source, Scope):
-            select = source.expression
-            if isinstance(select, exp.Select) and not any(p.is_star for p in select.expressions):
-                return {p.alias_or_name.lower() for p in select.expressions}
+            query = source.expression  # a UNION's columns are its first branch's
+            if isinstance(query, exp.Query) and not any(p.is_star for p in query.selects):
+                return {p.alias_or_name.lower() for p in query.selects}
             return None
         node = self.node(source)
         if node is None:
@@ -65,6 +65,11 @@ def _scopes(ctx: LintContext, node) -> list[Scope]:
         return []
 
 
+def _read_in(scope: Scope) -> dict:
+    """What the scope's FROM and JOINs read, by alias (``scope.sources`` also holds every visible CTE)."""
+    return {alias: source for alias, (_, source) in scope.selected_sources.items()}
+
+
 def select_star_from_source(ctx: LintContext) -> Iterator[Finding]:
     """FAB001: ``select *`` straight from a source: a column added upstream changes the model silently."""
     reads = _Reads(ctx)
@@ -77,7 +82,7 @@ def select_star_from_source(ctx: LintContext) -> Iterator[Finding]:
                 if not projection.is_star:
                     continue
                 qualifier = projection.table if isinstance(projection, exp.Column) else ""
-                for alias, source in scope.sources.items():
+                for alias, source in _read_in(scope).items():
                     read = reads.node(source)
                     if read is None or read.kind != "source" or qualifier not in ("", alias) or read.id in seen:
                         continue
@@ -96,9 +101,10 @@ def ambiguous_join_columns(ctx: LintContext) -> Iterator[Finding]:
     for node in ctx.models():
         for scope in _scopes(ctx, node):
             select = scope.expression
-            if not isinstance(select, exp.Select) or len(scope.sources) < 2:
+            sources = _read_in(scope)
+            if not isinstance(select, exp.Select) or len(sources) < 2:
                 continue
-            known = {alias: reads.columns(source) for alias, source in scope.sources.items()}
+            known = {alias: reads.columns(source) for alias, source in sources.items()}
             using = {ident.name.lower() for join in select.args.get("joins") or []
                      for ident in join.args.get("using") or []}
             aliases = {p.alias.lower() for p in select.expressions if p.alias}

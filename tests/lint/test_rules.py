@@ -179,3 +179,15 @@ def test_yaml_keys_name_first_and_nested_lists_last(demo: Path) -> None:
         ("models/more.yml", 8, "column 'id': key 'description' comes after 'checks'"),
         ("models/more.yml", 9, "model 'customers': key 'description' comes after 'columns'"),
     ]
+
+
+def test_ctes_count_only_where_they_are_read(demo: Path) -> None:
+    _model(demo, "ctes.sql", "with a as (select id, status from {{ ref('stg_orders') }}),\n"
+                             "b as (select id from {{ ref('stg_customers') }} union all select 1)\n"
+                             "select id from b")
+    _model(demo, "both.sql", "with a as (select id, status from {{ ref('stg_orders') }}),\n"
+                             "b as (select id from {{ ref('stg_customers') }} union all select 1)\n"
+                             "select status,\n id from a join b on a.id = b.id")
+    found = _findings(demo, "FAB005")
+    assert [(f.file, f.line, f.message) for f in found] == [
+        ("models/both.sql", 4, "column 'id' in model 'both' is in both a and b")]
