@@ -26,17 +26,28 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from faborite.api_sources import WORK_DIR, SyncSources
 from faborite.api_state import StateCare
+from faborite.api_views import (  # noqa: F401 - part of the API, kept in their own module
+    apply_stages,
+    find_node,
+    load_plan,
+    plan_to_json,
+    plan_to_markdown,
+    render_findings,
+    render_plan,
+    save_plan,
+)
 from faborite.errors import ConfigError, StateError
 
 if TYPE_CHECKING:
     import pyarrow as pa
-    from rich.console import Console
 
     from faborite.apply.context import ApplyEvent, ApplyResult
     from faborite.apply.rollback import RollbackPlan
-    from faborite.compiler.manifest import Manifest, Node
+    from faborite.compiler.manifest import Manifest
     from faborite.config.loader import Project
     from faborite.diagnose import TargetDiagnosis
+    from faborite.fmt import FormatReport
+    from faborite.lint import LintReport
     from faborite.plan.model import Plan
     from faborite.state.model import State
     from faborite.target import TargetConnection
@@ -127,13 +138,16 @@ class Workspace(SyncSources, StateCare):
         """The name of the target commands act on: the one given, or the project's default."""
         return self.target_name or self.project.config.default_target
 
-    def compile(self, *, write_manifest: bool = True, refresh: bool | None = None) -> "Manifest":
+    def compile(self, *, write_manifest: bool = True, refresh: bool | None = None,
+                project: "Project | None" = None) -> "Manifest":
         """Compile the project for this target: render, parse, order and fingerprint every node.
 
         Args:
             write_manifest: also write ``.faborite/manifest.json``.
             refresh: for syncs, True reads the source tables now, False only uses the cached read
                 (offline), None uses the cache when there is one and reads otherwise.
+            project: compile these file contents instead of the loaded project's (``fmt``
+                compiles the formatted models before writing them).
 
         Returns:
             The manifest: every node with its rendered SQL, parents, checks and versions.
@@ -144,18 +158,49 @@ class Workspace(SyncSources, StateCare):
         """
         from faborite.compiler import compile_project, write_manifest as write
 
+        project = project or self.project
         snapshot = None
-        if self.project.syncs:
+        if project.syncs:
             from faborite.sync.snapshot import load_snapshot
 
             cached = None if refresh else load_snapshot(self._snapshot_path)
             snapshot = cached or self.sources_snapshot(refresh=refresh is not False)
-        manifest = compile_project(self.project, self.target, vars_override=self.vars_override,
+        manifest = compile_project(project, self.target, vars_override=self.vars_override,
                                    cache_dir=self.root / WORK_DIR / "cache", sources_snapshot=snapshot)
         self._check_target()  # a typo in the target block should fail validate/plan, not apply
         if write_manifest:
             write(manifest, self.root / WORK_DIR / "manifest.json")
         return manifest
+
+    def format(self, *, write: bool) -> "FormatReport":
+        """Format every model canonically (``faborite fmt``), keeping each model's meaning.
+
+        Args:
+            write: rewrite the files (False only reports, as ``fmt --check``).
+
+        Returns:
+            Per model: formatted, unchanged or skipped (and why).
+
+        Raises:
+            ConfigError, CompileError: as :meth:`compile` (offline: syncs use the cached source read).
+        """
+        from faborite.fmt import format_project
+
+        return format_project(self.project, lambda project: self.compile(write_manifest=False, refresh=False,
+                                                                         project=project), write=write)
+
+    def lint(self) -> "LintReport":
+        """Likely mistakes in the project (``faborite lint``), minus the rules faborite.yml disables.
+
+        Returns:
+            The findings, each with a rule code, file:line, message and hint.
+
+        Raises:
+            ConfigError, CompileError: as :meth:`compile` (offline).
+        """
+        from faborite.lint import lint_project
+
+        return lint_project(self.project, self.compile(write_manifest=False, refresh=False))
 
     # -- plan and apply --------------------------------------------------------------
 
@@ -488,110 +533,3 @@ def project_json_schema(kind: str = "project") -> dict[str, Any]:
 
         return plan_json_schema()
     return project_files_schema(kind)
-
-
-# -- plan files and views: the CLI reads, saves and shows plans only through these --------
-
-
-def save_plan(plan: "Plan", path: Path) -> None:
-    """Write ``plan`` to ``path`` atomically, for ``faborite apply PATH`` (format-versioned JSON).
-
-    Args:
-        plan: from :meth:`Workspace.plan`.
-        path: the file to write (its folder is created).
-    """
-    from faborite.plan.planfile import save_plan as save
-
-    save(plan, Path(path))
-
-
-def load_plan(path: Path) -> "Plan":
-    """Read a plan file written by :func:`save_plan`.
-
-    Args:
-        path: the plan file.
-
-    Returns:
-        The plan, as reviewed. Check it with :meth:`Workspace.check_saved_plan` before showing it.
-
-    Raises:
-        PlanError: the file is missing, not a plan, or of an unknown format version.
-    """
-    from faborite.plan.planfile import load_plan as load
-
-    return load(Path(path))
-
-
-def plan_to_json(plan: "Plan") -> dict[str, Any]:
-    """The machine-readable view of ``plan`` (``plan --json``; its own ``format_version``).
-
-    Args:
-        plan: any plan.
-
-    Returns:
-        A JSON-ready dict: changes, drift, counts.
-    """
-    from faborite.plan.json_view import plan_to_json as to_json
-
-    return to_json(plan)
-
-
-def plan_to_markdown(plan: "Plan") -> str:
-    """``plan`` as Markdown for a pull-request comment (``plan --markdown``).
-
-    Args:
-        plan: any plan.
-
-    Returns:
-        The Markdown text.
-    """
-    from faborite.plan.markdown import plan_to_markdown as to_markdown
-
-    return to_markdown(plan)
-
-
-def render_plan(plan: "Plan", console: "Console", *, show_diff: bool = True) -> None:
-    """Print ``plan`` for people, as ``faborite plan`` does.
-
-    Args:
-        plan: any plan.
-        console: a rich console (``faborite.output.console()``).
-        show_diff: include SQL diffs.
-    """
-    from faborite.plan.render import render_plan as render
-
-    render(plan, console, show_diff=show_diff)
-
-
-def apply_stages() -> list[tuple[str, str]]:
-    """The stages apply runs, in order (``apply --explain``).
-
-    Returns:
-        ``(name, description)`` per stage: build, audit, journal, publish, record.
-    """
-    from faborite.apply.runner import STAGES
-
-    return [(name, description) for name, description, _ in STAGES]
-
-
-def find_node(manifest: "Manifest", name: str) -> "Node":
-    """The node ``name`` (an id such as ``model.orders``, or a model or seed name) of ``manifest``.
-
-    Args:
-        manifest: from :meth:`Workspace.compile`.
-        name: the node's id or name.
-
-    Returns:
-        The node, with its rendered SQL.
-
-    Raises:
-        CompileError: no such node (with the close matches).
-    """
-    from faborite.compiler.jinja import best_match_hint
-    from faborite.errors import CompileError
-
-    found = manifest.find(name)
-    if found is None:
-        raise CompileError(f"no node named {name!r}",
-                           hint=best_match_hint(name, [n.name for n in manifest.nodes.values()]))
-    return found

@@ -509,10 +509,12 @@ def debug_command(state: _State, as_json: bool) -> None:
         sys.exit(1)
 
 
-# `faborite state ...` lives in its own module; registered here.
+# `faborite state ...`, `fmt` and `lint` live in their own modules; registered here.
+from faborite.cli_fmt import fmt_command, lint_command  # noqa: E402
 from faborite.cli_state import state_group  # noqa: E402  (needs cli's helpers defined above)
 
-cli.add_command(state_group)
+for _command in (state_group, fmt_command, lint_command):
+    cli.add_command(_command)
 
 
 def main(argv: list[str] | None = None) -> None:

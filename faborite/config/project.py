@@ -26,6 +26,14 @@ class PathsConfig(BaseModel):
                                 "default: anywhere in the project outside its own folders")
 
 
+class LintConfig(BaseModel):
+    """``lint:``: which `faborite lint` rules to turn off."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    disable: tuple[str, ...] = Field(default=(), description="rule codes to skip, e.g. [FAB004]")
+
+
 class TargetBlock(BaseModel):
     """A target's config: ``type`` picks the provider, which validates the rest."""
 
@@ -52,6 +60,7 @@ class ProjectConfig(BaseModel):
     models: dict[str, Any] = Field(default_factory=dict, description="folder defaults: +key: value")
     seeds: dict[str, Any] = Field(default_factory=dict, description="folder defaults: +key: value")
     notify: tuple[WebhookSpec, ...] = Field(default=(), description="webhooks told after apply, rollback and sync")
+    lint: LintConfig = Field(default_factory=LintConfig)
 
     @field_validator("name")
     @classmethod
