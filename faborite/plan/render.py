@@ -1,4 +1,4 @@
-"""Plans for people: Terraform-like colored text (rich) and Markdown for PR comments."""
+"""Plans for people on a terminal: Terraform-like colored text (rich). Markdown is in markdown.py."""
 
 from __future__ import annotations
 
@@ -79,24 +79,3 @@ def _render_change(change: Change, console: Console, show_diff: bool) -> None:
             if line.startswith(("+++", "---", "@@")):
                 style = "dim"
             console.print(Text("        " + line, style=style))
-
-
-def plan_to_markdown(plan: Plan) -> str:
-    """A Markdown summary of ``plan`` (for a pull-request comment)."""
-    drift = [f"- :warning: `{d.node_id}`: {d.detail}" for d in plan.drift]
-    if drift:
-        drift = ["**Changed outside faborite** (applying repairs it):", *drift, ""]
-    if not plan.has_changes:
-        return "\n".join([*drift, f"**faborite plan** for `{plan.target}`: no changes."])
-    publish = [f"Publish: {plan.publish.detail}.", ""] if plan.publish else []
-    lines = [*drift, f"**faborite plan** for `{plan.target}`: {_summary_line(plan)}", "", *publish,
-             "| | node | action | category | why |", "|---|---|---|---|---|"]
-    for change in plan.visible_changes():
-        symbol = _SYMBOL[change.action][0]
-        why = "; ".join(r.detail for r in change.reasons).replace("|", "\\|")
-        lines.append(f"| `{symbol}` | `{change.name}` | {change.action.value} | {change.category or ''} | {why} |")
-    diffs = [c for c in plan.visible_changes() if c.sql_diff]
-    for change in diffs:
-        lines += ["", f"<details><summary>SQL diff: {change.name}</summary>", "", "```diff",
-                  change.sql_diff or "", "```", "</details>"]
-    return "\n".join(lines)
