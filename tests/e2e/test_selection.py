@@ -76,3 +76,14 @@ def test_a_partial_plan_never_deletes_and_a_saved_one_keeps_its_selection(demo: 
     assert "model.customer_segments" in state.nodes  # unselected: kept as recorded, not deleted
     full = _ok("plan", cwd=demo)
     assert "- model customer_segments" in full.stdout and "Plan: 0 to create, 0 to replace, 0 to update, 1 to delete." in full.stdout
+
+
+def test_the_selection_guide_runs_as_written(tmp_path: Path):
+    example = Path(__file__).parents[2] / "examples" / "selection"
+    project = tmp_path / "selection"
+    shutil.copytree(example, project, ignore=shutil.ignore_patterns(".faborite"))
+    picked = json.loads(_ok("validate", "-s", "+daily_events", "--json", cwd=project).stdout)["selected"]
+    assert picked == ["seed.raw_events", "model.stg_events", "model.daily_events"]
+    _ok("apply", "-s", "+daily_events", "--auto-approve", cwd=project)
+    rest = _ok("plan", cwd=project).stdout
+    assert "+ model user_totals" in rest and "Plan: 1 to create, 0 to replace, 0 to update, 0 to delete." in rest
