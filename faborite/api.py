@@ -44,15 +44,18 @@ class Workspace:
     root: Path
     target_name: str | None = None
     vars_override: dict[str, Any] = field(default_factory=dict)
+    #: Seconds apply, rollback, gc and sync wait for a held state lock (0: fail at once).
+    lock_timeout: float = 0.0
 
     @classmethod
     def open(cls, project_dir: Path | None = None, target: str | None = None,
-             vars_override: dict[str, Any] | None = None) -> "Workspace":
+             vars_override: dict[str, Any] | None = None, *, lock_timeout: float = 0.0) -> "Workspace":
         """Find the project at or above ``project_dir`` (default: the current directory)."""
         from faborite.config.loader import find_project_root
 
         root = find_project_root(Path(project_dir) if project_dir else Path.cwd())
-        return cls(root=root, target_name=target, vars_override=dict(vars_override or {}))
+        return cls(root=root, target_name=target, vars_override=dict(vars_override or {}),
+                   lock_timeout=lock_timeout)
 
     # -- project and compile ---------------------------------------------------
 
@@ -238,7 +241,7 @@ class Workspace:
 
         if self.state_backend.read_intent() is None:
             return self.state()
-        with locked(self.state_backend, "recover"):
+        with locked(self.state_backend, "recover", self.lock_timeout):
             connection = self.connect()
             try:
                 return self._recover(connection)
@@ -309,7 +312,7 @@ class Workspace:
         from faborite.state.backend import locked
 
         backend = self.state_backend
-        with locked(backend, "apply"):
+        with locked(backend, "apply", self.lock_timeout):
             connection = self.connect()
             try:
                 state = self._recover(connection)
@@ -338,7 +341,7 @@ class Workspace:
         from faborite.apply.rollback import execute_rollback, plan_rollback
         from faborite.state.backend import locked
 
-        with locked(self.state_backend, "rollback"):
+        with locked(self.state_backend, "rollback", self.lock_timeout):
             connection = self.connect()
             try:
                 self._recover(connection)
@@ -365,7 +368,7 @@ class Workspace:
         from faborite.apply.gc import execute_gc, plan_gc
         from faborite.state.backend import locked
 
-        with locked(self.state_backend, "gc"):
+        with locked(self.state_backend, "gc", self.lock_timeout):
             connection = self.connect()
             try:
                 self._recover(connection)

@@ -9,10 +9,12 @@ the one conformance suite in ``tests/state/conformance.py``.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from typing import Protocol, runtime_checkable
 
-from faborite.errors import StateError
+from faborite.duration import format_duration
+from faborite.errors import LockError, StateError
 from faborite.state.lock import LockInfo
 from faborite.state.model import HistoryEntry, State
 
@@ -118,10 +120,40 @@ def check_successor(latest: State | None, state: State, expected_serial: int | N
         )
 
 
+#: Longest pause between two lock attempts while waiting (``--lock-timeout``).
+MAX_POLL_SECONDS = 2.0
+
+
+def take_lock(backend: Locker, operation: str, timeout: float = 0.0,
+              sleep: Callable[[float], None] = time.sleep) -> LockInfo:
+    """Take the lock; while another holds it, try again until ``timeout`` seconds have passed.
+
+    ``timeout`` 0 fails at once (the backends never wait themselves). Polling,
+    not a queue: every backend can only *try* (a lease, an advisory lock, a
+    file create). The pause grows from 0.1 s to :data:`MAX_POLL_SECONDS`. The
+    final refusal is the backend's own, naming the holder, plus how long it waited.
+    """
+    deadline = time.monotonic() + timeout
+    pause = 0.1
+    while True:
+        try:
+            return backend.lock(operation)
+        except LockError as exc:
+            left = deadline - time.monotonic()
+            if timeout <= 0 or left <= 0:
+                if timeout > 0:
+                    exc.message = f"{exc.message} (waited {format_duration(timeout)})"
+                raise
+            sleep(min(pause, left))
+            pause = min(pause * 2, MAX_POLL_SECONDS)
+
+
 @contextlib.contextmanager
-def locked(backend: Locker, operation: str) -> Iterator[LockInfo]:
-    """Hold ``backend``'s lock for ``operation`` while the block runs; always release it."""
-    info = backend.lock(operation)
+def locked(backend: Locker, operation: str, timeout: float = 0.0) -> Iterator[LockInfo]:
+    """Hold ``backend``'s lock for ``operation`` while the block runs; always release it.
+
+    ``timeout``: seconds to wait for a held lock (see :func:`take_lock`)."""
+    info = take_lock(backend, operation, timeout)
     try:
         yield info
     except BaseException as exc:
