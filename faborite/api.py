@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from faborite.plan.model import Plan
     from faborite.state.backend import StateBackend
     from faborite.state.lock import LockInfo
+    from faborite.state.migrate import MigrationResult
     from faborite.state.model import HistoryEntry, State
     from faborite.state.observed import Observed
     from faborite.sync.snapshot import SourceSnapshot
@@ -160,6 +161,18 @@ class Workspace:
 
         return push(self.state_backend, data, source, target=self.target, force=force)
 
+    def migrate_state(self, to: dict[str, Any]) -> "MigrationResult":
+        """Copy the whole history into the backend the ``state:`` block ``to`` names, verify it, and
+        mark the current backend read-only (``state migrate``); faborite.yml is not changed."""
+        from faborite.config.targets import resolve_target
+        from faborite.state.migrate import migrate
+        from faborite.state.selection import open_state_backend, state_type
+
+        target = resolve_target(self.project, self.target, with_secrets=state_type(
+            resolve_target(self.project, self.target), to) != "local")
+        destination = open_state_backend(target, self.root, to)
+        return migrate(self.state_backend, destination, moved_to=inline_yaml(to), lock_timeout=self.lock_timeout)
+
     def force_unlock(self, lock_id: str) -> "LockInfo":
         """Remove a lock left by a crashed process; returns what was removed."""
         info = self.state_backend.lock_info()
@@ -226,11 +239,14 @@ class Workspace:
             connection.close()
 
     def _recover(self, connection: "TargetConnection") -> "State | None":
-        """Under the lock: resolve an interrupted apply or rollback; the current state after it."""
+        """Under the lock: resolve an interrupted apply or rollback; the current state after it.
+        Refuses (before anything is built or published) a state that ``state migrate`` moved away."""
+        from faborite.state.backend import check_not_moved
         from faborite.state.journal import journal_nodes, recover
 
         backend = self.state_backend
         state, intent = backend.read(), backend.read_intent()
+        check_not_moved(state)
         if intent is None:
             return state
         return recover(backend, state, intent, self.observe(journal_nodes(state, intent), connection))
@@ -396,6 +412,13 @@ class Workspace:
             return confined(sql, source_directories(self.project))
         finally:
             connection.close()
+
+
+def inline_yaml(block: dict[str, Any]) -> str:
+    """``block`` as one line of YAML, the way a user writes it: ``{type: postgres, url_env: STATE_URL}``."""
+    import yaml
+
+    return yaml.safe_dump(block, default_flow_style=True, sort_keys=False, width=1_000).strip()
 
 
 def init_project(destination: Path, name: str | None = None) -> Path:

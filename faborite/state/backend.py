@@ -97,13 +97,26 @@ def stale_error(expected_serial: int | None, found: int | None) -> StateError:
     )
 
 
+def check_not_moved(latest: State | None) -> None:
+    """Raise :class:`StateError` when ``latest`` says ``state migrate`` moved the state elsewhere."""
+    moved_to = latest.event.moved_to if latest is not None and latest.event is not None else None
+    if moved_to:
+        raise StateError(
+            f"the state of target {latest.target!r} was moved to {moved_to} (serial {latest.serial}, by "
+            "`faborite state migrate`); this copy is kept read-only",
+            hint=f"set `state: {moved_to}` for target {latest.target!r} in faborite.yml",
+        )
+
+
 def check_successor(latest: State | None, state: State, expected_serial: int | None) -> None:
     """Raise :class:`StateError` unless ``state`` may follow ``latest`` (the CAS rules).
 
-    Shared by backends so they refuse writes alike: the latest serial must equal
+    Shared by backends so they refuse writes alike: the latest state may not be
+    one ``state migrate`` moved away (:func:`check_not_moved`), its serial must equal
     ``expected_serial`` (0 and None both mean "no state"), ``state.serial`` must
     be one more, and the lineage must be the latest state's.
     """
+    check_not_moved(latest)
     found = latest.serial if latest is not None else None
     if (found or 0) != (expected_serial or 0):
         raise stale_error(expected_serial, found)
