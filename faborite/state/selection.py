@@ -13,6 +13,7 @@ backend lives with its provider.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -73,6 +74,19 @@ class TargetStateFactory:
                               hint="use `state: {type: local}` or a state backend such as "
                                    "`{type: <name>, url_env: VAR}`")
         return make(target.config, schema=settings.schema_name, target_name=target_name)
+
+
+def url_from_env(variable: str, *, what: str, example: str) -> str:
+    """The connection URL a ``url_env:`` setting names; ConfigError when the variable is unset.
+
+    State backends keep URLs (which may hold passwords) out of faborite.yml:
+    the file names a variable, and only its name is ever printed.
+    """
+    url = os.environ.get(variable)
+    if not url:
+        raise ConfigError(f"environment variable {variable} is not set (the state's {what} URL)",
+                          file="faborite.yml", hint=f"export {variable}={example}")
+    return url
 
 
 def state_type(target: "ResolvedTarget", block: dict[str, Any] | None = None) -> str:

@@ -15,7 +15,7 @@ from faborite.providers.azure_blob_state import AzureBlobStateBackend, AzureBlob
 from faborite.state.file_format import dumps
 from tests.azurite import WELL_KNOWN_KEY, azurite  # noqa: F401  (re-exported fixture)
 
-from .conformance import SAFETY_NET_SECONDS, StateBackendConformance, first_state, make_event
+from .conformance import SAFETY_NET_SECONDS, StateBackendConformance, closing_clients, first_state, make_event
 
 pytestmark = pytest.mark.service
 
@@ -38,15 +38,8 @@ def _backend(azurite, container, lease_seconds=60):  # noqa: F811
 class TestAzureBlobStateBackend(StateBackendConformance):
     @pytest.fixture
     def make_backend(self, azurite, container):  # noqa: F811
-        made = []
-
-        def make():
-            made.append(_backend(azurite, container))
-            return made[-1]
-
-        yield make
-        for backend in made:
-            backend.close()
+        with closing_clients(lambda: _backend(azurite, container)) as make:
+            yield make
 
 
 def test_layout_and_pointer(azurite, container):  # noqa: F811
