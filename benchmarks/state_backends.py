@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import shutil
 import statistics
 import sys
@@ -107,45 +108,45 @@ def _servers(stack: contextlib.ExitStack, scratch: Path) -> dict[str, Any]:
     return found
 
 
-def _backends(servers: dict[str, Any]) -> dict[str, Callable[[], Any]]:
+def _postgres(pg: Any) -> Any:
+    from faborite.providers.postgres import PostgresTargetConfig
+    from faborite.providers.postgres_state import target_state_backend
+
+    return target_state_backend(PostgresTargetConfig.model_validate(pg.config(pg.create_database())), None, "dev")
+
+
+def _mariadb(maria: Any) -> Any:
+    from faborite.providers.mysql import MySQLTargetConfig
+    from faborite.providers.mysql_state import target_state_backend
+
+    database = maria.create_database()
+    return target_state_backend(MySQLTargetConfig.model_validate(maria.config(database)), database, "dev")
+
+
+def _azure_blob(blob: Any) -> Any:
+    import uuid
+
+    from faborite.providers.azure_blob_state import AzureBlobStateBackend
+
+    container = f"bench-{uuid.uuid4().hex[:12]}"
+    blob.create_container(container)
+    return AzureBlobStateBackend(blob.blob_service().get_container_client(container), prefix="state", name="dev")
+
+
+#: Backend name -> (the server it needs, a function opening a fresh, empty backend on that server).
+_ON_SERVERS: dict[str, tuple[str, Callable[[Any], Any]]] = {
+    "postgres (target)": ("postgres", _postgres),
+    "mariadb (target)": ("mariadb", _mariadb),
+    "azure_blob (Azurite, HTTPS)": ("azurite", _azure_blob),
+}
+
+
+def _backends(servers: dict[str, Any]) -> dict[str, Callable[[], Any] | str]:
     """A factory of a fresh, empty backend per name (a string: why it is not available)."""
-    made: dict[str, Any] = {"local": lambda: _local()}
-    pg = servers["postgres"]
-    if isinstance(pg, str):
-        made["postgres (target)"] = pg
-    else:
-        def postgres() -> Any:
-            from faborite.providers.postgres import PostgresTargetConfig
-            from faborite.providers.postgres_state import target_state_backend
-
-            return target_state_backend(PostgresTargetConfig.model_validate(pg.config(pg.create_database())),
-                                        None, "dev")
-        made["postgres (target)"] = postgres
-    maria = servers["mariadb"]
-    if isinstance(maria, str):
-        made["mariadb (target)"] = maria
-    else:
-        def mariadb() -> Any:
-            from faborite.providers.mysql import MySQLTargetConfig
-            from faborite.providers.mysql_state import target_state_backend
-
-            database = maria.create_database()
-            return target_state_backend(MySQLTargetConfig.model_validate(maria.config(database)), database, "dev")
-        made["mariadb (target)"] = mariadb
-    blob = servers["azurite"]
-    if isinstance(blob, str):
-        made["azure_blob (Azurite, HTTPS)"] = blob
-    else:
-        def azure_blob() -> Any:
-            import uuid
-
-            from faborite.providers.azure_blob_state import AzureBlobStateBackend
-
-            container = f"bench-{uuid.uuid4().hex[:12]}"
-            blob.create_container(container)
-            return AzureBlobStateBackend(blob.blob_service().get_container_client(container), prefix="state",
-                                         name="dev")
-        made["azure_blob (Azurite, HTTPS)"] = azure_blob
+    made: dict[str, Callable[[], Any] | str] = {"local": _local}
+    for name, (server, opener) in _ON_SERVERS.items():
+        found = servers[server]
+        made[name] = found if isinstance(found, str) else functools.partial(opener, found)
     return made
 
 

@@ -139,3 +139,33 @@ def test_a_killed_holder_elsewhere_is_refused_until_its_lease_expires(azurite, c
     assert backend.taken_over is not None and backend.taken_over.id == dead_id
     backend.unlock(mine.id)
     backend.close()
+
+
+def test_a_project_applies_plans_and_migrates_with_its_state_in_blob_storage(capsys, tmp_path, azurite, container,
+                                                                             monkeypatch):  # noqa: F811
+    from tests.cli.conftest import run_in_process, write
+
+    monkeypatch.setenv("FABORITE_TEST_BLOB", azurite.connection_string())
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(azurite.cert_path))
+    block = (f"{{type: azure_blob, url: '{azurite.account_url()}/{container}/ci', auth: connection_string, "
+             "credential_env: FABORITE_TEST_BLOB}")
+    root = tmp_path / "p"
+    write(root, "faborite.yml", "name: tiny\ntargets:\n  dev:\n    type: duckdb\n    path: .faborite/dev.duckdb\n")
+    write(root, "seeds/s.csv", "id\n1\n")
+    write(root, "models/m.sql", "{{ config(materialized='table') }}\nselect id from {{ ref('s') }}\n")
+
+    def cli(*args):
+        return run_in_process(capsys, "--no-color", "--project-dir", str(root), *args)
+
+    assert cli("apply", "--auto-approve").code == 0
+    moved = cli("state", "migrate", "--to", block, "--auto-approve")
+    assert moved.code == 0, moved.err
+    write(root, "faborite.yml", "name: tiny\ntargets:\n  dev:\n    type: duckdb\n    path: .faborite/dev.duckdb\n"
+                                f"    state: {block}\n")
+    assert "No changes" in cli("plan").out
+    write(root, "models/m.sql", "{{ config(materialized='table') }}\nselect id, 2 as two from {{ ref('s') }}\n")
+    applied = cli("apply", "--auto-approve", "--lock-timeout", "30s")
+    assert applied.code == 0, applied.err
+    history = _backend_at(azurite, container, "ci").history()
+    assert [h.serial for h in history] == [1, 2] and history[1].event.operation == "apply"
+    assert azurite.connection_string() not in applied.output + moved.output
