@@ -111,14 +111,14 @@ def _backend_block(ctx: click.Context, param: click.Parameter, value: str) -> di
         return {"type": block.strip()}
     if not isinstance(block, dict) or not block.get("type"):
         raise click.BadParameter("expected a state type (local, target) or a `state:` block as inline YAML, "
-                                 "e.g. --to '{type: postgres, url_env: STATE_URL}'")
+                                 "e.g. --to '{type: azure_blob, url: https://...}'")
     return block
 
 
 @state_group.command()
 @click.option("--to", "to", required=True, metavar="BACKEND", callback=_backend_block,
-              help="The new backend: a `state:` block as inline YAML ('{type: postgres, url_env: STATE_URL}') "
-                   "or a type name (local, target).")
+              help="The new backend: a `state:` block as inline YAML ('{type: azure_blob, url: ...}') or a "
+                   "type name (local, target).")
 @click.option("--auto-approve", is_flag=True, help="Skip the confirmation prompt.")
 @pass_state
 @lock_timeout_option

@@ -23,30 +23,28 @@ The promises, and what keeps each:
   holder on this host whose pid is gone is taken over at once (the lease is
   broken, conditional on the metadata not having changed). ``force-unlock ID``
   releases the lease with that ID.
-- Secrets (account key, SAS, connection string) come only from environment
-  variables; ``url`` may not carry a query string (a SAS there would be stored
-  in faborite.yml).
+- Settings, URL forms, auth and error messages: :mod:`.azure_blob_access`.
 """
 
 from __future__ import annotations
 
 import base64
 import contextlib
-import ipaddress
 import json
 import logging
-import os
 import re
 import threading
 import time
 import uuid
 from collections.abc import Iterator
-from typing import Any, Literal
-from urllib.parse import urlsplit
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel
 
-from faborite.errors import ConfigError, LockError, ProviderError, StateError
+from faborite.errors import LockError, ProviderError, StateError
+from faborite.providers.azure_blob_access import (
+    AzureBlobStateSettings, access_error, blob_service, first_line, parse_url,
+)
 from faborite.state import file_format
 from faborite.state.backend import check_successor, stale_error
 from faborite.state.lock import LockInfo, lock_held_error, lock_mismatch_error
@@ -58,84 +56,6 @@ _SNAPSHOT = re.compile(r"serial-(\d+)\.json$")
 _LOCK_META = "faborite_lock"
 #: How long a lock request waits for a new holder to write its info (one request's time, normally).
 _HOLDER_INFO_WAIT_SECONDS = 10.0
-
-AzureBlobAuth = Literal["default", "azure_cli", "service_principal", "managed_identity",
-                        "account_key", "sas", "connection_string"]
-#: The environment variable each secret-based auth reads by default (the Azure CLI's names).
-DEFAULT_ENV = {"account_key": "AZURE_STORAGE_KEY", "sas": "AZURE_STORAGE_SAS_TOKEN",
-               "connection_string": "AZURE_STORAGE_CONNECTION_STRING"}
-
-
-class AzureBlobStateSettings(BaseModel):
-    """``state: {type: azure_blob, url: ..., auth: ...}``."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    type: str = "azure_blob"
-    #: ``https://<account>.blob.core.windows.net/<container>[/<prefix>]`` or
-    #: ``abfss://<container>@<account>.dfs.core.windows.net[/<prefix>]``.
-    url: str = Field(min_length=1)
-    #: An azure-identity credential (as the fabric source), or a secret read from ``credential_env``.
-    auth: AzureBlobAuth = "default"
-    #: The variable holding the account key / SAS token / connection string (default per ``auth``).
-    credential_env: str | None = Field(default=None, min_length=1)
-    #: Lease length; a dead holder's lock is free this long after its last renewal.
-    lease_seconds: int = Field(default=60, ge=15, le=60)
-
-    @field_validator("url")
-    @classmethod
-    def _no_query(cls, value: str) -> str:
-        if urlsplit(value).query:
-            raise ValueError("may not hold a query string (a SAS token belongs in an environment variable: "
-                             "auth: sas, credential_env: VAR)")
-        parse_url(value)
-        return value
-
-
-class BlobLocation(BaseModel):
-    """Where the state objects live: the account endpoint, container and prefix of a ``url``."""
-
-    model_config = ConfigDict(frozen=True)
-
-    account_url: str
-    account: str
-    container: str
-    prefix: str
-
-
-def parse_url(url: str) -> BlobLocation:
-    """Split an ``https://`` (virtual-host or emulator path-style) or ``abfss://`` URL."""
-    parts = urlsplit(url)
-    segments = [s for s in parts.path.split("/") if s]
-    if parts.scheme in ("abfss", "abfs"):
-        container, at, host = parts.netloc.partition("@")
-        if not at or not container or not host:
-            raise ValueError("an abfss URL is abfss://<container>@<account>.dfs.core.windows.net/<prefix>")
-        host = host.replace(".dfs.", ".blob.", 1)
-        return BlobLocation(account_url=f"https://{host}", account=host.split(".")[0], container=container,
-                            prefix="/".join(segments))
-    if parts.scheme not in ("https", "http") or not parts.hostname:
-        raise ValueError("expected https://<account>.blob.core.windows.net/<container>/<prefix> or abfss://...")
-    base = f"{parts.scheme}://{parts.netloc}"
-    account = parts.hostname.split(".")[0]
-    if _is_local(parts.hostname):  # the emulator's path-style URLs: /<account>/<container>/...
-        if not segments:
-            raise ValueError("an emulator URL is http(s)://host:port/<account>/<container>/<prefix>")
-        account = segments.pop(0)
-        base = f"{base}/{account}"
-    if not segments:
-        raise ValueError("the URL names no container: .../<container>/<prefix>")
-    return BlobLocation(account_url=base, account=account, container=segments[0], prefix="/".join(segments[1:]))
-
-
-def _is_local(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback or ipaddress.ip_address(host).is_private
-    except ValueError:
-        return False
-
 
 class AzureBlobStateBackend:
     """A :class:`~faborite.state.backend.StateBackend` in one Azure Blob container folder."""
@@ -432,32 +352,15 @@ class AzureBlobStateBackend:
         try:
             yield
         except ClientAuthenticationError as exc:
-            raise _access_error(self.where, self.auth, exc) from None
+            raise access_error(self.where, self.auth, exc) from None
         except HttpResponseError as exc:
             if exc.status_code in (401, 403):
-                raise _access_error(self.where, self.auth, exc) from None
-            raise ProviderError(f"Azure Blob request for the state at {self.where} failed: {_first_line(exc)}",
+                raise access_error(self.where, self.auth, exc) from None
+            raise ProviderError(f"Azure Blob request for the state at {self.where} failed: {first_line(exc)}",
                                 hint="check the URL and that the container exists") from None
         except ServiceRequestError as exc:
-            raise ProviderError(f"could not reach the state storage at {self.where}: {_first_line(exc)}",
+            raise ProviderError(f"could not reach the state storage at {self.where}: {first_line(exc)}",
                                 hint="check the URL and the network") from None
-
-
-def _access_error(where: str, auth: str, exc: BaseException) -> ProviderError:
-    from faborite.providers.onelake import AUTH_HINTS
-
-    hint = AUTH_HINTS.get(auth) or (f"{auth}: check the secret in {DEFAULT_ENV[auth]} (or the variable "
-                                    "credential_env names) is current and valid for this account")
-    return ProviderError(f"Azure Blob refused access to the state at {where} (auth '{auth}'): {_first_line(exc)}",
-                         hint=hint)
-
-
-def _first_line(exc: BaseException) -> str:
-    """The first line of an SDK error (they run to many lines of headers), secrets redacted."""
-    from faborite.providers.onelake import redact
-
-    text = str(getattr(exc, "message", None) or exc).strip()
-    return redact(text.splitlines()[0]) if text else type(exc).__name__
 
 
 def _encode_holder(info: LockInfo) -> str:
@@ -493,7 +396,7 @@ class _LeaseRenewer:
                 self._lease.renew()
             except Exception as exc:  # noqa: BLE001 - the lease was broken (force-unlock, takeover): stop
                 if not self._stopped.is_set():
-                    log.warning("lost the state lock lease on %s: %s", self._where, _first_line(exc))
+                    log.warning("lost the state lock lease on %s: %s", self._where, first_line(exc))
                 return
 
     def stop(self) -> None:
@@ -509,28 +412,6 @@ class AzureBlobStateFactory:
     def open(self, settings: BaseModel, *, target_name: str, **_: Any) -> AzureBlobStateBackend:
         assert isinstance(settings, AzureBlobStateSettings)
         place = parse_url(settings.url)
-        service = _service(settings, place)
-        return AzureBlobStateBackend(service.get_container_client(place.container), prefix=place.prefix,
-                                     name=target_name, lease_seconds=settings.lease_seconds,
+        return AzureBlobStateBackend(blob_service(settings, place).get_container_client(place.container),
+                                     prefix=place.prefix, name=target_name, lease_seconds=settings.lease_seconds,
                                      where=settings.url.rstrip("/") + f"/{target_name}", auth=settings.auth)
-
-
-def _service(settings: AzureBlobStateSettings, place: BlobLocation) -> Any:
-    """A BlobServiceClient authenticated as ``settings.auth`` says; secrets only from the environment."""
-    from azure.storage.blob import BlobServiceClient
-
-    from faborite.providers.onelake import make_credential
-
-    if settings.auth not in DEFAULT_ENV:
-        return BlobServiceClient(place.account_url, credential=make_credential(settings.auth))  # type: ignore[arg-type]
-    variable = settings.credential_env or DEFAULT_ENV[settings.auth]
-    secret = os.environ.get(variable)
-    if not secret:
-        raise ConfigError(f"environment variable {variable} is not set (the state storage's {settings.auth})",
-                          file="faborite.yml", hint=f"export {variable}=... or set the state's credential_env")
-    if settings.auth == "connection_string":
-        # The connection string names the endpoint; the URL still gives container and prefix.
-        return BlobServiceClient.from_connection_string(secret)
-    if settings.auth == "account_key":
-        return BlobServiceClient(place.account_url, credential={"account_name": place.account, "account_key": secret})
-    return BlobServiceClient(place.account_url, credential=secret.lstrip("?"))

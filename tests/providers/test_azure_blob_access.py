@@ -1,4 +1,4 @@
-"""Azure Blob state settings and URLs (no server needed; the backend itself: tests/state/test_azure_blob.py)."""
+"""Reaching an azure_blob state: settings, URLs, secrets (no server; the backend: tests/state/test_azure_blob.py)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ import pytest
 from pydantic import ValidationError
 
 from faborite.errors import ConfigError
-from faborite.providers.azure_blob_state import AzureBlobStateFactory, AzureBlobStateSettings, parse_url
+from faborite.providers.azure_blob_access import AzureBlobStateSettings, parse_url
+from faborite.providers.azure_blob_state import AzureBlobStateFactory
 
 
 @pytest.mark.parametrize(("url", "account_url", "account", "container", "prefix"), [
