@@ -119,13 +119,20 @@ def blob_service(settings: AzureBlobStateSettings, place: BlobLocation) -> Any:
     return BlobServiceClient(place.account_url, credential=secret.lstrip("?"))
 
 
-def access_error(where: str, auth: str, exc: BaseException) -> ProviderError:
+def auth_hint(settings: AzureBlobStateSettings) -> str:
+    """What to check when the storage refuses ``settings.auth``'s credential."""
     from faborite.providers.onelake import AUTH_HINTS
 
-    hint = AUTH_HINTS.get(auth) or (f"{auth}: check the secret in {DEFAULT_ENV[auth]} (or the variable "
-                                    "credential_env names) is current and valid for this account")
+    if settings.auth in DEFAULT_ENV:
+        variable = settings.credential_env or DEFAULT_ENV[settings.auth]
+        return f"{settings.auth}: check that ${variable} holds a current {settings.auth} for this account"
+    return AUTH_HINTS[settings.auth] + "; and that the identity may read and write blobs in the container"
+
+
+def access_error(where: str, auth: str, hint: str, exc: BaseException) -> ProviderError:
+    """The storage refused the credential: say where, which auth, and what to check."""
     return ProviderError(f"Azure Blob refused access to the state at {where} (auth '{auth}'): {first_line(exc)}",
-                         hint=hint)
+                         hint=hint or f"check the credential of auth '{auth}'")
 
 
 def first_line(exc: BaseException) -> str:

@@ -43,7 +43,7 @@ from pydantic import BaseModel
 
 from faborite.errors import LockError, ProviderError, StateError
 from faborite.providers.azure_blob_access import (
-    AzureBlobStateSettings, access_error, blob_service, first_line, parse_url,
+    AzureBlobStateSettings, access_error, auth_hint, blob_service, first_line, parse_url,
 )
 from faborite.state import file_format
 from faborite.state.backend import check_successor, stale_error
@@ -61,13 +61,14 @@ class AzureBlobStateBackend:
     """A :class:`~faborite.state.backend.StateBackend` in one Azure Blob container folder."""
 
     def __init__(self, container: Any, *, prefix: str, name: str, lease_seconds: int = 60,
-                 where: str = "", auth: str = "default") -> None:
+                 where: str = "", auth: str = "default", auth_hint: str = "") -> None:
         self._container = container
         self.name = name
         self.folder = "/".join(p for p in (prefix.strip("/"), name) if p)
         self.lease_seconds = lease_seconds
         self.where = where or f"{getattr(container, 'container_name', '?')}/{self.folder}"
         self.auth = auth
+        self.auth_hint = auth_hint
         #: The lock of a dead holder that the last ``lock()`` took over, if any.
         self.taken_over: LockInfo | None = None
         self._renewers: dict[str, _LeaseRenewer] = {}
@@ -352,10 +353,10 @@ class AzureBlobStateBackend:
         try:
             yield
         except ClientAuthenticationError as exc:
-            raise access_error(self.where, self.auth, exc) from None
+            raise access_error(self.where, self.auth, self.auth_hint, exc) from None
         except HttpResponseError as exc:
             if exc.status_code in (401, 403):
-                raise access_error(self.where, self.auth, exc) from None
+                raise access_error(self.where, self.auth, self.auth_hint, exc) from None
             raise ProviderError(f"Azure Blob request for the state at {self.where} failed: {first_line(exc)}",
                                 hint="check the URL and that the container exists") from None
         except ServiceRequestError as exc:
@@ -414,4 +415,5 @@ class AzureBlobStateFactory:
         place = parse_url(settings.url)
         return AzureBlobStateBackend(blob_service(settings, place).get_container_client(place.container),
                                      prefix=place.prefix, name=target_name, lease_seconds=settings.lease_seconds,
-                                     where=settings.url.rstrip("/") + f"/{target_name}", auth=settings.auth)
+                                     where=settings.url.rstrip("/") + f"/{target_name}", auth=settings.auth,
+                                     auth_hint=auth_hint(settings))

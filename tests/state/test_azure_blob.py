@@ -169,3 +169,18 @@ def test_a_project_applies_plans_and_migrates_with_its_state_in_blob_storage(cap
     history = _backend_at(azurite, container, "ci").history()
     assert [h.serial for h in history] == [1, 2] and history[1].event.operation == "apply"
     assert azurite.connection_string() not in applied.output + moved.output
+
+
+def test_a_wrong_account_key_is_one_error_naming_the_auth_not_the_key(azurite, container, monkeypatch):  # noqa: F811
+    from faborite.errors import ProviderError
+
+    wrong = "d3Jvbmcga2V5" * 7
+    monkeypatch.setenv("FABORITE_TEST_KEY", wrong)
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(azurite.cert_path))
+    settings = AzureBlobStateSettings.model_validate({
+        "url": f"{azurite.account_url()}/{container}/team", "auth": "account_key", "credential_env": "FABORITE_TEST_KEY"})
+    backend = AzureBlobStateFactory().open(settings, target_name="dev")
+    with pytest.raises(ProviderError, match="refused access to the state at .*/team/dev \\(auth 'account_key'\\)") as caught:
+        backend.read()
+    assert "FABORITE_TEST_KEY" in caught.value.hint and wrong not in caught.value.message
+    backend.close()
