@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from faborite.api_sources import WORK_DIR, SyncSources
-from faborite.api_state import StateCare
+from faborite.api_state import StateCare, inline_yaml  # noqa: F401 - inline_yaml: part of the API
 from faborite.api_views import (  # noqa: F401 - part of the API, kept in their own module
     apply_stages,
     find_node,
@@ -70,11 +70,13 @@ class Workspace(SyncSources, StateCare):
     target_name: str | None = None
     vars_override: dict[str, Any] = field(default_factory=dict)
     on_warning: Callable[[str], None] | None = None
+    #: Seconds apply, rollback, gc and sync wait for a held state lock (0: fail at once).
+    lock_timeout: float = 0.0
 
     @classmethod
     def open(cls, project_dir: Path | None = None, target: str | None = None,
              vars_override: dict[str, Any] | None = None, *,
-             on_warning: Callable[[str], None] | None = None) -> "Workspace":
+             on_warning: Callable[[str], None] | None = None, lock_timeout: float = 0.0) -> "Workspace":
         """Find the project at or above ``project_dir`` and bind it to ``target``.
 
         Args:
@@ -82,6 +84,8 @@ class Workspace(SyncSources, StateCare):
             target: a target of ``faborite.yml`` (default: its ``target:``, else the first one).
             vars_override: project ``vars`` to override.
             on_warning: receives warnings (default: the ``faborite`` logger).
+            lock_timeout: seconds apply, rollback, gc and sync wait for a held state lock
+                (0: fail at once, naming the holder).
 
         Returns:
             The workspace. Nothing is loaded yet: files are read on first use.
@@ -92,7 +96,8 @@ class Workspace(SyncSources, StateCare):
         from faborite.config.loader import find_project_root
 
         root = find_project_root(Path(project_dir) if project_dir else Path.cwd())
-        return cls(root=root, target_name=target, vars_override=dict(vars_override or {}), on_warning=on_warning)
+        return cls(root=root, target_name=target, vars_override=dict(vars_override or {}), on_warning=on_warning,
+                   lock_timeout=lock_timeout)
 
     def warn(self, message: str) -> None:
         """Report a problem that does not stop the operation.
@@ -399,7 +404,7 @@ class Workspace(SyncSources, StateCare):
         backend = self.state_backend
         with notifying(self.project, self.target, operation, plan.serial, self.warn) as report:
             report.planned(plan)
-            with locked(backend, "apply"):
+            with locked(backend, "apply", self.lock_timeout):
                 connection = self.connect()
                 try:
                     state = self._recover(connection)
@@ -454,7 +459,7 @@ class Workspace(SyncSources, StateCare):
         from faborite.state.backend import locked
 
         with notifying(self.project, self.target, "rollback", plan.current.serial, self.warn) as report:
-            with locked(self.state_backend, "rollback"):
+            with locked(self.state_backend, "rollback", self.lock_timeout):
                 connection = self.connect()
                 try:
                     self._recover(connection)

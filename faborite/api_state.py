@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from faborite.errors import StateError
 
@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from faborite.plan.drift import Drift
     from faborite.state.backend import StateBackend
     from faborite.state.lock import LockInfo
+    from faborite.state.migrate import MigrationResult
     from faborite.state.model import HistoryEntry, State
     from faborite.state.observed import Observed
     from faborite.target import TargetConnection
@@ -28,6 +29,8 @@ class StateCare:
     """The state of a :class:`faborite.api.Workspace`'s target (use it through ``Workspace``)."""
 
     root: Path
+    #: Seconds apply, rollback, gc and sync wait for a held state lock (0: fail at once).
+    lock_timeout: float
     if TYPE_CHECKING:
         project: Project
         target: str
@@ -104,6 +107,33 @@ class StateCare:
 
         return push(self.state_backend, data, source, target=self.target, force=force)
 
+    def migrate_state(self, to: dict[str, Any]) -> "MigrationResult":
+        """Move the state to another backend (``state migrate``); faborite.yml is not changed.
+
+        Copies every serial into the backend the ``state:`` block ``to`` names, under both
+        locks, verifies each copy, then marks the current backend read-only (one final
+        ``migrate`` serial that names the new one).
+
+        Args:
+            to: a ``state:`` block, e.g. ``{"type": "postgres", "url_env": "STATE_URL"}``.
+
+        Returns:
+            What was copied.
+
+        Raises:
+            ConfigError: ``to`` is not a valid ``state:`` block.
+            StateError: the destination holds another state, or is the same storage.
+            LockError: either lock is held.
+        """
+        from faborite.config.targets import resolve_target
+        from faborite.state.migrate import migrate
+        from faborite.state.selection import open_state_backend, state_type
+
+        target = resolve_target(self.project, self.target, with_secrets=state_type(
+            resolve_target(self.project, self.target), to) != "local")
+        destination = open_state_backend(target, self.root, to)
+        return migrate(self.state_backend, destination, moved_to=inline_yaml(to), lock_timeout=self.lock_timeout)
+
     def force_unlock(self, lock_id: str) -> "LockInfo":
         """Remove a lock left by a crashed process.
 
@@ -177,11 +207,14 @@ class StateCare:
             connection.close()
 
     def _recover(self, connection: "TargetConnection") -> "State | None":
-        """Under the lock: resolve an interrupted apply or rollback; the current state after it."""
+        """Under the lock: resolve an interrupted apply or rollback; the current state after it.
+        Refuses (before anything is built or published) a state that ``state migrate`` moved away."""
+        from faborite.state.backend import check_not_moved
         from faborite.state.journal import journal_nodes, recover
 
         backend = self.state_backend
         state, intent = backend.read(), backend.read_intent()
+        check_not_moved(state)
         if intent is None:
             return state
         return recover(backend, state, intent, self.observe(journal_nodes(state, intent), connection))
@@ -200,7 +233,7 @@ class StateCare:
 
         if self.state_backend.read_intent() is None:
             return self.state()
-        with locked(self.state_backend, "recover"):
+        with locked(self.state_backend, "recover", self.lock_timeout):
             connection = self.connect()
             try:
                 return self._recover(connection)
@@ -244,7 +277,7 @@ class StateCare:
         from faborite.apply.gc import execute_gc, plan_gc
         from faborite.state.backend import locked
 
-        with locked(self.state_backend, "gc"):
+        with locked(self.state_backend, "gc", self.lock_timeout):
             connection = self.connect()
             try:
                 self._recover(connection)
@@ -253,3 +286,10 @@ class StateCare:
                 return plan
             finally:
                 connection.close()
+
+
+def inline_yaml(block: dict[str, Any]) -> str:
+    """``block`` as one line of YAML, the way a user writes it: ``{type: postgres, url_env: STATE_URL}``."""
+    import yaml
+
+    return yaml.safe_dump(block, default_flow_style=True, sort_keys=False, width=1_000).strip()

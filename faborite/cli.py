@@ -14,6 +14,7 @@ import click
 
 from faborite import __version__
 from faborite.cli_selection import selection_options
+from faborite.cli_lock_timeout import lock_timeout_option
 
 
 class _State:
@@ -26,11 +27,13 @@ class _State:
         self.debug = debug
         self.no_color = no_color
         self.vars_override = vars_override
+        self.lock_timeout = 0.0  # seconds; set by --lock-timeout (faborite/cli_lock_timeout.py)
 
     def workspace(self):
         from faborite.api import Workspace
 
-        return Workspace.open(self.project_dir, self.target, self.vars_override, on_warning=self.warn)
+        return Workspace.open(self.project_dir, self.target, self.vars_override, on_warning=self.warn,
+                              lock_timeout=self.lock_timeout)
 
     def warn(self, message: str) -> None:
         """Print a warning the API raised while it worked (e.g. an unreachable webhook) to stderr."""
@@ -277,6 +280,7 @@ def _show_plan(state: _State, the_plan, *, as_json: bool = False, markdown: bool
 @click.option("--threads", type=click.IntRange(1, 64), help="Copy up to N tables at once.")
 @click.option("--fail-fast", is_flag=True, help="Stop at the first table that fails.")
 @pass_state
+@lock_timeout_option
 def sync(state: _State, names: tuple[str, ...], auto_approve: bool, threads: int | None, fail_fast: bool) -> None:
     """Plan and apply only syncs (NAMES, or all): copy their tables now.
 
@@ -323,6 +327,7 @@ def sources_list(state: _State, name: str, as_json: bool) -> None:
 @click.option("--fail-fast", is_flag=True, help="Stop at the first sync table that fails (models always stop).")
 @selection_options
 @pass_state
+@lock_timeout_option
 def apply(state: _State, plan_file: Path | None, auto_approve: bool, threads: int | None, explain: bool,
           fail_fast: bool, selection) -> None:
     """Build, check and publish the plan (or the saved PLAN_FILE)."""
@@ -403,6 +408,7 @@ def show(state: _State, plan_file: Path, as_json: bool, markdown: bool) -> None:
 @click.option("--to", "to_serial", type=int, help="Serial to return to (default: the previous one).")
 @click.option("--auto-approve", is_flag=True, help="Skip the confirmation question.")
 @pass_state
+@lock_timeout_option
 def rollback(state: _State, to_serial: int | None, auto_approve: bool) -> None:
     """Republish an earlier state's versions: no recompute, instant."""
     ws = state.workspace()
@@ -430,6 +436,7 @@ def rollback(state: _State, to_serial: int | None, auto_approve: bool) -> None:
 @click.option("--auto-approve", is_flag=True, help="Skip the confirmation question.")
 @click.option("--dry-run", is_flag=True, help="Only list what would be dropped.")
 @pass_state
+@lock_timeout_option
 def gc(state: _State, keep: int, auto_approve: bool, dry_run: bool) -> None:
     """Drop physical versions that none of the newest N states use."""
     ws = state.workspace()

@@ -8,6 +8,7 @@ Allowed, and why:
 - ``faborite.output``, ``faborite.progress``: presentation (rich text, JSON, the live apply display);
 - ``faborite.atomic_file``: an I/O primitive with no domain knowledge, for files the user asked for
   (``state pull -o FILE``);
+- ``faborite.duration``: parsing what people type (``--lock-timeout 5m``), no domain knowledge;
 - ``faborite.cli`` and ``faborite.cli_*``: the CLI's own modules.
 
 Anything else (``faborite.plan.*``, ``faborite.apply.*``, ``faborite.state.*``, ``faborite.compiler.*``,
@@ -25,7 +26,7 @@ import faborite
 
 PACKAGE = Path(faborite.__file__).parent
 ALLOWED = {"faborite", "faborite.api", "faborite.errors", "faborite.output", "faborite.progress",
-           "faborite.atomic_file", "faborite.cli"}
+           "faborite.atomic_file", "faborite.duration", "faborite.cli"}
 CLI_MODULES = sorted(PACKAGE.glob("cli*.py"))
 
 
