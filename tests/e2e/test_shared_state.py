@@ -102,3 +102,26 @@ def test_local_state_moves_into_the_target_with_pull_and_push(copies, tmp_path: 
     assert "8 to create" in cli("plan", cwd=first).output
     cli("state", "push", str(saved), "--auto-approve", cwd=first)
     assert "No changes." in cli("plan", cwd=first).output
+
+
+def test_with_a_lock_timeout_the_other_copy_waits_and_history_has_no_gaps(copies) -> None:
+    first, second = copies
+    backend = Workspace.open(first).state_backend
+    held = backend.lock("apply")
+    waiting = subprocess.Popen([sys.executable, "-m", "faborite", "--no-color", "apply", "--auto-approve",
+                                "--lock-timeout", "2m"], cwd=second, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True)
+    try:
+        # Released once the other apply is waiting (it cannot finish while the lock is held).
+        with pytest.raises(subprocess.TimeoutExpired):
+            waiting.wait(timeout=5)
+    finally:
+        backend.unlock(held.id)
+    output = waiting.communicate(timeout=300)[0]
+    assert waiting.returncode == 0, output
+    orders = first / "models" / "marts" / "orders.sql"
+    orders.write_text(orders.read_text().replace("select", "select 1 as flag,", 1))
+    cli("apply", "--auto-approve", cwd=first)
+    assert "No changes." not in cli("plan", cwd=second).output  # second's files lack the edit
+    assert [entry.serial for entry in backend.history()] == [1, 2]
+    backend.close()
