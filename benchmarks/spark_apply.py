@@ -49,7 +49,7 @@ from typing import Any
 from benchmarks.lake_project import (
     Timing, alternate, load_average, models_in_order, ratios, timed, write_project,
 )
-from benchmarks.measure import publish_figures, run
+from benchmarks.measure import compile_bytecode, publish_figures, run
 
 FABORITE = [sys.executable, "-m", "faborite", "--no-color"]
 WORK = Path(__file__).parent / ".work" / "spark-apply"
@@ -297,6 +297,7 @@ def bench_cli(rows: int, workdir: Path, ops: list[tuple[str, Any]], *, runs: int
         shutil.rmtree(peer_warehouse, ignore_errors=True)
         return Timing(run([sys.executable, "-c", PEER, str(spec)], workdir).seconds, float("nan"))
 
+    compile_bytecode()
     load_before = load_average()
     sides = alternate(runs, {"faborite": faborite, "peer": peer})
     return {"runs": runs, "load_average": [load_before, load_average()], **ratios(sides["faborite"], sides["peer"])}
