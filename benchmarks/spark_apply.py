@@ -165,10 +165,14 @@ def reset(session: Any, project: Path, names: set[str], keep: set[str]) -> None:
 
 
 def published_rows(session: Any, names: set[str]) -> dict[str, int]:
-    """``{name: rows}`` of the relations ``names`` found in ``default``."""
-    return {row.tableName: session.sql(f"SELECT COUNT(*) FROM default.`{row.tableName}`").collect()[0][0]
-            for row in session.sql("SHOW TABLES IN default").collect()
-            if not row.isTemporary and row.tableName in names}
+    """``{name: rows}`` of the relations ``names`` found in ``default``, counted by one query
+    (a ``UNION ALL`` of counts: one Spark job per relation cost ~0.5 s each on a loaded machine)."""
+    found = sorted(row.tableName for row in session.sql("SHOW TABLES IN default").collect()
+                   if not row.isTemporary and row.tableName in names)
+    if not found:
+        return {}
+    counts = " UNION ALL ".join(f"SELECT '{name}' AS name, COUNT(*) AS n FROM default.`{name}`" for name in found)
+    return {row.name: row.n for row in session.sql(counts).collect()}
 
 
 # -- in-process -------------------------------------------------------------------------
