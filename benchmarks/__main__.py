@@ -1,7 +1,7 @@
 """``python -m benchmarks``: run every benchmark and print faborite, the peer, and the ratio.
 
 Options: ``--quick`` (N=50, for CI smoke runs), ``--sizes 500,2000,10000``,
-``--only compile,apply,sync,startup,postgres,spark,delta``, ``--no-peers`` (skip dbt).
+``--only compile,apply,sync,startup,postgres,spark,delta,state``, ``--no-peers`` (skip dbt).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks")
     parser.add_argument("--quick", action="store_true", help="tiny sizes, for CI smoke runs")
     parser.add_argument("--sizes", default="500,2000,10000")
-    parser.add_argument("--only", default="compile,apply,sync,startup,postgres,spark,delta")
+    parser.add_argument("--only", default="compile,apply,sync,startup,postgres,spark,delta,state")
     parser.add_argument("--no-peers", action="store_true", help="skip dbt-core (no venv install)")
     parser.add_argument("--peer-max", type=int, default=2000,
                         help="run dbt only up to this many models (its parse of 10,000 takes minutes)")
@@ -130,6 +130,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\nApply on a Delta lakehouse vs DuckDB + deltalake, {rows:,} event rows")
         figures["delta"] = bench_delta_apply(rows, DELTA_WORK, runs=1 if args.quick else 3)
         print(delta_report(figures["delta"]))
+
+    if "state" in only:
+        from benchmarks.state_backends import bench_state_backends, format_report as state_report
+
+        print("\nState backends: read + lock + write + unlock per backend; plan with state in PostgreSQL vs local")
+        figures["state"] = bench_state_backends(sizes=[10] if args.quick else [10, 2000], rounds=3 if args.quick else 30,
+                                                plan_models=50 if args.quick else 2000, runs=1 if args.quick else 5)
+        print(state_report(figures["state"]))
 
     if args.json_out:
         with open(args.json_out, "w") as handle:

@@ -3,6 +3,16 @@
 A :class:`Workspace` binds a project directory to one target and knows where
 that target's state lives. Each method does one command's work and returns
 data; rendering and confirmation are the caller's (the CLI's) business.
+
+The module-level functions below the class are the rest of what the CLI
+needs: creating a project, JSON Schemas, and reading, saving and showing plan
+files. The CLI imports nothing else from faborite's core
+(tests/cli/test_cli_imports.py holds it to that). docs/api.md is the guide.
+
+Every error a user can act on is a :class:`faborite.errors.FaboriteError`
+(``ConfigError``, ``CompileError``, ``StateError``/``LockError``,
+``PlanError``, ``ApplyError``, ``ProviderError``, ``QueryError``) carrying a
+message, a ``file``/``line`` where there is one, and a ``hint``.
 """
 
 from __future__ import annotations
@@ -12,374 +22,473 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
+from faborite.api_sources import WORK_DIR, SyncSources
+from faborite.api_state import StateCare, inline_yaml  # noqa: F401 - inline_yaml: part of the API
+from faborite.api_views import (  # noqa: F401 - part of the API, kept in their own module
+    apply_stages,
+    find_node,
+    load_plan,
+    node_selection,
+    plan_to_json,
+    plan_to_markdown,
+    render_findings,
+    render_plan,
+    save_plan,
+)
 from faborite.errors import ConfigError, StateError
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
     from faborite.apply.context import ApplyEvent, ApplyResult
-    from faborite.apply.gc import GcPlan
     from faborite.apply.rollback import RollbackPlan
-    from faborite.compiler.manifest import Manifest
+    from faborite.compiler.manifest import Manifest, Node
+    from faborite.compiler.selector import NodeSelection
     from faborite.config.loader import Project
-    from faborite.plan.drift import Drift
+    from faborite.diagnose import TargetDiagnosis
+    from faborite.fmt import FormatReport
+    from faborite.lint import LintReport
     from faborite.plan.model import Plan
-    from faborite.state.backend import StateBackend
-    from faborite.state.lock import LockInfo
-    from faborite.state.model import HistoryEntry, State
-    from faborite.state.observed import Observed
-    from faborite.sync.snapshot import SourceSnapshot
+    from faborite.state.model import State
     from faborite.target import TargetConnection
 
-#: Where faborite keeps its own files inside a project.
-WORK_DIR = ".faborite"
-
-
 @dataclass
-class Workspace:
-    """A project directory and the target commands act on."""
+class Workspace(SyncSources, StateCare):
+    """A project directory and the target commands act on.
+
+    Attributes:
+        root: the project directory (holding ``faborite.yml``).
+        target_name: the target from ``faborite.yml`` (None: the project's default target).
+        vars_override: project ``vars`` to override, as ``--vars`` does.
+        on_warning: called with each warning an operation raises on the way (an unreachable
+            webhook, say); by default they go to the ``faborite`` logger.
+    """
 
     root: Path
     target_name: str | None = None
     vars_override: dict[str, Any] = field(default_factory=dict)
+    on_warning: Callable[[str], None] | None = None
+    #: Seconds apply, rollback, gc and sync wait for a held state lock (0: fail at once).
+    lock_timeout: float = 0.0
 
     @classmethod
     def open(cls, project_dir: Path | None = None, target: str | None = None,
-             vars_override: dict[str, Any] | None = None) -> "Workspace":
-        """Find the project at or above ``project_dir`` (default: the current directory)."""
+             vars_override: dict[str, Any] | None = None, *,
+             on_warning: Callable[[str], None] | None = None, lock_timeout: float = 0.0) -> "Workspace":
+        """Find the project at or above ``project_dir`` and bind it to ``target``.
+
+        Args:
+            project_dir: where to start looking for ``faborite.yml`` (default: the current directory).
+            target: a target of ``faborite.yml`` (default: its ``target:``, else the first one).
+            vars_override: project ``vars`` to override.
+            on_warning: receives warnings (default: the ``faborite`` logger).
+            lock_timeout: seconds apply, rollback, gc and sync wait for a held state lock
+                (0: fail at once, naming the holder).
+
+        Returns:
+            The workspace. Nothing is loaded yet: files are read on first use.
+
+        Raises:
+            ConfigError: no ``faborite.yml`` at or above ``project_dir``.
+        """
         from faborite.config.loader import find_project_root
 
         root = find_project_root(Path(project_dir) if project_dir else Path.cwd())
-        return cls(root=root, target_name=target, vars_override=dict(vars_override or {}))
+        return cls(root=root, target_name=target, vars_override=dict(vars_override or {}), on_warning=on_warning,
+                   lock_timeout=lock_timeout)
+
+    def warn(self, message: str) -> None:
+        """Report a problem that does not stop the operation.
+
+        Args:
+            message: one line for people; goes to ``on_warning``, else to the ``faborite`` logger.
+        """
+        if self.on_warning is not None:
+            self.on_warning(message)
+            return
+        import logging  # only here: most runs never warn, and start-up time counts
+
+        logging.getLogger("faborite").warning(message)
 
     # -- project and compile ---------------------------------------------------
 
     @cached_property
     def project(self) -> "Project":
-        """The loaded, validated project files."""
+        """The loaded, validated project files (read once, then cached).
+
+        Raises:
+            ConfigError: a project file is invalid (at its file and line).
+        """
         from faborite.config.loader import load_project
 
         return load_project(self.root)
 
     def with_target(self, name: str) -> "Workspace":
-        """The same project (already loaded files shared) acting on target ``name``."""
-        other = Workspace(root=self.root, target_name=name, vars_override=dict(self.vars_override))
+        """The same project (already loaded files shared) acting on target ``name``.
+
+        Args:
+            name: a target of ``faborite.yml``.
+
+        Returns:
+            A new workspace; this one is unchanged.
+        """
+        other = Workspace(root=self.root, target_name=name, vars_override=dict(self.vars_override),
+                          on_warning=self.on_warning)
         if "project" in self.__dict__:
             other.__dict__["project"] = self.project
         return other
 
     @property
     def target(self) -> str:
-        """The target commands act on: ``--target`` or the project's default."""
+        """The name of the target commands act on: the one given, or the project's default."""
         return self.target_name or self.project.config.default_target
 
-    def refresh(self) -> "SourceSnapshot":
-        """Read every sync source's tables and versions (network), and cache the result."""
-        from faborite.sync.refresh import refresh_sources
-        from faborite.sync.snapshot import save_snapshot
+    def compile(self, *, write_manifest: bool = True, refresh: bool | None = None,
+                project: "Project | None" = None) -> "Manifest":
+        """Compile the project for this target: render, parse, order and fingerprint every node.
 
-        snapshot = refresh_sources(self.project)
-        save_snapshot(snapshot, self._snapshot_path)
-        return snapshot
+        Args:
+            write_manifest: also write ``.faborite/manifest.json``.
+            refresh: for syncs, True reads the source tables now, False only uses the cached read
+                (offline), None uses the cache when there is one and reads otherwise.
+            project: compile these file contents instead of the loaded project's (``fmt``
+                compiles the formatted models before writing them).
 
-    @property
-    def _snapshot_path(self) -> Path:
-        return self.root / WORK_DIR / "cache" / "sources.json"
+        Returns:
+            The manifest: every node with its rendered SQL, parents, checks and versions.
 
-    def sources_snapshot(self, *, refresh: bool) -> "SourceSnapshot | None":
-        """The source tables syncs expand to: read now (``refresh``), else the cached read."""
-        if not self.project.syncs:
-            return None
-        if refresh:
-            return self.refresh()
-        from faborite.sync.snapshot import load_snapshot
-
-        cached = load_snapshot(self._snapshot_path)
-        if cached is None:
-            raise StateError("the sources have not been read yet, so syncs cannot be planned offline",
-                             hint="plan once with refresh (drop --no-refresh)")
-        return cached
-
-    def compile(self, *, write_manifest: bool = True, refresh: bool | None = None) -> "Manifest":
-        """Compile the project; by default also write ``.faborite/manifest.json``.
-
-        Syncs need the source tables: ``refresh=True`` reads them now, ``False``
-        only uses the cached read (offline), ``None`` uses the cache when there
-        is one and reads otherwise.
+        Raises:
+            ConfigError: a project file or the target block (or its ``state:``/``notify:``) is invalid.
+            CompileError: a model does not render or parse, a ref is unknown, the DAG has a cycle.
         """
         from faborite.compiler import compile_project, write_manifest as write
 
+        project = project or self.project
         snapshot = None
-        if self.project.syncs:
+        if project.syncs:
             from faborite.sync.snapshot import load_snapshot
 
             cached = None if refresh else load_snapshot(self._snapshot_path)
             snapshot = cached or self.sources_snapshot(refresh=refresh is not False)
-        manifest = compile_project(self.project, self.target, vars_override=self.vars_override,
+        manifest = compile_project(project, self.target, vars_override=self.vars_override,
                                    cache_dir=self.root / WORK_DIR / "cache", sources_snapshot=snapshot)
         self._check_target()  # a typo in the target block should fail validate/plan, not apply
         if write_manifest:
             write(manifest, self.root / WORK_DIR / "manifest.json")
         return manifest
 
-    # -- state ---------------------------------------------------------------------
+    def format(self, *, write: bool) -> "FormatReport":
+        """Format every model canonically (``faborite fmt``), keeping each model's meaning.
 
-    @cached_property
-    def state_backend(self) -> "StateBackend":
-        """Where this target's state lives: its ``state:`` key, else its provider's default."""
-        from faborite.config.targets import resolve_target
-        from faborite.state.selection import open_state_backend, state_type
+        Args:
+            write: rewrite the files (False only reports, as ``fmt --check``).
 
-        target = resolve_target(self.project, self.target)
-        if state_type(target) != "local":  # the state is behind a connection: credentials needed
-            target = resolve_target(self.project, self.target, with_secrets=True)
-        return open_state_backend(target, self.root)
+        Returns:
+            Per model: formatted, unchanged or skipped (and why).
 
-    def state(self) -> "State | None":
-        """The target's current state (None before the first apply)."""
-        return self.state_backend.read()
+        Raises:
+            ConfigError, CompileError: as :meth:`compile` (offline: syncs use the cached source read).
+        """
+        from faborite.fmt import format_project
 
-    def history(self) -> list["HistoryEntry"]:
-        """Every serial, oldest first."""
-        return self.state_backend.history()
+        return format_project(self.project, lambda project: self.compile(write_manifest=False, refresh=False,
+                                                                         project=project), write=write)
 
-    def pull_state(self) -> bytes:
-        """The current state in the state file format (``state pull``)."""
-        from faborite.state.transfer import pull
+    def lint(self) -> "LintReport":
+        """Likely mistakes in the project (``faborite lint``), minus the rules faborite.yml disables.
 
-        return pull(self.state_backend)
+        Returns:
+            The findings, each with a rule code, file:line, message and hint.
 
-    def push_state(self, data: bytes, source: str, *, force: bool = False) -> "State | None":
-        """Record the state file ``data`` as the next serial, under the lock (``state push``)."""
-        from faborite.state.transfer import push
+        Raises:
+            ConfigError, CompileError: as :meth:`compile` (offline).
+        """
+        from faborite.lint import lint_project
 
-        return push(self.state_backend, data, source, target=self.target, force=force)
-
-    def force_unlock(self, lock_id: str) -> "LockInfo":
-        """Remove a lock left by a crashed process; returns what was removed."""
-        info = self.state_backend.lock_info()
-        if info is None:
-            raise StateError("the state is not locked", hint="nothing to unlock")
-        self.state_backend.unlock(lock_id)
-        return info
+        return lint_project(self.project, self.compile(write_manifest=False, refresh=False))
 
     # -- plan and apply --------------------------------------------------------------
 
     def plan(self, *, refresh: bool = True, select: "set[str] | None" = None,
-             manifest: "Manifest | None" = None) -> "Plan":
+             manifest: "Manifest | None" = None, state_file: Path | None = None,
+             record_inputs: bool = False, selection: "NodeSelection | None" = None) -> "Plan":
         """Compile (unless ``manifest`` is given) and diff against the current state.
 
-        ``refresh`` reads the sync sources and looks at the target: an
-        interrupted apply is resolved (in memory) and drift is found.
-        ``refresh=False`` plans offline, against the last read of the sources
-        and the state as recorded. ``select`` limits the plan to those node ids
-        (others deferred).
+        Args:
+            refresh: look at the target (one read-only introspection): an interrupted apply is
+                resolved in memory and drift is found; sync sources are read now. False plans
+                offline, against the recorded state and the last read of the sources.
+            select: limit the plan to these node ids; other changes are deferred.
+            manifest: a manifest from :meth:`compile`, to skip compiling again.
+            state_file: a ``state pull`` file to plan against instead of the state backend;
+                implies ``refresh=False``: nothing is connected to and no credential is read.
+            record_inputs: hash the project files into the plan, as a saved plan needs.
+            selection: ``-s``/``--exclude`` selectors (:func:`node_selection`), resolved against
+                the state the plan is made against (``state:modified``); a partial plan defers
+                every other node and deletes nothing.
+
+        Returns:
+            The plan: one change per node (action, category, reasons, SQL diff), plus drift.
+
+        Raises:
+            ConfigError, CompileError: as :meth:`compile`; ConfigError also for a bad selector
+                or one that selects nothing.
+            StateError: the state (or ``state_file``) cannot be read.
+            PlanError: ``state_file`` is another target's state, or a selected node's parent is
+                neither selected nor ever applied.
+            ProviderError: ``refresh`` and the target cannot be reached.
         """
+        from faborite.config.inputs import project_inputs
         from faborite.plan.planner import make_plan
 
+        # Hashed before compiling: an edit racing the compile then makes the plan stale, never wrong.
+        inputs = project_inputs(self.root) if record_inputs else None
+        if state_file is not None:
+            refresh = False
         # No manifest.json here: plan is read-only, and writing 10,000 nodes costs a third of a second.
         manifest = manifest or self.compile(refresh=refresh, write_manifest=False)
-        if not refresh:
-            return make_plan(manifest, self.state(), select=select)
-        state, drift = self.refreshed_state()
-        return make_plan(manifest, state, select=select, drift=drift)
+        drift = None
+        if state_file is not None:
+            state = self.read_state_file(state_file)
+        elif not refresh:
+            state = self.state()
+        else:
+            state, drift = self.refreshed_state()
+        label = ""
+        if selection is not None and not selection.is_everything:
+            chosen = selection.resolve(manifest, state)
+            select = chosen if select is None else select & chosen
+            label = selection.label
+        plan = make_plan(manifest, state, select=select, drift=drift, selected_by=label)
+        return plan.model_copy(update={"inputs": inputs}) if inputs is not None else plan
 
-    def refreshed_state(self) -> "tuple[State | None, tuple[Drift, ...]]":
-        """The state held against the target, read-only: a pending intent resolved as the next
-        command will resolve it, and every node whose version or published name is not there."""
-        from faborite.plan.drift import find_drift
-        from faborite.state.journal import journal_nodes, resolve_intent
+    def select(self, manifest: "Manifest", selection: "NodeSelection") -> "list[Node]":
+        """The nodes ``selection`` picks (``validate -s``, ``compile -s``).
 
-        backend = self.state_backend
-        state, intent = backend.read(), backend.read_intent()
-        if state is None and intent is None:
-            return None, ()  # nothing recorded: nothing to check
-        observed = self.observe(journal_nodes(state, intent))
-        state, _ = resolve_intent(state, intent, observed)
-        return state, find_drift(state, observed)
+        Args:
+            manifest: from :meth:`compile`.
+            selection: from :func:`node_selection`.
 
-    def observe(self, nodes, connection: "TargetConnection | None" = None) -> "Observed":
-        """What the target really holds for ``nodes`` (one introspection; read-only unless a
-        ``connection`` is given). A target whose database does not exist holds nothing."""
-        from faborite.errors import ProviderError, TargetMissingError
-        from faborite.state.observed import observe
+        Returns:
+            The selected nodes in DAG order (every node for an empty selection).
 
-        nodes = list(nodes)
-        if connection is not None:
-            return observe(connection, nodes, self.root)
+        Raises:
+            ConfigError: a bad selector, or one that selects nothing.
+        """
+        if selection.is_everything:
+            return list(manifest.nodes.values())
+        chosen = selection.resolve(manifest, self.state())
+        return [node for node in manifest.nodes.values() if node.id in chosen]
+
+    def read_state_file(self, path: Path) -> "State":
+        """A state file written by ``state pull``.
+
+        Args:
+            path: the file.
+
+        Returns:
+            The state it holds.
+
+        Raises:
+            StateError: the file cannot be read or is not a state file.
+            PlanError: it is the state of another target.
+        """
+        from faborite.errors import PlanError
+        from faborite.state import file_format
+
+        path = Path(path)
         try:
-            connection = self.connect(read_only=True)
-        except TargetMissingError:
-            return observe(None, nodes, self.root)
-        except ProviderError as exc:
-            exc.hint = "; ".join(filter(None, [exc.hint, "plan looks at the target to find drift; "
-                                               "`faborite plan --refresh=false` plans without it"]))
-            raise
-        try:
-            return observe(connection, nodes, self.root)
-        finally:
-            connection.close()
-
-    def _recover(self, connection: "TargetConnection") -> "State | None":
-        """Under the lock: resolve an interrupted apply or rollback; the current state after it."""
-        from faborite.state.journal import journal_nodes, recover
-
-        backend = self.state_backend
-        state, intent = backend.read(), backend.read_intent()
-        if intent is None:
-            return state
-        return recover(backend, state, intent, self.observe(journal_nodes(state, intent), connection))
-
-    def recover(self) -> "State | None":
-        """Resolve an interrupted apply or rollback now, under the lock (no-op when none is pending)."""
-        from faborite.state.backend import locked
-
-        if self.state_backend.read_intent() is None:
-            return self.state()
-        with locked(self.state_backend, "recover"):
-            connection = self.connect()
-            try:
-                return self._recover(connection)
-            finally:
-                connection.close()
-
-    def sync_node_ids(self, manifest: "Manifest", names: "list[str]") -> set[str]:
-        """Node ids of the named syncs (all syncs when ``names`` is empty)."""
-        from faborite.errors import ConfigError, did_you_mean
-
-        for name in names:
-            if name not in self.project.syncs:
-                raise ConfigError(f"no sync named {name!r}", hint=did_you_mean(name, self.project.syncs) or
-                                  "syncs: " + (", ".join(self.project.syncs) or "none declared"))
-        wanted = set(names) or set(self.project.syncs)
-        return {n.id for n in manifest.nodes.values() if n.sync is not None and n.sync.sync in wanted}
-
-    def list_source_tables(self, name: str) -> "list":
-        """The tables of a sync source, read now (``faborite sources list``)."""
-        from faborite.sync.refresh import list_tables, open_source
-
-        source = open_source(self.project, name)
-        try:
-            return list(list_tables(self.project, name, source))
-        finally:
-            source.close()
-
-    def _source_opener(self):
-        def open_source(name: str):
-            from faborite.sync.refresh import open_source as open_
-
-            return open_(self.project, name)
-        return open_source
+            data = path.read_bytes()
+        except OSError as exc:
+            raise StateError(f"cannot read state file {path}: {exc.strerror or exc}",
+                             hint="write one with `faborite state pull -o FILE`") from None
+        state = file_format.loads(data, str(path))
+        if state.target != self.target:
+            raise PlanError(f"{path} is the state of target {state.target!r}, not {self.target!r}",
+                            hint=f"plan with --target {state.target}, or pull the state of {self.target!r}")
+        return state
 
     def check_saved_plan(self, plan: "Plan") -> None:
-        """Refuse early a saved plan that no longer applies (stale serial, other lineage or target)."""
+        """Refuse early a saved plan that no longer applies.
+
+        Args:
+            plan: a plan from :func:`load_plan`.
+
+        Raises:
+            PlanError: the state moved on since the plan was made (another serial or lineage),
+                the project files changed since, or the plan is for another target.
+        """
         from faborite.plan.planfile import check_plan_applies
 
-        check_plan_applies(plan, self.state(), target=self.target)
+        check_plan_applies(plan, self.state(), target=self.target, inputs=self._inputs_for(plan))
+
+    def _inputs_for(self, plan: "Plan"):
+        """The project files as they are now, when ``plan`` recorded them (saved plans) to compare."""
+        from faborite.config.inputs import project_inputs
+
+        return project_inputs(self.root) if plan.inputs is not None else None
 
     def _check_target(self) -> None:
-        """Validate the target block and its ``state:`` key, connecting to nothing."""
+        """Validate the target block and its ``state:`` and ``notify:`` keys, connecting to nothing."""
         from faborite.config.targets import resolve_target
+        from faborite.notify.config import target_webhooks
         from faborite.state.selection import state_settings
 
         state_settings(resolve_target(self.project, self.target))
+        target_webhooks(self.project, self.target)
 
     def target_config(self, *, with_secrets: bool = False):
-        """The target's provider and its config block, validated by the provider's model
-        (located errors). Credentials are read from the environment only ``with_secrets``."""
+        """The target's provider and its config block, validated by the provider's model.
+
+        Args:
+            with_secrets: read credentials from the environment (else they read as ``***``).
+
+        Returns:
+            ``(provider, config)``.
+
+        Raises:
+            ConfigError: the block is invalid or a variable it reads is not set (at ``faborite.yml:line``).
+        """
         from faborite.config.targets import resolve_target
 
         resolved = resolve_target(self.project, self.target, with_secrets=with_secrets)
         return resolved.provider, resolved.config
 
     def connect(self, *, read_only: bool = False) -> "TargetConnection":
-        """Open the target's provider with its validated config."""
+        """Open a connection to the target (the caller closes it).
+
+        Args:
+            read_only: open without write access where the engine allows it.
+
+        Returns:
+            An open connection to the target.
+
+        Raises:
+            ConfigError: the target block is invalid.
+            ProviderError: the target cannot be reached.
+        """
         provider, config = self.target_config(with_secrets=True)
         return provider.connect(config, self.root, read_only=read_only)
 
     def apply(self, plan: "Plan", *, threads: int | None = None,
-              on_event: "Callable[[ApplyEvent], None] | None" = None, fail_fast: bool = False) -> "ApplyResult":
-        """Apply ``plan`` under the state lock; refuses a stale or foreign plan. The plan is not
-        changed: what was built, failed or deferred is in the returned result."""
+              on_event: "Callable[[ApplyEvent], None] | None" = None, fail_fast: bool = False,
+              operation: Literal["apply", "sync"] = "apply") -> "ApplyResult":
+        """Build, check and publish ``plan`` under the state lock; then tell the ``notify:`` webhooks.
+
+        The plan is not changed: what was built, failed or deferred is in the returned result.
+
+        Args:
+            plan: from :meth:`plan`, :meth:`plan_sync` or :func:`load_plan`.
+            threads: nodes built at once (default: the project's ``threads``).
+            on_event: receives progress events (stage started, node built, check ran).
+            fail_fast: stop at the first failed sync table (a failed model always stops).
+            operation: how webhooks name the run: ``sync`` for a plan from :meth:`plan_sync`.
+
+        Returns:
+            The outcome: nodes built, failed and skipped, warnings, and the new state.
+
+        Raises:
+            PlanError: the plan is stale (the state moved on) or for another target.
+            LockError: another process holds the lock.
+            ApplyError: a model or a check failed; nothing was published.
+            ProviderError: the target cannot be reached.
+        """
         from faborite.apply.context import ApplyContext
         from faborite.apply.runner import run_stages
+        from faborite.notify import notifying
         from faborite.plan.planfile import check_plan_applies
         from faborite.state.backend import locked
 
         backend = self.state_backend
-        with locked(backend, "apply"):
-            connection = self.connect()
-            try:
-                state = self._recover(connection)
-                check_plan_applies(plan, state, target=self.target)
-                ctx = ApplyContext(
-                    plan=plan, state=state, connection=connection, project_root=self.root,
-                    open_source=self._source_opener(),
-                    state_writer=backend, threads=threads or self.project.config.threads, fail_fast=fail_fast,
-                    on_event=on_event or (lambda event: None),
-                )
-                return run_stages(ctx).result
-            finally:
-                connection.close()
+        with notifying(self.project, self.target, operation, plan.serial, self.warn) as report:
+            report.planned(plan)
+            with locked(backend, "apply", self.lock_timeout):
+                connection = self.connect()
+                try:
+                    state = self._recover(connection)
+                    check_plan_applies(plan, state, target=self.target, inputs=self._inputs_for(plan))
+                    ctx = ApplyContext(
+                        plan=plan, state=state, connection=connection, project_root=self.root,
+                        open_source=self._source_opener(),
+                        state_writer=backend, threads=threads or self.project.config.threads, fail_fast=fail_fast,
+                        on_event=on_event or (lambda event: None),
+                    )
+                    result = run_stages(ctx).result
+                finally:
+                    connection.close()
+            report.applied(plan, result)
+        return result
 
-    # -- rollback and gc ---------------------------------------------------------------
+    # -- rollback ---------------------------------------------------------------
 
     def plan_rollback(self, to_serial: int | None = None) -> "RollbackPlan":
-        """What ``rollback`` would do (reads state; first resolves an interrupted apply)."""
+        """What :meth:`rollback` would do; first resolves an interrupted apply.
+
+        Args:
+            to_serial: the serial to go back to (default: the one before the current).
+
+        Returns:
+            The current and goal states and the nodes that move, come back or go.
+
+        Raises:
+            StateError: no state, no such serial, or it is not earlier than the current one.
+        """
         from faborite.apply.rollback import plan_rollback
 
         self.recover()
         return plan_rollback(self.state_backend, to_serial)
 
     def rollback(self, plan: "RollbackPlan") -> "State":
-        """Republish ``plan.goal``'s versions under the lock; returns the new state."""
+        """Republish ``plan.goal``'s versions under the lock (no recompute); then tell the webhooks.
+
+        Args:
+            plan: from :meth:`plan_rollback`.
+
+        Returns:
+            The new state (serial + 1, recording the rollback).
+
+        Raises:
+            StateError: the state changed since ``plan`` was made.
+            LockError: another process holds the lock.
+            ProviderError: the target cannot be reached.
+        """
         from faborite.apply.rollback import execute_rollback, plan_rollback
+        from faborite.notify import notifying
         from faborite.state.backend import locked
 
-        with locked(self.state_backend, "rollback"):
-            connection = self.connect()
-            try:
-                self._recover(connection)
-                fresh = plan_rollback(self.state_backend, plan.goal.serial)
-                if fresh.current.serial != plan.current.serial:
-                    raise StateError("state changed while you were deciding", hint="run `faborite rollback` again")
-                return execute_rollback(fresh, connection, self.state_backend, self.root)
-            finally:
-                connection.close()
+        with notifying(self.project, self.target, "rollback", plan.current.serial, self.warn) as report:
+            with locked(self.state_backend, "rollback", self.lock_timeout):
+                connection = self.connect()
+                try:
+                    self._recover(connection)
+                    fresh = plan_rollback(self.state_backend, plan.goal.serial)
+                    if fresh.current.serial != plan.current.serial:
+                        raise StateError("state changed while you were deciding",
+                                         hint="run `faborite rollback` again")
+                    new = execute_rollback(fresh, connection, self.state_backend, self.root)
+                finally:
+                    connection.close()
+            report.rolled_back(fresh, new)
+        return new
 
-    def plan_gc(self, keep: int) -> "GcPlan":
-        """Which physical versions ``gc --keep N`` would drop."""
-        from faborite.apply.gc import plan_gc
-
-        self.recover()  # an unresolved intent's versions may be published: never drop them
-        connection = self.connect()
-        try:
-            return plan_gc(self.state_backend, connection, keep, self.root)
-        finally:
-            connection.close()
-
-    def gc(self, keep: int) -> "GcPlan":
-        """Drop physical versions no kept state uses, under the lock."""
-        from faborite.apply.gc import execute_gc, plan_gc
-        from faborite.state.backend import locked
-
-        with locked(self.state_backend, "gc"):
-            connection = self.connect()
-            try:
-                self._recover(connection)
-                plan = plan_gc(self.state_backend, connection, keep, self.root)
-                execute_gc(plan, connection, self.root)
-                return plan
-            finally:
-                connection.close()
-
-    # -- query ---------------------------------------------------------------------
+    # -- query and diagnose ------------------------------------------------------------
 
     def query(self, sql: str) -> "pa.Table":
-        """Run a read-only query against the published relations (one SELECT; no writes, and no
-        files beyond the project's files sources: see faborite/query_guard.py)."""
+        """Run one read-only query against the published (virtual) relations.
+
+        Args:
+            sql: one SELECT in the target's dialect (no writes; no files beyond the project's
+                files sources: see faborite/query_guard.py).
+
+        Returns:
+            The rows as an Arrow table.
+
+        Raises:
+            StateError: nothing is published on the target yet.
+            QueryError: the SQL is not one read-only statement, or the engine refused it.
+        """
         from faborite.query_guard import check_read_only_sql, source_directories
 
         if self.state() is None:
@@ -394,9 +503,33 @@ class Workspace:
         finally:
             connection.close()
 
+    def diagnose(self, targets: "list[str] | None" = None) -> "list[TargetDiagnosis]":
+        """Check targets read-only: provider installed, config valid, connection, state (``faborite debug``).
+
+        Args:
+            targets: target names (default: every target of the project).
+
+        Returns:
+            One diagnosis per target, each a list of named checks (credentials masked).
+        """
+        from faborite.diagnose import diagnose
+
+        return diagnose(self, list(targets) if targets else list(self.project.config.targets))
+
 
 def init_project(destination: Path, name: str | None = None) -> Path:
-    """Copy the project template into ``destination`` (which must not exist or be empty)."""
+    """Create a project from the template (``faborite init``): runs on DuckDB with no setup.
+
+    Args:
+        destination: the new project's directory (must not exist or be empty).
+        name: the project's name (default: the directory's name, ``-`` read as ``_``).
+
+    Returns:
+        ``destination``.
+
+    Raises:
+        ConfigError: ``destination`` is not empty, or the name is not letters, digits and ``_``.
+    """
     from importlib import resources
 
     destination = Path(destination)
@@ -416,74 +549,23 @@ def init_project(destination: Path, name: str | None = None) -> Path:
 
 
 def project_json_schema(kind: str = "project") -> dict[str, Any]:
-    """JSON Schema for editors: of ``faborite.yml`` (``kind="project"``) or of
-    properties files (``kind="properties"``: ``models/**/*.yml``, ``seeds/*.yml``,
-    ``sources/*.yml``).
+    """JSON Schema for editors, as ``faborite schema KIND`` prints it.
 
-    Generated from the pydantic models the loader validates with. Checks are
-    described as users write them (``not_null``, ``{accepted_values: {values:
-    [...]}}``, ``{sql: ..., name: ...}``) under ``checks``, ``tests`` or
-    ``data_tests``, not in the normalised form the loader turns them into.
+    Args:
+        kind: ``"project"`` (``faborite.yml``), ``"properties"`` (``models/**/*.yml``,
+            ``seeds/*.yml``, ``sources/*.yml``; checks as users write them), or ``"plan"``
+            (the JSON plan of ``plan --json`` / ``show --json``; ``docs/plan-schema.json``).
+
+    Returns:
+        A JSON Schema (draft 2020-12) as a dict.
+
+    Raises:
+        ValueError: an unknown ``kind``.
     """
-    from faborite.config.project import ProjectConfig
-    from faborite.config.properties import PropertiesFile
+    from faborite.config.json_schema import project_files_schema
 
-    if kind == "project":
-        schema = ProjectConfig.model_json_schema()
-        title = "faborite.yml"
-    elif kind == "properties":
-        schema = PropertiesFile.model_json_schema()
-        title = "faborite properties file"
-        defs = schema["$defs"]
-        del defs["CheckSpec"]
-        severity = {"enum": ["error", "warn"], "default": "error",
-                    "description": "error stops the apply; warn prints a warning and goes on"}
-        common = {
-            "name": {"type": "string", "description": "the check's label (default e.g. not_null(id))"},
-            "severity": severity,
-            "column": {"type": "string", "description": "the column checked (default: the column it is listed under)"},
-        }
+    if kind == "plan":
+        from faborite.plan.json_view import plan_json_schema
 
-        def named(check: str, description: str, args: dict[str, Any] | None = None,
-                  required: list[str] | None = None) -> dict[str, Any]:
-            options: dict[str, Any] = {"type": "object", "additionalProperties": False,
-                                       "properties": {**(args or {}), **common}}
-            if required:
-                options["required"] = required
-            else:  # `- not_null:` (no options) is null in YAML
-                options = {"anyOf": [options, {"type": "null"}]}
-            return {"type": "object", "description": description, "additionalProperties": False,
-                    "required": [check], "properties": {check: options}}
-
-        defs["Check"] = {
-            "description": "A data check: a query returning failing rows. Written as a name "
-                           "(not_null), a one-key mapping ({accepted_values: {values: [...]}}) "
-                           "or a custom {sql, name, severity}.",
-            "anyOf": [
-                {"enum": ["not_null", "unique"], "description": "a built-in check without options"},
-                named("not_null", "fails on rows where the column is null"),
-                named("unique", "fails on non-null values that appear more than once"),
-                named("accepted_values", "fails on non-null values not in the list",
-                      {"values": {"type": "array", "description": "the accepted values"}}, ["values"]),
-                named("relationships", "fails on non-null values with no match in the other node's field",
-                      {"to": {"type": "string", "description": "the other node: ref('x') or x"},
-                       "field": {"type": "string", "description": "the other node's column"}}, ["to", "field"]),
-                {"type": "object", "description": "a custom check: SQL (Jinja allowed) returning the failing rows",
-                 "additionalProperties": False, "required": ["sql"],
-                 "properties": {"sql": {"type": "string", "description": "returns the failing rows"}, **common}},
-            ],
-        }
-        checks = {"type": "array", "items": {"$ref": "#/$defs/Check"}, "default": []}
-        for owner in ("ColumnDoc", "NodeDoc"):
-            properties = defs[owner]["properties"]
-            properties["checks"] = {**checks, "title": "Checks", "description": "data checks run on apply"}
-            properties["tests"] = {**checks, "title": "Tests", "description": "dbt's name for checks"}
-            properties["data_tests"] = {**checks, "title": "Data Tests", "description": "dbt's name for checks"}
-        for key in ("models", "seeds", "sources"):  # an empty `models:` is null in YAML
-            entry = schema["properties"][key]
-            listed = {k: v for k, v in entry.items() if k not in ("title", "default")}
-            schema["properties"][key] = {"title": entry["title"], "default": entry["default"],
-                                         "anyOf": [listed, {"type": "null"}]}
-    else:
-        raise ValueError(f"unknown schema kind {kind!r}: expected 'project' or 'properties'")
-    return {"$schema": "https://json-schema.org/draft/2020-12/schema", **schema, "title": title}
+        return plan_json_schema()
+    return project_files_schema(kind)

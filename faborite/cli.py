@@ -13,6 +13,8 @@ from typing import Any
 import click
 
 from faborite import __version__
+from faborite.cli_selection import selection_options
+from faborite.cli_lock_timeout import lock_timeout_option
 
 
 class _State:
@@ -25,11 +27,19 @@ class _State:
         self.debug = debug
         self.no_color = no_color
         self.vars_override = vars_override
+        self.lock_timeout = 0.0  # seconds; set by --lock-timeout (faborite/cli_lock_timeout.py)
 
     def workspace(self):
         from faborite.api import Workspace
 
-        return Workspace.open(self.project_dir, self.target, self.vars_override)
+        return Workspace.open(self.project_dir, self.target, self.vars_override, on_warning=self.warn,
+                              lock_timeout=self.lock_timeout)
+
+    def warn(self, message: str) -> None:
+        """Print a warning the API raised while it worked (e.g. an unreachable webhook) to stderr."""
+        from rich.markup import escape
+
+        self.out(stderr=True).print(f"[yellow]warning:[/] {escape(message)}")
 
     def out(self, stderr: bool = False):
         from faborite.output import console
@@ -143,17 +153,20 @@ def init(state: _State, name: Path) -> None:
 
 @cli.command()
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@selection_options
 @pass_state
-def validate(state: _State, as_json: bool) -> None:
-    """Load and compile the project; print errors or 'ok: N nodes'."""
+def validate(state: _State, as_json: bool, selection) -> None:
+    """Load and compile the project; print errors or 'ok: N nodes' (with -s, also the nodes selected)."""
     ws = state.workspace()
     manifest = ws.compile()
     kinds = ("model", "seed", "source", "sync")
     counts = {kind: sum(1 for n in manifest.nodes.values() if n.kind == kind) for kind in kinds}
+    selected = None if selection.is_everything else ws.select(manifest, selection)
     if as_json:
         from faborite.output import print_json
 
-        print_json({"ok": True, "nodes": len(manifest.nodes), "counts": counts, "warnings": list(ws.project.warnings)})
+        print_json({"ok": True, "nodes": len(manifest.nodes), "counts": counts, "warnings": list(ws.project.warnings),
+                    **({"selected": [n.id for n in selected]} if selected is not None else {})})
         return
     from faborite.output import plural
 
@@ -161,35 +174,42 @@ def validate(state: _State, as_json: bool) -> None:
     _print_warnings(state, ws)
     detail = ", ".join(plural(n, kind) for kind, n in counts.items() if n)
     out.print(f"[green]ok:[/] {plural(len(manifest.nodes), 'node')} ({detail})")
+    if selected is not None:
+        out.print(f"selected ({selection.label}): {plural(len(selected), 'node')}: "
+                  + ", ".join(n.name for n in selected))
 
 
 @cli.command(name="compile")
 @click.argument("node", required=False)
+@selection_options
 @pass_state
-def compile_(state: _State, node: str | None) -> None:
-    """Compile and write .faborite/manifest.json; with NODE, print its rendered SQL."""
-    from faborite.compiler.jinja import best_match_hint
-    from faborite.errors import CompileError
+def compile_(state: _State, node: str | None, selection) -> None:
+    """Compile and write .faborite/manifest.json; with NODE (or -s), print the rendered SQL."""
+    from faborite.api import find_node
     from faborite.output import plural
 
-    manifest = state.workspace().compile()
+    ws = state.workspace()
+    manifest = ws.compile()
+    if node is None and not selection.is_everything:
+        for found in ws.select(manifest, selection):
+            if found.sql:
+                click.echo(f"-- {found.kind} {found.name}\n{found.sql}\n")
+        return
     if node is None:
         state.out().print(f"[green]compiled[/] {plural(len(manifest.nodes), 'node')} -> .faborite/manifest.json")
         return
-    found = manifest.find(node)
-    if found is None:
-        raise CompileError(f"no node named {node!r}",
-                           hint=best_match_hint(node, [n.name for n in manifest.nodes.values()]))
+    found = find_node(manifest, node)
     click.echo(found.sql or f"-- {found.kind} {found.name}: no SQL")
 
 
 @cli.command()
-@click.argument("kind", type=click.Choice(["project", "properties"]), default="project", metavar="[KIND]")
+@click.argument("kind", type=click.Choice(["project", "properties", "plan"]), default="project", metavar="[KIND]")
 @pass_output_state
 def schema(state: _State, kind: str) -> None:
-    """Print a JSON Schema for editors: of faborite.yml (KIND project, the
+    """Print a JSON Schema: for editors, of faborite.yml (KIND project, the
     default) or of properties files (KIND properties: models/**/*.yml,
-    seeds/*.yml, sources/*.yml)."""
+    seeds/*.yml, sources/*.yml); for tools, of `plan --json` output (KIND
+    plan)."""
     from faborite.api import project_json_schema
     from faborite.output import print_json
 
@@ -209,16 +229,21 @@ def schema(state: _State, kind: str) -> None:
               help="Look at the target (drift, interrupted applies) and read sync sources' current versions. "
                    "--refresh=false plans offline against the recorded state and the last read of the sources.")
 @click.option("--no-refresh", is_flag=True, help="Same as --refresh=false.")
+@click.option("--state", "state_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Plan against this state file (from `faborite state pull`) instead of the target's state: "
+                   "no connection, no credentials (implies --refresh=false).")
+@selection_options
 @pass_state
 def plan(state: _State, out_file: Path | None, detailed_exitcode: bool, as_json: bool, markdown: bool, no_diff: bool,
-         refresh: bool, no_refresh: bool) -> None:
+         refresh: bool, no_refresh: bool, state_file: Path | None, selection) -> None:
     """Show what apply would change, and why, including changes made outside faborite."""
     ws = state.workspace()
-    the_plan = ws.plan(refresh=refresh and not no_refresh)
+    the_plan = ws.plan(refresh=refresh and not no_refresh, state_file=state_file, record_inputs=out_file is not None,
+                       selection=selection)
     _print_warnings(state, ws)
     _show_plan(state, the_plan, as_json=as_json, markdown=markdown, no_diff=no_diff)
     if out_file:
-        from faborite.plan.planfile import save_plan
+        from faborite.api import save_plan
 
         save_plan(the_plan, out_file)
         if not as_json:
@@ -235,16 +260,16 @@ def _print_warnings(state: _State, ws) -> None:
 
 def _show_plan(state: _State, the_plan, *, as_json: bool = False, markdown: bool = False, no_diff: bool = False) -> None:
     if as_json:
+        from faborite.api import plan_to_json
         from faborite.output import print_json
-        from faborite.plan.json_view import plan_to_json
 
         print_json(plan_to_json(the_plan))
     elif markdown:
-        from faborite.plan.render import plan_to_markdown
+        from faborite.api import plan_to_markdown
 
         click.echo(plan_to_markdown(the_plan))
     else:
-        from faborite.plan.render import render_plan
+        from faborite.api import render_plan
 
         render_plan(the_plan, state.out(), show_diff=not no_diff)
 
@@ -255,6 +280,7 @@ def _show_plan(state: _State, the_plan, *, as_json: bool = False, markdown: bool
 @click.option("--threads", type=click.IntRange(1, 64), help="Copy up to N tables at once.")
 @click.option("--fail-fast", is_flag=True, help="Stop at the first table that fails.")
 @pass_state
+@lock_timeout_option
 def sync(state: _State, names: tuple[str, ...], auto_approve: bool, threads: int | None, fail_fast: bool) -> None:
     """Plan and apply only syncs (NAMES, or all): copy their tables now.
 
@@ -262,15 +288,13 @@ def sync(state: _State, names: tuple[str, ...], auto_approve: bool, threads: int
     plan` shows them.
     """
     ws = state.workspace()
-    manifest = ws.compile(refresh=True)
-    selected = ws.sync_node_ids(manifest, list(names))
-    the_plan = ws.plan(select=selected, manifest=manifest)
+    the_plan = ws.plan_sync(list(names))
     _show_plan(state, the_plan)
     if not the_plan.has_changes:
         return
     state.out().print()
     _confirm(state, "Do you want to copy these tables?", auto_approve)
-    _run_apply(state, ws, the_plan, threads, fail_fast)
+    _run_apply(state, ws, the_plan, threads, fail_fast, operation="sync")
 
 
 @cli.group(name="sources")
@@ -301,27 +325,34 @@ def sources_list(state: _State, name: str, as_json: bool) -> None:
 @click.option("--threads", type=click.IntRange(1, 64), help="Build up to N nodes at once.")
 @click.option("--explain", is_flag=True, help="List the apply stages and exit.")
 @click.option("--fail-fast", is_flag=True, help="Stop at the first sync table that fails (models always stop).")
+@selection_options
 @pass_state
+@lock_timeout_option
 def apply(state: _State, plan_file: Path | None, auto_approve: bool, threads: int | None, explain: bool,
-          fail_fast: bool) -> None:
+          fail_fast: bool, selection) -> None:
     """Build, check and publish the plan (or the saved PLAN_FILE)."""
     out = state.out()
     if explain:
-        from faborite.apply.runner import STAGES
+        from faborite.api import apply_stages
 
-        for number, (name, description, _) in enumerate(STAGES, 1):
+        for number, (name, description) in enumerate(apply_stages(), 1):
             out.print(f"{number}. [bold]{name}[/]: {description}")
         return
     ws = state.workspace()
     if plan_file is not None:
-        from faborite.plan.planfile import load_plan
+        from faborite.api import load_plan
 
+        if not selection.is_everything:
+            from faborite.errors import PlanError
+
+            raise PlanError("-s/--exclude cannot be used with a saved plan",
+                            hint="a saved plan applies exactly what was reviewed; select when making it: plan -s ... -out FILE")
         # A saved plan was reviewed when it was made (Terraform's rule): apply without asking.
         the_plan = load_plan(plan_file)
         ws.check_saved_plan(the_plan)
         _show_plan(state, the_plan, no_diff=True)
     else:
-        the_plan = ws.plan()
+        the_plan = ws.plan(selection=selection)
         _print_warnings(state, ws)
         _show_plan(state, the_plan)
         if not the_plan.has_changes:
@@ -331,7 +362,8 @@ def apply(state: _State, plan_file: Path | None, auto_approve: bool, threads: in
     _run_apply(state, ws, the_plan, threads, fail_fast)
 
 
-def _run_apply(state: _State, ws, the_plan, threads: int | None, fail_fast: bool = False) -> None:
+def _run_apply(state: _State, ws, the_plan, threads: int | None, fail_fast: bool = False,
+               operation: str = "apply") -> None:
     """Apply with live progress, then the summary line and any warnings; exit 1 if a table failed."""
     if not the_plan.has_changes:
         return
@@ -340,7 +372,7 @@ def _run_apply(state: _State, ws, the_plan, threads: int | None, fail_fast: bool
     out = state.out()
     started = time.perf_counter()
     with ApplyProgress(out) as progress:
-        result = ws.apply(the_plan, threads=threads, on_event=progress, fail_fast=fail_fast)
+        result = ws.apply(the_plan, threads=threads, on_event=progress, fail_fast=fail_fast, operation=operation)
     summary = the_plan.summary()
     out.print(f"\n[bold green]Apply complete![/] {summary['create']} created, {summary['replace']} replaced, "
               f"{summary['update']} updated, {summary['delete']} deleted in {time.perf_counter() - started:.2f}s "
@@ -367,7 +399,7 @@ def _run_apply(state: _State, ws, the_plan, threads: int | None, fail_fast: bool
 @pass_state
 def show(state: _State, plan_file: Path, as_json: bool, markdown: bool) -> None:
     """Show a saved plan file."""
-    from faborite.plan.planfile import load_plan
+    from faborite.api import load_plan
 
     _show_plan(state, load_plan(plan_file), as_json=as_json, markdown=markdown)
 
@@ -376,6 +408,7 @@ def show(state: _State, plan_file: Path, as_json: bool, markdown: bool) -> None:
 @click.option("--to", "to_serial", type=int, help="Serial to return to (default: the previous one).")
 @click.option("--auto-approve", is_flag=True, help="Skip the confirmation question.")
 @pass_state
+@lock_timeout_option
 def rollback(state: _State, to_serial: int | None, auto_approve: bool) -> None:
     """Republish an earlier state's versions: no recompute, instant."""
     ws = state.workspace()
@@ -403,6 +436,7 @@ def rollback(state: _State, to_serial: int | None, auto_approve: bool) -> None:
 @click.option("--auto-approve", is_flag=True, help="Skip the confirmation question.")
 @click.option("--dry-run", is_flag=True, help="Only list what would be dropped.")
 @pass_state
+@lock_timeout_option
 def gc(state: _State, keep: int, auto_approve: bool, dry_run: bool) -> None:
     """Drop physical versions that none of the newest N states use."""
     ws = state.workspace()
@@ -490,10 +524,8 @@ def force_unlock(state: _State, lock_id: str, auto_approve: bool) -> None:
 @pass_state
 def debug_command(state: _State, as_json: bool) -> None:
     """Check each target (or --target): provider, config, connection, state."""
-    from faborite.diagnose import diagnose
-
     ws = state.workspace()
-    diagnoses = diagnose(ws, [state.target] if state.target else list(ws.project.config.targets))
+    diagnoses = ws.diagnose([state.target] if state.target else None)
     if as_json:
         from faborite.output import print_json
 
@@ -506,10 +538,12 @@ def debug_command(state: _State, as_json: bool) -> None:
         sys.exit(1)
 
 
-# `faborite state ...` lives in its own module; registered here.
+# `faborite state ...`, `fmt` and `lint` live in their own modules; registered here.
+from faborite.cli_fmt import fmt_command, lint_command  # noqa: E402
 from faborite.cli_state import state_group  # noqa: E402  (needs cli's helpers defined above)
 
-cli.add_command(state_group)
+for _command in (state_group, fmt_command, lint_command):
+    cli.add_command(_command)
 
 
 def main(argv: list[str] | None = None) -> None:

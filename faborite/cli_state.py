@@ -1,4 +1,4 @@
-"""``faborite state``: look at the recorded state, and move it (pull, push).
+"""``faborite state``: look at the recorded state, and move it (pull, push, migrate).
 
 The commands are thin: the work is in :mod:`faborite.api` and
 :mod:`faborite.state.transfer`.
@@ -12,11 +12,12 @@ from pathlib import Path
 import click
 
 from faborite.cli import _confirm, _State, pass_state
+from faborite.cli_lock_timeout import lock_timeout_option
 
 
 @click.group(name="state")
 def state_group() -> None:
-    """Inspect recorded state, and move it (pull, push)."""
+    """Inspect recorded state, and move it (pull, push, migrate)."""
 
 
 @state_group.command()
@@ -97,3 +98,41 @@ def push(state: _State, file: Path, force: bool, auto_approve: bool) -> None:
     else:
         out.print(f"[green]Pushed[/] {file} as serial {new.serial} of target {ws.target}.")
 
+
+
+def _backend_block(ctx: click.Context, param: click.Parameter, value: str) -> dict:
+    import yaml
+
+    try:
+        block = yaml.safe_load(value)
+    except yaml.YAMLError:
+        block = None
+    if isinstance(block, str) and block.strip():
+        return {"type": block.strip()}
+    if not isinstance(block, dict) or not block.get("type"):
+        raise click.BadParameter("expected a state type (local, target) or a `state:` block as inline YAML, "
+                                 "e.g. --to '{type: azure_blob, url: https://...}'")
+    return block
+
+
+@state_group.command()
+@click.option("--to", "to", required=True, metavar="BACKEND", callback=_backend_block,
+              help="The new backend: a `state:` block as inline YAML ('{type: azure_blob, url: ...}') or a "
+                   "type name (local, target).")
+@click.option("--auto-approve", is_flag=True, help="Skip the confirmation prompt.")
+@pass_state
+@lock_timeout_option
+def migrate(state: _State, to: dict, auto_approve: bool) -> None:
+    """Move the whole history to another backend."""
+    from faborite.api import inline_yaml
+
+    ws = state.workspace()
+    _confirm(state, f"Copy the state history of target {ws.target} to {inline_yaml(to)}, then make the current "
+                    "state read-only?", auto_approve)
+    result = ws.migrate_state(to)
+    out = state.out()
+    resumed = f" ({result.already_there} already there)" if result.already_there else ""
+    out.print(f"[green]Copied[/] serials 1-{result.serials}{resumed} of lineage {result.lineage} to "
+              f"{result.moved_to} and verified them.")
+    out.print(f"The old state is read-only now (serial {result.marker_serial} records the move).")
+    out.print(f"Next: set `state: {result.moved_to}` for target {ws.target} in faborite.yml.")

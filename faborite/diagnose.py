@@ -112,4 +112,8 @@ def _state_check(ws: "Workspace") -> Check:
     parts.append(f"locked by {lock.describe()} (lock ID {lock.id})" if lock else "unlocked")
     if intent is not None:
         parts.append(f"an interrupted publish of serial {intent.serial} awaits the next command")
+    moved_to = state.event.moved_to if state is not None and state.event is not None else None
+    if moved_to:
+        return Check(name="state", ok=False, detail=f"{where}: " + ", ".join(parts) + f", read-only: moved to {moved_to}",
+                     hint=f"set `state: {moved_to}` for this target in faborite.yml")
     return Check(name="state", ok=True, detail=f"{where}: " + ", ".join(parts))

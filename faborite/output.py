@@ -132,6 +132,7 @@ def render_history(entries: list["HistoryEntry"], out: "Console") -> None:
         summary = event.summary()
         changed = ", ".join(f"{n} {a}" for a, n in summary.items() if n) or "no changes"
         operation = event.operation + (f" to {event.rolled_back_to}" if event.rolled_back_to else "")
+        operation += f" to {event.moved_to}" if event.moved_to else ""
         table.add_row(str(entry.serial), event.at.strftime("%Y-%m-%d %H:%M:%S"), f"{event.who}@{event.host}",
                       operation, changed)
     out.print(table)

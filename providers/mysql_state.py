@@ -1,5 +1,7 @@
 """State in MySQL/MariaDB: tables inside the target's server (``state: {type: target}``, the
-default for mysql targets), in the database ``schema:`` (default ``faborite_state``).
+default for mysql targets), in the database ``schema:`` (default ``faborite_state``); or on
+another server (``state: {type: mysql, url_env: VAR}``, the URL read from the environment,
+never stored: ``mysql://user:password@host:3306/database``).
 
 The lock is ``GET_LOCK(name, 0)`` on a name derived from that database and the
 target name, held by the backend's own session: a process that dies releases
@@ -11,10 +13,13 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 
+from faborite.errors import ConfigError
 from faborite.providers.mysql import MySQLTargetConfig, _opener
+from faborite.state.selection import url_from_env
 from faborite.state.sql_backend import SqlStateBackend
 
 DEFAULT_SCHEMA = "faborite_state"
@@ -71,3 +76,37 @@ def target_state_backend(config: BaseModel, schema: str | None, target_name: str
         config = MySQLTargetConfig.model_validate(config.model_dump())
     return MySQLStateBackend(_opener(config), name=target_name, schema=schema or DEFAULT_SCHEMA,
                              where=config.where())
+
+
+class MySQLStateSettings(BaseModel):
+    """``state: {type: mysql, url_env: VAR, schema: ...}``."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    type: str = "mysql"
+    #: The environment variable holding the URL (``mysql://user:password@host:3306/database``).
+    url_env: str = Field(min_length=1)
+    #: The database holding the state tables (default: the URL's database, else ``faborite_state``).
+    schema_name: str | None = Field(default=None, alias="schema", min_length=1, max_length=64)
+
+
+class MySQLStateFactory:
+    """``state: {type: mysql, url_env: VAR}``: a MySQL/MariaDB server other than the target."""
+
+    name = "mysql"
+    settings_model = MySQLStateSettings
+
+    def open(self, settings: BaseModel, *, target_name: str, **_: Any) -> MySQLStateBackend:
+        assert isinstance(settings, MySQLStateSettings)
+        url = urlsplit(url_from_env(settings.url_env, what="MySQL", example="mysql://user:password@host:3306/db"))
+        if url.scheme not in ("mysql", "mariadb") or not url.username:
+            # Not the URL itself in the message: it may hold a password.
+            raise ConfigError(f"${settings.url_env} is not a mysql://user:password@host:port/database URL",
+                              file="faborite.yml", hint=f"check the value of {settings.url_env}")
+        schema = settings.schema_name or unquote(url.path.strip("/")) or DEFAULT_SCHEMA
+        config = MySQLTargetConfig.model_validate({
+            "type": "mysql", "host": url.hostname or "localhost", "port": url.port or 3306,
+            "user": unquote(url.username), "database": schema,
+            **({"password": unquote(url.password)} if url.password is not None else {}),
+        })
+        return MySQLStateBackend(_opener(config), name=target_name, schema=schema, where=f"${settings.url_env}")

@@ -9,16 +9,16 @@ it when the server closes its connection. See :mod:`faborite.state.sql_backend`.
 from __future__ import annotations
 
 import hashlib
-import os
 from urllib.parse import urlsplit
 from collections.abc import Sequence
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from faborite.errors import ConfigError, ProviderError
+from faborite.errors import ProviderError
 from faborite.providers.postgres import INSTALL_HINT, PostgresTargetConfig, _opener, _server_message
 from faborite.providers.sql_errors import redact_sql
+from faborite.state.selection import url_from_env
 from faborite.state.sql_backend import SqlStateBackend
 
 DEFAULT_SCHEMA = "faborite_state"
@@ -85,10 +85,7 @@ class PostgresStateFactory:
 
     def open(self, settings: BaseModel, *, target_name: str, **_: Any) -> PostgresStateBackend:
         assert isinstance(settings, PostgresStateSettings)
-        url = os.environ.get(settings.url_env)
-        if not url:
-            raise ConfigError(f"environment variable {settings.url_env} is not set (the state's PostgreSQL URL)",
-                              file="faborite.yml", hint=f"export {settings.url_env}=postgresql://user@host/dbname")
+        url = url_from_env(settings.url_env, what="PostgreSQL", example="postgresql://user@host/dbname")
         try:
             import psycopg
         except ImportError:

@@ -56,3 +56,15 @@ def test_credentials_are_masked_at_any_depth() -> None:
               "token": ""}
     assert masked(config) == {"type": "x", "password": "***", "settings": {"s3_secret_access_key": "***", "threads": 2},
                               "token": ""}
+
+
+def test_a_state_moved_by_migrate_fails_naming_where_it_went(demo: Path) -> None:
+    from faborite.state import LocalStateBackend
+    from faborite.state.migrate import migrate
+
+    assert run_cli("apply", "--auto-approve", cwd=demo).code == 0
+    migrate(LocalStateBackend(demo / ".faborite/state/dev"), LocalStateBackend(demo / "elsewhere"),
+            moved_to="{type: postgres, url_env: STATE_URL}")
+    result = run_cli("debug", cwd=demo)
+    assert result.code == 1
+    assert "read-only: moved to {type: postgres, url_env: STATE_URL}" in result.stdout

@@ -56,6 +56,12 @@ def new_state(ctx: ApplyContext) -> State:
             applied_at=now if rebuilt or old is None else old.applied_at,
             extra=extra,
         )
+    # A node gone from the project stays recorded until a plan deletes it: a partial plan
+    # (-s, sync) deletes nothing, and forgetting it would leave its relations untracked.
+    deleted = {c.node_id for c in ctx.deletes()}
+    for node_id, old in old_nodes.items():
+        if node_id not in nodes and node_id not in ctx.manifest.nodes and node_id not in deleted:
+            nodes[node_id] = old
     event = StateEvent(
         operation="apply", who=current_user(), host=current_host(), at=now, faborite_version=__version__,
         changes=tuple(NodeChangeRecord(node=c.node_id, action=c.action.value)

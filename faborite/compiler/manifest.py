@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
@@ -92,6 +93,9 @@ class Node(BaseModel):
     column_lineage: dict[str, tuple[str, ...]] = Field(default_factory=dict)
     seed: SeedInfo | None = None
     sync: SyncInfo | None = None
+    #: Models: ``deprecated`` / ``deprecation_date`` config, for `faborite lint` (in no fingerprint).
+    deprecated: bool = False
+    deprecation_date: date | None = None
     data_hash: str
     metadata_hash: str
     version: str

@@ -236,6 +236,7 @@ class _Compilation:
             "output_columns": analysis.output_columns,
             "column_lineage": analysis.column_lineage,
             "data_hash": fingerprint.data_hash("model", analysis.canonical, data_config),
+            "deprecated": config.deprecated, "deprecation_date": config.deprecation_date,
             **self._metadata(model.name, doc, config, model.path),
         }
 

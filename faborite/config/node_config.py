@@ -7,6 +7,7 @@ the model itself.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -29,6 +30,9 @@ class ModelConfig(BaseModel):
     enabled: bool = True
     owner: str | None = None
     meta: dict[str, Any] = Field(default_factory=dict)
+    #: dbt's key: from this day on the model is deprecated; `faborite lint` flags refs to it before and after.
+    deprecation_date: date | None = None
+    deprecated: bool = False
 
     def merged(self, overrides: dict[str, Any]) -> "ModelConfig":
         """A copy with ``overrides`` applied (tags accumulate, dbt style)."""

@@ -6,6 +6,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from faborite.notify.config import WebhookSpec
+
 PROJECT_FILE = "faborite.yml"
 
 
@@ -22,6 +24,14 @@ class PathsConfig(BaseModel):
     outputs: tuple[str, ...] = Field(
         default=(), description="folders sync outputs may be written under (relative or absolute); "
                                 "default: anywhere in the project outside its own folders")
+
+
+class LintConfig(BaseModel):
+    """``lint:``: which `faborite lint` rules to turn off."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    disable: tuple[str, ...] = Field(default=(), description="rule codes to skip, e.g. [FAB004]")
 
 
 class TargetBlock(BaseModel):
@@ -49,6 +59,8 @@ class ProjectConfig(BaseModel):
     paths: PathsConfig = Field(default_factory=PathsConfig)
     models: dict[str, Any] = Field(default_factory=dict, description="folder defaults: +key: value")
     seeds: dict[str, Any] = Field(default_factory=dict, description="folder defaults: +key: value")
+    notify: tuple[WebhookSpec, ...] = Field(default=(), description="webhooks told after apply, rollback and sync")
+    lint: LintConfig = Field(default_factory=LintConfig)
 
     @field_validator("name")
     @classmethod

@@ -99,6 +99,9 @@ def resolve_target(project: "Project", name: str | None = None, *, with_secrets:
     if raw is None:
         raw = config.targets[name].model_dump()
     raw, state = _split_state(raw, lambda *loc: project.config_line("targets", name, *loc))
+    if isinstance(raw, dict) and "notify" in raw:  # the core's key (faborite/notify/), not the provider's
+        raw = copy.copy(raw)
+        del raw["notify"]
     rendered = render_env_vars(raw, environ=os.environ if environ is None else environ,
                                with_secrets=with_secrets, where=lambda *loc: project.config_line("targets", name, *loc))
     validated = validate(provider.config_model, rendered, file="faborite.yml", what=f"target {name!r}",

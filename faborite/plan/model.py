@@ -15,6 +15,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from faborite.compiler.manifest import Manifest
+from faborite.config.inputs import ProjectInputs
 from faborite.plan.atomicity import PublishStrategy
 from faborite.plan.drift import Drift
 
@@ -80,6 +81,34 @@ class Change(BaseModel):
         """Whether a reviewer needs to see this change (no-ops are hidden)."""
         return self.action is not Action.NOOP
 
+    @property
+    def repairs_drift(self) -> bool:
+        """Whether it puts back what was changed outside faborite (reason ``drift``)."""
+        return any(r.code == "drift" for r in self.reasons)
+
+    @property
+    def is_destructive(self) -> bool:
+        """Whether readers lose what they read today: a delete, a relation moved off its old
+        name, or a breaking replace (rows or columns may differ). The old physical version
+        is kept until ``gc``, so a rollback restores it; reviewers still need it first."""
+        if self.action is Action.DELETE:
+            return True
+        if self.action is Action.NOOP or self.repairs_drift:
+            return False
+        moved = self.old_relation is not None and self.old_relation != self.relation
+        return moved or (self.action is Action.REPLACE and self.category == "breaking")
+
+
+class PlanSelection(BaseModel):
+    """A partial plan's selection: the flags that made it and the built nodes they picked."""
+
+    model_config = ConfigDict(frozen=True)
+
+    #: The selector as flags (``-s orders+ --exclude tag:slow``); empty when a command chose the nodes (sync).
+    label: str = ""
+    #: The built nodes selected; every other node is deferred.
+    nodes: tuple[str, ...] = ()
+
 
 class Plan(BaseModel):
     """A plan: the manifest it realises and the state it was made against."""
@@ -99,6 +128,10 @@ class Plan(BaseModel):
     refreshed: bool = False
     #: How the target publishes (None in plans older than the field).
     publish: PublishStrategy | None = None
+    #: The project files it was compiled from (saved plans: apply refuses it once they differ).
+    inputs: ProjectInputs | None = None
+    #: Set on a partial plan (``-s``/``--exclude``, ``sync``): only these nodes change, none is deleted.
+    selection: PlanSelection | None = None
 
     @property
     def has_changes(self) -> bool:

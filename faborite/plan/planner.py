@@ -14,9 +14,10 @@ from datetime import datetime, timezone
 from faborite import __version__
 from faborite.compiler import fingerprint
 from faborite.compiler.manifest import Manifest, Node
+from faborite.errors import PlanError
 from faborite.plan.drift import Drift
 from faborite.plan.atomicity import PublishStrategy, publish_strategy
-from faborite.plan.model import Action, Change, Plan, Reason
+from faborite.plan.model import Action, Change, Plan, PlanSelection, Reason
 from faborite.state.model import NodeState, State
 
 
@@ -30,7 +31,7 @@ class _Effect:
 
 
 def make_plan(manifest: Manifest, state: State | None, *, select: set[str] | None = None,
-              drift: tuple[Drift, ...] | None = None) -> Plan:
+              drift: tuple[Drift, ...] | None = None, selected_by: str = "") -> Plan:
     """The changes that take ``state`` to ``manifest``.
 
     With ``select`` (node ids), only those nodes change; every other node is
@@ -38,6 +39,7 @@ def make_plan(manifest: Manifest, state: State | None, *, select: set[str] | Non
     ``drift`` (from :func:`faborite.plan.drift.find_drift`; None: the target was
     not looked at) turns a node the state calls current into a rebuild (its
     version is gone) or a re-publish (its published name is not as recorded).
+    ``selected_by`` is the selector that chose ``select``, shown in the plan.
     """
     old_nodes = state.nodes if state else {}
     drift_of = {d.node_id: d for d in drift or ()}
@@ -66,12 +68,35 @@ def make_plan(manifest: Manifest, state: State | None, *, select: set[str] | Non
                 materialized=old.materialized, action=Action.DELETE, old_version=old.version,
                 reasons=(Reason(code="removed", detail="removed from the project"),),
             ))
+    selection = None
+    if select is not None:
+        _check_selected_parents(manifest, select, old_nodes)
+        selection = PlanSelection(label=selected_by,
+                                  nodes=tuple(n.id for n in manifest.built_nodes() if n.id in select))
     return Plan(
+        selection=selection,
         faborite_version=__version__, created_at=datetime.now(timezone.utc), target=manifest.target,
         lineage=state.lineage if state else None, serial=state.serial if state else None,
         manifest=manifest, changes=tuple(changes), drift=tuple(drift or ()), refreshed=drift is not None,
         publish=_publish_strategy(manifest),
     )
+
+
+def _check_selected_parents(manifest: Manifest, select: set[str], old_nodes: dict[str, NodeState]) -> None:
+    """Refuse a selection that builds a node whose unselected parent was never applied: it could not be read."""
+    missing = []
+    for node in manifest.built_nodes():
+        if node.id not in select:
+            continue
+        for parent_id in node.parents:
+            parent = manifest.nodes.get(parent_id)
+            if parent is not None and parent.is_built and parent_id not in select and parent_id not in old_nodes:
+                missing.append((node.name, parent.name))
+    if missing:
+        child, parent = missing[0]
+        more = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""
+        raise PlanError(f"{child} is selected but its parent {parent} is not, and it was never applied{more}",
+                        hint=f"select the parents too, e.g. -s +{child}, or apply {parent} first")
 
 
 def _publish_strategy(manifest: Manifest) -> PublishStrategy | None:

@@ -1,4 +1,4 @@
-"""Plans for people: Terraform-like colored text (rich) and Markdown for PR comments."""
+"""Plans for people on a terminal: Terraform-like colored text (rich). Markdown is in markdown.py."""
 
 from __future__ import annotations
 
@@ -25,6 +25,8 @@ def _summary_line(plan: Plan) -> str:
 
 def render_plan(plan: Plan, console: Console, *, show_diff: bool = True) -> None:
     """Print ``plan`` the way Terraform prints one: drift first, then the actions."""
+    if plan.selection is not None:
+        console.print(f"[yellow]{escape(partial_note(plan))}[/]\n")
     if plan.drift:
         console.print("[bold magenta]Changed outside faborite[/] (the state records what the target does not hold):")
         for drift in plan.drift:
@@ -33,7 +35,10 @@ def render_plan(plan: Plan, console: Console, *, show_diff: bool = True) -> None
     elif not plan.refreshed:
         console.print("[dim]The target was not checked for changes made outside faborite (--refresh=false).[/]")
     if not plan.has_changes:
-        console.print("[bold green]No changes.[/] The target matches the project.")
+        if plan.selection is not None:  # the rest of the project may still differ: say only what is true
+            console.print("[bold green]No changes in the selected nodes.[/]")
+        else:
+            console.print("[bold green]No changes.[/] The target matches the project.")
         return
     console.print(f"faborite will perform the following actions on target [bold]{escape(plan.target)}[/]:\n")
     for change in plan.visible_changes():
@@ -42,6 +47,15 @@ def render_plan(plan: Plan, console: Console, *, show_diff: bool = True) -> None
     if plan.publish is not None:
         style = "dim" if plan.publish.atomic else "yellow"
         console.print(f"[{style}]Publish: {escape(plan.publish.detail)}.[/]")
+
+
+def partial_note(plan: Plan) -> str:
+    """One sentence saying a plan is partial, and what that means for the other nodes."""
+    assert plan.selection is not None
+    built = len(plan.manifest.built_nodes())
+    by = f" ({plan.selection.label})" if plan.selection.label else ""
+    return (f"Partial plan{by}: {len(plan.selection.nodes)} of {built} nodes selected; "
+            "the others keep what the state records and nothing is deleted.")
 
 
 def _render_change(change: Change, console: Console, show_diff: bool) -> None:
@@ -65,24 +79,3 @@ def _render_change(change: Change, console: Console, show_diff: bool) -> None:
             if line.startswith(("+++", "---", "@@")):
                 style = "dim"
             console.print(Text("        " + line, style=style))
-
-
-def plan_to_markdown(plan: Plan) -> str:
-    """A Markdown summary of ``plan`` (for a pull-request comment)."""
-    drift = [f"- :warning: `{d.node_id}`: {d.detail}" for d in plan.drift]
-    if drift:
-        drift = ["**Changed outside faborite** (applying repairs it):", *drift, ""]
-    if not plan.has_changes:
-        return "\n".join([*drift, f"**faborite plan** for `{plan.target}`: no changes."])
-    publish = [f"Publish: {plan.publish.detail}.", ""] if plan.publish else []
-    lines = [*drift, f"**faborite plan** for `{plan.target}`: {_summary_line(plan)}", "", *publish,
-             "| | node | action | category | why |", "|---|---|---|---|---|"]
-    for change in plan.visible_changes():
-        symbol = _SYMBOL[change.action][0]
-        why = "; ".join(r.detail for r in change.reasons).replace("|", "\\|")
-        lines.append(f"| `{symbol}` | `{change.name}` | {change.action.value} | {change.category or ''} | {why} |")
-    diffs = [c for c in plan.visible_changes() if c.sql_diff]
-    for change in diffs:
-        lines += ["", f"<details><summary>SQL diff: {change.name}</summary>", "", "```diff",
-                  change.sql_diff or "", "```", "</details>"]
-    return "\n".join(lines)

@@ -9,10 +9,12 @@ the one conformance suite in ``tests/state/conformance.py``.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from typing import Protocol, runtime_checkable
 
-from faborite.errors import StateError
+from faborite.duration import format_duration
+from faborite.errors import LockError, StateError
 from faborite.state.lock import LockInfo
 from faborite.state.model import HistoryEntry, State
 
@@ -95,13 +97,26 @@ def stale_error(expected_serial: int | None, found: int | None) -> StateError:
     )
 
 
+def check_not_moved(latest: State | None) -> None:
+    """Raise :class:`StateError` when ``latest`` says ``state migrate`` moved the state elsewhere."""
+    moved_to = latest.event.moved_to if latest is not None and latest.event is not None else None
+    if moved_to:
+        raise StateError(
+            f"the state of target {latest.target!r} was moved to {moved_to} (serial {latest.serial}, by "
+            "`faborite state migrate`); this copy is kept read-only",
+            hint=f"set `state: {moved_to}` for target {latest.target!r} in faborite.yml",
+        )
+
+
 def check_successor(latest: State | None, state: State, expected_serial: int | None) -> None:
     """Raise :class:`StateError` unless ``state`` may follow ``latest`` (the CAS rules).
 
-    Shared by backends so they refuse writes alike: the latest serial must equal
+    Shared by backends so they refuse writes alike: the latest state may not be
+    one ``state migrate`` moved away (:func:`check_not_moved`), its serial must equal
     ``expected_serial`` (0 and None both mean "no state"), ``state.serial`` must
     be one more, and the lineage must be the latest state's.
     """
+    check_not_moved(latest)
     found = latest.serial if latest is not None else None
     if (found or 0) != (expected_serial or 0):
         raise stale_error(expected_serial, found)
@@ -118,10 +133,40 @@ def check_successor(latest: State | None, state: State, expected_serial: int | N
         )
 
 
+#: Longest pause between two lock attempts while waiting (``--lock-timeout``).
+MAX_POLL_SECONDS = 2.0
+
+
+def take_lock(backend: Locker, operation: str, timeout: float = 0.0,
+              sleep: Callable[[float], None] = time.sleep) -> LockInfo:
+    """Take the lock; while another holds it, try again until ``timeout`` seconds have passed.
+
+    ``timeout`` 0 fails at once (the backends never wait themselves). Polling,
+    not a queue: every backend can only *try* (a lease, an advisory lock, a
+    file create). The pause grows from 0.1 s to :data:`MAX_POLL_SECONDS`. The
+    final refusal is the backend's own, naming the holder, plus how long it waited.
+    """
+    deadline = time.monotonic() + timeout
+    pause = 0.1
+    while True:
+        try:
+            return backend.lock(operation)
+        except LockError as exc:
+            left = deadline - time.monotonic()
+            if timeout <= 0 or left <= 0:
+                if timeout > 0:
+                    exc.message = f"{exc.message} (waited {format_duration(timeout)})"
+                raise
+            sleep(min(pause, left))
+            pause = min(pause * 2, MAX_POLL_SECONDS)
+
+
 @contextlib.contextmanager
-def locked(backend: Locker, operation: str) -> Iterator[LockInfo]:
-    """Hold ``backend``'s lock for ``operation`` while the block runs; always release it."""
-    info = backend.lock(operation)
+def locked(backend: Locker, operation: str, timeout: float = 0.0) -> Iterator[LockInfo]:
+    """Hold ``backend``'s lock for ``operation`` while the block runs; always release it.
+
+    ``timeout``: seconds to wait for a held lock (see :func:`take_lock`)."""
+    info = take_lock(backend, operation, timeout)
     try:
         yield info
     except BaseException as exc:

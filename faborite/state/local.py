@@ -30,7 +30,7 @@ from faborite.crashpoints import crash_point
 from faborite.errors import LockError, StateError
 from faborite.state import file_format
 from faborite.state.backend import check_successor, stale_error
-from faborite.state.lock import LockInfo, current_host, lock_held_error
+from faborite.state.lock import LockInfo, current_host, lock_held_error, lock_mismatch_error
 from faborite.state.model import HistoryEntry, State
 
 _SNAPSHOT = re.compile(r"^serial-(\d+)\.json$")
@@ -189,11 +189,7 @@ class LocalStateBackend:
         if holder is None:
             raise LockError(f"state is not locked (no {path})", hint="nothing to unlock")
         if holder.id != lock_id:
-            raise LockError(
-                f"lock ID {lock_id} does not match the held lock {holder.id} ({holder.describe()})",
-                file=path,
-                hint=f"to release that lock, run `faborite force-unlock {holder.id}`",
-            )
+            raise lock_mismatch_error(lock_id, holder, file=path)
         path.unlink(missing_ok=True)
         _fsync_directory(self.directory)
 

@@ -93,3 +93,12 @@ def lock_held_error(holder: LockInfo, *, file: str | Path | None = None) -> Lock
     else:
         hint = f"wait for it to finish; if that process died, run `faborite force-unlock {holder.id}`"
     return LockError(message, file=file, hint=hint)
+
+
+def lock_mismatch_error(lock_id: str, holder: LockInfo, *, file: str | Path | None = None) -> LockError:
+    """The error for an unlock with ``lock_id`` while ``holder`` holds the lock under another ID."""
+    return LockError(
+        f"lock ID {lock_id} does not match the held lock {holder.id} ({holder.describe()})",
+        file=file,
+        hint=f"to release that lock, run `faborite force-unlock {holder.id}`",
+    )

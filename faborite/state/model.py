@@ -79,6 +79,9 @@ class StateEvent(_Frozen):
     faborite_version: str
     changes: tuple[NodeChangeRecord, ...] = ()
     rolled_back_to: int | None = None
+    #: Set on the last serial of a state copied elsewhere by ``state migrate``: the new backend
+    #: (its ``state:`` block as inline YAML). A state whose latest serial has it is read-only.
+    moved_to: str | None = None
 
     def summary(self) -> dict[str, int]:
         """Number of changed nodes per action: every known action (zeros included), then any other."""

@@ -13,6 +13,7 @@ backend lives with its provider.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -75,25 +76,43 @@ class TargetStateFactory:
         return make(target.config, schema=settings.schema_name, target_name=target_name)
 
 
-def state_type(target: "ResolvedTarget") -> str:
-    """The ``state: type`` of ``target``: its block's, else its provider's default, else local."""
-    block = target.state or {}
+def url_from_env(variable: str, *, what: str, example: str) -> str:
+    """The connection URL a ``url_env:`` setting names; ConfigError when the variable is unset.
+
+    State backends keep URLs (which may hold passwords) out of faborite.yml:
+    the file names a variable, and only its name is ever printed.
+    """
+    url = os.environ.get(variable)
+    if not url:
+        raise ConfigError(f"environment variable {variable} is not set (the state's {what} URL)",
+                          file="faborite.yml", hint=f"export {variable}={example}")
+    return url
+
+
+def state_type(target: "ResolvedTarget", block: dict[str, Any] | None = None) -> str:
+    """The ``state: type`` of ``target`` (or of ``block`` in its place): the block's, else the
+    provider's default, else local."""
+    block = target.state or {} if block is None else block
     return str(block.get("type") or getattr(target.provider, "default_state", "local"))
 
 
-def state_settings(target: "ResolvedTarget") -> tuple[Any, BaseModel]:
-    """The backend factory and validated settings of ``target``'s state; opens nothing (``validate``)."""
+def state_settings(target: "ResolvedTarget", block: dict[str, Any] | None = None,
+                   *, file: str = "faborite.yml") -> tuple[Any, BaseModel]:
+    """The backend factory and validated settings of ``target``'s state (or of ``block``, a
+    ``state:`` block given elsewhere, e.g. ``state migrate --to``); opens nothing (``validate``)."""
     from faborite.config.validation import validate
     from faborite.plugins import load_state_backend
 
-    type_name = state_type(target)
+    given = target.state or {} if block is None else block
+    type_name = state_type(target, given)
     factory = load_state_backend(type_name)
-    settings = validate(factory.settings_model, {**(target.state or {}), "type": type_name}, file="faborite.yml",
+    settings = validate(factory.settings_model, {**given, "type": type_name}, file=file,
                         what=f"the state of target {target.name!r}", loc_prefix=("targets", target.name, "state"))
     return factory, settings
 
 
-def open_state_backend(target: "ResolvedTarget", project_root: Path) -> "StateBackend":
-    """The state backend ``target``'s ``state:`` key (or its default) names, settings validated."""
-    factory, settings = state_settings(target)
+def open_state_backend(target: "ResolvedTarget", project_root: Path,
+                       block: dict[str, Any] | None = None) -> "StateBackend":
+    """The state backend ``target``'s ``state:`` key (or its default, or ``block``) names, settings validated."""
+    factory, settings = state_settings(target, block, file="faborite.yml" if block is None else "--to")
     return factory.open(settings, target_name=target.name, target=target, project_root=project_root)

@@ -36,7 +36,7 @@ from typing import Any
 from faborite.errors import LockError, StateError
 from faborite.state import file_format
 from faborite.state.backend import check_successor, stale_error
-from faborite.state.lock import LockInfo, lock_held_error
+from faborite.state.lock import LockInfo, lock_held_error, lock_mismatch_error
 from faborite.state.model import HistoryEntry, State
 
 log = logging.getLogger(__name__)
@@ -346,10 +346,7 @@ class SqlStateBackend:
                 raise LockError(f"state is not locked (no lock in {self.where})", hint="nothing to unlock")
             holder, session = found
             if holder.id != lock_id:
-                raise LockError(
-                    f"lock ID {lock_id} does not match the held lock {holder.id} ({holder.describe()})",
-                    hint=f"to release that lock, run `faborite force-unlock {holder.id}`",
-                )
+                raise lock_mismatch_error(lock_id, holder)
             if self._held == lock_id:
                 cur.execute(f"DELETE FROM {self.table('locks')} WHERE name = %s", (self.name,))
                 self._release_lock(cur)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from faborite import __version__
 from faborite.errors import StateError
 from faborite.state import file_format
-from faborite.state.backend import StateBackend, locked
+from faborite.state.backend import StateBackend, check_not_moved, locked
 from faborite.state.lock import current_host, current_user
 from faborite.state.model import State, StateEvent, utcnow
 
@@ -36,6 +36,7 @@ def push(backend: StateBackend, data: bytes, source: str, *, target: str, force:
             raise StateError("an interrupted apply or rollback awaits resolution",
                              hint="run `faborite plan` and `faborite apply` first, then push")
         current = backend.read()
+        check_not_moved(current)
         if current is not None and pushed == current:
             return None
         if not force:

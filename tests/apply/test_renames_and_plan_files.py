@@ -14,7 +14,7 @@ from tests.apply.helpers import apply, edit, published, workspace
 def test_saved_plan_builds_parents_first_with_one_thread(demo: Path) -> None:
     apply(demo)
     edit(demo / "models/staging/stg_customers.sql", "    country,\n", "    upper(country) as country,\n")
-    save_plan(workspace(demo).plan(), demo / "p.json")
+    save_plan(workspace(demo).plan(record_inputs=True), demo / "p.json")
     ws = workspace(demo)
     ctx = ws.apply(load_plan(demo / "p.json"), threads=1)
     assert ctx.new_state.serial == 2

@@ -52,7 +52,7 @@ def test_warn_severity_check_does_not_block(demo: Path) -> None:
 def test_stale_plan_file_is_refused(demo: Path) -> None:
     apply(demo)
     edit(demo / "models/marts/orders.sql", "c.name", "c.name, o.status")
-    save_plan(workspace(demo).plan(), demo / "plan.json")
+    save_plan(workspace(demo).plan(record_inputs=True), demo / "plan.json")
     edit(demo / "models/marts/daily_revenue.sql", "count(*) as orders", "count(*) as n")
     apply(demo)  # someone else applies in between
     stale = load_plan(demo / "plan.json")
@@ -79,8 +79,12 @@ def test_plan_from_another_lineage_is_refused(demo: Path, tmp_path: Path) -> Non
 def test_saved_plan_applies_what_was_reviewed(demo: Path) -> None:
     apply(demo)
     edit(demo / "models/marts/orders.sql", "c.name", "c.name, o.status")
-    save_plan(workspace(demo).plan(), demo / "plan.json")
+    save_plan(workspace(demo).plan(record_inputs=True), demo / "plan.json")
+    # Files edited after planning: what would be deployed is not what was reviewed.
     edit(demo / "models/marts/orders.sql", "c.name, o.status", "c.name, o.status, o.ordered_at")
+    with pytest.raises(PlanError, match="project files changed since this plan was made: models/marts/orders.sql"):
+        workspace(demo).apply(load_plan(demo / "plan.json"))
+    edit(demo / "models/marts/orders.sql", "c.name, o.status, o.ordered_at", "c.name, o.status")
     ws = workspace(demo)
     ws.apply(load_plan(demo / "plan.json"))
     columns = [c.name for c in ws.state().nodes["model.orders"].columns]

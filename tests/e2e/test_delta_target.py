@@ -36,16 +36,21 @@ def _rows(project: Path, sql: str, target: str, env: dict | None = None) -> list
 
 
 def _session(project: Path, env: dict | None = None, *, rollback: bool = True) -> None:
-    """plan, apply, no changes, edit, apply, rollback, query, debug; same rows as DuckDB."""
+    """plan, apply, no changes, edit, apply, rollback, query, debug; same rows as DuckDB.
+
+    The OneLake run (``rollback=False``) skips the comparison with DuckDB: the every-target
+    test already compares the template's rows on OneLake, and each CLI call here costs CI time.
+    """
     result = _ok(project, "plan", "--target", "lake", env=env)
     assert "Plan: 8 to create" in result.stdout
     assert "not atomic" in result.stdout
     _ok(project, "apply", "--auto-approve", "--target", "lake", env=env)
     assert "No changes." in _ok(project, "plan", "--target", "lake", env=env).stdout
-    _ok(project, "apply", "--auto-approve", "--target", "dev", env=env)
-    for mart in MARTS:
-        sql = f"select * from main.{mart} order by all"
-        assert _rows(project, sql, "lake", env) == _rows(project, sql, "dev", env), mart
+    if rollback:
+        _ok(project, "apply", "--auto-approve", "--target", "dev", env=env)
+        for mart in MARTS:
+            sql = f"select * from main.{mart} order by all"
+            assert _rows(project, sql, "lake", env) == _rows(project, sql, "dev", env), mart
     before = _rows(project, "select * from main.orders order by id", "lake", env)
 
     orders = project / "models/marts/orders.sql"

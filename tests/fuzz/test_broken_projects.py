@@ -19,7 +19,7 @@ and a few cases through the real CLI. Properties:
 
 Runs: the unmarked tests are a quick, derandomized sweep (deterministic, in the
 fast suite); the ``slow`` ones explore ``FABORITE_FUZZ_EXAMPLES`` cases (default
-400 through the API, a tenth through the CLI; CI runs that)::
+250 through the API, a tenth through the CLI; CI runs that)::
 
     FABORITE_FUZZ_EXAMPLES=3000 pytest tests/fuzz -m slow -p no:cacheprovider
 
@@ -46,7 +46,7 @@ from hypothesis import strategies as st
 from faborite.api import WORK_DIR, Workspace, init_project
 from faborite.errors import CompileError, ConfigError, FaboriteError
 
-EXAMPLES = int(os.environ.get("FABORITE_FUZZ_EXAMPLES", "400"))
+EXAMPLES = int(os.environ.get("FABORITE_FUZZ_EXAMPLES", "250"))
 #: What every case came to: "ok", or "<error kind>: <first words of the message>".
 OUTCOMES: Counter[str] = Counter()
 #: Files validate and plan may write.

@@ -12,11 +12,12 @@ so two clients can race on state and the lock::
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
 
 import pytest
@@ -71,6 +72,22 @@ def first_state(*nodes: NodeState) -> State:
     nodes = nodes or (make_node(),)
     event = make_event("apply", *((n.id, "create") for n in nodes))
     return State.first(target="dev", nodes=nodes, event=event, faborite_version="0.1.0")
+
+
+@contextlib.contextmanager
+def closing_clients(open_client: Callable[[], StateBackend]) -> Iterator[Callable[[], StateBackend]]:
+    """A ``make_backend`` for backends with a ``close()``: every client made is closed after the test."""
+    made: list = []
+
+    def make() -> StateBackend:
+        made.append(open_client())
+        return made[-1]
+
+    try:
+        yield make
+    finally:
+        for backend in made:
+            backend.close()
 
 
 def dead_pid() -> int:

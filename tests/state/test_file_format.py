@@ -149,3 +149,14 @@ def test_every_version_up_to_current_has_a_reader():
 def test_event_summary():
     event = make_event("apply", ("a", "create"), ("b", "create"), ("c", "replace"), ("d", "weird"))
     assert event.summary() == {"create": 2, "update": 0, "replace": 1, "delete": 0, "weird": 1}
+
+
+def test_moved_to_is_written_only_when_set():
+    # Added after format 1 shipped: a state no migration touched keeps the old bytes, readable by
+    # a faborite that does not know the field; a migrate marker round-trips with it.
+    plain = first_state()
+    assert "moved_to" not in json.loads(dumps(plain))["event"]
+    marker = plain.next(nodes=plain.nodes, faborite_version="0.1.0",
+                        event=make_event("migrate").model_copy(update={"moved_to": "{type: local}"}))
+    assert json.loads(dumps(marker))["event"]["moved_to"] == "{type: local}"
+    assert loads(dumps(marker), "x") == marker

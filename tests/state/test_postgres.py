@@ -13,7 +13,7 @@ from faborite.providers.postgres import PostgresTargetConfig
 from faborite.errors import ConfigError
 from tests.postgres import pg_database, postgres  # noqa: F401  (re-exported fixtures)
 
-from .conformance import StateBackendConformance, first_state
+from .conformance import StateBackendConformance, closing_clients, first_state
 
 pytestmark = pytest.mark.service
 
@@ -25,15 +25,20 @@ def _config(postgres, pg_database):  # noqa: F811
 class TestPostgresStateBackend(StateBackendConformance):
     @pytest.fixture
     def make_backend(self, postgres, pg_database):  # noqa: F811
-        made = []
+        with closing_clients(lambda: target_state_backend(_config(postgres, pg_database), None, "dev")) as make:
+            yield make
 
-        def make():
-            made.append(target_state_backend(_config(postgres, pg_database), None, "dev"))
-            return made[-1]
 
-        yield make
-        for backend in made:
-            backend.close()
+class TestPostgresUrlEnvStateBackend(StateBackendConformance):
+    """``state: {type: postgres, url_env: VAR}``: the same suite through the factory."""
+
+    @pytest.fixture
+    def make_backend(self, postgres, pg_database, monkeypatch):  # noqa: F811
+        monkeypatch.setenv("FABORITE_TEST_STATE_URL",
+                           f"postgresql://{postgres.user}@{postgres.host}:{postgres.port}/{pg_database}")
+        settings = PostgresStateSettings.model_validate({"type": "postgres", "url_env": "FABORITE_TEST_STATE_URL"})
+        with closing_clients(lambda: PostgresStateFactory().open(settings, target_name="dev")) as make:
+            yield make
 
 
 def test_url_env_backend_shares_state_with_the_target_backend(postgres, pg_database, monkeypatch):  # noqa: F811

@@ -1,4 +1,8 @@
-select u.plan, e.kind, count(*) as events
-from {{ source("raw", "events") }} e
-join {{ source("raw", "users") }} u using (user_id)
-group by all
+SELECT
+  u.plan,
+  e.kind,
+  COUNT(*) AS events
+FROM {{ source("raw", "events") }} AS e
+JOIN {{ source("raw", "users") }} AS u
+  USING (user_id)
+GROUP BY ALL

@@ -1,8 +1,10 @@
 -- Joined on the hashed e-mail: masking with 'hash' keeps keys joinable.
-select
-    c.segment,
-    count(*) as orders,
-    round(avg(o.amount), 2) as avg_amount
-from {{ ref("stg_orders") }} o
-join {{ ref("stg_customers") }} c on c.customer_key = o.customer_key
-group by c.segment
+SELECT
+  c.segment,
+  COUNT(*) AS orders,
+  ROUND(AVG(o.amount), 2) AS avg_amount
+FROM {{ ref("stg_orders") }} AS o
+JOIN {{ ref("stg_customers") }} AS c
+  ON c.customer_key = o.customer_key
+GROUP BY
+  c.segment

@@ -1,8 +1,9 @@
 -- Every shipment (sync shipments_live, kept current incrementally).
-select
-    carrier,
-    count(*) as shipments,
-    count(delivered_at) as delivered,
-    round(avg(date_diff('hour', shipped_at, delivered_at)) / 24.0, 1) as avg_days_to_deliver
-from {{ ref("shipments") }}
-group by carrier
+SELECT
+  carrier,
+  COUNT(*) AS shipments,
+  COUNT(delivered_at) AS delivered,
+  ROUND(AVG(DATE_DIFF('HOUR', shipped_at, delivered_at)) / 24.0, 1) AS avg_days_to_deliver
+FROM {{ ref("shipments") }}
+GROUP BY
+  carrier
