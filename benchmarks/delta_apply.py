@@ -43,7 +43,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.lake_project import Timing, alternate, load_average, models_in_order, ratios, write_project
-from benchmarks.measure import publish_figures, run
+from benchmarks.measure import compile_bytecode, publish_figures, run
 
 FABORITE = [sys.executable, "-m", "faborite", "--no-color"]
 WORK = Path(__file__).parent / ".work" / "delta-apply"
@@ -107,6 +107,7 @@ def bench_delta_apply(rows: int, workdir: Path, *, runs: int = 3) -> dict[str, A
         shutil.rmtree(peer_lake, ignore_errors=True)
         return _child([sys.executable, "-c", PEER, str(spec), str(peer_lake)], workdir)
 
+    compile_bytecode()
     load_before = load_average()
     sides = alternate(runs, {"faborite": faborite, "peer": peer})
     fab_rows, peer_rows = published_rows(project / "lakehouse"), published_rows(peer_lake)

@@ -54,6 +54,10 @@ class Dialect:
     single_statement_publish: ClassVar[bool] = False
     #: ``MERGE INTO`` exists (incremental models can upsert).
     supports_merge: ClassVar[bool] = False
+    #: When the engine does not report how many rows a new table got, apply counts them with
+    #: ``SELECT COUNT(*)``. False where a scan is a job of its own whatever the table's size
+    #: (a cluster scheduling a job): the row count is then recorded as unknown.
+    count_rows_by_scan: ClassVar[bool] = True
     #: The schema unqualified names resolve to.
     default_schema: ClassVar[str] = "public"
     #: File formats :meth:`read_files` can read; empty when the engine reads no files.

@@ -31,6 +31,8 @@ class SparkDialect(Dialect):
     supports_create_or_replace_view = True
     #: MERGE INTO needs a v2 table format (Delta, Iceberg); Parquet tables have none.
     supports_merge = False
+    #: A COUNT(*) is one more Spark job per table; the provider reads the write's own count instead.
+    count_rows_by_scan = False
     default_schema = "default"
     file_formats = frozenset()
     quote_start = "`"

@@ -73,6 +73,24 @@ def schema(table: Any) -> "pa.Schema":
     return pa.schema(table.schema().to_arrow())
 
 
+#: Reader features that leave a table's Parquet files, read as they are, its rows.
+_PLAIN_FEATURES = {"timestampNtz"}
+
+
+def plain_files(table: Any) -> list[str] | None:
+    """The paths of the table's files (relative to its folder, ``/``-separated) when those files,
+    read as plain Parquet, are exactly its rows; else None: partition values live in paths,
+    deletion vectors drop rows, column mapping renames columns, and a reader feature this list
+    does not know may change anything."""
+    import pyarrow as pa
+
+    protocol = table.protocol()
+    features = set(protocol.reader_features or [])
+    if protocol.min_reader_version == 2 or features - _PLAIN_FEATURES or table.metadata().partition_columns:
+        return None  # reader version 2 is column mapping's
+    return pa.table(table.get_add_actions(flatten=True)).column("path").to_pylist()
+
+
 def dataset(table: Any) -> "ds.Dataset":
     """A pyarrow Dataset over exactly the files the log lists.
 

@@ -14,8 +14,9 @@ How the target protocol maps onto a lakehouse:
 - **Queries** run on a private in-memory DuckDB per connection (and per
   cursor). A table is made visible as ``"schema"."name"`` when a statement
   first names it: its Delta log is read with deltalake and the files it lists
-  are registered as a pyarrow dataset behind a DuckDB view (no DuckDB
-  extension; never a glob of Parquet files). Physical versions never change,
+  are read by DuckDB's built-in Parquet reader (a local folder, a table whose
+  files alone are its rows) or else registered as a pyarrow dataset, behind a
+  DuckDB view (no DuckDB extension; never a glob). Physical versions never change,
   so a registration is kept for the connection's life; what this connection
   writes, drops or publishes is registered afresh.
 - **DDL** the core runs through :meth:`DeltaLakehouseConnection.execute` is
@@ -147,7 +148,8 @@ class DeltaLakehouseConnection:
         self._read_only = read_only
         self._threads = threads
         self._closed = False
-        #: (schema, name) -> the hidden name its dataset is registered under ("" for a view).
+        #: (schema, name) -> the hidden name its dataset is registered under ("" when nothing is
+        #: registered: a view, or a table DuckDB reads from its Parquet files itself).
         self._visible: dict[tuple[str, str], str] = {}
         self._con = duckdb.connect()
         setup = ["SET python_enable_replacements = false",
@@ -341,7 +343,6 @@ class DeltaLakehouseConnection:
         """Write ``reader`` as the new Delta table ``relation``; the rows written, from the commit's
         file statistics (so apply need not count them with a scan), or None without them."""
         import pyarrow as pa
-        import pyarrow.compute as pc
         from deltalake import DeltaTable, write_deltalake
 
         check_name(relation.schema_name, "schema")
@@ -355,7 +356,8 @@ class DeltaLakehouseConnection:
         write_deltalake(uri, delta_compatible(reader), mode="error", storage_options=self.folders.storage_options)
         counts = pa.table(DeltaTable(uri, storage_options=self.folders.storage_options)
                           .get_add_actions(flatten=True)).column("num_records")
-        return None if counts.null_count else int(pc.sum(counts).as_py() or 0)
+        # One value per file: summed in Python (importing pyarrow.compute costs ~0.2 s a command).
+        return None if counts.null_count else sum(counts.to_pylist())
 
     def _check_writable(self, what: str) -> None:
         if self._read_only:
@@ -400,16 +402,35 @@ class DeltaLakehouseConnection:
             from faborite.providers import delta_table
 
             table = DeltaTable(self.folders.uri(schema, name), storage_options=self.folders.storage_options)
-            hidden = f"__faborite_delta_{next(_HIDDEN)}"
-            self._con.register(hidden, delta_table.dataset(table))
-            self._visible[(schema, name)] = hidden
-            self._con.execute(f"CREATE OR REPLACE VIEW {quoted} AS SELECT * FROM {self.dialect.quote_identifier(hidden)}")
+            files = delta_table.plain_files(table)
+            files = self.folders.local_paths((schema, name), files) if files else None
+            if files:
+                # DuckDB's own Parquet reader over exactly the files the log lists: parallel and
+                # pushed down, about twice as fast for models as scanning a pyarrow dataset.
+                self._visible[(schema, name)] = ""
+                self._con.execute(f"CREATE OR REPLACE VIEW {quoted} AS {self._parquet_select(table, files)}")
+            else:
+                hidden = f"__faborite_delta_{next(_HIDDEN)}"
+                self._con.register(hidden, delta_table.dataset(table))
+                self._visible[(schema, name)] = hidden
+                self._con.execute(
+                    f"CREATE OR REPLACE VIEW {quoted} AS SELECT * FROM {self.dialect.quote_identifier(hidden)}")
         else:
             body = self.folders.read_text(schema, name, VIEW_FILE) or ""
             self._visible[(schema, name)] = ""
             self._show(body)
             self._con.execute(f"CREATE OR REPLACE VIEW {quoted} AS {body}")
         return True
+
+    def _parquet_select(self, table: Any, files: list[str]) -> str:
+        """A SELECT of the table's columns, in its schema's order, from its Parquet ``files``
+        (by name: a column added by a later commit reads as NULL in older files)."""
+        from faborite.providers import delta_table
+
+        d = self.dialect
+        columns = ", ".join(d.quote_identifier(name) for name in delta_table.schema(table).names)
+        paths = ", ".join(d.literal(path) for path in files)
+        return f"SELECT {columns} FROM read_parquet([{paths}], union_by_name = true)"
 
     def _walk(self, schema_names: Sequence[str]) -> Iterator[tuple[Relation, str]]:
         for schema in schema_names:

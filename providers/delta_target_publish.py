@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from faborite.relation import Relation
 
+from faborite.providers import delta_table
 from faborite.providers.delta_target_storage import VIEW_FILE, relation_kind
 
 if TYPE_CHECKING:
@@ -38,8 +39,6 @@ if TYPE_CHECKING:
 
 #: The commitInfo key of a publish commit: the SELECT that reads the mirrored physical relation.
 MIRRORS = "faborite.mirrors"
-#: Reader features that make a table's files alone not its rows: such a table is copied, not linked.
-_NOT_LINKABLE = {"deletionVectors", "columnMapping"}
 
 
 def mirrored_definition(connection: "DeltaLakehouseConnection", relation: Relation) -> str | None:
@@ -88,9 +87,8 @@ def _publish_by_links(connection: "DeltaLakehouseConnection", virtual: Relation,
 
     folders, options = connection.folders, connection.folders.storage_options
     source = DeltaTable(folders.uri(physical.schema_name, physical.name), storage_options=options)
-    features = set(source.protocol().reader_features or [])
-    if features & _NOT_LINKABLE or source.metadata().partition_columns:
-        return False
+    if delta_table.plain_files(source) is None:
+        return False  # its files alone are not its rows: copied instead
     # New names on every publish: a path an earlier commit removed is never added back (deltalake
     # refuses that commit on an object store); a rollback links (or server-side copies) again.
     prefix = f"faborite-{hashlib.sha256(physical.key.encode()).hexdigest()[:12]}-{uuid.uuid4().hex[:8]}"

@@ -15,6 +15,7 @@ same object store and storage options deltalake uses, through its
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from pathlib import Path
 from typing import Any, Literal, Protocol
@@ -23,6 +24,8 @@ from faborite.errors import ProviderError
 from faborite.relation import Relation
 
 VIEW_FILE = "_faborite_view.sql"
+#: What DuckDB's file readers expand as a glob pattern.
+_GLOB = re.compile(r"[*?\[\]{}]")
 Kind = Literal["table", "view"]
 
 
@@ -49,6 +52,7 @@ class Folders(Protocol):
     def delete_dir(self, *parts: str) -> None: ...
     def make_dir(self, *parts: str) -> None: ...
     def copy_file(self, source: tuple[str, ...], dest: tuple[str, ...]) -> None: ...
+    def local_paths(self, parts: tuple[str, ...], files: list[str]) -> list[str] | None: ...
 
 
 class LocalFolders:
@@ -93,6 +97,15 @@ class LocalFolders:
 
     def make_dir(self, *parts: str) -> None:
         self.path.joinpath(*parts).mkdir(parents=True, exist_ok=True)
+
+    def local_paths(self, parts: tuple[str, ...], files: list[str]) -> list[str] | None:
+        """Paths DuckDB's Parquet reader opens as they are for ``files`` (relative to the folder
+        ``parts``); None when one is missing or holds a glob character (DuckDB would expand it)."""
+        folder = self.path.joinpath(*parts)
+        paths = [str(folder.joinpath(*name.split("/"))) for name in files]
+        if any(_GLOB.search(path) for path in paths) or not all(os.path.isfile(path) for path in paths):
+            return None
+        return paths
 
     def copy_file(self, source: tuple[str, ...], dest: tuple[str, ...]) -> None:
         """A hard link (no bytes copied) where the file system allows, else a copy."""
@@ -166,6 +179,10 @@ class ObjectStoreFolders:
 
     def make_dir(self, *parts: str) -> None:
         pass  # folders exist as soon as a file is put under them
+
+    def local_paths(self, parts: tuple[str, ...], files: list[str]) -> list[str] | None:
+        """None: DuckDB would need an extension and these storage options to read the store."""
+        return None
 
     def copy_file(self, source: tuple[str, ...], dest: tuple[str, ...]) -> None:
         """A server-side copy: the bytes do not pass through this machine."""

@@ -38,6 +38,7 @@ from faborite.dialects import get_dialect
 from faborite.dialects.base import Dialect
 from faborite.errors import ProviderError
 from faborite.providers.spark_arrow import for_spark, spark_schema
+from faborite.providers.spark_metrics import labelled, rows_written
 from faborite.providers.spark_session import is_local, open_session, session_settings, spark_errors, \
     warehouse_location
 from faborite.providers.sql_errors import WatchedSource
@@ -52,6 +53,8 @@ if TYPE_CHECKING:
 _VIEW_TEXT = re.compile(r"^View Text: (.*?)\nView Original Text: \1\n", re.MULTILINE | re.DOTALL)
 _VIEW_TEXT_ONLY = re.compile(r"^View Text: (.*?)\nView Original Text: ", re.MULTILINE | re.DOTALL)
 _TYPE = re.compile(r"^Type: (\w+)$", re.MULTILINE)
+#: A statement that creates a table (its rows are read from the write's metrics).
+_CREATE_TABLE = re.compile(r"^\s*CREATE\s+TABLE\b", re.IGNORECASE)
 
 
 class SparkTargetConfig(BaseModel):
@@ -143,9 +146,18 @@ class SparkConnection:
 
     # -- SqlRunner ----------------------------------------------------------
 
-    def execute(self, sql: str) -> None:
-        """Run one statement (DDL and DML run when called; a query is only analysed)."""
-        self._sql(sql)
+    def execute(self, sql: str) -> int | None:
+        """Run one statement (DDL and DML run when called; a query is only analysed).
+
+        Returns the rows a ``CREATE TABLE ... AS`` wrote, from Spark's metrics of the write
+        (:mod:`.spark_metrics`), or None when they cannot be read: never a second job to count.
+        """
+        if not _CREATE_TABLE.match(sql):
+            self._sql(sql)
+            return None
+        with labelled(self._session, sql.strip().split("\n", 1)[0]) as label:
+            self._sql(sql)
+        return rows_written(self._session, label)
 
     def fetch_arrow(self, sql: str) -> pa.Table:
         """Run a query and return all rows, typed by Spark's result schema."""

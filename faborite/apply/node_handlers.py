@@ -58,7 +58,7 @@ class _RelationHandler:
 
     def describe(self, connection, node, built) -> None:
         built.columns = tuple(connection.columns(built.physical))
-        if self.counts_rows and built.row_count is None:
+        if self.counts_rows and built.row_count is None and connection.dialect.count_rows_by_scan:
             quoted = connection.dialect.quote_relation(built.physical)
             count = connection.fetch_scalar(f"SELECT COUNT(*) FROM {quoted}")
             built.row_count = int(count) if count is not None else None
@@ -103,8 +103,8 @@ class Seed(_RelationHandler):
         from faborite.apply.seeds import load_seed
 
         physical = ctx.physical_of(node)
-        load_seed(connection, node, physical, ctx.project_root, project_dialect=ctx.manifest.sql_dialect)
-        return BuiltNode(physical=physical)
+        rows = load_seed(connection, node, physical, ctx.project_root, project_dialect=ctx.manifest.sql_dialect)
+        return BuiltNode(physical=physical, row_count=rows)
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,8 @@ from faborite.errors import ApplyError
 from faborite.relation import Relation
 
 
-def load_seed(connection, node: Node, physical: Relation, project_root: Path, *, project_dialect: str = "") -> None:
-    """Create ``physical`` from the seed's CSV; refuse a file changed since the plan.
+def load_seed(connection, node: Node, physical: Relation, project_root: Path, *, project_dialect: str = "") -> int:
+    """Create ``physical`` from the seed's CSV and return its rows; refuse a file changed since the plan.
 
     ``column_types`` are written in the project's dialect (sqlglot name
     ``project_dialect``) and translated for the target's.
@@ -41,7 +41,7 @@ def load_seed(connection, node: Node, physical: Relation, project_root: Path, *,
         raise ApplyError(f"seed {node.seed.path} is not valid CSV: {exc}", file=node.seed.path) from None
     if not node.seed.column_types:
         connection.create_table_from_arrow(physical, table)
-        return
+        return table.num_rows
     missing = set(node.seed.column_types) - set(table.column_names)
     if missing:
         raise ApplyError(f"column_types names columns the seed does not have: {', '.join(sorted(missing))}",
@@ -62,6 +62,7 @@ def load_seed(connection, node: Node, physical: Relation, project_root: Path, *,
         connection.execute(dialect.create_table_as(physical, f"SELECT {projections} FROM {dialect.quote_relation(staging)}"))
     finally:
         connection.execute(dialect.drop_table(staging))
+    return table.num_rows
 
 
 def target_type(type_name: str, *, read: str, dialect, file: str) -> str:

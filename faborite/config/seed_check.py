@@ -1,6 +1,7 @@
 """A seed CSV is checked when the project compiles, so validate (not apply) reports a broken one.
 
-Streaming and cheap (one pass, one line in memory): the file must be UTF-8
+Streaming and cheap (a block or a line in memory; a clean file is checked at C speed,
+a file with a bad byte again line by line to find it): the file must be UTF-8
 text (a byte-order mark is fine), hold no NUL bytes (binary files and UTF-16
 do), have a header row, and every record must have as many fields as the
 header, split with the seed's own ``delimiter``. The first bad line is
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import io
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -36,13 +38,33 @@ def check_seed_csv(path: Path, display: str, delimiter: str) -> None:
         for bom, name in _BOMS:
             if head.startswith(bom):
                 raise ConfigError(f"seed is {name} text, not UTF-8", file=display, line=1, hint=_SAVE_AS_UTF8)
-        lines = _text_lines(handle, display)
+        if _clean_utf8(handle):
+            # The common case, at C speed: the csv module reads the decoded file itself.
+            handle.seek(0)
+            lines: Iterator[str] = io.TextIOWrapper(handle, encoding="utf-8-sig", newline="")
+        else:
+            handle.seek(0)
+            lines = _text_lines(handle, display)  # line by line, to say where the bad byte is
         limit = csv.field_size_limit()
         csv.field_size_limit(sys.maxsize)  # a long field is fine (pyarrow reads it); only the shape is checked
         try:
             _check_records(lines, display, delimiter)
         finally:
             csv.field_size_limit(limit)
+
+
+def _clean_utf8(handle) -> bool:
+    """Whether the whole file is UTF-8 text without NUL bytes (read in blocks, nothing kept)."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        while block := handle.read(1 << 20):
+            if b"\0" in block:
+                return False
+            decoder.decode(block)
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _text_lines(handle, display: str) -> Iterator[str]:

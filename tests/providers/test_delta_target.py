@@ -150,3 +150,37 @@ def test_unsigned_integers_are_widened_since_delta_has_none(tmp_path):
 def test_config_forbids_unknown_keys():
     with pytest.raises(ValueError, match="pathh"):
         DeltaTargetConfig.model_validate({"type": "delta", "pathh": "x"})
+
+
+# -- how tables are read: DuckDB's Parquet reader where the files alone are the rows ----------
+
+
+def _rows(con, schema: str, name: str) -> list[tuple]:
+    return [tuple(r.values()) for r in con.fetch_arrow(f'SELECT * FROM "{schema}"."{name}" ORDER BY 1').to_pylist()]
+
+
+@pytest.mark.parametrize("folder", ["plain", "glob * ?"])
+def test_a_table_reads_the_same_through_either_reader(tmp_path, folder):
+    from deltalake import write_deltalake
+
+    # Two commits, the second adding a column: the older file has no `b` (read as NULL).
+    uri = str(tmp_path / "lakehouse" / "s" / folder)
+    write_deltalake(uri, pa.table({"a": [1, 2]}))
+    write_deltalake(uri, pa.table({"a": [3], "b": ["x"]}), mode="append", schema_mode="merge")
+    con = connect(tmp_path)
+    assert _rows(con, "s", folder) == [(1, None), (2, None), (3, "x")]
+    assert [c.name for c in con.columns(Relation(schema_name="s", name=folder))] == ["a", "b"]
+    # A glob character in the path: not handed to DuckDB's reader (it would expand it).
+    assert (con._visible[("s", folder)] == "") is (folder == "plain")
+    con.close()
+
+
+def test_a_partitioned_table_is_read_with_its_partition_values(tmp_path):
+    from deltalake import write_deltalake
+
+    uri = str(tmp_path / "lakehouse" / "s" / "parts")
+    write_deltalake(uri, pa.table({"a": [1, 2, 3], "p": ["x", "y", "x"]}), partition_by=["p"])
+    con = connect(tmp_path)
+    assert sorted(_rows(con, "s", "parts")) == [(1, "x"), (2, "y"), (3, "x")]
+    assert con._visible[("s", "parts")] != ""  # partition values live in paths: the dataset reads them
+    con.close()

@@ -118,3 +118,54 @@ def test_a_cursor_leaves_the_session_running(spark_connection):  # noqa: F811
     with spark_connection.cursor() as other:
         assert other.fetch_scalar("SELECT 1") == 1
     assert spark_connection.fetch_scalar("SELECT 2") == 2
+
+
+# -- the rows a CREATE TABLE ... AS wrote, from the write's metrics ---------------------
+
+
+def _ctas(connection, name: str, select: str):
+    from faborite.relation import Relation
+
+    rel = Relation(schema_name="faborite_rows", name=name)
+    connection.execute(connection.dialect.create_schema(rel.schema_name))
+    connection.execute(connection.dialect.drop_table(rel))
+    return connection.execute(connection.dialect.create_table_as(rel, select))
+
+
+@pytest.mark.parametrize("rows", [0, 1, 12_345])
+def test_create_table_as_reports_exactly_the_rows_written(spark_connection, rows):  # noqa: F811
+    # Several tasks (range over 3 partitions, a shuffle): the count is the write's, not one task's.
+    select = f"SELECT id DIV 10 AS k, COUNT(*) AS n FROM range(0, {rows * 10}, 1, 3) GROUP BY id DIV 10"
+    assert _ctas(spark_connection, f"rows_{rows}", select) == rows
+    assert spark_connection.fetch_scalar(f"SELECT COUNT(*) FROM faborite_rows.rows_{rows}") == rows
+
+
+def test_create_table_as_counts_belong_to_their_own_statement_across_threads(spark_connection):  # noqa: F811
+    from concurrent.futures import ThreadPoolExecutor
+
+    sizes = [10, 200, 3_000, 40]
+
+    def create(size: int):
+        with spark_connection.cursor() as cursor:
+            return _ctas(cursor, f"threads_{size}", f"SELECT id FROM range({size})")
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        assert list(pool.map(create, sizes)) == sizes
+
+
+def test_other_statements_report_no_rows(spark_connection):  # noqa: F811
+    from faborite.relation import Relation
+
+    view = Relation(schema_name="faborite_rows", name="a_view")
+    _ctas(spark_connection, "under_view", "SELECT 1 AS a")
+    d = spark_connection.dialect
+    assert spark_connection.execute(d.create_view(view, "SELECT a FROM faborite_rows.under_view")) is None
+
+
+def test_an_unreadable_count_is_none_not_an_error(spark_connection, monkeypatch):  # noqa: F811
+    from faborite.providers import spark_metrics
+
+    # Another Spark version without the status store's API: the count is unknown, the table is made.
+    monkeypatch.setattr(spark_metrics, "_rows_written", lambda *a: (_ for _ in ()).throw(AttributeError("gone")))
+    assert _ctas(spark_connection, "unknown_rows", "SELECT 1 AS a") is None
+    assert spark_connection.fetch_scalar("SELECT COUNT(*) FROM faborite_rows.unknown_rows") == 1
