@@ -158,6 +158,9 @@ def rebuild_options(full_refresh: "tuple[str, ...] | list[str] | None" = None,
         full_refresh: incremental models to build whole instead of incrementally; an empty
             list means every one (a bare ``--full-refresh``); None: none.
         allow_rebuild: ``protect: true`` models that may be rebuilt whole.
+
+    Returns:
+        The options, as given (a name that is no incremental model is refused by the plan).
     """
     from faborite.plan.incremental import ALL, RebuildOptions
 

@@ -1,8 +1,12 @@
--- merge: the latest version of each order, replaced when the order changes.
 {{ config(unique_key='order_id', incremental_strategy='merge') }}
-select order_id, customer, amount, updated_at
-from {{ ref('orders') }}
-{% if is_incremental() %}
-where updated_at > (select max(updated_at) from {{ this }})
-{% endif %}
-qualify row_number() over (partition by order_id order by updated_at desc) = 1
+-- merge: the latest version of each order, replaced when the order changes.
+SELECT
+  order_id,
+  customer,
+  amount,
+  updated_at
+FROM {{ ref('orders') }}
+WHERE
+  {{ newer_than_this('updated_at') }}
+QUALIFY
+  ROW_NUMBER() OVER (PARTITION BY order_id ORDER BY updated_at DESC) = 1
