@@ -80,7 +80,7 @@ def _full_rebuild_cause(change: Change, node: Node, old: NodeState, options: Reb
         return f"it was a {old.materialized} before"
     if old.data_hash != node.data_hash:
         return "the model's SQL or config changed"
-    if any(r.code == "drift" for r in change.reasons):
+    if any(r.code == "drift" and "version is missing" in r.detail for r in change.reasons):
         return "its published version is missing"
     return None
 

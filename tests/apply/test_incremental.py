@@ -161,3 +161,18 @@ def test_rollback_returns_the_previous_version_untouched(project: Path) -> None:
     finally:
         con.close()
     assert len(tables) == 2 and not any("delta" in t[0] for t in tables)  # both versions kept, no staging left
+
+
+def test_a_missing_previous_version_means_a_full_rebuild(project: Path) -> None:
+    _apply(project)
+    physical = Workspace(root=project).state().nodes["model.inc"].physical
+    con = duckdb.connect(str(project / ".faborite/dev.duckdb"))
+    try:
+        con.execute(f"drop table {physical} cascade")
+    finally:
+        con.close()
+    (project / "seeds/src.csv").write_text("id,v,seq\n1,a,1\n2,b,2\n3,c,3\n")
+    change = _change(_apply(project), "inc")
+    assert change.incremental_from is None
+    assert change.reasons[0].detail == "full rebuild: its published version is missing"
+    assert published(project)["main.inc"] == [(1, "a", 1), (2, "b", 2), (3, "c", 3)]
