@@ -1,7 +1,7 @@
 """``python -m benchmarks``: run every benchmark and print faborite, the peer, and the ratio.
 
 Options: ``--quick`` (N=50, for CI smoke runs), ``--sizes 500,2000,10000``,
-``--only compile,apply,sync,startup,postgres,spark,delta,state``, ``--no-peers`` (skip dbt).
+``--only compile,apply,sync,startup,postgres,spark,delta,state,incremental``, ``--no-peers`` (skip dbt).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks")
     parser.add_argument("--quick", action="store_true", help="tiny sizes, for CI smoke runs")
     parser.add_argument("--sizes", default="500,2000,10000")
-    parser.add_argument("--only", default="compile,apply,sync,startup,postgres,spark,delta,state")
+    parser.add_argument("--only", default="compile,apply,sync,startup,postgres,spark,delta,state,incremental")
     parser.add_argument("--no-peers", action="store_true", help="skip dbt-core (no venv install)")
     parser.add_argument("--peer-max", type=int, default=2000,
                         help="run dbt only up to this many models (its parse of 10,000 takes minutes)")
@@ -39,6 +39,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="rows of the events table in the Spark apply benchmark")
     parser.add_argument("--delta-rows", type=int, default=1_000_000,
                         help="rows of the events table in the Delta lakehouse apply benchmark")
+    parser.add_argument("--incremental-rows", type=int, default=10_000_000,
+                        help="rows of the source an incremental model appends 1% to")
     parser.add_argument("--json", dest="json_out", help="also write every figure to this JSON file")
     args = parser.parse_args(argv)
     only = set(args.only.split(","))
@@ -138,6 +140,13 @@ def main(argv: list[str] | None = None) -> int:
         figures["state"] = bench_state_backends(sizes=[10] if args.quick else [10, 2000], rounds=3 if args.quick else 30,
                                                 plan_models=50 if args.quick else 2000, runs=1 if args.quick else 5)
         print(state_report(figures["state"]))
+    if "incremental" in only:
+        from benchmarks.incremental import WORK as INCR_WORK, bench_incremental, format_report as incr_report
+
+        rows = 100_000 if args.quick else args.incremental_rows
+        print(f"\nIncremental model after a 1% append vs its full rebuild, {rows:,} rows")
+        figures["incremental"] = bench_incremental(rows, rounds=1 if args.quick else 3, work=INCR_WORK)
+        print(incr_report(figures["incremental"]))
 
     if args.json_out:
         with open(args.json_out, "w") as handle:

@@ -195,6 +195,28 @@ class Dialect:
         )
         return "\n".join(lines)
 
+    def create_table_from_previous(self, new: Relation, previous: Relation, delta_sql: str,
+                                   columns: Sequence[str], *, keep: str | None = None) -> str:
+        """Copy-on-write: create ``new`` from the ``previous`` version's rows (those matching
+        ``keep``, a condition on alias ``o``; all without it) plus the rows of ``delta_sql``.
+
+        One ``CREATE TABLE AS`` pass over both inputs, so ``new`` exists complete or not at all
+        and ``previous`` is only read: incremental models and incremental syncs build every new
+        version this way (``append``: no ``keep``; ``merge``: :meth:`key_not_in`).
+        """
+        names = ", ".join(self.quote_identifier(c) for c in _column_list(columns))
+        where = f" WHERE {keep}" if keep else ""
+        return self.create_table_as(new, (
+            f"SELECT {names} FROM {self.quote_relation(previous)} AS o{where}\n"
+            f"UNION ALL\nSELECT {names} FROM (\n{_body(delta_sql)}\n) AS n"))
+
+    def key_not_in(self, delta: Relation, unique_key: Sequence[str]) -> str:
+        """The condition on alias ``o`` keeping a row whose ``unique_key`` is not among ``delta``'s
+        rows (keys compare with ``=``: a NULL key never matches, as in ``merge``)."""
+        q = self.quote_identifier
+        match = " AND ".join(f"d.{q(k)} = o.{q(k)}" for k in _column_list(unique_key))
+        return f"NOT EXISTS (SELECT 1 FROM {self.quote_relation(delta)} AS d WHERE {match})"
+
     # -- reading back -------------------------------------------------------
 
     def pointer_reads(self, definition: str) -> Relation | None:

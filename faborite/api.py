@@ -33,6 +33,7 @@ from faborite.api_views import (  # noqa: F401 - part of the API, kept in their 
     node_selection,
     plan_to_json,
     plan_to_markdown,
+    rebuild_options,
     render_findings,
     render_plan,
     save_plan,
@@ -50,6 +51,7 @@ if TYPE_CHECKING:
     from faborite.diagnose import TargetDiagnosis
     from faborite.fmt import FormatReport
     from faborite.lint import LintReport
+    from faborite.plan.incremental import RebuildOptions
     from faborite.plan.model import Plan
     from faborite.state.model import State
     from faborite.target import TargetConnection
@@ -213,7 +215,8 @@ class Workspace(SyncSources, StateCare):
 
     def plan(self, *, refresh: bool = True, select: "set[str] | None" = None,
              manifest: "Manifest | None" = None, state_file: Path | None = None,
-             record_inputs: bool = False, selection: "NodeSelection | None" = None) -> "Plan":
+             record_inputs: bool = False, selection: "NodeSelection | None" = None,
+             rebuild: "RebuildOptions | None" = None) -> "Plan":
         """Compile (unless ``manifest`` is given) and diff against the current state.
 
         Args:
@@ -228,6 +231,8 @@ class Workspace(SyncSources, StateCare):
             selection: ``-s``/``--exclude`` selectors (:func:`node_selection`), resolved against
                 the state the plan is made against (``state:modified``); a partial plan defers
                 every other node and deletes nothing.
+            rebuild: ``--full-refresh`` / ``--allow-rebuild`` (:func:`rebuild_options`): which
+                incremental models are built whole, and which protected ones may be.
 
         Returns:
             The plan: one change per node (action, category, reasons, SQL diff), plus drift.
@@ -261,7 +266,8 @@ class Workspace(SyncSources, StateCare):
             chosen = selection.resolve(manifest, state)
             select = chosen if select is None else select & chosen
             label = selection.label
-        plan = make_plan(manifest, state, select=select, drift=drift, selected_by=label)
+        plan = make_plan(manifest, state, select=select, drift=drift, selected_by=label,
+                         **({"rebuild": rebuild} if rebuild is not None else {}))
         return plan.model_copy(update={"inputs": inputs}) if inputs is not None else plan
 
     def select(self, manifest: "Manifest", selection: "NodeSelection") -> "list[Node]":

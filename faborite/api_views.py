@@ -10,6 +10,7 @@ if TYPE_CHECKING:
 
     from faborite.compiler.manifest import Manifest, Node
     from faborite.compiler.selector import NodeSelection
+    from faborite.plan.incremental import RebuildOptions
     from faborite.plan.model import Plan
 
 
@@ -147,3 +148,21 @@ def node_selection(select: "tuple[str, ...] | list[str]" = (),
     from faborite.compiler.selector import NodeSelection
 
     return NodeSelection(select=tuple(select), exclude=tuple(exclude))
+
+
+def rebuild_options(full_refresh: "tuple[str, ...] | list[str] | None" = None,
+                    allow_rebuild: "tuple[str, ...] | list[str]" = ()) -> "RebuildOptions":
+    """``--full-refresh [NAME...]`` and ``--allow-rebuild NAME`` for :meth:`Workspace.plan`.
+
+    Args:
+        full_refresh: incremental models to build whole instead of incrementally; an empty
+            list means every one (a bare ``--full-refresh``); None: none.
+        allow_rebuild: ``protect: true`` models that may be rebuilt whole.
+
+    Returns:
+        The options, as given (a name that is no incremental model is refused by the plan).
+    """
+    from faborite.plan.incremental import ALL, RebuildOptions
+
+    refresh = frozenset() if full_refresh is None else frozenset(full_refresh or (ALL,))
+    return RebuildOptions(full_refresh=refresh, allow_rebuild=frozenset(allow_rebuild))

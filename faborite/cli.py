@@ -13,6 +13,7 @@ from typing import Any
 import click
 
 from faborite import __version__
+from faborite.cli_rebuild import rebuild_options
 from faborite.cli_selection import selection_options
 from faborite.cli_lock_timeout import lock_timeout_option
 
@@ -233,13 +234,14 @@ def schema(state: _State, kind: str) -> None:
               help="Plan against this state file (from `faborite state pull`) instead of the target's state: "
                    "no connection, no credentials (implies --refresh=false).")
 @selection_options
+@rebuild_options
 @pass_state
 def plan(state: _State, out_file: Path | None, detailed_exitcode: bool, as_json: bool, markdown: bool, no_diff: bool,
-         refresh: bool, no_refresh: bool, state_file: Path | None, selection) -> None:
+         refresh: bool, no_refresh: bool, state_file: Path | None, selection, rebuild) -> None:
     """Show what apply would change, and why, including changes made outside faborite."""
     ws = state.workspace()
     the_plan = ws.plan(refresh=refresh and not no_refresh, state_file=state_file, record_inputs=out_file is not None,
-                       selection=selection)
+                       selection=selection, rebuild=rebuild)
     _print_warnings(state, ws)
     _show_plan(state, the_plan, as_json=as_json, markdown=markdown, no_diff=no_diff)
     if out_file:
@@ -326,10 +328,11 @@ def sources_list(state: _State, name: str, as_json: bool) -> None:
 @click.option("--explain", is_flag=True, help="List the apply stages and exit.")
 @click.option("--fail-fast", is_flag=True, help="Stop at the first sync table that fails (models always stop).")
 @selection_options
+@rebuild_options
 @pass_state
 @lock_timeout_option
 def apply(state: _State, plan_file: Path | None, auto_approve: bool, threads: int | None, explain: bool,
-          fail_fast: bool, selection) -> None:
+          fail_fast: bool, selection, rebuild) -> None:
     """Build, check and publish the plan (or the saved PLAN_FILE)."""
     out = state.out()
     if explain:
@@ -342,17 +345,17 @@ def apply(state: _State, plan_file: Path | None, auto_approve: bool, threads: in
     if plan_file is not None:
         from faborite.api import load_plan
 
-        if not selection.is_everything:
+        if not selection.is_everything or rebuild is not None:
             from faborite.errors import PlanError
 
-            raise PlanError("-s/--exclude cannot be used with a saved plan",
+            raise PlanError("-s/--exclude/--full-refresh/--allow-rebuild cannot be used with a saved plan",
                             hint="a saved plan applies exactly what was reviewed; select when making it: plan -s ... -out FILE")
         # A saved plan was reviewed when it was made (Terraform's rule): apply without asking.
         the_plan = load_plan(plan_file)
         ws.check_saved_plan(the_plan)
         _show_plan(state, the_plan, no_diff=True)
     else:
-        the_plan = ws.plan(selection=selection)
+        the_plan = ws.plan(selection=selection, rebuild=rebuild)
         _print_warnings(state, ws)
         _show_plan(state, the_plan)
         if not the_plan.has_changes:

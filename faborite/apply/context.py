@@ -155,12 +155,19 @@ class ApplyContext:
             return Relation.parse(kept)
         return Relation.parse(node.relation).physical(node.version)
 
-    def target_sql(self, node: Node) -> str:
-        """The node's query translated for the target, reading the physical versions."""
+    def target_sql(self, node: Node, *, previous: Relation | None = None) -> str:
+        """The node's query translated for the target, reading the physical versions.
+
+        ``previous``: an incremental model's published version: the ``is_incremental()`` branch
+        is translated instead, its ``{{ this }}`` reading ``previous``.
+        """
         from faborite.compiler.sql import to_target_sql
 
-        return to_target_sql(node.sql or "", read=self.manifest.sql_dialect,
-                             write=self.connection.dialect.sqlglot_dialect, relation_map=self.relation_map())
+        sql, relations = node.sql or "", self.relation_map()
+        if previous is not None:
+            sql, relations = node.incremental_sql or sql, {**relations, node.relation: previous}
+        return to_target_sql(sql, read=self.manifest.sql_dialect,
+                             write=self.connection.dialect.sqlglot_dialect, relation_map=relations)
 
     def relation_map(self) -> dict[str, Relation]:
         """Virtual ``schema.name`` -> physical relation for every built node, for rewriting SQL

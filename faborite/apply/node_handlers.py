@@ -78,6 +78,23 @@ class TableModel(_RelationHandler):
 
 
 @dataclass(frozen=True)
+class IncrementalModel(_RelationHandler):
+    """``materialized: incremental``: the previous version plus the new rows, or a full build
+    when the plan says so (see :mod:`faborite.apply.incremental_build`)."""
+
+    def build(self, ctx, node, connection):
+        from faborite.apply.incremental_build import build_incremental
+
+        return build_incremental(ctx, node, connection)
+
+    def describe(self, connection, node, built) -> None:
+        from faborite.apply.incremental_build import describe_incremental
+
+        super().describe(connection, node, built)
+        describe_incremental(connection, node, built)
+
+
+@dataclass(frozen=True)
 class ViewModel(_RelationHandler):
     """``materialized: view``: a physical view over the other physical versions."""
 
@@ -142,6 +159,7 @@ class SyncToFiles:
 HANDLERS: dict[str, NodeHandler] = {
     "model:table": TableModel(),
     "model:view": ViewModel(),
+    "model:incremental": IncrementalModel(),
     "seed": Seed(),
     "sync:target": SyncToTarget(),
     "sync:files": SyncToFiles(),

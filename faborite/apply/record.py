@@ -38,6 +38,10 @@ def new_state(ctx: ApplyContext) -> State:
             kept = {k: v for k, v in (old.extra if old else {}).items() if k in ("cursor", "bytes")}
             extra.update(kept if not rebuilt else {})
             extra.update(built.extra if built else {})
+        elif built is not None:
+            extra.update(built.extra)  # e.g. an incremental model's strategy and high-water mark
+        elif old is not None and "incremental" in old.extra:
+            extra["incremental"] = old.extra["incremental"]
         version, data_hash = node.version, node.data_hash
         copied = (built.extra.get("source_version") if built else None)
         if node.sync is not None and copied is not None and copied != node.sync.source_version:

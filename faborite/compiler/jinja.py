@@ -82,6 +82,12 @@ def placeholder_name(match: re.Match) -> str | None:
 
 
 _current: ContextVar[RenderRecord] = ContextVar("faborite_render")
+#: What ``is_incremental()`` answers in the render under way (see :meth:`TemplateContext.render`).
+_incremental: ContextVar[bool] = ContextVar("faborite_is_incremental", default=False)
+
+
+def _is_incremental() -> bool:
+    return _incremental.get()
 
 
 def _record() -> RenderRecord:
@@ -125,7 +131,7 @@ class TemplateContext:
             )
             env.globals.update(
                 ref=self._ref, source=self._source, config=self._config, var=self._var,
-                env_var=self._env_var, is_incremental=lambda: False, target=self._target,
+                env_var=self._env_var, is_incremental=_is_incremental, target=self._target,
                 this=THIS_PLACEHOLDER,
             )
             self._env = env
@@ -246,8 +252,12 @@ class TemplateContext:
                                     "level helps)") from None
         return self.env.template_class.from_code(self.env, code, self.env.globals, None)
 
-    def render(self, text: str, path: str) -> tuple[str, RenderRecord]:
-        """Render one template; errors become CompileErrors located at ``path:line``."""
+    def render(self, text: str, path: str, *, incremental: bool = False) -> tuple[str, RenderRecord]:
+        """Render one template; errors become CompileErrors located at ``path:line``.
+
+        ``incremental``: what ``is_incremental()`` returns (an incremental model is rendered
+        both ways: the full build and the incremental one).
+        """
         fast = self._static_render(text, path)
         if fast is not None:
             return fast
@@ -256,6 +266,7 @@ class TemplateContext:
         template = self._compile(text, path)
         record = RenderRecord(file=path)
         token = _current.set(record)
+        flag = _incremental.set(incremental)
         try:
             return generate_limited(template), record
         except FaboriteError as exc:
@@ -263,6 +274,7 @@ class TemplateContext:
         except Exception as exc:  # noqa: BLE001
             raise _template_error(exc, path) from None
         finally:
+            _incremental.reset(flag)
             _current.reset(token)
 
 

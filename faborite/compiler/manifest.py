@@ -79,8 +79,11 @@ class Node(BaseModel):
     name: str
     file: str | None = None
     relation: str  # virtual relation "schema.name" (sources: what SQL reads)
-    materialized: Literal["view", "table", "seed", "source", "sync"]
+    materialized: Literal["view", "table", "incremental", "seed", "source", "sync"]
     sql: str | None = None  # models: rendered SELECT in the project dialect
+    #: Incremental models: the SELECT rendered with ``is_incremental()`` true, whose ``{{ this }}``
+    #: reads the published version (``sql`` is the full build, rendered with it false).
+    incremental_sql: str | None = None
     parents: tuple[str, ...] = ()
     data_config: dict[str, Any] = Field(default_factory=dict)
     description: str = ""
@@ -96,6 +99,8 @@ class Node(BaseModel):
     #: Models: ``deprecated`` / ``deprecation_date`` config, for `faborite lint` (in no fingerprint).
     deprecated: bool = False
     deprecation_date: date | None = None
+    #: Incremental models: ``protect: true``, a full rebuild needs ``--allow-rebuild`` (in no fingerprint).
+    protect: bool = False
     data_hash: str
     metadata_hash: str
     version: str

@@ -24,7 +24,7 @@ from faborite.compiler.sources import SourceResolver
 from faborite.compiler.syncs import sync_drafts
 from faborite.compiler.parallel import map_maybe_parallel
 from faborite.config.loader import ModelFile, NodeDocEntry, Project
-from faborite.config.node_config import DATA_KEYS, ModelConfig, SeedConfig
+from faborite.config.node_config import DATA_KEYS, INCREMENTAL_KEYS, ModelConfig, SeedConfig
 from faborite.config.properties import CheckSpec, NodeDoc
 from faborite.config.validation import config_error_from
 from faborite.compiler.target_support import check_target_support
@@ -177,16 +177,19 @@ class _Compilation:
                 drafts[f"seed.{seed.name}"] = self._seed_draft(seed)
         sqls = []
         for model, text, _, _ in rendered:
-            substituted = self._substitute(text, model.name, model.path)
-            # Lines stripped from the top (e.g. left by a leading config() call) still count in the file.
-            offset = substituted[:len(substituted) - len(substituted.lstrip())].count("\n")
-            sqls.append((substituted.strip(), model.path, offset))
+            sqls.append(self._located_sql(text, model))
+        # Incremental models are rendered a second time with is_incremental() true (dbt's branch).
+        incremental = {model.name: (self._located_sql(*self._render_incremental(model, record)), record)
+                       for model, _, record, config in rendered if config.materialized == "incremental"}
         analyses = self._analyze_all(sqls)
-        check_target_support([(model.name, *job) for (model, _, _, _), job in zip(rendered, sqls)],
+        check_target_support([(model.name, *job) for (model, _, _, _), job in zip(rendered, sqls)]
+                             + [(name, *job) for name, (job, _) in incremental.items()],
                              read=self.dialect.sqlglot_dialect, target=self.target_dialect,
                              target_name=self.target.name, cache=self.cache)
         for (model, _, record, config), (sql, _, _), analysis in zip(rendered, sqls, analyses):
-            drafts[f"model.{model.name}"] = self._model_draft(model, sql, analysis, record, config)
+            extra = incremental.get(model.name)
+            drafts[f"model.{model.name}"] = self._model_draft(model, sql, analysis, record, config,
+                                                              incremental=extra and extra[0][0])
         self.cache.save()
 
         texts = {f"model.{model.name}": model.text for model, _, _, _ in rendered}
@@ -223,20 +226,38 @@ class _Compilation:
             return self._quoted(name)
         return REF_PLACEHOLDER_PATTERN.sub(replace, text)
 
+    def _located_sql(self, text: str, model: ModelFile) -> tuple[str, str, int]:
+        """``(sql, file, line_offset)``: a rendered model with relation names in place."""
+        substituted = self._substitute(text, model.name, model.path)
+        # Lines stripped from the top (e.g. left by a leading config() call) still count in the file.
+        offset = substituted[:len(substituted) - len(substituted.lstrip())].count("\n")
+        return substituted.strip(), model.path, offset
+
+    def _render_incremental(self, model: ModelFile, record: RenderRecord) -> tuple[str, ModelFile]:
+        """The model rendered with ``is_incremental()`` true; its refs join ``record``'s (one set of parents)."""
+        text, extra = self.templates.render(model.text, model.path, incremental=True)
+        record.refs.extend(r for r in extra.refs if r not in record.refs)
+        record.sources.extend(s for s in extra.sources if s not in record.sources)
+        return text, model
+
     def _model_draft(self, model: ModelFile, sql: str, analysis: "SqlAnalysis", record: RenderRecord,
-                     config: ModelConfig) -> dict[str, Any]:
+                     config: ModelConfig, incremental: str | None = None) -> dict[str, Any]:
         parents = sorted({self.node_ids[r] for r in record.refs if r in self.node_ids} |
                          {self.sources.node_id(s, t) for s, t in record.sources})
         data_config = _data_config(config)
         doc = self.project.model_docs.get(model.name)
+        # The incremental branch changes what an incremental run adds: it is part of the data.
+        content = analysis.canonical if incremental is None else f"{analysis.canonical}\n-- incremental:\n{incremental}"
         return {
             "id": f"model.{model.name}", "kind": "model", "name": model.name, "file": model.path,
             "relation": self.relations[model.name].key, "materialized": config.materialized, "sql": sql,
+            "incremental_sql": incremental,
             "parents": tuple(parents), "data_config": data_config,
             "output_columns": analysis.output_columns,
             "column_lineage": analysis.column_lineage,
-            "data_hash": fingerprint.data_hash("model", analysis.canonical, data_config),
+            "data_hash": fingerprint.data_hash("model", content, data_config),
             "deprecated": config.deprecated, "deprecation_date": config.deprecation_date,
+            "protect": config.protect,
             **self._metadata(model.name, doc, config, model.path),
         }
 
@@ -333,8 +354,14 @@ class _Compilation:
 
 
 def _data_config(config: ModelConfig | SeedConfig) -> dict[str, Any]:
-    dumped = config.model_dump(by_alias=True)
-    return {k: v for k, v in dumped.items() if k in DATA_KEYS and k != "enabled"}
+    dumped = config.model_dump(by_alias=True, mode="json")
+    keys = DATA_KEYS
+    if getattr(config, "materialized", None) == "incremental":
+        keys = DATA_KEYS | INCREMENTAL_KEYS
+        dumped["incremental_strategy"] = config.strategy
+        if isinstance(dumped["unique_key"], str):
+            dumped["unique_key"] = [dumped["unique_key"]]
+    return {k: v for k, v in dumped.items() if k in keys and k != "enabled"}
 
 
 def _resolve_config(base, defaults: dict[str, Any], entry: NodeDocEntry | None, calls: dict[str, Any],

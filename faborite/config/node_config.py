@@ -7,15 +7,19 @@ the model itself.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-Materialization = Literal["view", "table"]
+Materialization = Literal["view", "table", "incremental"]
+IncrementalStrategy = Literal["append", "merge", "delete+insert", "microbatch"]
 
 #: Config keys that change a node's data; everything else is metadata.
 DATA_KEYS = frozenset({"materialized", "schema", "alias", "column_types", "delimiter", "enabled"})
+#: Data keys of ``materialized: incremental`` only: in no other node's fingerprint, so adding
+#: them changed no existing version.
+INCREMENTAL_KEYS = frozenset({"unique_key", "incremental_strategy", "event_time", "batch_size", "lookback", "begin"})
 
 
 class ModelConfig(BaseModel):
@@ -33,6 +37,35 @@ class ModelConfig(BaseModel):
     #: dbt's key: from this day on the model is deprecated; `faborite lint` flags refs to it before and after.
     deprecation_date: date | None = None
     deprecated: bool = False
+    # -- materialized: incremental (dbt's keys; see docs/guides/incremental.md) --
+    #: The column(s) a row is identified by: ``merge`` and ``delete+insert`` replace rows by it.
+    unique_key: str | tuple[str, ...] | None = None
+    #: Default: ``merge`` with a ``unique_key``, else ``append``.
+    incremental_strategy: IncrementalStrategy | None = None
+    #: ``microbatch``: the column that places a row in a batch, the batch length, how many batches
+    #: before the last one recorded are rebuilt, and where the first build starts.
+    event_time: str | None = None
+    batch_size: Literal["day", "hour"] | None = None
+    lookback: int = Field(default=1, ge=0)
+    begin: datetime | None = None
+    #: A full rebuild of this (incremental) model needs ``--allow-rebuild NAME``.
+    protect: bool = False
+
+    @model_validator(mode="after")
+    def _incremental_keys_agree(self) -> "ModelConfig":
+        strategy = self.incremental_strategy
+        if strategy is not None and self.materialized != "incremental":
+            raise ValueError(f"incremental_strategy {strategy!r} needs materialized: incremental")
+        if strategy in ("merge", "delete+insert") and not self.unique_key:
+            raise ValueError(f"incremental_strategy {strategy!r} needs a unique_key (a column or a list)")
+        if strategy == "microbatch" and not (self.event_time and self.batch_size and self.begin):
+            raise ValueError("incremental_strategy 'microbatch' needs event_time, batch_size (day|hour) and begin")
+        return self
+
+    @property
+    def strategy(self) -> IncrementalStrategy:
+        """The incremental strategy in force (dbt's default: merge with a unique_key, else append)."""
+        return self.incremental_strategy or ("merge" if self.unique_key else "append")
 
     def merged(self, overrides: dict[str, Any]) -> "ModelConfig":
         """A copy with ``overrides`` applied (tags accumulate, dbt style)."""

@@ -39,7 +39,7 @@ Category = Literal["breaking", "non-breaking", "metadata-only"]
 
 ReasonCode = Literal[
     "new", "sql_changed", "config_changed", "seed_changed", "upstream_changed",
-    "source_changed", "metadata_changed", "removed", "drift",
+    "source_changed", "metadata_changed", "removed", "drift", "incremental", "full_rebuild",
 ]
 
 
@@ -75,6 +75,9 @@ class Change(BaseModel):
     #: Not selected for this run: the node keeps exactly what the state records.
     deferred: bool = False
     sql_diff: str | None = None
+    #: An incremental model's update: the physical version its new version is built from
+    #: (that version plus the new rows); None: built whole.
+    incremental_from: str | None = None
 
     @property
     def is_visible(self) -> bool:
@@ -93,8 +96,8 @@ class Change(BaseModel):
         is kept until ``gc``, so a rollback restores it; reviewers still need it first."""
         if self.action is Action.DELETE:
             return True
-        if self.action is Action.NOOP or self.repairs_drift:
-            return False
+        if self.action is Action.NOOP or self.repairs_drift or self.incremental_from:
+            return False  # an incremental update keeps every row readers had, as the model defines them
         moved = self.old_relation is not None and self.old_relation != self.relation
         return moved or (self.action is Action.REPLACE and self.category == "breaking")
 

@@ -16,6 +16,7 @@ from faborite.compiler import fingerprint
 from faborite.compiler.manifest import Manifest, Node
 from faborite.errors import PlanError
 from faborite.plan.drift import Drift
+from faborite.plan.incremental import RebuildOptions, incremental_change
 from faborite.plan.atomicity import PublishStrategy, publish_strategy
 from faborite.plan.model import Action, Change, Plan, PlanSelection, Reason
 from faborite.state.model import NodeState, State
@@ -31,7 +32,8 @@ class _Effect:
 
 
 def make_plan(manifest: Manifest, state: State | None, *, select: set[str] | None = None,
-              drift: tuple[Drift, ...] | None = None, selected_by: str = "") -> Plan:
+              drift: tuple[Drift, ...] | None = None, selected_by: str = "",
+              rebuild: RebuildOptions = RebuildOptions()) -> Plan:
     """The changes that take ``state`` to ``manifest``.
 
     With ``select`` (node ids), only those nodes change; every other node is
@@ -40,7 +42,9 @@ def make_plan(manifest: Manifest, state: State | None, *, select: set[str] | Non
     not looked at) turns a node the state calls current into a rebuild (its
     version is gone) or a re-publish (its published name is not as recorded).
     ``selected_by`` is the selector that chose ``select``, shown in the plan.
+    ``rebuild``: ``--full-refresh`` and ``--allow-rebuild`` for incremental models.
     """
+    rebuild.check_names(manifest.built_nodes())
     old_nodes = state.nodes if state else {}
     drift_of = {d.node_id: d for d in drift or ()}
     effects: dict[str, _Effect] = {}
@@ -59,6 +63,8 @@ def make_plan(manifest: Manifest, state: State | None, *, select: set[str] | Non
         change, effect = _plan_node(node, old_nodes, effects, manifest)
         if node.id in drift_of:
             change = _repair(change, drift_of[node.id])
+        if node.materialized == "incremental":
+            change = incremental_change(change, node, old_nodes.get(node.id), rebuild, manifest.sql_dialect)
         effects[node.id] = effect
         changes.append(change)
     for node_id, old in old_nodes.items():

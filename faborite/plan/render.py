@@ -72,7 +72,9 @@ def _render_change(change: Change, console: Console, show_diff: bool) -> None:
     for reason in change.reasons:
         if reason.detail == "new":
             continue  # says nothing a '+' does not
-        console.print(f"        [dim]because[/] {escape(reason.detail)}")
+        # "incremental: ..." / "full rebuild: ..." say how it is built; the others say why.
+        lead = "" if reason.code in ("incremental", "full_rebuild") else "[dim]because[/] "
+        console.print(f"        {lead}{escape(reason.detail)}")
     if show_diff and change.sql_diff:
         for line in change.sql_diff.splitlines():
             style = "green" if line.startswith("+") else "red" if line.startswith("-") else "dim"

@@ -114,16 +114,13 @@ class TargetTableSink:
             return self.write(rows)
         con, dialect = self.connection, self.connection.dialect
         staging = Relation(schema_name=self.relation.schema_name, name=f"{self.relation.name}__staging_{uuid.uuid4().hex[:8]}")
-        columns = ", ".join(dialect.quote_identifier(c) for c in rows.schema.names)
-        match = " AND ".join(f"n.{dialect.quote_identifier(k)} = o.{dialect.quote_identifier(k)}" for k in key)
-        select = (
-            f"SELECT {columns} FROM {dialect.quote_relation(self.previous)} AS o "
-            f"WHERE NOT EXISTS (SELECT 1 FROM {dialect.quote_relation(staging)} AS n WHERE {match}) "
-            f"UNION ALL SELECT {columns} FROM {dialect.quote_relation(staging)}"
-        )
+        columns = rows.schema.names
         with con.transaction():
             con.create_table_from_arrow(staging, rows)
-            con.execute(dialect.create_table_as(self.relation, select))
+            # The same copy-on-write merge as incremental models (faborite/apply/incremental_build.py).
+            con.execute(dialect.create_table_from_previous(
+                self.relation, self.previous, f"SELECT * FROM {dialect.quote_relation(staging)}", columns,
+                keep=dialect.key_not_in(staging, key)))
             con.execute(dialect.drop_table(staging))
         return SinkResult(location=self.relation.key)
 

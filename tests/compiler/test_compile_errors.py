@@ -296,14 +296,14 @@ def test_invalid_materialized_value(proj):
     write(proj, "models/x.sql", "{{ config(materialized='tabel') }}\nselect 1 as x\n")
     error = error_of(proj)
     check_error(error, ConfigError, file="models/x.sql", line=1,
-                message=("'materialized'", "got 'tabel'", "expected 'view' or 'table'"))
+                message=("'materialized'", "got 'tabel'", "expected 'view', 'table' or 'incremental'"))
     assert error.hint == "did you mean 'table'?"
 
 
 def test_invalid_materialized_in_folder_defaults(proj):
-    edit(proj, "faborite.yml", "+materialized: table", "+materialized: incremental")
+    edit(proj, "faborite.yml", "+materialized: table", "+materialized: ephemeral")
     check_error(error_of(proj), ConfigError, file="faborite.yml",
-                line=line_with(proj, "faborite.yml", "incremental"), message="got 'incremental'")
+                line=line_with(proj, "faborite.yml", "ephemeral"), message="got 'ephemeral'")
 
 
 def test_two_models_published_as_the_same_relation(proj):

@@ -86,6 +86,26 @@ class TargetConnectionConformance:
         assert written in (3, None)
         assert connection.execute(connection.dialect.drop_table(rel)) is None
 
+    def test_copy_on_write_merge_builds_a_new_table_and_leaves_the_previous_one(self, connection, schema):
+        # Incremental models and incremental syncs build every new version this way.
+        dialect = connection.dialect
+        old, delta = self.rel(schema, "old"), self.rel(schema, "delta")
+        self.make_table(connection, old, "SELECT 1 AS id, 'a' AS v UNION ALL SELECT 2, 'b'")
+        self.make_table(connection, delta, "SELECT 2 AS id, 'B' AS v UNION ALL SELECT 3, 'c'")
+        merged, appended = self.rel(schema, "merged"), self.rel(schema, "appended")
+        connection.execute(dialect.create_table_from_previous(
+            merged, old, f"SELECT * FROM {self.q(connection, delta)}", ["id", "v"],
+            keep=dialect.key_not_in(delta, ["id"])))
+        connection.execute(dialect.create_table_from_previous(
+            appended, old, f"SELECT v, id FROM {self.q(connection, delta)}", ["id", "v"]))
+
+        def rows(rel):
+            return connection.fetch_arrow(f"SELECT id, v FROM {self.q(connection, rel)} ORDER BY id, v").to_pylist()
+
+        assert rows(merged) == [{"id": 1, "v": "a"}, {"id": 2, "v": "B"}, {"id": 3, "v": "c"}]
+        assert [r["v"] for r in rows(appended)] == ["a", "B", "b", "c"]
+        assert rows(old) == [{"id": 1, "v": "a"}, {"id": 2, "v": "b"}]
+
     def test_fetch_scalar_of_no_rows_is_none(self, connection):
         assert connection.fetch_scalar("SELECT 1 AS x WHERE 1 = 0") is None
 
