@@ -18,16 +18,17 @@ from pydantic import BaseModel, ConfigDict
 from faborite.compiler.parallel import map_maybe_parallel
 from faborite.errors import CompileError
 from faborite.fmt.sql_format import FormatOutcome, format_model_text
+from faborite.fmt.yaml_format import format_project_yaml
 
 if TYPE_CHECKING:
-    from faborite.compiler.manifest import Manifest
+    from faborite.compiler.manifest import Manifest  # noqa: F401 - in CompileFn's string annotation
     from faborite.config.loader import Project
 
 CompileFn = Callable[["Project"], "Manifest"]
 
 
 class FormatReport(BaseModel):
-    """Every model file's outcome, in file order."""
+    """Every model file's outcome in file order, then the YAML files'."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -64,6 +65,7 @@ def format_project(project: "Project", compile_fn: CompileFn, *, write: bool) ->
     originals = {m.path: m.text for m in project.models}
     if any(o.status == "formatted" for o in outcomes.values()):
         outcomes = _keep_meaning(project, compile_fn, outcomes, originals, dialect)
+    outcomes.update({o.path: o for o in format_project_yaml(project)})
     if write:
         from faborite.atomic_file import write_atomic
 

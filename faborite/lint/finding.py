@@ -64,10 +64,9 @@ class LintContext:
     @cached_property
     def properties_files(self) -> dict[str, Path]:
         """The properties files (``.yml``/``.yaml`` under models, seeds and sources) by project-relative path."""
-        paths = self.project.config.paths
-        found = [path for folder in (paths.models, paths.seeds, paths.sources) for pattern in ("*.yml", "*.yaml")
-                 for path in sorted((self.project.root / folder).rglob(pattern))]
-        return {path.relative_to(self.project.root).as_posix(): path for path in found}
+        from faborite.fmt.yaml_format import properties_files
+
+        return properties_files(self.project)
 
     def models(self) -> "list[Node]":
         """The compiled models, in topological order."""

@@ -1,8 +1,7 @@
 """Rules about the YAML files as written: keys in a stable order.
 
-`faborite fmt` does not rewrite YAML (no comment-keeping YAML writer is a
-dependency), so the stable key order the issue asks of YAML is checked here.
-In every entry of a properties file (models, seeds, sources, their columns and
+`faborite fmt` puts keys in this order (:mod:`faborite.fmt.yaml_format`); lint
+reports files written otherwise. In every entry of a properties file (models, seeds, sources, their columns and
 tables): ``name`` first, then the entry's own settings in any order
 (``description``, ``type``, ``config``, a sync source's provider keys...), then
 the lists it holds (``columns``, ``tables``, ``checks``/``tests``) in any order.
@@ -15,12 +14,7 @@ from collections.abc import Iterator
 
 from faborite.lint.finding import Finding, LintContext
 
-#: Keys holding lists of nested entries: they come after the entry's own settings.
-NESTED = ("columns", "tables", "checks", "tests", "data_tests")
-
-
-def _rank(key: str) -> int:
-    return 0 if key == "name" else 2 if key in NESTED else 1
+from faborite.fmt.yaml_format import NESTED, key_rank as _rank
 
 
 def yaml_key_order(ctx: LintContext) -> Iterator[Finding]:

@@ -15,7 +15,7 @@ def test_fmt_check_fails_until_fmt_has_run(demo: Path) -> None:
     assert check.code == 1, check.output
     assert "would reformat models/marts/customers.sql (fingerprint changes" in check.stdout
     assert "skipped models/staging/stg_orders.sql: Jinja control flow" in check.stdout
-    assert "5 files would be reformatted, 1 file skipped" in check.stdout
+    assert "5 files would be reformatted, 3 files unchanged, 1 file skipped" in check.stdout
 
     done = run_cli("fmt", cwd=demo)
     assert done.code == 0 and "formatted models/marts/customers.sql" in done.stdout, done.output
