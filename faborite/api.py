@@ -33,13 +33,17 @@ from faborite.api_views import (  # noqa: F401 - part of the API, kept in their 
     node_selection,
     plan_to_json,
     plan_to_markdown,
+    refuse_destructive,
     render_findings,
     render_plan,
     save_plan,
+    schedule_clock,
 )
 from faborite.errors import ConfigError, StateError
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     import pyarrow as pa
 
     from faborite.apply.context import ApplyEvent, ApplyResult
@@ -208,7 +212,8 @@ class Workspace(SyncSources, StateCare):
 
     def plan(self, *, refresh: bool = True, select: "set[str] | None" = None,
              manifest: "Manifest | None" = None, state_file: Path | None = None,
-             record_inputs: bool = False, selection: "NodeSelection | None" = None) -> "Plan":
+             record_inputs: bool = False, selection: "NodeSelection | None" = None,
+             due_at: "datetime | None" = None) -> "Plan":
         """Compile (unless ``manifest`` is given) and diff against the current state.
 
         Args:
@@ -223,6 +228,8 @@ class Workspace(SyncSources, StateCare):
             selection: ``-s``/``--exclude`` selectors (:func:`node_selection`), resolved against
                 the state the plan is made against (``state:modified``); a partial plan defers
                 every other node and deletes nothing.
+            due_at: ``apply --due``: only nodes whose ``schedule:`` fired since their last build
+                (as of this clock) and what reads them; the plan is partial and says why each is due.
 
         Returns:
             The plan: one change per node (action, category, reasons, SQL diff), plus drift.
@@ -256,7 +263,16 @@ class Workspace(SyncSources, StateCare):
             chosen = selection.resolve(manifest, state)
             select = chosen if select is None else select & chosen
             label = selection.label
-        plan = make_plan(manifest, state, select=select, drift=drift, selected_by=label)
+        due = None
+        if due_at is not None:
+            from faborite.compiler.schedule import due_nodes
+            from faborite.compiler.selector import with_descendants
+
+            due = due_nodes(manifest, state, due_at)
+            chosen = {i for i in with_descendants(manifest, set(due)) if manifest.nodes[i].is_built}
+            select = chosen if select is None else select & chosen
+            label = " ".join(filter(None, [f"--due --now {due_at.isoformat()}", label]))
+        plan = make_plan(manifest, state, select=select, drift=drift, selected_by=label, due=due, clock=due_at)
         return plan.model_copy(update={"inputs": inputs}) if inputs is not None else plan
 
     def select(self, manifest: "Manifest", selection: "NodeSelection") -> "list[Node]":
@@ -369,7 +385,7 @@ class Workspace(SyncSources, StateCare):
 
     def apply(self, plan: "Plan", *, threads: int | None = None,
               on_event: "Callable[[ApplyEvent], None] | None" = None, fail_fast: bool = False,
-              operation: Literal["apply", "sync"] = "apply") -> "ApplyResult":
+              operation: Literal["apply", "sync"] = "apply", allow_destructive: bool = False) -> "ApplyResult":
         """Build, check and publish ``plan`` under the state lock; then tell the ``notify:`` webhooks.
 
         The plan is not changed: what was built, failed or deferred is in the returned result.
@@ -380,6 +396,8 @@ class Workspace(SyncSources, StateCare):
             on_event: receives progress events (stage started, node built, check ran).
             fail_fast: stop at the first failed sync table (a failed model always stops).
             operation: how webhooks name the run: ``sync`` for a plan from :meth:`plan_sync`.
+            allow_destructive: publish even when relations or published columns go away
+                (``Change.destroys``, or columns the built versions no longer have).
 
         Returns:
             The outcome: nodes built, failed and skipped, warnings, and the new state.
@@ -387,7 +405,8 @@ class Workspace(SyncSources, StateCare):
         Raises:
             PlanError: the plan is stale (the state moved on) or for another target.
             LockError: another process holds the lock.
-            ApplyError: a model or a check failed; nothing was published.
+            ApplyError: a model or a check failed, or a destructive change without
+                ``allow_destructive``; nothing was published.
             ProviderError: the target cannot be reached.
         """
         from faborite.apply.context import ApplyContext
@@ -408,6 +427,7 @@ class Workspace(SyncSources, StateCare):
                         plan=plan, state=state, connection=connection, project_root=self.root,
                         open_source=self._source_opener(),
                         state_writer=backend, threads=threads or self.project.config.threads, fail_fast=fail_fast,
+                        allow_destructive=allow_destructive,
                         on_event=on_event or (lambda event: None),
                     )
                     result = run_stages(ctx).result

@@ -13,7 +13,7 @@ from typing import Any
 import click
 
 from faborite import __version__
-from faborite.cli_selection import selection_options
+from faborite.cli_selection import due_options, selection_options
 
 
 class _State:
@@ -290,7 +290,8 @@ def sync(state: _State, names: tuple[str, ...], auto_approve: bool, threads: int
         return
     state.out().print()
     _confirm(state, "Do you want to copy these tables?", auto_approve)
-    _run_apply(state, ws, the_plan, threads, fail_fast, operation="sync")
+    # A sync copies what its source holds now: a column its owner dropped is not this project's change.
+    _run_apply(state, ws, the_plan, threads, fail_fast, operation="sync", allow_destructive=True)
 
 
 @cli.group(name="sources")
@@ -321,10 +322,12 @@ def sources_list(state: _State, name: str, as_json: bool) -> None:
 @click.option("--threads", type=click.IntRange(1, 64), help="Build up to N nodes at once.")
 @click.option("--explain", is_flag=True, help="List the apply stages and exit.")
 @click.option("--fail-fast", is_flag=True, help="Stop at the first sync table that fails (models always stop).")
+@click.option("--allow-destructive", is_flag=True, help="Publish even if relations or published columns go away.")
 @selection_options
+@due_options
 @pass_state
 def apply(state: _State, plan_file: Path | None, auto_approve: bool, threads: int | None, explain: bool,
-          fail_fast: bool, selection) -> None:
+          fail_fast: bool, allow_destructive: bool, selection, due_at) -> None:
     """Build, check and publish the plan (or the saved PLAN_FILE)."""
     out = state.out()
     if explain:
@@ -337,28 +340,31 @@ def apply(state: _State, plan_file: Path | None, auto_approve: bool, threads: in
     if plan_file is not None:
         from faborite.api import load_plan
 
-        if not selection.is_everything:
+        if not selection.is_everything or due_at is not None:
             from faborite.errors import PlanError
 
-            raise PlanError("-s/--exclude cannot be used with a saved plan",
+            raise PlanError("-s/--exclude/--due cannot be used with a saved plan",
                             hint="a saved plan applies exactly what was reviewed; select when making it: plan -s ... -out FILE")
         # A saved plan was reviewed when it was made (Terraform's rule): apply without asking.
         the_plan = load_plan(plan_file)
         ws.check_saved_plan(the_plan)
         _show_plan(state, the_plan, no_diff=True)
     else:
-        the_plan = ws.plan(selection=selection)
+        the_plan = ws.plan(selection=selection, due_at=due_at)
         _print_warnings(state, ws)
         _show_plan(state, the_plan)
         if not the_plan.has_changes:
             return
+        from faborite.api import refuse_destructive
+
+        refuse_destructive(the_plan, allow_destructive)  # before asking: the answer would not matter
         out.print()
         _confirm(state, "Do you want to perform these actions?", auto_approve)
-    _run_apply(state, ws, the_plan, threads, fail_fast)
+    _run_apply(state, ws, the_plan, threads, fail_fast, allow_destructive=allow_destructive)
 
 
 def _run_apply(state: _State, ws, the_plan, threads: int | None, fail_fast: bool = False,
-               operation: str = "apply") -> None:
+               operation: str = "apply", allow_destructive: bool = False) -> None:
     """Apply with live progress, then the summary line and any warnings; exit 1 if a table failed."""
     if not the_plan.has_changes:
         return
@@ -367,7 +373,8 @@ def _run_apply(state: _State, ws, the_plan, threads: int | None, fail_fast: bool
     out = state.out()
     started = time.perf_counter()
     with ApplyProgress(out) as progress:
-        result = ws.apply(the_plan, threads=threads, on_event=progress, fail_fast=fail_fast, operation=operation)
+        result = ws.apply(the_plan, threads=threads, on_event=progress, fail_fast=fail_fast, operation=operation,
+                          allow_destructive=allow_destructive)
     summary = the_plan.summary()
     out.print(f"\n[bold green]Apply complete![/] {summary['create']} created, {summary['replace']} replaced, "
               f"{summary['update']} updated, {summary['delete']} deleted in {time.perf_counter() - started:.2f}s "

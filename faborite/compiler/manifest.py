@@ -96,6 +96,8 @@ class Node(BaseModel):
     #: Models: ``deprecated`` / ``deprecation_date`` config, for `faborite lint` (in no fingerprint).
     deprecated: bool = False
     deprecation_date: date | None = None
+    #: ``schedule:`` config (cron, UTC) for ``apply --due``; metadata, in no data fingerprint.
+    schedule: str | None = None
     data_hash: str
     metadata_hash: str
     version: str

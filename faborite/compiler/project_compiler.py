@@ -237,6 +237,7 @@ class _Compilation:
             "column_lineage": analysis.column_lineage,
             "data_hash": fingerprint.data_hash("model", analysis.canonical, data_config),
             "deprecated": config.deprecated, "deprecation_date": config.deprecation_date,
+            "schedule": config.schedule,
             **self._metadata(model.name, doc, config, model.path),
         }
 
@@ -268,6 +269,8 @@ class _Compilation:
             "columns": [c.model_dump() for c in columns],
             "checks": [c.model_dump(exclude={"file"}) for c in checks],
         }
+        if getattr(config, "schedule", None):  # only when set: existing metadata hashes stay as they were
+            metadata["schedule"] = config.schedule
         return {**metadata, "columns": columns, "checks": checks,
                 "metadata_hash": fingerprint.metadata_hash(metadata)}
 

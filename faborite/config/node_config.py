@@ -33,6 +33,15 @@ class ModelConfig(BaseModel):
     #: dbt's key: from this day on the model is deprecated; `faborite lint` flags refs to it before and after.
     deprecation_date: date | None = None
     deprecated: bool = False
+    #: Cron expression (UTC) for ``apply --due``; metadata: changing it rebuilds nothing.
+    schedule: str | None = None
+
+    @field_validator("schedule")
+    @classmethod
+    def _cron(cls, value: str | None) -> str | None:
+        from faborite.compiler.schedule import check_cron
+
+        return None if value is None else check_cron(value)
 
     def merged(self, overrides: dict[str, Any]) -> "ModelConfig":
         """A copy with ``overrides`` applied (tags accumulate, dbt style)."""
