@@ -272,7 +272,10 @@ class Workspace(SyncSources, StateCare):
             chosen = {i for i in with_descendants(manifest, set(due)) if manifest.nodes[i].is_built}
             select = chosen if select is None else select & chosen
             label = " ".join(filter(None, [f"--due --now {due_at.isoformat()}", label]))
-        plan = make_plan(manifest, state, select=select, drift=drift, selected_by=label, due=due, clock=due_at)
+        from faborite.plan.moved import resolve_moves
+
+        plan = make_plan(manifest, state, select=select, drift=drift, selected_by=label, due=due, clock=due_at,
+                         moved=resolve_moves(self.project, manifest))
         return plan.model_copy(update={"inputs": inputs}) if inputs is not None else plan
 
     def select(self, manifest: "Manifest", selection: "NodeSelection") -> "list[Node]":

@@ -64,6 +64,8 @@ def new_state(ctx: ApplyContext) -> State:
     # A node gone from the project stays recorded until a plan deletes it: a partial plan
     # (-s, sync) deletes nothing, and forgetting it would leave its relations untracked.
     deleted = {c.node_id for c in ctx.deletes()}
+    # A moved node's old id is re-keyed: recorded under its new id above.
+    deleted |= {c.moved_from for c in changes.values() if c.moved_from and not ctx.is_deferred(c.node_id)}
     for node_id, old in old_nodes.items():
         if node_id not in nodes and node_id not in ctx.manifest.nodes and node_id not in deleted:
             nodes[node_id] = old

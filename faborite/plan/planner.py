@@ -34,7 +34,8 @@ class _Effect:
 
 def make_plan(manifest: Manifest, state: State | None, *, select: set[str] | None = None,
               drift: tuple[Drift, ...] | None = None, selected_by: str = "",
-              due: Mapping[str, str] | None = None, clock: datetime | None = None) -> Plan:
+              due: Mapping[str, str] | None = None, clock: datetime | None = None,
+              moved: Mapping[str, str] | None = None) -> Plan:
     """The changes that take ``state`` to ``manifest``.
 
     With ``select`` (node ids), only those nodes change; every other node is
@@ -45,8 +46,10 @@ def make_plan(manifest: Manifest, state: State | None, *, select: set[str] | Non
     ``selected_by`` is the selector that chose ``select``, shown in the plan.
     ``due`` (node id -> why, from :func:`faborite.compiler.schedule.due_nodes`)
     rebuilds those nodes even when nothing about them changed, as of ``clock``.
+    ``moved`` (new node id -> old id, from :func:`faborite.plan.moved.resolve_moves`)
+    plans a renamed node against its old state: its version is kept, not rebuilt.
     """
-    old_nodes = state.nodes if state else {}
+    old_nodes, renamed = _renamed(state.nodes if state else {}, moved or {})
     drift_of = {d.node_id: d for d in drift or ()}
     effects: dict[str, _Effect] = {}
     changes: list[Change] = []
@@ -64,6 +67,8 @@ def make_plan(manifest: Manifest, state: State | None, *, select: set[str] | Non
         change, effect = _plan_node(node, old_nodes, effects, manifest)
         if due and node.id in due:
             change, effect = _rebuild_due(change, due[node.id])
+        if node.id in renamed:
+            change = _moved(change, renamed[node.id], old_nodes[node.id])
         change = _with_column_losses(change, node, old_nodes.get(node.id))
         change = _with_build_key(change, node, old_nodes.get(node.id), clock)
         if node.id in drift_of:
@@ -89,6 +94,29 @@ def make_plan(manifest: Manifest, state: State | None, *, select: set[str] | Non
         manifest=manifest, changes=tuple(changes), drift=tuple(drift or ()), refreshed=drift is not None,
         publish=_publish_strategy(manifest),
     )
+
+
+def _renamed(old_nodes: dict[str, NodeState], moved: Mapping[str, str]) -> tuple[dict[str, NodeState], dict[str, str]]:
+    """The state's nodes with each moved node re-keyed under its new id; and new id -> old id for those
+    moved now (a block whose old node is gone from the state was applied before and does nothing)."""
+    renamed = {new: old for new, old in moved.items() if old in old_nodes and new not in old_nodes}
+    if not renamed:
+        return old_nodes, {}
+    nodes = {i: n for i, n in old_nodes.items() if i not in renamed.values()}
+    nodes.update({new: old_nodes[old].model_copy(update={"id": new}) for new, old in renamed.items()})
+    return nodes, renamed
+
+
+def _moved(change: Change, old_id: str, old: NodeState) -> Change:
+    """``change`` for a node a ``moved:`` block renames: published under its new name from the
+    kept physical relation (0 builds) unless its data changed too; the old name is dropped."""
+    reason = Reason(code="moved", detail=f"moved from {old_id.split('.', 1)[-1]}")
+    update: dict = {"moved_from": old_id, "reasons": (*change.reasons, reason)}
+    if old.relation != change.relation:
+        update["old_relation"] = old.relation
+    if not change.rebuild and change.action is not Action.DELETE:
+        update |= {"action": Action.REPLACE, "kept_physical": old.physical}
+    return change.model_copy(update=update)
 
 
 def _rebuild_due(change: Change, why: str) -> tuple[Change, _Effect]:

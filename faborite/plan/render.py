@@ -77,8 +77,11 @@ def _render_change(change: Change, console: Console, show_diff: bool) -> None:
         header.append(f"  [{change.category}]", style="magenta" if change.category == "breaking" else "blue")
     console.print(header)
     if change.moved_from:
-        console.print(f"        [dim]moved from[/] {escape(change.moved_from)} [dim](no build: it keeps its version)[/]")
+        kept = "" if change.rebuild else " [dim](0 builds: it keeps its built version)[/]"
+        console.print(f"        [dim]moved from[/] {escape(change.moved_from.split('.', 1)[-1])}{kept}")
     for reason in change.reasons:
+        if reason.code == "moved":
+            continue  # said just above
         if reason.detail == "new":
             continue  # says nothing a '+' does not
         console.print(f"        [dim]because[/] {escape(reason.detail)}")

@@ -161,7 +161,7 @@ def apply_in_process(root: Path) -> None:
     ws = Workspace.open(root)
     plan = ws.plan()
     if plan.has_changes:
-        ws.apply(plan)
+        ws.apply(plan, allow_destructive=True)  # the edits drop models: allowed, as in CI
 
 
 # -- one trial -------------------------------------------------------------------------------
