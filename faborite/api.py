@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Callable
+from datetime import datetime, timezone
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -42,8 +43,6 @@ from faborite.api_views import (  # noqa: F401 - part of the API, kept in their 
 from faborite.errors import ConfigError, StateError
 
 if TYPE_CHECKING:
-    from datetime import datetime
-
     import pyarrow as pa
 
     from faborite.apply.context import ApplyEvent, ApplyResult
@@ -213,7 +212,7 @@ class Workspace(SyncSources, StateCare):
     def plan(self, *, refresh: bool = True, select: "set[str] | None" = None,
              manifest: "Manifest | None" = None, state_file: Path | None = None,
              record_inputs: bool = False, selection: "NodeSelection | None" = None,
-             due_at: "datetime | None" = None) -> "Plan":
+             due: bool = False, clock: "datetime | None" = None) -> "Plan":
         """Compile (unless ``manifest`` is given) and diff against the current state.
 
         Args:
@@ -228,8 +227,10 @@ class Workspace(SyncSources, StateCare):
             selection: ``-s``/``--exclude`` selectors (:func:`node_selection`), resolved against
                 the state the plan is made against (``state:modified``); a partial plan defers
                 every other node and deletes nothing.
-            due_at: ``apply --due``: only nodes whose ``schedule:`` fired since their last build
-                (as of this clock) and what reads them; the plan is partial and says why each is due.
+            due: ``apply --due``: only nodes whose ``schedule:`` fired since their last build
+                (as of ``clock``) and what reads them; the plan is partial and says why each is due.
+            clock: ``--now``: the time schedules are judged by and recorded as each rebuilt
+                node's build time (default: now).
 
         Returns:
             The plan: one change per node (action, category, reasons, SQL diff), plus drift.
@@ -263,18 +264,19 @@ class Workspace(SyncSources, StateCare):
             chosen = selection.resolve(manifest, state)
             select = chosen if select is None else select & chosen
             label = selection.label
-        due = None
-        if due_at is not None:
+        due_now = None
+        if due:
             from faborite.compiler.schedule import due_nodes
             from faborite.compiler.selector import with_descendants
 
-            due = due_nodes(manifest, state, due_at)
-            chosen = {i for i in with_descendants(manifest, set(due)) if manifest.nodes[i].is_built}
+            clock = clock or datetime.now(timezone.utc)
+            due_now = due_nodes(manifest, state, clock)
+            chosen = {i for i in with_descendants(manifest, set(due_now)) if manifest.nodes[i].is_built}
             select = chosen if select is None else select & chosen
-            label = " ".join(filter(None, [f"--due --now {due_at.isoformat()}", label]))
+            label = " ".join(filter(None, [f"--due --now {clock.isoformat()}", label]))
         from faborite.plan.moved import resolve_moves
 
-        plan = make_plan(manifest, state, select=select, drift=drift, selected_by=label, due=due, clock=due_at,
+        plan = make_plan(manifest, state, select=select, drift=drift, selected_by=label, due=due_now, clock=clock,
                          moved=resolve_moves(self.project, manifest))
         return plan.model_copy(update={"inputs": inputs}) if inputs is not None else plan
 

@@ -327,7 +327,7 @@ def sources_list(state: _State, name: str, as_json: bool) -> None:
 @due_options
 @pass_state
 def apply(state: _State, plan_file: Path | None, auto_approve: bool, threads: int | None, explain: bool,
-          fail_fast: bool, allow_destructive: bool, selection, due_at) -> None:
+          fail_fast: bool, allow_destructive: bool, selection, due: bool, clock) -> None:
     """Build, check and publish the plan (or the saved PLAN_FILE)."""
     out = state.out()
     if explain:
@@ -340,17 +340,17 @@ def apply(state: _State, plan_file: Path | None, auto_approve: bool, threads: in
     if plan_file is not None:
         from faborite.api import load_plan
 
-        if not selection.is_everything or due_at is not None:
+        if not selection.is_everything or due or clock is not None:
             from faborite.errors import PlanError
 
-            raise PlanError("-s/--exclude/--due cannot be used with a saved plan",
+            raise PlanError("-s/--exclude/--due/--now cannot be used with a saved plan",
                             hint="a saved plan applies exactly what was reviewed; select when making it: plan -s ... -out FILE")
         # A saved plan was reviewed when it was made (Terraform's rule): apply without asking.
         the_plan = load_plan(plan_file)
         ws.check_saved_plan(the_plan)
         _show_plan(state, the_plan, no_diff=True)
     else:
-        the_plan = ws.plan(selection=selection, due_at=due_at)
+        the_plan = ws.plan(selection=selection, due=due, clock=clock)
         _print_warnings(state, ws)
         _show_plan(state, the_plan)
         if not the_plan.has_changes:
