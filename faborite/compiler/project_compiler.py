@@ -19,6 +19,7 @@ from faborite.compiler.jinja import (
     REF_PLACEHOLDER_PATTERN, RenderRecord, TargetInfo, TemplateContext, best_match_hint, placeholder_name,
 )
 from faborite.compiler.cache import CompileCache, render_salt
+from faborite.compiler.contracts import compile_contract
 from faborite.compiler.manifest import ColumnInfo, CompiledCheck, Manifest, Node, SeedInfo
 from faborite.compiler.sources import SourceResolver
 from faborite.compiler.syncs import sync_drafts
@@ -229,6 +230,7 @@ class _Compilation:
                          {self.sources.node_id(s, t) for s, t in record.sources})
         data_config = _data_config(config)
         doc = self.project.model_docs.get(model.name)
+        contract = compile_contract(model.name, config, doc, analysis.output_columns, model.path)
         return {
             "id": f"model.{model.name}", "kind": "model", "name": model.name, "file": model.path,
             "relation": self.relations[model.name].key, "materialized": config.materialized, "sql": sql,
@@ -238,7 +240,7 @@ class _Compilation:
             "data_hash": fingerprint.data_hash("model", analysis.canonical, data_config),
             "deprecated": config.deprecated, "deprecation_date": config.deprecation_date,
             "schedule": config.schedule,
-            **self._metadata(model.name, doc, config, model.path),
+            **self._metadata(model.name, doc, config, model.path, contract),
         }
 
     def _seed_draft(self, seed) -> dict[str, Any]:
@@ -257,7 +259,8 @@ class _Compilation:
             **self._metadata(seed.name, self.project.seed_docs.get(seed.name), config, seed.path),
         }
 
-    def _metadata(self, name: str, entry: NodeDocEntry | None, config, file: str) -> dict[str, Any]:
+    def _metadata(self, name: str, entry: NodeDocEntry | None, config, file: str,
+                  contract: tuple | None = None) -> dict[str, Any]:
         doc = entry.doc if entry else NodeDoc(name=name)
         checks = self._checks(name, doc, entry.file if entry else file, entry.line if entry else None)
         columns = tuple(ColumnInfo(name=c.name, description=c.description, data_type=c.data_type, tags=c.tags)
@@ -271,7 +274,9 @@ class _Compilation:
         }
         if getattr(config, "schedule", None):  # only when set: existing metadata hashes stay as they were
             metadata["schedule"] = config.schedule
-        return {**metadata, "columns": columns, "checks": checks,
+        if contract is not None:
+            metadata["contract"] = [c.model_dump() for c in contract]
+        return {**metadata, "columns": columns, "checks": checks, "contract": contract,
                 "metadata_hash": fingerprint.metadata_hash(metadata)}
 
     def _checks(self, name: str, doc: NodeDoc, file: str, line: int | None) -> tuple[CompiledCheck, ...]:

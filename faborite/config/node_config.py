@@ -18,6 +18,14 @@ Materialization = Literal["view", "table"]
 DATA_KEYS = frozenset({"materialized", "schema", "alias", "column_types", "delimiter", "enabled"})
 
 
+class ContractConfig(BaseModel):
+    """``contract: {enforced: true}``: the model's columns and types are those its properties declare."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    enforced: bool = False
+
+
 class ModelConfig(BaseModel):
     """Configuration of a model. Every key may be set per folder with ``+key``."""
 
@@ -35,6 +43,8 @@ class ModelConfig(BaseModel):
     deprecated: bool = False
     #: Cron expression (UTC) for ``apply --due``; metadata: changing it rebuilds nothing.
     schedule: str | None = None
+    #: dbt's model contract: checked at compile where the query's columns are known, else before publish.
+    contract: ContractConfig | None = None
 
     @field_validator("schedule")
     @classmethod
