@@ -230,13 +230,14 @@ def schema(state: _State, kind: str) -> None:
               help="Plan against this state file (from `faborite state pull`) instead of the target's state: "
                    "no connection, no credentials (implies --refresh=false).")
 @selection_options
+@due_options
 @pass_state
 def plan(state: _State, out_file: Path | None, detailed_exitcode: bool, as_json: bool, markdown: bool, no_diff: bool,
-         refresh: bool, no_refresh: bool, state_file: Path | None, selection) -> None:
+         refresh: bool, no_refresh: bool, state_file: Path | None, selection, due: bool, clock) -> None:
     """Show what apply would change, and why, including changes made outside faborite."""
     ws = state.workspace()
     the_plan = ws.plan(refresh=refresh and not no_refresh, state_file=state_file, record_inputs=out_file is not None,
-                       selection=selection)
+                       selection=selection, due=due, clock=clock)
     _print_warnings(state, ws)
     _show_plan(state, the_plan, as_json=as_json, markdown=markdown, no_diff=no_diff)
     if out_file:

@@ -86,6 +86,10 @@ def test_apply_due_rebuilds_exactly_the_due_nodes_and_their_readers(capsys, demo
     assert "No changes in the selected nodes" in quiet.out
     assert workspace(demo).state().serial == state.serial
 
+    # plan --due previews the same selection; a saved --due plan applies as reviewed.
+    preview = _faborite(capsys, demo, "plan", "--due", "--now", "2026-01-01T07:00:00Z")
+    assert "Partial plan (--due --now 2026-01-01T07:00:00+00:00): 2 of 8 nodes selected" in preview.out
+
     # 07:00: customers (hourly) is due; customer_segments reads it; nothing else.
     hourly = _faborite(capsys, demo, "apply", "--auto-approve", "--due", "--now", "2026-01-01T07:00:00Z")
     assert "due: schedule '0 * * * *' fired at 2026-01-01 07:00 UTC" in hourly.out
