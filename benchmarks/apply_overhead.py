@@ -236,7 +236,7 @@ def _run_with_cpu(command: list[str], cwd: Path) -> tuple[Measurement, float]:
 def faborite_apply(project: Path, threads: int | None = 1) -> Run:
     """One ``faborite apply --auto-approve`` on a fresh ``.faborite/``; inner time: the apply stage."""
     _fresh_state(project)
-    command = [*FABORITE, "apply", "--auto-approve"] + (["--threads", str(threads)] if threads else [])
+    command = [*FABORITE, "apply", "--auto-approve", "--allow-destructive"] + (["--threads", str(threads)] if threads else [])
     result, cpu = _run_with_cpu(command, project)
     match = _APPLY_DONE.search(result.output)
     if match is None:
@@ -290,7 +290,7 @@ def bench_rollback(scale: float, workdir: Path, runs: int = 3) -> dict[str, Any]
     faborite_apply(project, threads=None)  # the first version of everything
     model = project / "models" / f"{WIDE_MODEL}.sql"
     model.write_text(WIDE_SQL.replace(*WIDE_EDIT), encoding="utf-8")
-    edit = run([*FABORITE, "apply", "--auto-approve"], project)
+    edit = run([*FABORITE, "apply", "--auto-approve", "--allow-destructive"], project)
     edit_match = _APPLY_DONE.search(edit.output)
     if edit_match is None or "1 replaced" not in edit.output:
         raise RuntimeError(f"the edit did not replace {WIDE_MODEL}:\n{edit.output[-3000:]}")

@@ -27,7 +27,7 @@ def bench_size(n: int, *, with_dbt: bool, runs: int = 1) -> dict[str, Measuremen
     results["faborite cold compile"] = best_of(runs, [*FABORITE, "validate"], fab,
                                                before=lambda: shutil.rmtree(cache, ignore_errors=True))
     # State present: apply once (not timed here; apply has its own benchmark).
-    run([*FABORITE, "apply", "--auto-approve"], fab)
+    run([*FABORITE, "apply", "--auto-approve", "--allow-destructive"], fab)
     results["faborite no-change plan (warm)"] = best_of(max(runs, 3), [*FABORITE, "plan", "--detailed-exitcode"], fab)
     folder, name = mid_dag_model(n)
     model = fab / "models" / folder / f"{name}.sql"
@@ -38,7 +38,7 @@ def bench_size(n: int, *, with_dbt: bool, runs: int = 1) -> dict[str, Measuremen
     staging = sorted((fab / "models" / "staging").glob("*.sql"))[0]
     staging_text = staging.read_text()
     staging.write_text(staging_text.replace("as amount", "as amount_raw, cast(amount as double) as amount", 1))
-    run([*FABORITE, "apply", "--auto-approve"], fab)
+    run([*FABORITE, "apply", "--auto-approve", "--allow-destructive"], fab)
     results["faborite rollback (after a DAG-wide rebuild)"] = run([*FABORITE, "rollback", "--auto-approve"], fab)
     staging.write_text(staging_text)
     model.write_text(original)

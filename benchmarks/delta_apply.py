@@ -101,7 +101,7 @@ def bench_delta_apply(rows: int, workdir: Path, *, runs: int = 3) -> dict[str, A
     def faborite(_round: int) -> Timing:
         shutil.rmtree(project / ".faborite", ignore_errors=True)
         shutil.rmtree(project / "lakehouse", ignore_errors=True)
-        return _child([*FABORITE, "apply", "--auto-approve", "--threads", "1"], project)
+        return _child([*FABORITE, "apply", "--auto-approve", "--allow-destructive", "--threads", "1"], project)
 
     def peer(_round: int) -> Timing:
         shutil.rmtree(peer_lake, ignore_errors=True)

@@ -476,7 +476,7 @@ class Recorded:
 def record(project: Path, env: dict[str, str], out: Path) -> Recorded:
     """Run one ``faborite apply --threads 1`` logging its SQL; write the psql script of its writes to ``out``."""
     log_file = out.with_suffix(".json")
-    result = run([sys.executable, "-c", RECORDER, str(log_file), "--no-color", "apply", "--auto-approve",
+    result = run([sys.executable, "-c", RECORDER, str(log_file), "--no-color", "apply", "--auto-approve", "--allow-destructive",
                   "--threads", "1"], project, env)
     if _APPLY_DONE.search(result.output) is None:
         raise RuntimeError(f"the recording apply failed:\n{result.output[-3000:]}")
@@ -551,7 +551,7 @@ def _timed(srv: Server, command: list[str], cwd: Path, env: dict[str, str]) -> T
 
 def faborite_apply(srv: Server, project: Path, dbname: str) -> Timed:
     """One ``faborite apply --auto-approve --threads 1``, with its apply stage's seconds."""
-    timed = _timed(srv, [*FABORITE, "apply", "--auto-approve", "--threads", "1"], project, srv.env(dbname))
+    timed = _timed(srv, [*FABORITE, "apply", "--auto-approve", "--allow-destructive", "--threads", "1"], project, srv.env(dbname))
     match = _APPLY_DONE.search(timed.measured.output)
     if timed.measured.returncode != 0 or match is None:
         raise RuntimeError(f"faborite apply failed:\n{timed.measured.output[-3000:]}")

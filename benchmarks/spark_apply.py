@@ -207,7 +207,7 @@ def bench_in_process(rows: int, workdir: Path, *, runs: int = 3, conf: dict[str,
     try:
         def faborite_apply() -> None:
             ws = Workspace.open(project)
-            result = ws.apply(ws.plan(), threads=1)
+            result = ws.apply(ws.plan(), threads=1, allow_destructive=True)
             if result.failed or len(result.built) != shape["nodes"]:
                 raise RuntimeError(f"faborite apply built {len(result.built)} nodes, failed: {result.failed}")
 
@@ -294,7 +294,7 @@ def bench_cli(rows: int, workdir: Path, ops: list[tuple[str, Any]], *, runs: int
     def faborite(_round: int) -> Timing:
         shutil.rmtree(project / ".faborite", ignore_errors=True)
         shutil.rmtree(fab_warehouse, ignore_errors=True)
-        measured = run([*FABORITE, "apply", "--auto-approve", "--threads", "1"], project)
+        measured = run([*FABORITE, "apply", "--auto-approve", "--allow-destructive", "--threads", "1"], project)
         return Timing(measured.seconds, float("nan"))
 
     def peer(_round: int) -> Timing:

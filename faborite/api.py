@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Callable
+from datetime import datetime, timezone
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -34,9 +35,11 @@ from faborite.api_views import (  # noqa: F401 - part of the API, kept in their 
     plan_to_json,
     plan_to_markdown,
     rebuild_options,
+    refuse_destructive,
     render_findings,
     render_plan,
     save_plan,
+    schedule_clock,
 )
 from faborite.errors import ConfigError, StateError
 
@@ -216,7 +219,8 @@ class Workspace(SyncSources, StateCare):
     def plan(self, *, refresh: bool = True, select: "set[str] | None" = None,
              manifest: "Manifest | None" = None, state_file: Path | None = None,
              record_inputs: bool = False, selection: "NodeSelection | None" = None,
-             rebuild: "RebuildOptions | None" = None) -> "Plan":
+             rebuild: "RebuildOptions | None" = None, due: bool = False,
+             clock: "datetime | None" = None) -> "Plan":
         """Compile (unless ``manifest`` is given) and diff against the current state.
 
         Args:
@@ -233,6 +237,10 @@ class Workspace(SyncSources, StateCare):
                 every other node and deletes nothing.
             rebuild: ``--full-refresh`` / ``--allow-rebuild`` (:func:`rebuild_options`): which
                 incremental models are built whole, and which protected ones may be.
+            due: ``apply --due``: only nodes whose ``schedule:`` fired since their last build
+                (as of ``clock``) and what reads them; the plan is partial and says why each is due.
+            clock: ``--now``: the time schedules are judged by and recorded as each rebuilt
+                node's build time (default: now).
 
         Returns:
             The plan: one change per node (action, category, reasons, SQL diff), plus drift.
@@ -266,7 +274,20 @@ class Workspace(SyncSources, StateCare):
             chosen = selection.resolve(manifest, state)
             select = chosen if select is None else select & chosen
             label = selection.label
-        plan = make_plan(manifest, state, select=select, drift=drift, selected_by=label,
+        due_now = None
+        if due:
+            from faborite.compiler.schedule import due_nodes
+            from faborite.compiler.selector import with_descendants
+
+            clock = clock or datetime.now(timezone.utc)
+            due_now = due_nodes(manifest, state, clock)
+            chosen = {i for i in with_descendants(manifest, set(due_now)) if manifest.nodes[i].is_built}
+            select = chosen if select is None else select & chosen
+            label = " ".join(filter(None, [f"--due --now {clock.isoformat()}", label]))
+        from faborite.plan.moved import resolve_moves
+
+        plan = make_plan(manifest, state, select=select, drift=drift, selected_by=label, due=due_now, clock=clock,
+                         moved=resolve_moves(self.project, manifest),
                          **({"rebuild": rebuild} if rebuild is not None else {}))
         return plan.model_copy(update={"inputs": inputs}) if inputs is not None else plan
 
@@ -380,7 +401,7 @@ class Workspace(SyncSources, StateCare):
 
     def apply(self, plan: "Plan", *, threads: int | None = None,
               on_event: "Callable[[ApplyEvent], None] | None" = None, fail_fast: bool = False,
-              operation: Literal["apply", "sync"] = "apply") -> "ApplyResult":
+              operation: Literal["apply", "sync"] = "apply", allow_destructive: bool = False) -> "ApplyResult":
         """Build, check and publish ``plan`` under the state lock; then tell the ``notify:`` webhooks.
 
         The plan is not changed: what was built, failed or deferred is in the returned result.
@@ -391,6 +412,8 @@ class Workspace(SyncSources, StateCare):
             on_event: receives progress events (stage started, node built, check ran).
             fail_fast: stop at the first failed sync table (a failed model always stops).
             operation: how webhooks name the run: ``sync`` for a plan from :meth:`plan_sync`.
+            allow_destructive: publish even when relations or published columns go away
+                (``Change.destroys``, or columns the built versions no longer have).
 
         Returns:
             The outcome: nodes built, failed and skipped, warnings, and the new state.
@@ -398,7 +421,8 @@ class Workspace(SyncSources, StateCare):
         Raises:
             PlanError: the plan is stale (the state moved on) or for another target.
             LockError: another process holds the lock.
-            ApplyError: a model or a check failed; nothing was published.
+            ApplyError: a model or a check failed, or a destructive change without
+                ``allow_destructive``; nothing was published.
             ProviderError: the target cannot be reached.
         """
         from faborite.apply.context import ApplyContext
@@ -419,6 +443,7 @@ class Workspace(SyncSources, StateCare):
                         plan=plan, state=state, connection=connection, project_root=self.root,
                         open_source=self._source_opener(),
                         state_writer=backend, threads=threads or self.project.config.threads, fail_fast=fail_fast,
+                        allow_destructive=allow_destructive,
                         on_event=on_event or (lambda event: None),
                     )
                     result = run_stages(ctx).result

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from faborite.state.lock import LockInfo
     from faborite.state.migrate import MigrationResult
     from faborite.state.model import HistoryEntry, State
+    from faborite.state.schema_history import SchemaEntry
     from faborite.state.observed import Observed
     from faborite.target import TargetConnection
 
@@ -74,6 +75,22 @@ class StateCare:
             StateError: the state cannot be read.
         """
         return self.state_backend.history()
+
+    def schema_history(self, name: str) -> list["SchemaEntry"]:
+        """Node ``name``'s columns and types at every serial that records it (``state show --schema``).
+
+        Args:
+            name: a node name (``orders``) or id (``model.orders``).
+
+        Returns:
+            One entry per serial, oldest first: serial, time, version, physical relation, columns.
+
+        Raises:
+            StateError: the state cannot be read, or no serial records the node.
+        """
+        from faborite.state.schema_history import schema_history
+
+        return schema_history(self.state_backend, name)
 
     def pull_state(self) -> bytes:
         """The current state in the state file format, as ``faborite state pull`` prints it.

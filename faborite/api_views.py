@@ -6,6 +6,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from rich.console import Console
 
     from faborite.compiler.manifest import Manifest, Node
@@ -166,3 +168,47 @@ def rebuild_options(full_refresh: "tuple[str, ...] | list[str] | None" = None,
 
     refresh = frozenset() if full_refresh is None else frozenset(full_refresh or (ALL,))
     return RebuildOptions(full_refresh=refresh, allow_rebuild=frozenset(allow_rebuild))
+
+
+# -- apply guards and clocks -------------------------------------------------------------
+
+
+def refuse_destructive(plan: "Plan", allow: bool) -> None:
+    """Refuse ``plan`` when it deletes relations or drops published columns, unless ``allow``.
+
+    Args:
+        plan: any plan; its deferred changes are never refused.
+        allow: ``--allow-destructive``.
+
+    Raises:
+        ApplyError: naming each node and what it destroys.
+    """
+    from faborite.apply.destructive_guard import refuse_destructive as refuse
+
+    refuse(plan, allow)
+
+
+def schedule_clock(text: str | None) -> "datetime":
+    """The clock ``apply --due`` judges schedules by: ``text`` (ISO 8601; no zone means UTC) or now.
+
+    Args:
+        text: ``--now``, e.g. ``2026-01-02T06:00:00Z``; None for the current time.
+
+    Returns:
+        A timezone-aware UTC datetime.
+
+    Raises:
+        ConfigError: ``text`` is not an ISO 8601 time.
+    """
+    from datetime import datetime, timezone
+
+    from faborite.errors import ConfigError
+
+    if text is None:
+        return datetime.now(timezone.utc)
+    try:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00") if text.endswith("Z") else text)
+    except ValueError:
+        raise ConfigError(f"--now {text!r} is not an ISO 8601 time",
+                          hint="e.g. --now 2026-01-02T06:00:00Z (no zone means UTC)") from None
+    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)

@@ -14,7 +14,7 @@ import click
 
 from faborite import __version__
 from faborite.cli_rebuild import rebuild_options
-from faborite.cli_selection import selection_options
+from faborite.cli_selection import due_options, selection_options
 from faborite.cli_lock_timeout import lock_timeout_option
 
 
@@ -235,13 +235,14 @@ def schema(state: _State, kind: str) -> None:
                    "no connection, no credentials (implies --refresh=false).")
 @selection_options
 @rebuild_options
+@due_options
 @pass_state
 def plan(state: _State, out_file: Path | None, detailed_exitcode: bool, as_json: bool, markdown: bool, no_diff: bool,
-         refresh: bool, no_refresh: bool, state_file: Path | None, selection, rebuild) -> None:
+         refresh: bool, no_refresh: bool, state_file: Path | None, selection, rebuild, due: bool, clock) -> None:
     """Show what apply would change, and why, including changes made outside faborite."""
     ws = state.workspace()
     the_plan = ws.plan(refresh=refresh and not no_refresh, state_file=state_file, record_inputs=out_file is not None,
-                       selection=selection, rebuild=rebuild)
+                       selection=selection, rebuild=rebuild, due=due, clock=clock)
     _print_warnings(state, ws)
     _show_plan(state, the_plan, as_json=as_json, markdown=markdown, no_diff=no_diff)
     if out_file:
@@ -296,7 +297,8 @@ def sync(state: _State, names: tuple[str, ...], auto_approve: bool, threads: int
         return
     state.out().print()
     _confirm(state, "Do you want to copy these tables?", auto_approve)
-    _run_apply(state, ws, the_plan, threads, fail_fast, operation="sync")
+    # A sync copies what its source holds now: a column its owner dropped is not this project's change.
+    _run_apply(state, ws, the_plan, threads, fail_fast, operation="sync", allow_destructive=True)
 
 
 @cli.group(name="sources")
@@ -327,12 +329,14 @@ def sources_list(state: _State, name: str, as_json: bool) -> None:
 @click.option("--threads", type=click.IntRange(1, 64), help="Build up to N nodes at once.")
 @click.option("--explain", is_flag=True, help="List the apply stages and exit.")
 @click.option("--fail-fast", is_flag=True, help="Stop at the first sync table that fails (models always stop).")
+@click.option("--allow-destructive", is_flag=True, help="Publish even if relations or published columns go away.")
 @selection_options
 @rebuild_options
+@due_options
 @pass_state
 @lock_timeout_option
 def apply(state: _State, plan_file: Path | None, auto_approve: bool, threads: int | None, explain: bool,
-          fail_fast: bool, selection, rebuild) -> None:
+          fail_fast: bool, allow_destructive: bool, selection, rebuild, due: bool, clock) -> None:
     """Build, check and publish the plan (or the saved PLAN_FILE)."""
     out = state.out()
     if explain:
@@ -345,28 +349,31 @@ def apply(state: _State, plan_file: Path | None, auto_approve: bool, threads: in
     if plan_file is not None:
         from faborite.api import load_plan
 
-        if not selection.is_everything or rebuild is not None:
+        if not selection.is_everything or rebuild is not None or due or clock is not None:
             from faborite.errors import PlanError
 
-            raise PlanError("-s/--exclude/--full-refresh/--allow-rebuild cannot be used with a saved plan",
+            raise PlanError("-s/--exclude/--full-refresh/--allow-rebuild/--due/--now cannot be used with a saved plan",
                             hint="a saved plan applies exactly what was reviewed; select when making it: plan -s ... -out FILE")
         # A saved plan was reviewed when it was made (Terraform's rule): apply without asking.
         the_plan = load_plan(plan_file)
         ws.check_saved_plan(the_plan)
         _show_plan(state, the_plan, no_diff=True)
     else:
-        the_plan = ws.plan(selection=selection, rebuild=rebuild)
+        the_plan = ws.plan(selection=selection, rebuild=rebuild, due=due, clock=clock)
         _print_warnings(state, ws)
         _show_plan(state, the_plan)
         if not the_plan.has_changes:
             return
+        from faborite.api import refuse_destructive
+
+        refuse_destructive(the_plan, allow_destructive)  # before asking: the answer would not matter
         out.print()
         _confirm(state, "Do you want to perform these actions?", auto_approve)
-    _run_apply(state, ws, the_plan, threads, fail_fast)
+    _run_apply(state, ws, the_plan, threads, fail_fast, allow_destructive=allow_destructive)
 
 
 def _run_apply(state: _State, ws, the_plan, threads: int | None, fail_fast: bool = False,
-               operation: str = "apply") -> None:
+               operation: str = "apply", allow_destructive: bool = False) -> None:
     """Apply with live progress, then the summary line and any warnings; exit 1 if a table failed."""
     if not the_plan.has_changes:
         return
@@ -375,7 +382,8 @@ def _run_apply(state: _State, ws, the_plan, threads: int | None, fail_fast: bool
     out = state.out()
     started = time.perf_counter()
     with ApplyProgress(out) as progress:
-        result = ws.apply(the_plan, threads=threads, on_event=progress, fail_fast=fail_fast, operation=operation)
+        result = ws.apply(the_plan, threads=threads, on_event=progress, fail_fast=fail_fast, operation=operation,
+                          allow_destructive=allow_destructive)
     summary = the_plan.summary()
     out.print(f"\n[bold green]Apply complete![/] {summary['create']} created, {summary['replace']} replaced, "
               f"{summary['update']} updated, {summary['delete']} deleted in {time.perf_counter() - started:.2f}s "

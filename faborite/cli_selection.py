@@ -23,3 +23,19 @@ def selection_options(command):
         return command(*args, selection=node_selection(select, exclude), **kwargs)
 
     return wrapper
+
+
+def due_options(command):
+    """Add ``--due`` and ``--now ISO-TIME``; the command receives ``due`` (bool) and ``clock`` (None: no --now)."""
+
+    @click.option("--due", is_flag=True, help="Only nodes whose schedule: came due since their last build, "
+                                              "and what reads them.")
+    @click.option("--now", "now", metavar="ISO-TIME", help="The clock schedules are judged and recorded by "
+                                                           "(default: now; tests, backfills).")
+    @functools.wraps(command)
+    def wrapper(*args, due: bool = False, now: str | None = None, **kwargs):
+        from faborite.api import schedule_clock
+
+        return command(*args, due=due, clock=schedule_clock(now) if now is not None else None, **kwargs)
+
+    return wrapper

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import click
+from rich.markup import escape
 
 from faborite.cli import _confirm, _State, pass_state
 from faborite.cli_lock_timeout import lock_timeout_option
@@ -63,6 +64,32 @@ def state_list(state: _State, as_json: bool) -> None:
     from faborite.output import render_state
 
     render_state(current, out)
+
+
+@state_group.command()
+@click.argument("node")
+@click.option("--schema", is_flag=True, help="Its columns and types at every serial that records it.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@pass_state
+def show(state: _State, node: str, schema: bool, as_json: bool) -> None:
+    """One node of the state: the current record, or with --schema its columns through history."""
+    ws = state.workspace()
+    entries = ws.schema_history(node)
+    shown = entries if schema else entries[-1:]
+    if as_json:
+        from faborite.output import print_json
+
+        print_json([e.model_dump(mode="json") for e in shown])
+        return
+    out = state.out()
+    previous = None
+    for entry in shown:
+        columns = ", ".join(f"{c.name} {c.type}" for c in entry.columns) or "(no columns recorded)"
+        same = schema and previous is not None and previous.columns == entry.columns
+        at = f"{entry.at:%Y-%m-%d %H:%M:%S} UTC" if entry.at else "?"
+        out.print(f"[bold]serial {entry.serial}[/]  {at}  version {entry.version[:12]}  {escape(entry.physical)}")
+        out.print(f"  [dim]same columns as serial {previous.serial}[/]" if same else f"  {escape(columns)}")
+        previous = entry
 
 
 @state_group.command()

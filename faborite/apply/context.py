@@ -84,6 +84,8 @@ class ApplyContext:
     #: Stop at the first failed sync table; otherwise a failed table (and what reads
     #: it) is left as it was and the rest is published. Model failures always stop.
     fail_fast: bool = False
+    #: ``--allow-destructive``: publish even when columns or relations readers use go away.
+    allow_destructive: bool = False
     on_event: Callable[[ApplyEvent], None] = lambda event: None
     result: ApplyResult = field(default_factory=ApplyResult)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -145,15 +147,20 @@ class ApplyContext:
         if kept:
             return kept
         if writes_files(node):
-            return version_folder(node.relation, node.version)
+            return version_folder(node.relation, self._build_key(node))
         return self.physical_of(node).key
+
+    def _build_key(self, node: Node) -> str:
+        """What a new physical relation is named after: the version, or the plan's fresh key for it."""
+        change = self.changes_by_node().get(node.id)
+        return change.build_key if change is not None and change.build_key else node.version
 
     def physical_of(self, node: Node) -> Relation:
         """Where ``node``'s data lives after this apply: a new version, or the kept one."""
         kept = self._kept(node)
         if kept:
             return Relation.parse(kept)
-        return Relation.parse(node.relation).physical(node.version)
+        return Relation.parse(node.relation).physical(self._build_key(node))
 
     def target_sql(self, node: Node, *, previous: Relation | None = None) -> str:
         """The node's query translated for the target, reading the physical versions.

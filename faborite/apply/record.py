@@ -10,6 +10,7 @@ from __future__ import annotations
 from faborite import __version__
 from faborite.apply.context import ApplyContext, writes_files
 from faborite.compiler import fingerprint
+from faborite.compiler.schedule import SCHEDULED_AT
 from faborite.plan.model import Action
 from faborite.state.lock import current_host, current_user
 from faborite.state.model import NodeChangeRecord, NodeState, State, StateEvent, utcnow
@@ -31,6 +32,10 @@ def new_state(ctx: ApplyContext) -> State:
             continue
         rebuilt = change is not None and change.rebuild
         extra = {"data_config": node.data_config}
+        if rebuilt and ctx.plan.clock is not None:
+            extra[SCHEDULED_AT] = ctx.plan.clock.isoformat()  # the clock --due judges the next run by
+        elif not rebuilt and old is not None and SCHEDULED_AT in old.extra:
+            extra[SCHEDULED_AT] = old.extra[SCHEDULED_AT]
         if node.sync is not None:
             extra["source_version"] = node.sync.source_version
             if writes_files(node):
@@ -63,6 +68,8 @@ def new_state(ctx: ApplyContext) -> State:
     # A node gone from the project stays recorded until a plan deletes it: a partial plan
     # (-s, sync) deletes nothing, and forgetting it would leave its relations untracked.
     deleted = {c.node_id for c in ctx.deletes()}
+    # A moved node's old id is re-keyed: recorded under its new id above.
+    deleted |= {c.moved_from for c in changes.values() if c.moved_from and not ctx.is_deferred(c.node_id)}
     for node_id, old in old_nodes.items():
         if node_id not in nodes and node_id not in ctx.manifest.nodes and node_id not in deleted:
             nodes[node_id] = old

@@ -1,6 +1,6 @@
 """Apply as an ordered list of stages, each a function of the context (sqlglot optimizer style).
 
-build -> audit -> journal -> publish -> record. A failure in any stage stops
+guard -> build -> columns -> contracts -> audit -> journal -> publish -> record. A failure in any stage stops
 the run; since only publish touches what users query, and it is one
 transaction, a failure leaves published data and state as they were. A kill
 between publish and record is resolved by the next command through the
@@ -15,6 +15,8 @@ from collections.abc import Callable
 from faborite.apply.audit import audit
 from faborite.apply.build import build
 from faborite.apply.context import ApplyContext
+from faborite.apply.contracts import enforce_contracts
+from faborite.apply.destructive_guard import guard, guard_columns
 from faborite.apply.publish import publish
 from faborite.apply.record import journal, record
 from faborite.crashpoints import crash_point
@@ -23,7 +25,11 @@ Stage = Callable[[ApplyContext], None]
 
 #: The apply pipeline, in order; ``faborite apply --explain`` lists it.
 STAGES: tuple[tuple[str, str, Stage], ...] = (
+    ("guard", "refuse destructive changes (relations deleted, columns dropped) without --allow-destructive",
+     guard),
     ("build", "build new versions into their own physical relations, parents first", build),
+    ("columns", "refuse published columns dropped or retyped that only the built versions show", guard_columns),
+    ("contracts", "check enforced contracts (columns, types, not_null) on the built versions", enforce_contracts),
     ("audit", "run checks on the versions about to be published", audit),
     ("journal", "write the state about to be published as an intent (a crash from here on is resolved "
                 "by the next command)", journal),

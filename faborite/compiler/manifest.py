@@ -44,6 +44,16 @@ class ColumnInfo(BaseModel):
     tags: tuple[str, ...] = ()
 
 
+class ContractColumn(BaseModel):
+    """A column an enforced contract promises: name, declared type, and whether it may hold nulls."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    data_type: str
+    not_null: bool = False
+
+
 class SeedInfo(BaseModel):
     """Where a seed's data comes from and how to read it."""
 
@@ -101,6 +111,10 @@ class Node(BaseModel):
     deprecation_date: date | None = None
     #: Incremental models: ``protect: true``, a full rebuild needs ``--allow-rebuild`` (in no fingerprint).
     protect: bool = False
+    #: ``schedule:`` config (cron, UTC) for ``apply --due``; metadata, in no data fingerprint.
+    schedule: str | None = None
+    #: An enforced contract's columns (None: no contract); apply checks them before publishing.
+    contract: tuple[ContractColumn, ...] | None = None
     data_hash: str
     metadata_hash: str
     version: str

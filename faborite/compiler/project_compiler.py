@@ -19,6 +19,7 @@ from faborite.compiler.jinja import (
     REF_PLACEHOLDER_PATTERN, RenderRecord, TargetInfo, TemplateContext, best_match_hint, placeholder_name,
 )
 from faborite.compiler.cache import CompileCache, render_salt
+from faborite.compiler.contracts import compile_contract
 from faborite.compiler.manifest import ColumnInfo, CompiledCheck, Manifest, Node, SeedInfo
 from faborite.compiler.sources import SourceResolver
 from faborite.compiler.syncs import sync_drafts
@@ -248,6 +249,7 @@ class _Compilation:
         doc = self.project.model_docs.get(model.name)
         # The incremental branch changes what an incremental run adds: it is part of the data.
         content = analysis.canonical if incremental is None else f"{analysis.canonical}\n-- incremental:\n{incremental}"
+        contract = compile_contract(model.name, config, doc, analysis.output_columns, model.path)
         return {
             "id": f"model.{model.name}", "kind": "model", "name": model.name, "file": model.path,
             "relation": self.relations[model.name].key, "materialized": config.materialized, "sql": sql,
@@ -258,7 +260,8 @@ class _Compilation:
             "data_hash": fingerprint.data_hash("model", content, data_config),
             "deprecated": config.deprecated, "deprecation_date": config.deprecation_date,
             "protect": config.protect,
-            **self._metadata(model.name, doc, config, model.path),
+            "schedule": config.schedule,
+            **self._metadata(model.name, doc, config, model.path, contract),
         }
 
     def _seed_draft(self, seed) -> dict[str, Any]:
@@ -277,7 +280,8 @@ class _Compilation:
             **self._metadata(seed.name, self.project.seed_docs.get(seed.name), config, seed.path),
         }
 
-    def _metadata(self, name: str, entry: NodeDocEntry | None, config, file: str) -> dict[str, Any]:
+    def _metadata(self, name: str, entry: NodeDocEntry | None, config, file: str,
+                  contract: tuple | None = None) -> dict[str, Any]:
         doc = entry.doc if entry else NodeDoc(name=name)
         checks = self._checks(name, doc, entry.file if entry else file, entry.line if entry else None)
         columns = tuple(ColumnInfo(name=c.name, description=c.description, data_type=c.data_type, tags=c.tags)
@@ -289,7 +293,11 @@ class _Compilation:
             "columns": [c.model_dump() for c in columns],
             "checks": [c.model_dump(exclude={"file"}) for c in checks],
         }
-        return {**metadata, "columns": columns, "checks": checks,
+        if getattr(config, "schedule", None):  # only when set: existing metadata hashes stay as they were
+            metadata["schedule"] = config.schedule
+        if contract is not None:
+            metadata["contract"] = [c.model_dump() for c in contract]
+        return {**metadata, "columns": columns, "checks": checks, "contract": contract,
                 "metadata_hash": fingerprint.metadata_hash(metadata)}
 
     def _checks(self, name: str, doc: NodeDoc, file: str, line: int | None) -> tuple[CompiledCheck, ...]:

@@ -301,3 +301,9 @@ class _Graph:
             seen |= frontier
             steps += 1
         return seen
+
+
+def with_descendants(manifest: Manifest, node_ids: set[str]) -> set[str]:
+    """``node_ids`` and every node that reads them, directly or not (``name+`` for each)."""
+    graph = _Graph(manifest)
+    return set(node_ids) | graph.walk(set(node_ids), graph.children, None)

@@ -22,6 +22,14 @@ DATA_KEYS = frozenset({"materialized", "schema", "alias", "column_types", "delim
 INCREMENTAL_KEYS = frozenset({"unique_key", "incremental_strategy", "event_time", "batch_size", "lookback", "begin"})
 
 
+class ContractConfig(BaseModel):
+    """``contract: {enforced: true}``: the model's columns and types are those its properties declare."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    enforced: bool = False
+
+
 class ModelConfig(BaseModel):
     """Configuration of a model. Every key may be set per folder with ``+key``."""
 
@@ -37,6 +45,17 @@ class ModelConfig(BaseModel):
     #: dbt's key: from this day on the model is deprecated; `faborite lint` flags refs to it before and after.
     deprecation_date: date | None = None
     deprecated: bool = False
+    #: Cron expression (UTC) for ``apply --due``; metadata: changing it rebuilds nothing.
+    schedule: str | None = None
+    #: dbt's model contract: checked at compile where the query's columns are known, else before publish.
+    contract: ContractConfig | None = None
+
+    @field_validator("schedule")
+    @classmethod
+    def _cron(cls, value: str | None) -> str | None:
+        from faborite.compiler.schedule import check_cron
+
+        return None if value is None else check_cron(value)
     # -- materialized: incremental (dbt's keys; see docs/guides/incremental.md) --
     #: The column(s) a row is identified by: ``merge`` and ``delete+insert`` replace rows by it.
     unique_key: str | tuple[str, ...] | None = None

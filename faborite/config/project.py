@@ -34,6 +34,19 @@ class LintConfig(BaseModel):
     disable: tuple[str, ...] = Field(default=(), description="rule codes to skip, e.g. [FAB004]")
 
 
+class MovedBlock(BaseModel):
+    """``moved: [{from: old_name, to: new_name}]``: a node renamed in place (Terraform's moved block).
+
+    The renamed node keeps its built version: the plan publishes it under the new
+    name, drops the old name, and re-keys the state; nothing is rebuilt.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    from_: str = Field(alias="from", min_length=1, description="the node's old name (no longer in the project)")
+    to: str = Field(min_length=1, description="the node's new name (in the project)")
+
+
 class TargetBlock(BaseModel):
     """A target's config: ``type`` picks the provider, which validates the rest."""
 
@@ -61,6 +74,8 @@ class ProjectConfig(BaseModel):
     seeds: dict[str, Any] = Field(default_factory=dict, description="folder defaults: +key: value")
     notify: tuple[WebhookSpec, ...] = Field(default=(), description="webhooks told after apply, rollback and sync")
     lint: LintConfig = Field(default_factory=LintConfig)
+    moved: tuple[MovedBlock, ...] = Field(default=(), description="nodes renamed without a rebuild: "
+                                                                  "[{from: old_name, to: new_name}]")
 
     @field_validator("name")
     @classmethod

@@ -106,6 +106,14 @@ def _with_line(check: dict[str, Any], raw: Any, item_line: int | None) -> dict[s
     return {**check, _LINE_KEY: line} if line else check
 
 
+class ColumnConstraint(BaseModel):
+    """A column constraint of a model contract, dbt's shape (``{type: not_null}``); ``not_null`` is enforced."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    type: Literal["not_null"] = Field(description="not_null: apply checks the built rows before publishing")
+
+
 class ColumnDoc(BaseModel):
     """A documented column, optionally with checks."""
 
@@ -117,6 +125,15 @@ class ColumnDoc(BaseModel):
     tags: tuple[str, ...] = ()
     meta: dict[str, Any] = Field(default_factory=dict)
     checks: tuple[CheckSpec, ...] = Field(default=(), validation_alias=AliasChoices("checks", "tests", "data_tests"))
+    #: Enforced with ``contract: {enforced: true}``: ``[{type: not_null}]`` or ``[not_null]``.
+    constraints: tuple[ColumnConstraint, ...] = ()
+
+    @field_validator("constraints", mode="before")
+    @classmethod
+    def _constraint_shorthand(cls, value: Any) -> Any:
+        if isinstance(value, (list, tuple)):
+            return [{"type": item} if isinstance(item, str) else item for item in value]
+        return value
 
     @model_validator(mode="before")
     @classmethod

@@ -22,8 +22,8 @@ from faborite.plan.drift import DriftKind
 from faborite.plan.model import Category, Change, Plan, ReasonCode
 
 #: 1.1 added `refreshed` and `resource_drift`; 1.2 `publish`; 1.3 `files_hash` and `selection`, and per
-#: change `old_relation`, `deferred` and `destructive`; 1.4 per change `incremental_from` and the reason
-#: codes `incremental` and `full_rebuild` (minor versions only add fields).
+#: change `old_relation`, `deferred` and `destructive`; 1.4 per change `incremental_from`, `destroys` and
+#: `moved_from`, and the reason codes `incremental`, `full_rebuild`, `schedule` and `moved` (minor versions only add fields).
 JSON_PLAN_FORMAT_VERSION = "1.4"
 SCHEMA_ID = "https://faborite.dev/schemas/plan.json"
 
@@ -80,8 +80,13 @@ class JsonResourceChange(_View):
     old_relation: str | None = Field(description="the relation it was published as before a rename (1.3)")
     deferred: bool = Field(description="not selected for this run: keeps what the state records (1.3)")
     destructive: bool = Field(description="readers lose what they read today: a delete, a rename, "
-                                          "or a breaking replace (1.3)")
-    incremental_from: str | None = Field(description="an incremental model's update: the physical version "
+                                          "or published columns dropped or retyped; apply refuses it "
+                                          "without --allow-destructive (1.3)")
+    destroys: list[str] = Field(default_factory=list,
+                                description="what readers lose, one phrase each, e.g. 'column amount dropped' (1.4)")
+    moved_from: str | None = Field(default=None, description="the old name, for a `moved:` rename (1.4)")
+    incremental_from: str | None = Field(default=None,
+                                         description="an incremental model's update: the physical version "
                                                      "its new version is built from (that version plus the "
                                                      "new rows); null when built whole (1.4)")
 
@@ -124,7 +129,8 @@ def _change(change: Change) -> JsonResourceChange:
         category=change.category, reasons=[JsonReason(code=r.code, detail=r.detail) for r in change.reasons],
         old_version=change.old_version, new_version=change.new_version, rebuild=change.rebuild,
         sql_diff=change.sql_diff, old_relation=change.old_relation, deferred=change.deferred,
-        destructive=change.is_destructive, incremental_from=change.incremental_from,
+        destructive=change.is_destructive, destroys=list(change.destroys), moved_from=change.moved_from,
+        incremental_from=change.incremental_from,
     )
 
 

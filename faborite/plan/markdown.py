@@ -6,7 +6,7 @@ The promise: a reviewer sees what can hurt first, and the comment always fits.
   so CI finds its own comment and updates it instead of adding another.
 - A headline with the counts, then *drift* (changed outside faborite, and the
   changes that repair it), then *destructive* changes (deletes, renames,
-  breaking replaces: see :attr:`Change.is_destructive`), then everything else.
+  published columns dropped: see :attr:`Change.destroys`), then everything else.
 - SQL diffs come last, each in a collapsible ``<details>`` block.
 - The whole text stays within :data:`COMMENT_LIMIT` UTF-8 bytes (GitHub's
   limit is 65,536 characters; bytes are never fewer than characters, and the
@@ -57,7 +57,7 @@ def _cell(text: str) -> str:
 
 
 def _row(change: Change) -> str:
-    why = "; ".join(r.detail for r in change.reasons if r.detail != "new") or ""
+    why = "; ".join([*(r.detail for r in change.reasons if r.detail != "new"), *change.destroys])
     relation = f"`{change.old_relation}` → `{change.relation}`" if (
         change.old_relation and change.old_relation != change.relation) else f"`{change.relation}`"
     return (f"| `{_SYMBOL[change.action]}` | {change.kind} `{_cell(change.name)}` | {change.action.value} | "
@@ -174,7 +174,8 @@ def plan_to_markdown(plan: Plan, *, limit: int = COMMENT_LIMIT) -> str:
     if destructive:
         lines += _table(destructive, budget, ["", "#### :boom: Destructive changes",
                                               "Readers lose what they read today (the old version is kept until "
-                                              "`faborite gc`, so `faborite rollback` restores it)."])
+                                              "`faborite gc`, so `faborite rollback` restores it); "
+                                              "`faborite apply` refuses them without `--allow-destructive`."])
     if others:
         lines += _table(others, budget, ["", "#### Changes"])
     if not plan.has_changes:

@@ -39,7 +39,7 @@ Category = Literal["breaking", "non-breaking", "metadata-only"]
 
 ReasonCode = Literal[
     "new", "sql_changed", "config_changed", "seed_changed", "upstream_changed",
-    "source_changed", "metadata_changed", "removed", "drift", "incremental", "full_rebuild",
+    "source_changed", "metadata_changed", "removed", "drift", "incremental", "full_rebuild", "schedule", "moved",
 ]
 
 
@@ -78,6 +78,14 @@ class Change(BaseModel):
     #: An incremental model's update: the physical version its new version is built from
     #: (that version plus the new rows); None: built whole.
     incremental_from: str | None = None
+    #: Published columns this change takes away, as ``"amount dropped"`` / ``"id retyped INTEGER -> VARCHAR"``
+    #: (found at plan time where the new query's columns are known; apply finds the rest after building).
+    column_losses: tuple[str, ...] = ()
+    #: Names the physical relation when it is not the version (a scheduled rebuild of an unchanged
+    #: version gets a fresh relation: the kept one is that version's previous build).
+    build_key: str | None = None
+    #: Set by a ``moved:`` block: the node's old name; the node keeps its physical version (0 builds).
+    moved_from: str | None = None
 
     @property
     def is_visible(self) -> bool:
@@ -90,16 +98,26 @@ class Change(BaseModel):
         return any(r.code == "drift" for r in self.reasons)
 
     @property
-    def is_destructive(self) -> bool:
-        """Whether readers lose what they read today: a delete, a relation moved off its old
-        name, or a breaking replace (rows or columns may differ). The old physical version
-        is kept until ``gc``, so a rollback restores it; reviewers still need it first."""
+    def destroys(self) -> tuple[str, ...]:
+        """What readers lose: a published relation deleted or renamed away, published columns
+        dropped or retyped. One phrase each; empty when nothing is lost. A ``moved:`` rename is
+        declared by the project and so not counted; a drift repair restores, never destroys."""
         if self.action is Action.DELETE:
-            return True
+            return (f"relation {self.relation} deleted",)
         if self.action is Action.NOOP or self.repairs_drift or self.incremental_from:
-            return False  # an incremental update keeps every row readers had, as the model defines them
-        moved = self.old_relation is not None and self.old_relation != self.relation
-        return moved or (self.action is Action.REPLACE and self.category == "breaking")
+            return ()  # an incremental update keeps every row readers had, as the model defines them
+        lost = []
+        if self.old_relation is not None and self.old_relation != self.relation and self.moved_from is None:
+            lost.append(f"relation {self.old_relation} dropped (now {self.relation})")
+        lost += [f"column {loss}" for loss in self.column_losses]
+        return tuple(lost)
+
+    @property
+    def is_destructive(self) -> bool:
+        """Whether readers lose what they read today (see :attr:`destroys`). The old physical
+        version is kept until ``gc``, so a rollback restores it; reviewers still need it first,
+        and apply refuses it without ``--allow-destructive``."""
+        return bool(self.destroys)
 
 
 class PlanSelection(BaseModel):
@@ -135,6 +153,8 @@ class Plan(BaseModel):
     inputs: ProjectInputs | None = None
     #: Set on a partial plan (``-s``/``--exclude``, ``sync``): only these nodes change, none is deleted.
     selection: PlanSelection | None = None
+    #: The clock ``apply --due`` judged schedules by (None: not a ``--due`` plan).
+    clock: datetime | None = None
 
     @property
     def has_changes(self) -> bool:
@@ -148,6 +168,10 @@ class Plan(BaseModel):
             if change.is_visible:
                 counts[change.action.value] += 1
         return counts
+
+    def destructive_changes(self) -> list[Change]:
+        """The changes apply refuses without ``--allow-destructive`` (deferred ones never are)."""
+        return [c for c in self.changes if c.is_destructive and not c.deferred]
 
     def visible_changes(self) -> list[Change]:
         """The changes a reviewer reads, in DAG order (deletes last)."""

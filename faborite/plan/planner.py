@@ -8,6 +8,7 @@ only, or kept; then deletes what the project no longer has.
 from __future__ import annotations
 
 import difflib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
@@ -15,6 +16,7 @@ from faborite import __version__
 from faborite.compiler import fingerprint
 from faborite.compiler.manifest import Manifest, Node
 from faborite.errors import PlanError
+from faborite.plan.destructive import column_losses
 from faborite.plan.drift import Drift
 from faborite.plan.incremental import RebuildOptions, incremental_change
 from faborite.plan.atomicity import PublishStrategy, publish_strategy
@@ -33,7 +35,9 @@ class _Effect:
 
 def make_plan(manifest: Manifest, state: State | None, *, select: set[str] | None = None,
               drift: tuple[Drift, ...] | None = None, selected_by: str = "",
-              rebuild: RebuildOptions = RebuildOptions()) -> Plan:
+              rebuild: RebuildOptions = RebuildOptions(),
+              due: Mapping[str, str] | None = None, clock: datetime | None = None,
+              moved: Mapping[str, str] | None = None) -> Plan:
     """The changes that take ``state`` to ``manifest``.
 
     With ``select`` (node ids), only those nodes change; every other node is
@@ -43,9 +47,13 @@ def make_plan(manifest: Manifest, state: State | None, *, select: set[str] | Non
     version is gone) or a re-publish (its published name is not as recorded).
     ``selected_by`` is the selector that chose ``select``, shown in the plan.
     ``rebuild``: ``--full-refresh`` and ``--allow-rebuild`` for incremental models.
+    ``due`` (node id -> why, from :func:`faborite.compiler.schedule.due_nodes`)
+    rebuilds those nodes even when nothing about them changed, as of ``clock``.
+    ``moved`` (new node id -> old id, from :func:`faborite.plan.moved.resolve_moves`)
+    plans a renamed node against its old state: its version is kept, not rebuilt.
     """
     rebuild.check_names(manifest.built_nodes())
-    old_nodes = state.nodes if state else {}
+    old_nodes, renamed = _renamed(state.nodes if state else {}, moved or {})
     drift_of = {d.node_id: d for d in drift or ()}
     effects: dict[str, _Effect] = {}
     changes: list[Change] = []
@@ -61,6 +69,12 @@ def make_plan(manifest: Manifest, state: State | None, *, select: set[str] | Non
             effects[node.id] = _Effect()
             continue
         change, effect = _plan_node(node, old_nodes, effects, manifest)
+        if due and node.id in due:
+            change, effect = _rebuild_due(change, due[node.id])
+        if node.id in renamed:
+            change = _moved(change, renamed[node.id], old_nodes[node.id])
+        change = _with_column_losses(change, node, old_nodes.get(node.id))
+        change = _with_build_key(change, node, old_nodes.get(node.id), clock)
         if node.id in drift_of:
             change = _repair(change, drift_of[node.id])
         if node.materialized == "incremental":
@@ -80,12 +94,63 @@ def make_plan(manifest: Manifest, state: State | None, *, select: set[str] | Non
         selection = PlanSelection(label=selected_by,
                                   nodes=tuple(n.id for n in manifest.built_nodes() if n.id in select))
     return Plan(
-        selection=selection,
+        selection=selection, clock=clock,
         faborite_version=__version__, created_at=datetime.now(timezone.utc), target=manifest.target,
         lineage=state.lineage if state else None, serial=state.serial if state else None,
         manifest=manifest, changes=tuple(changes), drift=tuple(drift or ()), refreshed=drift is not None,
         publish=_publish_strategy(manifest),
     )
+
+
+def _renamed(old_nodes: dict[str, NodeState], moved: Mapping[str, str]) -> tuple[dict[str, NodeState], dict[str, str]]:
+    """The state's nodes with each moved node re-keyed under its new id; and new id -> old id for those
+    moved now (a block whose old node is gone from the state was applied before and does nothing)."""
+    renamed = {new: old for new, old in moved.items() if old in old_nodes and new not in old_nodes}
+    if not renamed:
+        return old_nodes, {}
+    nodes = {i: n for i, n in old_nodes.items() if i not in renamed.values()}
+    nodes.update({new: old_nodes[old].model_copy(update={"id": new}) for new, old in renamed.items()})
+    return nodes, renamed
+
+
+def _moved(change: Change, old_id: str, old: NodeState) -> Change:
+    """``change`` for a node a ``moved:`` block renames: published under its new name from the
+    kept physical relation (0 builds) unless its data changed too; the old name is dropped."""
+    reason = Reason(code="moved", detail=f"moved from {old_id.split('.', 1)[-1]}")
+    update: dict = {"moved_from": old_id, "reasons": (*change.reasons, reason)}
+    if old.relation != change.relation:
+        update["old_relation"] = old.relation
+    if not change.rebuild and change.action is not Action.DELETE:
+        update |= {"action": Action.REPLACE, "kept_physical": old.physical}
+    return change.model_copy(update=update)
+
+
+def _rebuild_due(change: Change, why: str) -> tuple[Change, _Effect]:
+    """``change`` made a rebuild because its schedule came due; its children see new data."""
+    reasons = (*change.reasons, Reason(code="schedule", detail=why))
+    update: dict = {"reasons": reasons}
+    if not change.rebuild:
+        update |= {"action": Action.REPLACE, "rebuild": True, "kept_physical": None,
+                   "category": change.category if change.category != "metadata-only" else None}
+    return change.model_copy(update=update), _Effect(data_changed=True, breaking=True, physical_changed=True)
+
+
+def _with_build_key(change: Change, node: Node, old: NodeState | None, clock: datetime | None) -> Change:
+    """A rebuild of the version the state already holds (a scheduled run, or what reads one) goes
+    to a fresh physical relation named after the version and the clock; the old build stays for rollback."""
+    if not change.rebuild or old is None or old.version != node.version or change.repairs_drift:
+        return change
+    stamp = (clock or datetime.now(timezone.utc)).isoformat()
+    return change.model_copy(update={"build_key": fingerprint.sha256_json([node.version, stamp])})
+
+
+def _with_column_losses(change: Change, node: Node, old: NodeState | None) -> Change:
+    """``change`` with the published columns its new query no longer selects (names only:
+    types are known once built, and apply compares them then)."""
+    if old is None or not change.rebuild or node.output_columns is None or not old.columns:
+        return change
+    losses = column_losses(old.columns, node.output_columns)
+    return change.model_copy(update={"column_losses": losses}) if losses else change
 
 
 def _check_selected_parents(manifest: Manifest, select: set[str], old_nodes: dict[str, NodeState]) -> None:

@@ -40,6 +40,13 @@ def render_plan(plan: Plan, console: Console, *, show_diff: bool = True) -> None
         else:
             console.print("[bold green]No changes.[/] The target matches the project.")
         return
+    destructive = plan.destructive_changes()
+    if destructive:
+        console.print("[bold red]Destructive changes[/] (apply refuses them without --allow-destructive):")
+        for change in destructive:
+            for what in change.destroys:
+                console.print(f"  [red]![/] {escape(change.name)}: {escape(what)}")
+        console.print()
     console.print(f"faborite will perform the following actions on target [bold]{escape(plan.target)}[/]:\n")
     for change in plan.visible_changes():
         _render_change(change, console, show_diff)
@@ -69,7 +76,12 @@ def _render_change(change: Change, console: Console, show_diff: bool) -> None:
     if change.category and change.action is not Action.DELETE:
         header.append(f"  [{change.category}]", style="magenta" if change.category == "breaking" else "blue")
     console.print(header)
+    if change.moved_from:
+        kept = "" if change.rebuild else " [dim](0 builds: it keeps its built version)[/]"
+        console.print(f"        [dim]moved from[/] {escape(change.moved_from.split('.', 1)[-1])}{kept}")
     for reason in change.reasons:
+        if reason.code == "moved":
+            continue  # said just above
         if reason.detail == "new":
             continue  # says nothing a '+' does not
         # "incremental: ..." / "full rebuild: ..." say how it is built; the others say why.

@@ -14,11 +14,14 @@ def workspace(root: Path) -> Workspace:
     return Workspace(root=root)
 
 
-def apply(root: Path):
-    """Plan and apply the project at ``root``; return (plan, apply context)."""
+def apply(root: Path, *, allow_destructive: bool = True):
+    """Plan and apply the project at ``root``; return (plan, apply context).
+
+    Destructive changes are allowed by default: these tests edit freely; the refusal
+    itself is tested in tests/apply/test_destructive_changes.py."""
     ws = workspace(root)
     plan = ws.plan()
-    return plan, ws.apply(plan, threads=2)
+    return plan, ws.apply(plan, threads=2, allow_destructive=allow_destructive)
 
 
 def edit(path: Path, old: str, new: str) -> None:

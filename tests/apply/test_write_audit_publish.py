@@ -108,6 +108,6 @@ def test_seed_changed_after_plan_is_refused(demo: Path) -> None:
     plan = workspace(demo).plan()
     edit(demo / "seeds/raw_orders.csv", "108,3,2024-04-30,completed,990", "108,3,2024-04-30,completed,991")
     with pytest.raises(ApplyError) as info:
-        workspace(demo).apply(plan)
+        workspace(demo).apply(plan, allow_destructive=True)
     assert "changed since the plan was made" in info.value.message
     assert workspace(demo).state() is None

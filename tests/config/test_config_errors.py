@@ -52,7 +52,7 @@ def test_misspelled_top_level_key(proj):
 def test_unknown_top_level_key_lists_allowed_keys(proj):
     error = _project(proj, PROJECT + "zzz: 1\n")
     check_error(error, ConfigError, file="faborite.yml", line=13, message="unknown key 'zzz'",
-                hint="allowed keys here: dialect, lint, models, name")
+                hint="allowed keys here: dialect, lint, models, moved, name")
 
 
 def test_misspelled_folder_default_in_nested_folder(proj):
@@ -72,9 +72,9 @@ def test_misspelled_folder_default_at_top_of_section(proj):
 def test_unknown_folder_default_lists_plus_keys(proj):
     error = _project(proj, PROJECT.replace("    +tags: [marts]", "    +zzz: 1"))
     check_error(error, ConfigError, file="faborite.yml", line=12, message="unknown key '+zzz'",
-                hint="allowed keys here: +alias, +batch_size, +begin, +deprecated, +deprecation_date, +enabled, "
-                     "+event_time, +incremental_strategy, +lookback, +materialized, +meta, +owner, +protect, "
-                     "+schema, +tags, +unique_key")
+                hint="allowed keys here: +alias, +batch_size, +begin, +contract, +deprecated, +deprecation_date, "
+                     "+enabled, +event_time, +incremental_strategy, +lookback, +materialized, +meta, +owner, "
+                     "+protect, +schedule, +schema, +tags, +unique_key")
 
 
 def test_invalid_folder_default_value_suggests_a_value_not_a_key(proj):

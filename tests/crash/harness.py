@@ -116,12 +116,12 @@ def _drop_model(root: Path) -> None:
 
 #: name -> (edit, command that applies it)
 EDITS: dict[str, tuple[Callable[[Path], None], tuple[str, ...]]] = {
-    "add_column": (_replace("models/marts/orders.sql", "c.name", "c.name, o.status"), ("apply", "--auto-approve")),
-    "logic": (_replace("models/staging/stg_orders.sql", "as amount", "+ 1 as amount"), ("apply", "--auto-approve")),
-    "sample": (_replace("syncs/lake.yml", "rows: 200", "rows: 150"), ("apply", "--auto-approve")),
-    "new_and_dropped": (lambda root: (_new_model(root), _drop_model(root)), ("apply", "--auto-approve")),
+    "add_column": (_replace("models/marts/orders.sql", "c.name", "c.name, o.status"), ("apply", "--auto-approve", "--allow-destructive")),
+    "logic": (_replace("models/staging/stg_orders.sql", "as amount", "+ 1 as amount"), ("apply", "--auto-approve", "--allow-destructive")),
+    "sample": (_replace("syncs/lake.yml", "rows: 200", "rows: 150"), ("apply", "--auto-approve", "--allow-destructive")),
+    "new_and_dropped": (lambda root: (_new_model(root), _drop_model(root)), ("apply", "--auto-approve", "--allow-destructive")),
     "source_moved": (_append_events, ("sync", "--auto-approve")),
-    "files_moved": (_lake_moved, ("apply", "--auto-approve")),
+    "files_moved": (_lake_moved, ("apply", "--auto-approve", "--allow-destructive")),
     "files_synced": (_lake_moved, ("sync", "files", "--auto-approve")),
 }
 
@@ -161,7 +161,7 @@ def apply_in_process(root: Path) -> None:
     ws = Workspace.open(root)
     plan = ws.plan()
     if plan.has_changes:
-        ws.apply(plan)
+        ws.apply(plan, allow_destructive=True)  # the edits drop models: allowed, as in CI
 
 
 # -- one trial -------------------------------------------------------------------------------

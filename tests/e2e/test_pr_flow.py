@@ -90,8 +90,12 @@ def test_pull_plan_offline_review_apply_and_refuse_stale_plans(project: Path, tm
     assert "Destructive changes" in comment and "<details><summary>SQL diff: customers" in comment
     assert "Against state serial 1" in comment
 
-    # -- merged: apply exactly the reviewed plan ---------------------------------------------------
-    out, _ = faborite("apply", "plan.bin", cwd=root, secrets=True)
+    assert "column order_count dropped" in comment
+
+    # -- merged: apply exactly the reviewed plan; it drops a column, so CI says it may --------------
+    _, err = faborite("apply", "plan.bin", cwd=root, secrets=True, ok=False)
+    assert "refusing destructive changes without --allow-destructive" in err and serial(root) == 1
+    out, _ = faborite("apply", "plan.bin", "--allow-destructive", cwd=root, secrets=True)
     assert "Apply complete!" in out and f"{len(replaced)} replaced" in out
     assert serial(root) == 2
     rows = json.loads(faborite("query", "select orders_placed from analytics.customers", "--json", cwd=root,
@@ -105,7 +109,7 @@ def test_pull_plan_offline_review_apply_and_refuse_stale_plans(project: Path, tm
     faborite("state", "pull", "-o", "s2.json", cwd=root, secrets=True)
     faborite("plan", "--state", "s2.json", "-out", "first.bin", cwd=root, secrets=False)
     faborite("plan", "--state", "s2.json", "-out", "second.bin", cwd=root, secrets=False)
-    faborite("apply", "first.bin", cwd=root, secrets=True)
+    faborite("apply", "first.bin", "--allow-destructive", cwd=root, secrets=True)
     assert serial(root) == 3
     for stale in ("second.bin", "first.bin"):
         _, err = faborite("apply", stale, cwd=root, secrets=True, ok=False)

@@ -95,6 +95,6 @@ def test_reverting_an_edit_reuses_the_built_version(demo: Path) -> None:
     edit(demo / "models/marts/daily_revenue.sql", "count(*) as order_count", "count(*) as orders")
     events = []
     ws = workspace(demo)
-    ws.apply(ws.plan(), on_event=events.append)
+    ws.apply(ws.plan(), on_event=events.append, allow_destructive=True)
     reused = [e.node for e in events if e.kind == "node_reused"]
     assert reused == ["model.daily_revenue"]

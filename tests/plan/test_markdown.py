@@ -23,10 +23,11 @@ def base(demo: Path) -> Plan:
 
 
 def _change(name: str, action: Action, *, category=None, reason="sql_changed", diff: str | None = None,
-            old_relation: str | None = None) -> Change:
+            old_relation: str | None = None, column_losses: tuple[str, ...] = ()) -> Change:
     return Change(node_id=f"model.{name}", name=name, kind="model", relation=f"main.{name}", materialized="table",
                   action=action, category=category, reasons=(Reason(code=reason, detail=f"{reason} of {name}"),),
-                  sql_diff=diff, old_relation=old_relation, rebuild=action in (Action.CREATE, Action.REPLACE))
+                  sql_diff=diff, old_relation=old_relation, rebuild=action in (Action.CREATE, Action.REPLACE),
+                  column_losses=column_losses)
 
 
 def _plan(base: Plan, changes: list[Change], drift: tuple[Drift, ...] = ()) -> Plan:
@@ -38,7 +39,9 @@ def test_drift_then_destructive_then_the_rest_then_diffs(base: Plan) -> None:
     changes = [
         _change("fresh", Action.CREATE, category="breaking", reason="new", diff="+select 1"),
         _change("widened", Action.REPLACE, category="non-breaking", diff="-select 1\n+select 1, 2"),
-        _change("rewritten", Action.REPLACE, category="breaking", diff="-select 1\n+select 2"),
+        _change("rewritten", Action.REPLACE, category="breaking", diff="-select 1\n+select 2",
+                column_losses=("total dropped",)),
+        _change("reshaped", Action.REPLACE, category="breaking", diff="-select 1\n+select 3"),
         _change("renamed", Action.REPLACE, category="non-breaking", old_relation="main.old_name"),
         _change("described", Action.UPDATE, category="metadata-only", reason="metadata_changed"),
         _change("repaired", Action.REPLACE, category="breaking", reason="drift"),
@@ -49,7 +52,7 @@ def test_drift_then_destructive_then_the_rest_then_diffs(base: Plan) -> None:
     text = plan_to_markdown(_plan(base, changes, drift))
     lines = text.splitlines()
     assert lines[0] == marker("dev") == "<!-- faborite-plan:dev -->"
-    assert lines[1] == "### faborite plan for `dev`: 1 to create, 4 to replace, 1 to update, 1 to delete"
+    assert lines[1] == "### faborite plan for `dev`: 1 to create, 5 to replace, 1 to update, 1 to delete"
     assert ":warning: **3 destructive**" in text and "**1 changed outside faborite**" in text
     assert "Against state serial 4 (lineage `abababab`)" in text
 
@@ -61,13 +64,14 @@ def test_drift_then_destructive_then_the_rest_then_diffs(base: Plan) -> None:
         < at("`rewritten`") < at("`renamed`") < at("#### Changes") < at("`fresh`")
     destructive = text[at("Destructive changes"):at("#### Changes")]
     assert all(f"`{name}`" in destructive for name in ("gone", "rewritten", "renamed"))
-    assert all(f"`{name}`" not in destructive for name in ("fresh", "widened", "described", "repaired"))
+    # a breaking replace that keeps every published column is not destructive
+    assert all(f"`{name}`" not in destructive for name in ("fresh", "widened", "described", "repaired", "reshaped"))
     assert "`main.old_name` → `main.renamed`" in destructive
     # deletes lead the destructive table
     assert destructive.index("`gone`") < destructive.index("`rewritten`")
     # diffs last, folded, destructive first
     diffs = text[at("<details>"):]
-    assert "#### Changes" not in diffs and diffs.count("<details>") == 3
+    assert "#### Changes" not in diffs and diffs.count("<details>") == 4
     assert diffs.index("rewritten (replace, destructive)") < diffs.index("fresh (create)")
 
 

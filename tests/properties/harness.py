@@ -392,7 +392,8 @@ def apply(root: Path, *, threads: int = 1) -> tuple[Plan, list[str]]:
     ws = Workspace(root=root)
     plan = ws.plan()
     reused: list[str] = []
-    ws.apply(plan, threads=threads, on_event=lambda e: reused.append(e.node) if e.kind == "node_reused" else None)
+    ws.apply(plan, threads=threads, allow_destructive=True,  # random edits drop columns and models
+             on_event=lambda e: reused.append(e.node) if e.kind == "node_reused" else None)
     return plan, reused
 
 
