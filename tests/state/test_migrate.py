@@ -115,7 +115,7 @@ def test_local_to_postgres_and_back(capsys, tmp_path, state_url):
     assert f"Next: set `state: {TO_POSTGRES}` for target dev in faborite.yml." in result.out
 
     # Until the key is switched, writes to the old state are refused before anything is built.
-    write(root, "models/m.sql", "{{ config(materialized='table') }}\nselect id, 3 as three from {{ ref('s') }}\n")
+    write(root, "models/m.sql", "{{ config(materialized='table') }}\nselect id, 2 as two, 3 as three from {{ ref('s') }}\n")
     refused = cli(capsys, root, "apply", "--auto-approve")
     assert refused.code == 1 and "was moved to" in refused.err and f"state: {TO_POSTGRES}" in refused.err
     assert local.read().serial == 3  # only the marker
