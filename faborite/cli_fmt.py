@@ -17,7 +17,7 @@ from faborite.cli import _State, pass_state
 @click.option("-v", "--verbose", is_flag=True, help="Also list unchanged and skipped files.")
 @pass_state
 def fmt_command(state: _State, check: bool, verbose: bool) -> None:
-    """Rewrite model SQL in canonical form (Jinja kept as written)."""
+    """Rewrite model SQL and project YAML in canonical form (Jinja and comments kept)."""
     from rich.markup import escape
 
     from faborite.output import plural
