@@ -17,7 +17,6 @@ message, a ``file``/``line`` where there is one, and a ``hint``.
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable
 from datetime import datetime, timezone
 from dataclasses import dataclass, field
@@ -26,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from faborite.api_sources import WORK_DIR, SyncSources
+from faborite.api_project import init_project, project_json_schema  # noqa: F401 - part of the API
 from faborite.api_state import StateCare, inline_yaml  # noqa: F401 - inline_yaml: part of the API
 from faborite.api_views import (  # noqa: F401 - part of the API, kept in their own module
     apply_stages,
@@ -41,7 +41,7 @@ from faborite.api_views import (  # noqa: F401 - part of the API, kept in their 
     save_plan,
     schedule_clock,
 )
-from faborite.errors import ConfigError, StateError
+from faborite.errors import StateError
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -546,57 +546,3 @@ class Workspace(SyncSources, StateCare):
         from faborite.diagnose import diagnose
 
         return diagnose(self, list(targets) if targets else list(self.project.config.targets))
-
-
-def init_project(destination: Path, name: str | None = None) -> Path:
-    """Create a project from the template (``faborite init``): runs on DuckDB with no setup.
-
-    Args:
-        destination: the new project's directory (must not exist or be empty).
-        name: the project's name (default: the directory's name, ``-`` read as ``_``).
-
-    Returns:
-        ``destination``.
-
-    Raises:
-        ConfigError: ``destination`` is not empty, or the name is not letters, digits and ``_``.
-    """
-    from importlib import resources
-
-    destination = Path(destination)
-    if destination.exists() and any(destination.iterdir()):
-        raise ConfigError(f"{destination} already exists and is not empty", hint="choose a new directory name")
-    project_name = (name or destination.resolve().name).replace("-", "_")
-    if not project_name.replace("_", "").isalnum():
-        raise ConfigError(f"{project_name!r} is not a valid project name", hint="use letters, digits and '_'")
-    template = Path(str(resources.files("faborite.project_template")))
-    shutil.copytree(template, destination, dirs_exist_ok=True,
-                    ignore=shutil.ignore_patterns("__init__.py", "__pycache__", ".faborite"))
-    config = destination / "faborite.yml"
-    lines = config.read_text(encoding="utf-8").splitlines(keepends=True)
-    config.write_text("".join(f"name: {project_name}\n" if line.startswith("name:") else line for line in lines),
-                      encoding="utf-8")
-    return destination
-
-
-def project_json_schema(kind: str = "project") -> dict[str, Any]:
-    """JSON Schema for editors, as ``faborite schema KIND`` prints it.
-
-    Args:
-        kind: ``"project"`` (``faborite.yml``), ``"properties"`` (``models/**/*.yml``,
-            ``seeds/*.yml``, ``sources/*.yml``; checks as users write them), or ``"plan"``
-            (the JSON plan of ``plan --json`` / ``show --json``; ``docs/plan-schema.json``).
-
-    Returns:
-        A JSON Schema (draft 2020-12) as a dict.
-
-    Raises:
-        ValueError: an unknown ``kind``.
-    """
-    from faborite.config.json_schema import project_files_schema
-
-    if kind == "plan":
-        from faborite.plan.json_view import plan_json_schema
-
-        return plan_json_schema()
-    return project_files_schema(kind)

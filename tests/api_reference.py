@@ -30,7 +30,7 @@ def public_members() -> list[tuple[str, object]]:
                                              or hasattr(value, "__set_name__")):
                 members.append((f"Workspace.{name}", value))
     for name, value in vars(api).items():
-        if inspect.isfunction(value) and value.__module__ in (api.__name__, "faborite.api_views") \
+        if inspect.isfunction(value) and value.__module__ in (api.__name__, "faborite.api_views", "faborite.api_project") \
                 and not name.startswith("_"):
             members.append((name, value))
     return members
