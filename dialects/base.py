@@ -137,6 +137,11 @@ class Dialect:
         node), keeping views that read it: ``CREATE OR REPLACE`` where the engine has any form of it."""
         return self.create_or_replace_view(rel, select_sql)
 
+    def drop_schema(self, schema_name: str) -> str:
+        """Drop the schema if it exists; not ``CASCADE``: the engine refuses one still holding relations
+        (``env delete`` drops an environment's virtual schemas once empty)."""
+        return f"DROP SCHEMA IF EXISTS {self.quote_identifier(schema_name)}"
+
     def drop_table(self, rel: Relation) -> str:
         """Drop the table ``rel`` if it exists."""
         return f"DROP TABLE IF EXISTS {self.quote_relation(rel)}"

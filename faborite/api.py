@@ -24,6 +24,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from faborite.api_env import Environments
 from faborite.api_sources import WORK_DIR, SyncSources
 from faborite.api_project import init_project, project_json_schema  # noqa: F401 - part of the API
 from faborite.api_state import StateCare, inline_yaml  # noqa: F401 - inline_yaml: part of the API
@@ -60,13 +61,14 @@ if TYPE_CHECKING:
     from faborite.target import TargetConnection
 
 @dataclass
-class Workspace(SyncSources, StateCare):
+class Workspace(SyncSources, StateCare, Environments):
     """A project directory and the target commands act on.
 
     Attributes:
         root: the project directory (holding ``faborite.yml``).
         target_name: the target from ``faborite.yml`` (None: the project's default target).
         vars_override: project ``vars`` to override, as ``--vars`` does.
+        env_name: the environment (``--env``) to act on; None: the default one (see :attr:`env`).
         on_warning: called with each warning an operation raises on the way (an unreachable
             webhook, say); by default they go to the ``faborite`` logger.
     """
@@ -77,11 +79,13 @@ class Workspace(SyncSources, StateCare):
     on_warning: Callable[[str], None] | None = None
     #: Seconds apply, rollback, gc and sync wait for a held state lock (0: fail at once).
     lock_timeout: float = 0.0
+    env_name: str | None = None
 
     @classmethod
     def open(cls, project_dir: Path | None = None, target: str | None = None,
              vars_override: dict[str, Any] | None = None, *,
-             on_warning: Callable[[str], None] | None = None, lock_timeout: float = 0.0) -> "Workspace":
+             on_warning: Callable[[str], None] | None = None, lock_timeout: float = 0.0,
+             env: str | None = None) -> "Workspace":
         """Find the project at or above ``project_dir`` and bind it to ``target``.
 
         Args:
@@ -91,6 +95,7 @@ class Workspace(SyncSources, StateCare):
             on_warning: receives warnings (default: the ``faborite`` logger).
             lock_timeout: seconds apply, rollback, gc and sync wait for a held state lock
                 (0: fail at once, naming the holder).
+            env: the environment (``--env``); None: the default one.
 
         Returns:
             The workspace. Nothing is loaded yet: files are read on first use.
@@ -102,7 +107,7 @@ class Workspace(SyncSources, StateCare):
 
         root = find_project_root(Path(project_dir) if project_dir else Path.cwd())
         return cls(root=root, target_name=target, vars_override=dict(vars_override or {}), on_warning=on_warning,
-                   lock_timeout=lock_timeout)
+                   lock_timeout=lock_timeout, env_name=env)
 
     def warn(self, message: str) -> None:
         """Report a problem that does not stop the operation.
@@ -140,7 +145,7 @@ class Workspace(SyncSources, StateCare):
             A new workspace; this one is unchanged.
         """
         other = Workspace(root=self.root, target_name=name, vars_override=dict(self.vars_override),
-                          on_warning=self.on_warning)
+                          on_warning=self.on_warning, env_name=self.env_name)
         if "project" in self.__dict__:
             other.__dict__["project"] = self.project
         return other
@@ -180,6 +185,9 @@ class Workspace(SyncSources, StateCare):
         manifest = compile_project(project, self.target, vars_override=self.vars_override,
                                    cache_dir=self.root / WORK_DIR / "cache", sources_snapshot=snapshot)
         self._check_target()  # a typo in the target block should fail validate/plan, not apply
+        from faborite.environment import in_environment
+
+        manifest = in_environment(manifest, self.env, self.environments_config)  # versions unchanged
         if write_manifest:
             write(manifest, self.root / WORK_DIR / "manifest.json")
         return manifest
@@ -269,6 +277,9 @@ class Workspace(SyncSources, StateCare):
             state = self.state()
         else:
             state, drift = self.refreshed_state()
+        # A new --env environment is planned against the default one's state (its own serial is kept).
+        own, (state, drift, env) = state, self._environment_start(state, drift, refresh=refresh,
+                                                                  offline=state_file is not None)
         label = ""
         if selection is not None and not selection.is_everything:
             chosen = selection.resolve(manifest, state)
@@ -289,6 +300,7 @@ class Workspace(SyncSources, StateCare):
         plan = make_plan(manifest, state, select=select, drift=drift, selected_by=label, due=due_now, clock=clock,
                          moved=resolve_moves(self.project, manifest),
                          **({"rebuild": rebuild} if rebuild is not None else {}))
+        plan = self._environment_plan(plan, own, env)
         return plan.model_copy(update={"inputs": inputs}) if inputs is not None else plan
 
     def select(self, manifest: "Manifest", selection: "NodeSelection") -> "list[Node]":
@@ -349,7 +361,7 @@ class Workspace(SyncSources, StateCare):
         """
         from faborite.plan.planfile import check_plan_applies
 
-        check_plan_applies(plan, self.state(), target=self.target, inputs=self._inputs_for(plan))
+        check_plan_applies(plan, self.state(), target=self.target, inputs=self._inputs_for(plan), env=self.env)
 
     def _inputs_for(self, plan: "Plan"):
         """The project files as they are now, when ``plan`` recorded them (saved plans) to compare."""
@@ -438,12 +450,13 @@ class Workspace(SyncSources, StateCare):
                 connection = self.connect()
                 try:
                     state = self._recover(connection)
-                    check_plan_applies(plan, state, target=self.target, inputs=self._inputs_for(plan))
+                    check_plan_applies(plan, state, target=self.target, inputs=self._inputs_for(plan),
+                                       env=self.env)
                     ctx = ApplyContext(
                         plan=plan, state=state, connection=connection, project_root=self.root,
                         open_source=self._source_opener(),
                         state_writer=backend, threads=threads or self.project.config.threads, fail_fast=fail_fast,
-                        allow_destructive=allow_destructive,
+                        allow_destructive=allow_destructive, base_nodes=self._environment_base_nodes(plan),
                         on_event=on_event or (lambda event: None),
                     )
                     result = run_stages(ctx).result

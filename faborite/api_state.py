@@ -35,6 +35,9 @@ class StateCare:
     if TYPE_CHECKING:
         project: Project
         target: str
+        env: str | None
+
+        def sibling_states(self) -> list[StateBackend]: ...
 
         def connect(self, *, read_only: bool = False) -> TargetConnection: ...
 
@@ -51,7 +54,7 @@ class StateCare:
         target = resolve_target(self.project, self.target)
         if state_type(target) != "local":  # the state is behind a connection: credentials needed
             target = resolve_target(self.project, self.target, with_secrets=True)
-        return open_state_backend(target, self.root)
+        return open_state_backend(target, self.root, env=self.env)
 
     def state(self) -> "State | None":
         """The target's current state, as recorded.
@@ -274,7 +277,7 @@ class StateCare:
         self.recover()  # an unresolved intent's versions may be published: never drop them
         connection = self.connect()
         try:
-            return plan_gc(self.state_backend, connection, keep, self.root)
+            return plan_gc(self.state_backend, connection, keep, self.root, others=self.sibling_states())
         finally:
             connection.close()
 
@@ -298,7 +301,7 @@ class StateCare:
             connection = self.connect()
             try:
                 self._recover(connection)
-                plan = plan_gc(self.state_backend, connection, keep, self.root)
+                plan = plan_gc(self.state_backend, connection, keep, self.root, others=self.sibling_states())
                 execute_gc(plan, connection, self.root)
                 return plan
             finally:

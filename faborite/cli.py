@@ -15,6 +15,7 @@ import click
 from faborite import __version__
 from faborite.cli_rebuild import rebuild_options
 from faborite.cli_selection import due_options, selection_options
+from faborite.cli_env_option import env_option
 from faborite.cli_lock_timeout import lock_timeout_option
 
 
@@ -29,12 +30,13 @@ class _State:
         self.no_color = no_color
         self.vars_override = vars_override
         self.lock_timeout = 0.0  # seconds; set by --lock-timeout (faborite/cli_lock_timeout.py)
+        self.env: str | None = None  # set by --env (faborite/cli_env_option.py)
 
     def workspace(self):
         from faborite.api import Workspace
 
         return Workspace.open(self.project_dir, self.target, self.vars_override, on_warning=self.warn,
-                              lock_timeout=self.lock_timeout)
+                              lock_timeout=self.lock_timeout, env=self.env)
 
     def warn(self, message: str) -> None:
         """Print a warning the API raised while it worked (e.g. an unreachable webhook) to stderr."""
@@ -237,6 +239,7 @@ def schema(state: _State, kind: str) -> None:
 @rebuild_options
 @due_options
 @pass_state
+@env_option
 def plan(state: _State, out_file: Path | None, detailed_exitcode: bool, as_json: bool, markdown: bool, no_diff: bool,
          refresh: bool, no_refresh: bool, state_file: Path | None, selection, rebuild, due: bool, clock) -> None:
     """Show what apply would change, and why, including changes made outside faborite."""
@@ -335,6 +338,7 @@ def sources_list(state: _State, name: str, as_json: bool) -> None:
 @due_options
 @pass_state
 @lock_timeout_option
+@env_option
 def apply(state: _State, plan_file: Path | None, auto_approve: bool, threads: int | None, explain: bool,
           fail_fast: bool, allow_destructive: bool, selection, rebuild, due: bool, clock) -> None:
     """Build, check and publish the plan (or the saved PLAN_FILE)."""
@@ -420,8 +424,9 @@ from faborite.cli_fmt import fmt_command, lint_command  # noqa: E402
 from faborite.cli_inspect import debug_command, query  # noqa: E402
 from faborite.cli_state import state_group  # noqa: E402
 from faborite.cli_versions import force_unlock, gc, rollback  # noqa: E402
+from faborite.cli_env import env_group  # noqa: E402
 
-for _command in (state_group, fmt_command, lint_command, rollback, gc, force_unlock, query, debug_command):
+for _command in (state_group, fmt_command, lint_command, rollback, gc, force_unlock, query, debug_command, env_group):
     cli.add_command(_command)
 
 

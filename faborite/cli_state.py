@@ -13,6 +13,7 @@ import click
 from rich.markup import escape
 
 from faborite.cli import _confirm, _State, pass_state
+from faborite.cli_env_option import env_option
 from faborite.cli_lock_timeout import lock_timeout_option
 
 
@@ -24,6 +25,7 @@ def state_group() -> None:
 @state_group.command()
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @pass_state
+@env_option
 def history(state: _State, as_json: bool) -> None:
     """Every serial: when, who, what changed."""
     entries = state.workspace().history()
@@ -43,6 +45,7 @@ def history(state: _State, as_json: bool) -> None:
 @state_group.command(name="list")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @pass_state
+@env_option
 def state_list(state: _State, as_json: bool) -> None:
     """The nodes in the current state, their versions and relations."""
     ws = state.workspace()
@@ -71,6 +74,7 @@ def state_list(state: _State, as_json: bool) -> None:
 @click.option("--schema", is_flag=True, help="Its columns and types at every serial that records it.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @pass_state
+@env_option
 def show(state: _State, node: str, schema: bool, as_json: bool) -> None:
     """One node of the state: the current record, or with --schema its columns through history."""
     ws = state.workspace()
@@ -96,6 +100,7 @@ def show(state: _State, node: str, schema: bool, as_json: bool) -> None:
 @click.option("-o", "--out", "out_file", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the state to FILE instead of standard output.")
 @pass_state
+@env_option
 def pull(state: _State, out_file: Path | None) -> None:
     """Print the current state as JSON (the state file format)."""
     data = state.workspace().pull_state()
@@ -114,6 +119,7 @@ def pull(state: _State, out_file: Path | None) -> None:
 @click.option("--force", is_flag=True, help="Push a state of another lineage or target, or an older serial.")
 @click.option("--auto-approve", is_flag=True, help="Skip the confirmation prompt.")
 @pass_state
+@env_option
 def push(state: _State, file: Path, force: bool, auto_approve: bool) -> None:
     """Record the state in FILE as the target's next serial."""
     ws = state.workspace()

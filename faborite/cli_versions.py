@@ -8,6 +8,7 @@ import time
 import click
 
 from faborite.cli import _confirm, _State, pass_state
+from faborite.cli_env_option import env_option
 from faborite.cli_lock_timeout import lock_timeout_option
 
 
@@ -16,6 +17,7 @@ from faborite.cli_lock_timeout import lock_timeout_option
 @click.option("--auto-approve", is_flag=True, help="Skip the confirmation question.")
 @pass_state
 @lock_timeout_option
+@env_option
 def rollback(state: _State, to_serial: int | None, auto_approve: bool) -> None:
     """Republish an earlier state's versions: no recompute, instant."""
     ws = state.workspace()
@@ -44,6 +46,7 @@ def rollback(state: _State, to_serial: int | None, auto_approve: bool) -> None:
 @click.option("--dry-run", is_flag=True, help="Only list what would be dropped.")
 @pass_state
 @lock_timeout_option
+@env_option
 def gc(state: _State, keep: int, auto_approve: bool, dry_run: bool) -> None:
     """Drop physical versions that none of the newest N states use."""
     ws = state.workspace()
@@ -76,6 +79,7 @@ def _gc_counts(gplan) -> str:
 @click.argument("lock_id")
 @click.option("--auto-approve", is_flag=True, help="Skip the confirmation question.")
 @pass_state
+@env_option
 def force_unlock(state: _State, lock_id: str, auto_approve: bool) -> None:
     """Remove a state lock left behind by a crashed process."""
     from rich.markup import escape

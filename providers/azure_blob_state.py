@@ -116,6 +116,14 @@ class AzureBlobStateBackend:
         states = [self.read_serial(s) for s in serials]
         return [HistoryEntry(serial=s.serial, event=s.event, node_count=len(s.nodes)) for s in states]
 
+    def state_names(self) -> list[str]:
+        """The folders beside this one (same prefix) holding at least one serial object."""
+        prefix = self.folder[: -len(self.name)]
+        with self._errors():
+            blobs = self._container.list_blobs(name_starts_with=prefix)
+            found = {b.name[len(prefix):].split("/", 1)[0] for b in blobs if _SNAPSHOT.search(b.name)}
+        return sorted(name for name in found if name)
+
     def _download(self, name: str) -> bytes | None:
         from azure.core.exceptions import ResourceNotFoundError
 

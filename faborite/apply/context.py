@@ -13,7 +13,7 @@ from faborite.compiler.manifest import Manifest, Node
 from faborite.plan.model import Action, Change, Plan
 from faborite.relation import Relation
 from faborite.state.backend import StateBackend
-from faborite.state.model import State
+from faborite.state.model import NodeState, State
 from faborite.target import Column, TargetConnection
 
 if TYPE_CHECKING:
@@ -86,6 +86,9 @@ class ApplyContext:
     fail_fast: bool = False
     #: ``--allow-destructive``: publish even when columns or relations readers use go away.
     allow_destructive: bool = False
+    #: A new environment (``--env``): the nodes of the state it starts from (renamed into it), whose
+    #: columns, row counts and build times carry over to the versions it publishes without building.
+    base_nodes: dict[str, NodeState] = field(default_factory=dict)
     on_event: Callable[[ApplyEvent], None] = lambda event: None
     result: ApplyResult = field(default_factory=ApplyResult)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -147,7 +150,7 @@ class ApplyContext:
         if kept:
             return kept
         if writes_files(node):
-            return version_folder(node.relation, self._build_key(node))
+            return version_folder(node.logical_relation, self._build_key(node))
         return self.physical_of(node).key
 
     def _build_key(self, node: Node) -> str:
@@ -160,7 +163,7 @@ class ApplyContext:
         kept = self._kept(node)
         if kept:
             return Relation.parse(kept)
-        return Relation.parse(node.relation).physical(self._build_key(node))
+        return Relation.parse(node.logical_relation).physical(self._build_key(node))
 
     def target_sql(self, node: Node, *, previous: Relation | None = None) -> str:
         """The node's query translated for the target, reading the physical versions.
@@ -172,7 +175,7 @@ class ApplyContext:
 
         sql, relations = node.sql or "", self.relation_map()
         if previous is not None:
-            sql, relations = node.incremental_sql or sql, {**relations, node.relation: previous}
+            sql, relations = node.incremental_sql or sql, {**relations, node.logical_relation: previous}
         return to_target_sql(sql, read=self.manifest.sql_dialect,
                              write=self.connection.dialect.sqlglot_dialect, relation_map=relations)
 
@@ -181,7 +184,7 @@ class ApplyContext:
         (computed once per set of deferred nodes: every model's translation reads it)."""
         key = frozenset(self.result.deferred)
         if self._relation_map is None or self._relation_map[0] != key:
-            mapping = {n.relation: self.physical_of(n) for n in self.manifest.built_nodes() if not writes_files(n)}
+            mapping = {n.logical_relation: self.physical_of(n) for n in self.manifest.built_nodes() if not writes_files(n)}
             self._relation_map = (key, mapping)
         return self._relation_map[1]
 

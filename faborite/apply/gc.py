@@ -6,6 +6,7 @@ serials stay in history but can no longer be rolled back to.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,30 +26,38 @@ class GcPlan:
     drop_folders: tuple[str, ...] = ()
 
 
-def plan_gc(backend: StateReader, connection: TargetConnection, keep: int, project_root: Path | None = None) -> GcPlan:
+def plan_gc(backend: StateReader, connection: TargetConnection, keep: int, project_root: Path | None = None,
+            others: Iterable[StateReader] = ()) -> GcPlan:
     """Find physical relations in faborite's schemas (and version folders of file outputs)
-    that none of the newest ``keep`` states use."""
+    that none of the newest ``keep`` states use.
+
+    ``others``: the states of the target's other environments, which share its physical
+    versions: whatever the newest ``keep`` serials of any of them use is kept too.
+    """
     if keep < 1:
         raise ValueError("keep must be at least 1")
-    history = backend.history()
-    serials = [entry.serial for entry in history]
-    kept = serials[-keep:]
+    kept: list[int] = []
     used: set[Relation] = set()
     schemas: set[str] = set()
     used_folders: set[str] = set()
     outputs: set[str] = set()
-    for serial in serials:
-        state = backend.read_serial(serial)
-        for node in state.nodes.values():
-            if node.extra.get("files"):
-                outputs.add(node.relation)
-                if serial in kept:
-                    used_folders.add(node.physical)
-                continue
-            physical = Relation.parse(node.physical)
-            schemas.add(physical.schema_name)
-            if serial in kept:
-                used.add(physical)
+    for reader in (backend, *others):
+        serials = [entry.serial for entry in reader.history()]
+        if reader is backend:
+            kept = serials[-keep:]
+        for serial in serials:
+            state = reader.read_serial(serial)
+            for node in state.nodes.values():
+                in_use = serial in serials[-keep:]
+                if node.extra.get("files"):
+                    outputs.add(node.relation)
+                    if in_use:
+                        used_folders.add(node.physical)
+                    continue
+                physical = Relation.parse(node.physical)
+                schemas.add(physical.schema_name)
+                if in_use:
+                    used.add(physical)
     existing = connection.list_relations(sorted(schemas))
     drop = sorted((r for r in existing - used if r.schema_name.startswith(PHYSICAL_PREFIX)), key=lambda r: r.key)
     folders: list[str] = []

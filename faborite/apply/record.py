@@ -31,6 +31,7 @@ def new_state(ctx: ApplyContext) -> State:
                 nodes[node.id] = old
             continue
         rebuilt = change is not None and change.rebuild
+        old = old or ctx.base_nodes.get(node.id)  # a new environment: what its base recorded carries over
         extra = {"data_config": node.data_config}
         if rebuilt and ctx.plan.clock is not None:
             extra[SCHEDULED_AT] = ctx.plan.clock.isoformat()  # the clock --due judges the next run by

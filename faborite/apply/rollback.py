@@ -10,13 +10,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from faborite import __version__
-from faborite.apply.file_layer import publish_links
-from faborite.apply.publish import publish_pointers
+from faborite.apply.republish import Moves, check_exist, republish
 from faborite.errors import StateError
-from faborite.relation import Relation
 from faborite.state.backend import StateBackend
 from faborite.state.lock import current_host, current_user
-from faborite.state.model import NodeChangeRecord, State, StateEvent, utcnow
+from faborite.state.model import State, StateEvent, utcnow
 from faborite.target import TargetConnection
 
 
@@ -49,44 +47,18 @@ def plan_rollback(backend: StateBackend, to_serial: int | None) -> RollbackPlan:
         raise StateError(f"serial {serial} is not earlier than the current serial {current.serial}",
                          hint="`faborite state history` lists serials")
     goal = backend.read_serial(serial)
-    moved = tuple(i for i, n in goal.nodes.items() if i in current.nodes and
-                  (current.nodes[i].physical, current.nodes[i].relation) != (n.physical, n.relation))
-    restored = tuple(i for i in goal.nodes if i not in current.nodes)
-    removed = tuple(i for i in current.nodes if i not in goal.nodes)
-    return RollbackPlan(current=current, goal=goal, moved=moved, restored=restored, removed=removed)
+    moves = Moves.between(current.nodes, goal.nodes)
+    return RollbackPlan(current=current, goal=goal, moved=moves.moved, restored=moves.restored, removed=moves.removed)
 
 
 def execute_rollback(plan: RollbackPlan, connection: TargetConnection, backend: StateBackend,
                      project_root: Path) -> State:
     """Republish ``plan.goal``'s physical relations and record a new serial."""
     goal, current = plan.goal, plan.current
-    physicals = {Relation.parse(n.physical) for n in goal.nodes.values() if not n.extra.get("files")}
-    existing = connection.list_relations(sorted({p.schema_name for p in physicals}))
-    missing = sorted(p.key for p in physicals - existing)
-    if missing:
-        raise StateError(
-            f"cannot roll back to serial {goal.serial}: {len(missing)} of its versions no longer exist "
-            f"(e.g. {missing[0]})",
-            hint="they were garbage-collected or dropped by hand; roll back to a newer serial or apply",
-        )
-    is_file = lambda state, i: bool(state.nodes[i].extra.get("files"))  # noqa: E731
-    pointers = {Relation.parse(goal.nodes[i].relation): Relation.parse(goal.nodes[i].physical)
-                for i in (*plan.moved, *plan.restored) if not is_file(goal, i)}
-    links = {goal.nodes[i].relation: goal.nodes[i].physical for i in (*plan.moved, *plan.restored) if is_file(goal, i)}
-    # A node published under another name (alias or schema changed) leaves its current name.
-    leaving = [*plan.removed, *(i for i in plan.moved if current.nodes[i].relation != goal.nodes[i].relation)]
-    drops = [Relation.parse(current.nodes[i].relation) for i in leaving if not is_file(current, i)]
-    unlinks = [current.nodes[i].relation for i in leaving if is_file(current, i)]
-    records = ([NodeChangeRecord(node=i, action="replace") for i in plan.moved]
-               + [NodeChangeRecord(node=i, action="create") for i in plan.restored]
-               + [NodeChangeRecord(node=i, action="delete") for i in plan.removed])
+    check_exist(goal.nodes, connection, f"cannot roll back to serial {goal.serial}",
+                "they were garbage-collected or dropped by hand; roll back to a newer serial or apply")
+    moves = Moves(moved=plan.moved, restored=plan.restored, removed=plan.removed)
     event = StateEvent(operation="rollback", who=current_user(), host=current_host(), at=utcnow(),
-                       faborite_version=__version__, changes=tuple(records), rolled_back_to=goal.serial)
-    new = current.next(nodes=goal.nodes, event=event, faborite_version=__version__)
-    # Journal, publish, record: as apply does (see faborite.state.journal).
-    backend.write_intent(new)
-    publish_pointers(connection, pointers, drops)
-    publish_links(project_root, links, unlinks)
-    backend.write(new, expected_serial=current.serial)
-    backend.clear_intent()
-    return new
+                       faborite_version=__version__, changes=moves.records(), rolled_back_to=goal.serial)
+    return republish(current, goal.nodes, event=event, target=current.target, connection=connection,
+                     backend=backend, project_root=project_root)

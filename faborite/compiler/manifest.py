@@ -89,6 +89,9 @@ class Node(BaseModel):
     name: str
     file: str | None = None
     relation: str  # virtual relation "schema.name" (sources: what SQL reads)
+    #: Set in a non-default environment (``--env``), where ``relation`` is renamed into it: the name
+    #: SQL reads this node by, which its physical versions are named after (shared by every environment).
+    sql_relation: str | None = None
     materialized: Literal["view", "table", "incremental", "seed", "source", "sync"]
     sql: str | None = None  # models: rendered SELECT in the project dialect
     #: Incremental models: the SELECT rendered with ``is_incremental()`` true, whose ``{{ this }}``
@@ -118,6 +121,11 @@ class Node(BaseModel):
     data_hash: str
     metadata_hash: str
     version: str
+
+    @property
+    def logical_relation(self) -> str:
+        """The name SQL reads this node by and its physical versions are named after (every environment's)."""
+        return self.sql_relation or self.relation
 
     @property
     def is_built(self) -> bool:

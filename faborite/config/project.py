@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -47,6 +48,25 @@ class MovedBlock(BaseModel):
     to: str = Field(min_length=1, description="the node's new name (in the project)")
 
 
+class EnvironmentsConfig(BaseModel):
+    """``environments:`` in faborite.yml."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    schema_suffix: str = Field(default="__{env}", description="appended to every virtual schema of a non-default "
+                                                              "environment; {env} is its name")
+    default_name: str = Field(default="prod", description="what `env` commands call the default environment")
+
+    @field_validator("schema_suffix")
+    @classmethod
+    def _names_env(cls, value: str) -> str:
+        if "{env}" not in value:
+            raise ValueError("the suffix must contain {env}, e.g. '__{env}'")
+        if not re.fullmatch(r"[A-Za-z0-9_{}]+", value):
+            raise ValueError("use letters, digits, '_' and {env}")
+        return value
+
+
 class TargetBlock(BaseModel):
     """A target's config: ``type`` picks the provider, which validates the rest."""
 
@@ -76,6 +96,8 @@ class ProjectConfig(BaseModel):
     lint: LintConfig = Field(default_factory=LintConfig)
     moved: tuple[MovedBlock, ...] = Field(default=(), description="nodes renamed without a rebuild: "
                                                                   "[{from: old_name, to: new_name}]")
+    environments: EnvironmentsConfig = Field(default_factory=EnvironmentsConfig,
+                                             description="how --env environments are named")
 
     @field_validator("name")
     @classmethod

@@ -23,8 +23,9 @@ from faborite.plan.model import Category, Change, Plan, ReasonCode
 
 #: 1.1 added `refreshed` and `resource_drift`; 1.2 `publish`; 1.3 `files_hash` and `selection`, and per
 #: change `old_relation`, `deferred` and `destructive`; 1.4 per change `incremental_from`, `destroys` and
-#: `moved_from`, and the reason codes `incremental`, `full_rebuild`, `schedule` and `moved` (minor versions only add fields).
-JSON_PLAN_FORMAT_VERSION = "1.4"
+#: `moved_from`, and the reason codes `incremental`, `full_rebuild`, `schedule` and `moved`; 1.5 `environment`
+#: and the reason code `environment` (minor versions only add fields).
+JSON_PLAN_FORMAT_VERSION = "1.5"
 SCHEMA_ID = "https://faborite.dev/schemas/plan.json"
 
 ActionName = Literal["create", "update", "replace", "delete", "no-op"]
@@ -99,6 +100,14 @@ class JsonSelection(_View):
     nodes: list[str] = Field(description="ids of the built nodes selected; every other node is deferred")
 
 
+class JsonEnvironment(_View):
+    """The environment (``--env``) a plan publishes into."""
+
+    name: str
+    base_serial: int | None = Field(description="set when the environment has no state of its own yet: the default "
+                                                "environment's serial it starts from")
+
+
 class JsonPlan(_View):
     """A faborite plan, as ``plan --json`` and ``show --json`` print it."""
 
@@ -120,6 +129,8 @@ class JsonPlan(_View):
                                                "null when not recorded (1.3)")
     selection: JsonSelection | None = Field(description="set on a partial plan: only the selected nodes change "
                                                         "and nothing is deleted; null for a whole plan (1.3)")
+    environment: JsonEnvironment | None = Field(default=None, description="set when the plan publishes into an "
+                                                "environment other than the default (--env) (1.5)")
 
 
 def _change(change: Change) -> JsonResourceChange:
@@ -147,6 +158,8 @@ def plan_view(plan: Plan) -> JsonPlan:
         files_hash=plan.inputs.digest if plan.inputs is not None else None,
         selection=(JsonSelection(label=plan.selection.label, nodes=list(plan.selection.nodes))
                    if plan.selection is not None else None),
+        environment=(JsonEnvironment(name=plan.environment.name, base_serial=plan.environment.base_serial)
+                     if plan.environment is not None else None),
     )
 
 

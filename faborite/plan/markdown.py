@@ -86,6 +86,8 @@ def _headline(plan: Plan, destructive: int) -> list[str]:
     if flags:
         lines += [" · ".join(flags), ""]
     lines.append(against + checked)
+    if plan.environment is not None:
+        lines.append(plan.environment.describe().capitalize() + ".")
     if plan.selection is not None:
         from faborite.plan.render import partial_note
 

@@ -40,6 +40,7 @@ Category = Literal["breaking", "non-breaking", "metadata-only"]
 ReasonCode = Literal[
     "new", "sql_changed", "config_changed", "seed_changed", "upstream_changed",
     "source_changed", "metadata_changed", "removed", "drift", "incremental", "full_rebuild", "schedule", "moved",
+    "environment",
 ]
 
 
@@ -131,6 +132,24 @@ class PlanSelection(BaseModel):
     nodes: tuple[str, ...] = ()
 
 
+class PlanEnvironment(BaseModel):
+    """The environment (``--env``) a plan publishes into, and what it was planned against."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    #: Set when the environment had no state of its own: the default environment's serial it starts from.
+    base_serial: int | None = None
+    #: What the default environment is called (``environments: {default_name: ...}``).
+    base_name: str = "prod"
+
+    def describe(self) -> str:
+        """``environment dev (new: starts from prod serial 3)`` or ``environment dev``."""
+        if self.base_serial is None:
+            return f"environment {self.name}"
+        return f"environment {self.name} (new: starts from {self.base_name} serial {self.base_serial})"
+
+
 class Plan(BaseModel):
     """A plan: the manifest it realises and the state it was made against."""
 
@@ -155,6 +174,8 @@ class Plan(BaseModel):
     selection: PlanSelection | None = None
     #: The clock ``apply --due`` judged schedules by (None: not a ``--due`` plan).
     clock: datetime | None = None
+    #: Set when the plan publishes into an environment other than the default (``--env``).
+    environment: PlanEnvironment | None = None
 
     @property
     def has_changes(self) -> bool:

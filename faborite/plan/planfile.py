@@ -72,7 +72,7 @@ def load_plan(path: Path) -> Plan:
 
 
 def check_plan_applies(plan: Plan, state: State | None, *, target: str,
-                       inputs: ProjectInputs | None = None) -> None:
+                       inputs: ProjectInputs | None = None, env: str | None = None) -> None:
     """Refuse a plan made for another target or lineage, against an older state, or (given the
     project files as they are now, ``inputs``) from files that have changed since.
 
@@ -82,6 +82,13 @@ def check_plan_applies(plan: Plan, state: State | None, *, target: str,
     if plan.target != target:
         raise PlanError(f"this plan was made for target {plan.target!r}, not {target!r}",
                         hint=f"apply it with --target {plan.target}")
+    planned_env = plan.environment.name if plan.environment is not None else None
+    if planned_env != env:
+        def name(e: str | None) -> str:
+            return f"environment {e!r}" if e else "the default environment"
+
+        raise PlanError(f"this plan was made for {name(planned_env)}, not {name(env)}",
+                        hint=f"apply it with --env {planned_env}" if planned_env else "apply it without --env")
     if plan.faborite_version != __version__:
         raise PlanError(f"this plan was made by faborite {plan.faborite_version}, this is {__version__}",
                         hint="make the plan again with this version")

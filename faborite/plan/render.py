@@ -25,6 +25,8 @@ def _summary_line(plan: Plan) -> str:
 
 def render_plan(plan: Plan, console: Console, *, show_diff: bool = True) -> None:
     """Print ``plan`` the way Terraform prints one: drift first, then the actions."""
+    if plan.environment is not None:
+        console.print(f"[bold]{escape(plan.environment.describe().capitalize())}[/]\n")
     if plan.selection is not None:
         console.print(f"[yellow]{escape(partial_note(plan))}[/]\n")
     if plan.drift:

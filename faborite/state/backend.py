@@ -81,6 +81,14 @@ class IntentJournal(Protocol):
 
 
 @runtime_checkable
+class StateCatalog(Protocol):
+    """Lists the states kept beside this one (one per target and environment, ``env list``)."""
+
+    def state_names(self) -> list[str]:
+        """The name of every state with at least one serial in the same storage (sorted)."""
+
+
+@runtime_checkable
 class StateBackend(StateReader, StateWriter, Locker, IntentJournal, Protocol):
     """A full state backend: read, write, lock, journal."""
 

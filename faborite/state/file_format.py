@@ -33,10 +33,11 @@ def dumps(state: State) -> bytes:
     bytes and snapshots diff well in review.
     """
     body = {"format_version": CURRENT_FORMAT_VERSION, **state.model_dump(mode="json")}
-    if body.get("event") and body["event"].get("moved_to") is None:
-        # Added after format 1 shipped: left out unless set, so a state no migration touched is
-        # the same bytes as before, and a faborite without the field still reads it.
-        del body["event"]["moved_to"]
+    for late in ("moved_to", "promoted_from"):
+        if body.get("event") and late in body["event"] and body["event"][late] is None:
+            # Added after format 1 shipped: left out unless set, so a state no migration or promote
+            # touched is the same bytes as before, and a faborite without the field still reads it.
+            del body["event"][late]
     text = json.dumps(body, sort_keys=True, indent=1, ensure_ascii=False, allow_nan=False)
     return (text + "\n").encode("utf-8")
 

@@ -82,6 +82,14 @@ class LocalStateBackend:
             entries.append(HistoryEntry(serial=serial, event=state.event, node_count=len(state.nodes)))
         return entries
 
+    def state_names(self) -> list[str]:
+        """The names of the sibling directories (this one's included) holding at least one serial."""
+        parent = self.directory.parent
+        if not parent.is_dir():
+            return []
+        return sorted(d.name for d in parent.iterdir()
+                      if d.is_dir() and any(_SNAPSHOT.match(n) for n in os.listdir(d)))
+
     def _serials(self) -> list[int]:
         try:
             names = os.listdir(self.directory)

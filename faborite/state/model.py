@@ -72,7 +72,7 @@ class NodeChangeRecord(_Frozen):
 class StateEvent(_Frozen):
     """What produced a serial: the line ``faborite state history`` prints for it."""
 
-    operation: str  # "apply" | "rollback"
+    operation: str  # "apply" | "rollback" | "promote" | "env-delete" | "migrate"
     who: str
     host: str
     at: UtcDatetime
@@ -82,6 +82,8 @@ class StateEvent(_Frozen):
     #: Set on the last serial of a state copied elsewhere by ``state migrate``: the new backend
     #: (its ``state:`` block as inline YAML). A state whose latest serial has it is read-only.
     moved_to: str | None = None
+    #: Set by ``env promote``: the environment whose versions this serial publishes.
+    promoted_from: str | None = None
 
     def summary(self) -> dict[str, int]:
         """Number of changed nodes per action: every known action (zeros included), then any other."""

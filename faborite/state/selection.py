@@ -112,7 +112,13 @@ def state_settings(target: "ResolvedTarget", block: dict[str, Any] | None = None
 
 
 def open_state_backend(target: "ResolvedTarget", project_root: Path,
-                       block: dict[str, Any] | None = None) -> "StateBackend":
-    """The state backend ``target``'s ``state:`` key (or its default, or ``block``) names, settings validated."""
+                       block: dict[str, Any] | None = None, *, env: str | None = None) -> "StateBackend":
+    """The state backend ``target``'s ``state:`` key (or its default, or ``block``) names, settings validated.
+
+    ``env``: an environment's state, kept beside the target's under its own key (``<target>@<env>``):
+    every backend is keyed by that name, so environments need nothing of their own from a backend.
+    """
+    from faborite.environment import state_key
+
     factory, settings = state_settings(target, block, file="faborite.yml" if block is None else "--to")
-    return factory.open(settings, target_name=target.name, target=target, project_root=project_root)
+    return factory.open(settings, target_name=state_key(target.name, env), target=target, project_root=project_root)

@@ -225,6 +225,13 @@ class SqlStateBackend:
         return self._load(serial, row[0])
 
     @_reconnecting
+    def state_names(self) -> list[str]:
+        """Every name with a serial in this schema's ``serials`` table."""
+        with self._cursor() as cur:
+            cur.execute(f"SELECT DISTINCT name FROM {self.table('serials')}")
+            return sorted(row[0] for row in cur.fetchall())
+
+    @_reconnecting
     def history(self) -> list[HistoryEntry]:
         """One entry per snapshot, oldest first."""
         with self._cursor() as cur:

@@ -48,7 +48,7 @@ def test_commands_without_a_project_refuse_project_options_after_the_command(com
     assert result.exit_code != 0 and "No such option" in result.output
 
 
-GROUPS = {("state",), ("sources",)}
+GROUPS = {("state",), ("sources",), ("env",)}
 
 
 @pytest.mark.parametrize("path", [c for c in COMMANDS if c not in ({("init",), ("schema",)} | GROUPS)], ids=" ".join)

@@ -137,7 +137,7 @@ def test_schema_command_prints_one_schema(capsys, tmp_path, monkeypatch, args, k
 def test_project_schema_lists_the_keys_of_faborite_yml(schemas) -> None:
     keys = set(schemas["project"]["properties"])
     assert keys == {"name", "version", "dialect", "target", "targets", "threads", "vars", "paths", "models", "seeds",
-                    "notify", "lint", "moved"}
+                    "notify", "lint", "moved", "environments"}
     assert schemas["project"]["required"] == ["name"]
 
 

@@ -52,7 +52,7 @@ def test_misspelled_top_level_key(proj):
 def test_unknown_top_level_key_lists_allowed_keys(proj):
     error = _project(proj, PROJECT + "zzz: 1\n")
     check_error(error, ConfigError, file="faborite.yml", line=13, message="unknown key 'zzz'",
-                hint="allowed keys here: dialect, lint, models, moved, name")
+                hint="allowed keys here: dialect, environments, lint, models, moved, name")
 
 
 def test_misspelled_folder_default_in_nested_folder(proj):
