@@ -24,6 +24,7 @@ import pytest
 
 from faborite.errors import LockError, StateError
 from faborite.state import LockInfo, NodeChangeRecord, NodeState, State, StateBackend, StateEvent, locked
+from faborite.state.backend import StateCatalog
 from faborite.target import Column
 
 WHEN = datetime(2026, 11, 26, 12, 0, 1, tzinfo=timezone.utc)
@@ -129,6 +130,14 @@ class StateBackendConformance:
         a.write(state, expected_serial=None)
         assert b.read() == state
         assert b.read_serial(1) == state
+
+    def test_state_names_list_this_state_once_written(self, a):
+        # ``env list`` reads them: every environment is a state kept beside the target's.
+        own = getattr(a, "name", None) or a.directory.name
+        assert own not in a.state_names()
+        a.write(first_state(), expected_serial=None)
+        assert own in a.state_names()
+        assert isinstance(a, StateCatalog)
 
     def test_first_write_must_be_serial_1(self, a):
         state = first_state().model_copy(update={"serial": 2})
