@@ -1,0 +1,6 @@
+SELECT
+  customer,
+  COUNT(*) AS orders
+FROM {{ ref("stg_orders") }}
+GROUP BY
+  customer
