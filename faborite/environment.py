@@ -66,8 +66,16 @@ def env_relation(relation: str, env: str | None, config: EnvironmentsConfig) -> 
     """The virtual relation ``relation`` (``schema.name`` or ``catalog.schema.name``) has in ``env``."""
     if env is None:
         return relation
+    suffix = config.schema_suffix.format(env=env)
+    if _is_path(relation):
+        return relation.rstrip("/") + suffix  # a file output's published path: out/orders -> out/orders__dev
     parsed = Relation.parse(relation)  # as publish reads it: the schema is what comes before the first dot
-    return parsed.model_copy(update={"schema_name": parsed.schema_name + config.schema_suffix.format(env=env)}).key
+    return parsed.model_copy(update={"schema_name": parsed.schema_name + suffix}).key
+
+
+def _is_path(relation: str) -> bool:
+    # A sync writing files publishes a path (a symlink), not a relation: it has a slash and no schema.
+    return "/" in relation or "." not in relation
 
 
 def logical_relation(relation: str, env: str | None, config: EnvironmentsConfig) -> str:
@@ -75,8 +83,10 @@ def logical_relation(relation: str, env: str | None, config: EnvironmentsConfig)
     environment (``env promote`` renames one environment's nodes into another through it)."""
     if env is None:
         return relation
-    parsed = Relation.parse(relation)
     suffix = config.schema_suffix.format(env=env)
+    if _is_path(relation):
+        return relation[: -len(suffix)] if relation.endswith(suffix) else relation
+    parsed = Relation.parse(relation)
     if not parsed.schema_name.endswith(suffix):
         return relation  # published before the suffix pattern changed: nothing to strip
     return parsed.model_copy(update={"schema_name": parsed.schema_name[: -len(suffix)]}).key

@@ -45,6 +45,11 @@ def test_the_suffix_pattern_renames_the_schema_and_back(pattern, expected):
     assert env_relation("main.a.b", "ci", config).endswith(".a.b")  # a dotted name keeps its dots
 
 
+def test_a_file_output_path_gets_the_suffix_on_its_last_part():
+    assert env_relation("out/orders", "dev", CONFIG) == "out/orders__dev"
+    assert logical_relation("out/orders__dev", "dev", CONFIG) == "out/orders"
+
+
 def test_a_suffix_must_name_the_environment():
     with pytest.raises(ValueError, match="must contain"):
         EnvironmentsConfig(schema_suffix="__dev")
