@@ -104,7 +104,14 @@ class Environments:
         return check_env_name(name, default_name=default)
 
     def env_label(self, env: str | None = None) -> str:
-        """What people call environment ``env`` (the default one has a name too: ``prod``)."""
+        """What people call an environment: the default one has a name too.
+
+        Args:
+            env: an environment (None: the default one).
+
+        Returns:
+            ``env``, or the default environment's name (``environments: {default_name}``, ``prod``).
+        """
         return env or self.environments_config.default_name
 
     def with_env(self, name: str | None):
@@ -192,7 +199,10 @@ class Environments:
         return names()
 
     def environment_names(self) -> list[str | None]:
-        """Every environment of the target that has a state (None: the default one), default first.
+        """Every environment of the target that has a state, the default first.
+
+        Returns:
+            The names (None: the default environment, listed even before its first apply).
 
         Raises:
             StateError: the state cannot be read, or its backend cannot list states.
@@ -359,7 +369,10 @@ class Environments:
     def sibling_states(self) -> "list[StateBackend]":
         """The state backends of the target's other environments (gc keeps what they use).
 
-        A backend that cannot list its states has no environments but the one named."""
+        Returns:
+            One backend per other environment with a state (the default one's too, from an
+            environment); none when the backend cannot list its states.
+        """
         try:
             envs = self.environment_names()
         except StateError:

@@ -23,7 +23,8 @@ def rollback(state: _State, to_serial: int | None, auto_approve: bool) -> None:
     ws = state.workspace()
     out = state.out()
     rplan = ws.plan_rollback(to_serial)
-    out.print(f"Rolling back target [bold]{ws.target}[/] from serial {rplan.current.serial} "
+    where = f" environment [bold]{ws.env}[/]" if ws.env else ""
+    out.print(f"Rolling back target [bold]{ws.target}[/]{where} from serial {rplan.current.serial} "
               f"to serial {rplan.goal.serial}:")
     for node_id in rplan.moved:
         out.print(f"  [yellow]~[/] {node_id}: version {rplan.current.nodes[node_id].version[:12]} -> "
