@@ -122,6 +122,6 @@ def rename_state(state, env: str | None, config: EnvironmentsConfig):
 
 
 def is_fresh(state) -> bool:
-    """Whether an environment's state holds nothing of its own: never applied, or deleted."""
-    return state is None or (not state.nodes and state.event is not None
-                             and state.event.operation == DELETE_OPERATION)
+    """Whether an environment's state publishes nothing: never applied, deleted (or rolled back to
+    before its first apply). Its next plan starts from the default environment again."""
+    return state is None or not state.nodes

@@ -85,4 +85,4 @@ def test_a_deleted_environment_is_fresh_again():
     assert is_fresh(None) and not is_fresh(state)
     emptied = state.next(nodes={}, event=make_event("env-delete"), faborite_version="x")
     assert is_fresh(emptied)
-    assert not is_fresh(state.next(nodes={}, event=make_event("apply"), faborite_version="x"))
+    assert is_fresh(state.next(nodes={}, event=make_event("rollback"), faborite_version="x"))
