@@ -151,7 +151,7 @@ class StateCare:
 
         target = resolve_target(self.project, self.target, with_secrets=state_type(
             resolve_target(self.project, self.target), to) != "local")
-        destination = open_state_backend(target, self.root, to)
+        destination = open_state_backend(target, self.root, to, env=self.env)
         return migrate(self.state_backend, destination, moved_to=inline_yaml(to), lock_timeout=self.lock_timeout)
 
     def force_unlock(self, lock_id: str) -> "LockInfo":

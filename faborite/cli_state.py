@@ -155,6 +155,7 @@ def _backend_block(ctx: click.Context, param: click.Parameter, value: str) -> di
 @click.option("--auto-approve", is_flag=True, help="Skip the confirmation prompt.")
 @pass_state
 @lock_timeout_option
+@env_option
 def migrate(state: _State, to: dict, auto_approve: bool) -> None:
     """Move the whole history to another backend."""
     from faborite.api import inline_yaml
