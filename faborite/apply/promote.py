@@ -18,7 +18,7 @@ from faborite import __version__
 from faborite.apply.republish import Moves, check_exist, republish
 from faborite.environment import DELETE_OPERATION, is_fresh, move_nodes
 from faborite.config.project import EnvironmentsConfig
-from faborite.errors import StateError
+from faborite.errors import FaboriteError, StateError
 from faborite.relation import Relation
 from faborite.state.backend import StateBackend
 from faborite.state.lock import current_host, current_user
@@ -73,8 +73,13 @@ def delete_environment(state: State, connection: TargetConnection, backend: Stat
     new = republish(state, {}, event=event, target=state.target, connection=connection, backend=backend,
                     project_root=project_root)
     schemas = sorted({Relation.parse(n.relation).schema_name for n in state.nodes.values() if not n.extra.get("files")})
-    left = {r.schema_name for r in connection.list_relations(schemas)}
-    for schema in schemas:
-        if schema not in left:  # another tool's tables in it: keep the schema
-            connection.execute(connection.dialect.drop_schema(schema))
+    try:
+        left = {r.schema_name for r in connection.list_relations(schemas)}
+        for schema in schemas:
+            if schema not in left:  # another tool's tables in it: keep the schema
+                connection.execute(connection.dialect.drop_schema(schema))
+    except FaboriteError:
+        # Tidying only: the views are gone and the deletion recorded; an engine that cannot drop
+        # a schema (a lakehouse without them) keeps an empty one.
+        pass
     return new
