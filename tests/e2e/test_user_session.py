@@ -105,7 +105,7 @@ def test_plan_json_and_show(demo: Path) -> None:
     result = run_cli("plan", "--json", cwd=demo)
     assert result.code == 0, result.output
     data = json.loads(result.stdout)
-    assert data["format_version"] == "1.4" and data["applyable"] is True
+    assert data["format_version"] == "1.5" and data["applyable"] is True
     actions = {c["name"]: c["actions"] for c in data["resource_changes"]}
     assert actions["orders"] == ["create"]
     assert run_cli("plan", "--out", "p.json", cwd=demo).code == 0
