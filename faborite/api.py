@@ -277,9 +277,8 @@ class Workspace(SyncSources, StateCare, Environments):
             state = self.state()
         else:
             state, drift = self.refreshed_state()
-        # A new --env environment is planned against the default one's state (its own serial is kept).
-        own, (state, drift, env) = state, self._environment_start(state, drift, refresh=refresh,
-                                                                  offline=state_file is not None)
+        own = state  # a new --env environment is planned against the default one's state; its own serial stays
+        state, drift, env = self._environment_start(state, drift, refresh=refresh, offline=state_file is not None)
         label = ""
         if selection is not None and not selection.is_everything:
             chosen = selection.resolve(manifest, state)
