@@ -57,7 +57,13 @@ class CrossDbMacros:
                                if exc.errors else f"cannot read {text!r} as a SQL expression") from None
 
     def _sql(self, tree) -> str:
-        return tree.sql(dialect=self._dialect)
+        from sqlglot.errors import ErrorLevel, UnsupportedError
+
+        try:
+            return tree.sql(dialect=self._dialect, unsupported_level=ErrorLevel.RAISE)
+        except UnsupportedError as exc:
+            raise CompileError(f"{self._dialect or 'this dialect'} has no equivalent: {exc}",
+                               hint="write this part without the macro, or use a target that supports it") from None
 
     def _type(self, name: str):
         from sqlglot import exp
@@ -177,7 +183,9 @@ class CrossDbMacros:
 
     def string_literal(self, value: Any) -> str:
         """``string_literal('x')``: ``'x'`` as a SQL string literal."""
-        return "'" + self.escape_single_quotes(value) + "'"
+        from sqlglot import exp
+
+        return self._sql(exp.Literal.string(str(value)))
 
     def length(self, expression: Any) -> str:
         """Characters in the text."""
