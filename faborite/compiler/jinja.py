@@ -121,6 +121,12 @@ def note_columns_wanted(node: str) -> None:
         record.columns_wanted.append(node)
 
 
+def columns_pending() -> bool:
+    """Whether the render under way asked for columns not known yet (it will be rendered again)."""
+    record = _current.get(None)
+    return bool(record is not None and record.columns_wanted)
+
+
 def _record() -> RenderRecord:
     return _current.get()
 
@@ -348,7 +354,10 @@ class TemplateContext:
         """Call macro ``name`` (a naming hook) on behalf of the node at ``path``: its output, trimmed."""
         macro = self.env.globals[name]
         with _located_run(path):
-            return str(macro(*args)).strip()
+            try:
+                return str(macro(*args)).strip()
+            except Exception:  # noqa: BLE001 - re-raised with template lines in the traceback
+                self.env.handle_exception()
 
     def _compile(self, text: str, path: str):
         import jinja2

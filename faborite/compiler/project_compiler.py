@@ -262,12 +262,16 @@ class _Compilation:
                 self.known_columns[name] = header
         return self.known_columns.get(name)
 
+    def _learn_columns(self, name: str, analysis: "SqlAnalysis") -> None:
+        # () once analysed without a column list (select * of an unknown table): known to be unknown,
+        # unless properties declare the columns.
+        self.known_columns[name] = tuple(analysis.output_columns or ()) or self.known_columns.get(name, ())
+
     def _settle_columns(self, rendered: list, sqls: list, analyses: list) -> None:
         """Render again the models that asked for columns before they were known (``dbt_utils.star``
         of a model): each pass learns the columns of the models it analysed."""
         for (model, _, _, _), analysis in zip(rendered, analyses):
-            if analysis.output_columns is not None:
-                self.known_columns[model.name] = tuple(analysis.output_columns)
+            self._learn_columns(model.name, analysis)
         waiting = [i for i, (_, _, record, _) in enumerate(rendered) if record.columns_wanted]
         for _ in range(len(waiting)):
             changed = False
@@ -280,8 +284,7 @@ class _Compilation:
                 sqls[index], changed = job, True
                 analyses[index] = self._analyze_all([job])[0]
                 rendered[index] = (model, text, record, config)
-                if analyses[index].output_columns is not None:
-                    self.known_columns[model.name] = tuple(analyses[index].output_columns)
+                self._learn_columns(model.name, analyses[index])
             if not changed:
                 break
 

@@ -48,6 +48,7 @@ from faborite.dbt.macros import Dispatcher, MacroNamespace, return_
 from faborite.dbt.project_facts import ProjectFacts
 from faborite.dbt.schema_names import default_functions
 from faborite.dbt.relation import DbtColumn, RelationApi, RelationText, create_relation
+from faborite.compiler.jinja import columns_pending
 from faborite.errors import CompileError
 
 log = logging.getLogger("faborite.dbt")
@@ -288,7 +289,7 @@ def build_globals(*, facts: ProjectFacts, target: Any, node_names: set[str], roo
         "adapter": adapter, "run_query": queries.run_query, "statement": queries.statement,
         "load_result": queries.load_result,
         "builtins": SimpleNamespace(**functions),
-        "faborite_intervals_between": intervals_between,
+        "faborite_intervals_between": intervals_between, "faborite_columns_pending": columns_pending,
     }
 
 
