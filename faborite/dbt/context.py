@@ -276,9 +276,11 @@ def build_globals(*, facts: ProjectFacts, target: Any, node_names: set[str], roo
                                                           "package_name": facts.project_name}
                        for n in sorted(node_names)},
              "sources": {}}
+    dbt_namespace = namespaces["dbt"]
     return {
-        **cross_db,
-        **{name: ns for name, ns in namespaces.items() if name != facts.project_name or name not in root_macros},
+        # Unqualified, as ``dbt.x``: a project's default__x / <type>__x wins (a root macro named x replaces it).
+        **{name: _late(dbt_namespace, name) for name in cross_db},
+        **namespaces,
         "return": return_, "exceptions": EXCEPTIONS, "log": _log, "print": _print, "modules": MODULES,
         "execute": True, "flags": SimpleNamespace(FULL_REFRESH=False, STORE_FAILURES=False, WHICH="compile"),
         "project_name": facts.project_name, "graph": graph,
@@ -291,6 +293,14 @@ def build_globals(*, facts: ProjectFacts, target: Any, node_names: set[str], roo
         "builtins": SimpleNamespace(**functions),
         "faborite_intervals_between": intervals_between, "faborite_columns_pending": columns_pending,
     }
+
+
+def _late(namespace: MacroNamespace, name: str) -> Callable[..., Any]:
+    """``name(...)`` looked up in ``namespace`` when called (macros are loaded after the globals)."""
+    def call(*args: Any, **kwargs: Any) -> Any:
+        return namespace.get(name)(*args, **kwargs)
+    call.__name__ = name
+    return call
 
 
 class _DispatchingNamespace(MacroNamespace):

@@ -67,7 +67,7 @@ class MacroNamespace:
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_"):
             raise AttributeError(name)
-        macro = self._all().get(name)
+        macro = self.get(name)
         if macro is None:
             raise CompileError(f"macro {self._name}.{name} is not defined",
                                hint=f"check the name, or vendor the package that defines it under dbt_packages/")

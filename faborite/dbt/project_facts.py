@@ -6,32 +6,42 @@ alone (no SQL, no Jinja), once per compile.
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 #: Packages faborite has built-in fallbacks for (faborite.dbt.dbt_utils).
 FALLBACK_NAMES = ("dbt_utils",)
 
 
-@dataclass
-class ProjectFacts:
-    """What the dbt context needs to know of the compile, as callables (answered lazily, cheaply)."""
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
 
-    project_name: str = ""
-    #: ``quote(name)``: an identifier quoted in the project's dialect.
-    quote: Callable[[str], str] = lambda name: '"' + name.replace('"', '""') + '"'
-    #: The project's sqlglot dialect name (for the cross-database macros).
-    sql_dialect: str = ""
-    #: ``relation_of(node) -> (database, schema, identifier)``: where a node is published, as known at render.
-    relation_of: Callable[[str], tuple[str | None, str, str]] | None = None
-    #: ``columns_of(node) -> names``, or None when not known yet.
-    columns_of: Callable[[str], tuple[str, ...] | None] = lambda name: None
-    #: ``source_columns(source, table) -> names`` declared in properties (empty when none).
-    source_columns: Callable[[str, str], tuple[str, ...]] = lambda source, table: ()
-    #: ``dispatch:`` of dbt_project.yml: ``{macro_namespace: search_order}``.
-    dispatch: dict[str, list[str]] = field(default_factory=dict)
+
+class ProjectFacts:
+    """What the dbt context needs to know of the compile, as callables (answered lazily, cheaply).
+
+    A plain class, not a dataclass: this module is imported by every compile, and building a
+    dataclass costs milliseconds at import.
+    """
+
+    def __init__(self, *, project_name: str = "", quote: Callable[[str], str] = _quote, sql_dialect: str = "",
+                 relation_of: Callable[[str], tuple[str | None, str, str]] | None = None,
+                 columns_of: Callable[[str], tuple[str, ...] | None] = lambda name: None,
+                 source_columns: Callable[[str, str], tuple[str, ...]] = lambda source, table: (),
+                 dispatch: dict[str, list[str]] | None = None) -> None:
+        self.project_name = project_name
+        #: ``quote(name)``: an identifier quoted in the project's dialect.
+        self.quote = quote
+        #: The project's sqlglot dialect name (for the cross-database macros).
+        self.sql_dialect = sql_dialect
+        #: ``relation_of(node) -> (database, schema, identifier)``: where a node is published, as known at render.
+        self.relation_of = relation_of
+        #: ``columns_of(node) -> names``, or None when not known yet.
+        self.columns_of = columns_of
+        #: ``source_columns(source, table) -> names`` declared in properties (empty when none).
+        self.source_columns = source_columns
+        #: ``dispatch:`` of dbt_project.yml: ``{macro_namespace: search_order}``.
+        self.dispatch = dict(dispatch or {})
 
 
 #: Folders a package's files are read from (dbt's default ``packages-install-path``).
@@ -80,6 +90,8 @@ def declared_columns(project: Any) -> dict[str, tuple[str, ...]]:
 
 def seed_header(project: Any, seed: Any, delimiter: str = ",") -> tuple[str, ...] | None:
     """A seed's column names, read from its CSV header (None if unreadable)."""
+    import csv
+
     try:
         with open(project.root / seed.path, encoding="utf-8", newline="") as handle:
             return tuple(next(csv.reader(handle, delimiter=delimiter)))

@@ -190,3 +190,11 @@ def test_graph_and_builtins(tmp_path):
 def test_return_at_top_level_is_a_compile_error(tmp_path, text):
     root = _project(tmp_path / "p", {"m": text})
     assert error_of(root).file == "models/m.sql"
+
+
+def test_a_project_default_overrides_the_builtin_cross_db_macro(tmp_path):
+    macros = {"m": "{% macro default__dateadd(datepart, interval, from_date_or_timestamp) %}mine({{ interval }})"
+                   "{% endmacro %}"}
+    sql = _sql(tmp_path, "select {{ dateadd('day', 1, 'd') }} as a, {{ dbt.dateadd('day', 2, 'd') }} as b, "
+                         "{{ type_int() }} as c from t", macros)
+    assert sql == "select mine(1) as a, mine(2) as b, INT as c from t"
