@@ -67,6 +67,8 @@ class RenderRecord:
     #: Nodes whose columns ``adapter.get_columns_in_relation`` asked for before they were known: the
     #: compiler renders the template again once they are (see faborite.dbt.context).
     columns_wanted: list[str] = field(default_factory=list)
+    #: The render read what other files decide (columns, schemas, aliases): never cached.
+    uncacheable: bool = False
 
 
 @dataclass(frozen=True)
@@ -114,11 +116,24 @@ def current_node() -> str | None:
     return record.file.rsplit("/", 1)[-1].rsplit(".", 1)[0] if record is not None else None
 
 
+def rendering_file() -> str | None:
+    """The file whose render is under way (a model, a check's properties file, a macro file)."""
+    record = _current.get(None)
+    return record.file if record is not None else None
+
+
 def note_columns_wanted(node: str) -> None:
     """Remember that the render under way asked for ``node``'s columns before they were known."""
     record = _current.get(None)
     if record is not None and node not in record.columns_wanted:
         record.columns_wanted.append(node)
+
+
+def note_uncacheable() -> None:
+    """Mark the render under way as depending on other files (it is rendered anew each compile)."""
+    record = _current.get(None)
+    if record is not None:
+        record.uncacheable = True
 
 
 def columns_pending() -> bool:
@@ -184,7 +199,7 @@ class TemplateContext:
                              env_var=self._env_var)
             env.globals.update(
                 **functions, is_incremental=_is_incremental, target=self._target,
-                this=ThisRelation(THIS_PLACEHOLDER, current_node, self._relation_of),
+                this=ThisRelation(THIS_PLACEHOLDER, current_node, self._relation_read),
             )
             self._env = env
             try:
@@ -199,6 +214,12 @@ class TemplateContext:
         _ = self.env
 
     # -- functions templates call ------------------------------------------------
+
+    def _relation_read(self, name: str) -> tuple[str | None, str, str]:
+        """``_relation_of`` for a template reading ``this.schema``, ``ref('x').identifier`` ...: the
+        answer depends on config outside the template, so the render is not cached."""
+        note_uncacheable()
+        return self._relation_of(name)
 
     def _relation_of(self, name: str) -> tuple[str | None, str, str]:
         if self._facts is not None and self._facts.relation_of is not None:
@@ -219,9 +240,8 @@ class TemplateContext:
             return ref_placeholder(name)
         from faborite.dbt.relation import RelationText
 
-        database, schema, identifier = self._relation_of(name)
-        return RelationText(ref_placeholder(name), database=database, schema=schema, identifier=identifier,
-                            node=name, quote=self._facts.quote)
+        return RelationText(ref_placeholder(name), node=name, quote=self._facts.quote,
+                            lookup=lambda: self._relation_read(name))
 
     def _versioned(self, name: str, version: Any) -> str:
         """The node a (possibly versioned) ref names: ``ref('m', v=2)`` -> ``m_v2``; ``ref('m')`` -> latest."""

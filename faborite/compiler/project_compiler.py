@@ -101,6 +101,7 @@ class _Compilation:
             if draft["sync"]["format"] == "target":
                 self.sync_relations[name] = Relation.parse(draft["relation"])
         macro_files = [(m.path, m.text) for m in project.macros]
+        versions = model_versions(project)
         self.naming_hooks = defined_hooks(macro_files)
         self.models_by_name = {m.name: m for m in project.models}
         self.known_columns: dict[str, tuple[str, ...]] = declared_columns(project)
@@ -111,7 +112,7 @@ class _Compilation:
         self.templates = TemplateContext(
             node_names=self.model_names | set(self.seed_configs) | set(self.sync_relations),
             resolve_source=self.sources.render, project_vars=project_vars, target=target,
-            macro_files=macro_files, environ=environ, facts=facts, model_versions=model_versions(project),
+            macro_files=macro_files, environ=environ, facts=facts, model_versions=versions,
         )
         for seed in project.seeds:
             if seed.name in self.seed_configs:
@@ -121,7 +122,8 @@ class _Compilation:
         self.node_ids.update({d["name"]: node_id for node_id, d in self.sync_drafts.items()})
         salt = render_salt(
             project_vars=project_vars, macros=[(m.path, m.text) for m in project.macros],
-            sources={name: entry.doc.model_dump() for name, entry in project.sources.items()},
+            sources={name: entry.doc.model_dump() for name, entry in project.sources.items()}
+            | ({"\0model versions": versions} if versions else {}),  # what ref('m') without v= reads
             target=target, node_names=self.model_names | set(self.seed_relations),
         )
         self.cache = CompileCache(cache_dir, salt, environ)
@@ -136,7 +138,7 @@ class _Compilation:
         for index, value in zip(misses, rendered):
             # A failure in a worker is redone here, where it raises the located error.
             value = value or self.templates.render(models[index].text, models[index].path)
-            if not value[1].columns_wanted:  # those depend on other models' columns: rendered anew each time
+            if not (value[1].columns_wanted or value[1].uncacheable):  # those depend on other files
                 self.cache.put_render(models[index].path, models[index].text, *value)
             results[index] = value
         if misses and len(misses) == len(models):

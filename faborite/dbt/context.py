@@ -116,7 +116,12 @@ def _fromyaml(value: Any, default: Any = None) -> Any:
 
 
 def _raise_compiler_error(msg: Any, node: Any = None) -> None:
-    raise CompileError(str(msg), hint="raised by exceptions.raise_compiler_error in the template")
+    # Located at the template line that raised it (a macro's, maybe); the hint names the model rendered.
+    from faborite.compiler.jinja import rendering_file
+
+    rendering = rendering_file()
+    raise CompileError(str(msg), hint="raised by exceptions.raise_compiler_error"
+                                      + (f" while rendering {rendering}" if rendering else ""))
 
 
 def _warn(msg: Any, node: Any = None) -> str:
@@ -211,6 +216,9 @@ class DbtAdapter:
 
     def get_relation(self, database: Any = None, schema: Any = None, identifier: Any = None) -> Any:
         """The relation when it is a node of this project, else None (the warehouse is not asked)."""
+        from faborite.compiler.jinja import note_uncacheable
+
+        note_uncacheable()
         node = self._find_node(schema, identifier)
         if node is None:
             return None
@@ -218,7 +226,11 @@ class DbtAdapter:
 
     def get_columns_in_relation(self, relation: Any) -> list[DbtColumn]:
         """The relation's columns as the compile knows them (see the module docstring)."""
-        from faborite.compiler.jinja import REF_PLACEHOLDER_PATTERN, THIS_PLACEHOLDER, current_node, note_columns_wanted
+        from faborite.compiler.jinja import (
+            REF_PLACEHOLDER_PATTERN, THIS_PLACEHOLDER, current_node, note_columns_wanted, note_uncacheable,
+        )
+
+        note_uncacheable()  # the answer depends on other files than the template
 
         names: tuple[str, ...] | None = None
         node = getattr(relation, "node", None)

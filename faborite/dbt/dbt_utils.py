@@ -2,8 +2,9 @@
 
 They are reachable as ``dbt_utils.<macro>`` only when no package named
 ``dbt_utils`` is vendored under ``dbt_packages/``: a vendored package always
-wins. The file is compiled the first time a template touches ``dbt_utils``, and
-every compile that used them says so once (:func:`fallbacks_used`).
+wins. The file is compiled the first time a template touches ``dbt_utils``;
+the compile says once that the fallbacks are in use
+(:func:`faborite.dbt.project_facts.fallback_note`).
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ from typing import Any
 UNKNOWN_SPAN_PERIODS = 65_536
 _FILE = Path(__file__).with_name("dbt_utils.sql")
 _DATE = re.compile(r"""^\s*(?:cast\s*\(\s*)?(?:date\s*)?'(\d{4})-(\d{2})-(\d{2})'(?:\s+as\s+date\s*\))?\s*$""", re.I)
-_used: set[str] = set()
 
 
 def intervals_between(start_date: Any, end_date: Any, datepart: Any) -> int:
@@ -48,17 +48,9 @@ def _literal_date(text: Any) -> datetime.date | None:
 
 
 def load(compile_file: Callable[[str, str], dict[str, Any]]) -> dict[str, Any]:
-    """The fallback macros, compiled by ``compile_file(path, text)``; records that they were used."""
-    _used.add("dbt_utils")
+    """The fallback macros, compiled by ``compile_file(path, text)``."""
     macros = compile_file("<faborite>/dbt_utils.sql", _FILE.read_text(encoding="utf-8"))
     return {**macros, **{f"default__{name}": macro for name, macro in macros.items()}}
-
-
-def fallbacks_used() -> list[str]:
-    """Packages whose built-in fallbacks were used since the last call (then forgotten)."""
-    used = sorted(_used)
-    _used.clear()
-    return used
 
 
 #: ``{package: loader}`` for :func:`faborite.dbt.context.build_globals`.

@@ -16,22 +16,44 @@ from typing import Any
 
 
 class RelationText(str):
-    """A relation name as text, with dbt's Relation attributes."""
+    """A relation name as text, with dbt's Relation attributes.
 
-    database: str | None
-    schema: str | None
-    identifier: str | None
+    ``lookup`` (for ``ref()``) answers ``(database, schema, identifier)`` when an attribute is
+    first read: most refs are only rendered, and a render that reads them is not cached.
+    """
+
     #: The project node this relation stands for (None: not a node of this compile, e.g. a source).
     node: str | None
 
     def __new__(cls, text: str, *, database: str | None = None, schema: str | None = None,
                 identifier: str | None = None, node: str | None = None, source: tuple[str, str] | None = None,
-                quote: Callable[[str], str] | None = None) -> "RelationText":
+                quote: Callable[[str], str] | None = None,
+                lookup: Callable[[], tuple[str | None, str, str]] | None = None) -> "RelationText":
         value = super().__new__(cls, text)
-        value.database, value.schema, value.identifier = database, schema, identifier
+        value._parts = (database, schema, identifier)
         value.node, value.source = node, source
-        value._quote = quote
+        value._quote, value._lookup = quote, lookup
         return value
+
+    def _part(self, index: int) -> str | None:
+        if self._lookup is not None:
+            self._parts, self._lookup = self._lookup(), None
+        return self._parts[index]
+
+    @property
+    def database(self) -> str | None:
+        """The catalog, if any."""
+        return self._part(0)
+
+    @property
+    def schema(self) -> str | None:
+        """The schema."""
+        return self._part(1)
+
+    @property
+    def identifier(self) -> str | None:
+        """The name in the schema."""
+        return self._part(2)
 
     @property
     def name(self) -> str | None:
@@ -81,11 +103,9 @@ def create_relation(quote: Callable[[str], str] | None, database: str | None = N
                         identifier=identifier, quote=quote)
 
 
-class ThisRelation(str):
+class ThisRelation(RelationText):
     """``{{ this }}``: renders as its placeholder; ``this.name``/``schema``/... describe the node being
-    rendered (one object serves every render: it asks ``current_node()``)."""
-
-    source = None
+    rendered (one object serves every render: it asks ``current_node()`` on each read)."""
 
     def __new__(cls, placeholder: str, current_node: Callable[[], str | None],
                 relation_of: Callable[[str], tuple[str | None, str, str]]) -> "ThisRelation":
@@ -98,30 +118,13 @@ class ThisRelation(str):
         return self._relation_of(node)[index] if node is not None else None
 
     @property
-    def node(self) -> str | None:
+    def node(self) -> str | None:  # type: ignore[override]
         """The node being rendered."""
         return self._current_node()
 
-    @property
-    def database(self) -> str | None:
-        """Its catalog, if it has one."""
-        return self._part(0)
-
-    @property
-    def schema(self) -> str | None:
-        """Its schema."""
-        return self._part(1)
-
-    @property
-    def identifier(self) -> str | None:
-        """Its name in the schema."""
-        return self._part(2)
-
-    name = table = identifier
-
-    def render(self) -> str:
-        """The placeholder (the relation, once names are known)."""
-        return str(self)
+    @node.setter
+    def node(self, value: str | None) -> None:
+        pass  # set by RelationText.__new__; the node is always the one rendered
 
 
 class DbtColumn:

@@ -198,3 +198,27 @@ def test_a_project_default_overrides_the_builtin_cross_db_macro(tmp_path):
     sql = _sql(tmp_path, "select {{ dateadd('day', 1, 'd') }} as a, {{ dbt.dateadd('day', 2, 'd') }} as b, "
                          "{{ type_int() }} as c from t", macros)
     assert sql == "select mine(1) as a, mine(2) as b, INT as c from t"
+
+
+def test_renders_reading_other_files_are_not_served_stale_from_the_cache(tmp_path):
+    root = _project(tmp_path / "p", {"dim_v1": "select 1 as v", "dim_v2": "select 2 as v",
+                                     "latest": "select * from {{ ref('dim') }}",
+                                     "schema_of": "select '{{ ref('dim_v1').schema }}' as s"},
+                    extra={"models/dim.yml": "models:\n  - name: dim\n    latest_version: 2\n    versions:\n"
+                                             "      - v: 1\n      - v: 2\n"})
+    cache = root / ".cache"
+    assert compile_(root, cache_dir=cache).nodes["model.latest"].sql == 'select * from "main"."dim_v2"'
+    write(root, "models/dim.yml", "models:\n  - name: dim\n    latest_version: 1\n    versions:\n      - v: 1\n"
+                                  "      - v: 2\n  - name: dim_v1\n    config: {schema: other}\n")
+    nodes = compile_(root, cache_dir=cache).nodes
+    assert nodes["model.latest"].sql == 'select * from "other"."dim_v1"'
+    assert nodes["model.schema_of"].sql == "select 'other' as s"
+
+
+def test_raise_compiler_error_in_a_macro_names_the_model_too(tmp_path):
+    macros = {"guard": "{% macro guard(x) %}\n{% if x > 1 %}\n{{ exceptions.raise_compiler_error('x too big') }}\n"
+                       "{% endif %}\n{% endmacro %}"}
+    root = _project(tmp_path / "p", {"m": "select {{ guard(2) }} 1 as a"}, macros)
+    error = error_of(root)
+    assert (error.file, error.line, error.message) == ("macros/guard.sql", 3, "x too big")
+    assert "models/m.sql" in error.hint
