@@ -269,8 +269,9 @@ class TemplateContext:
             return text
         from faborite.dbt.relation import RelationText
 
-        return RelationText(text, identifier=table_name, node=None, source=(source_name, table_name),
-                            quote=self._facts.quote)
+        facts = self._facts
+        return RelationText(text, source=(source_name, table_name), quote=facts.quote,
+                            lookup=lambda: facts.source_relation(source_name, table_name))
 
     def _config(self, **kwargs: Any) -> str:
         record = _record()

@@ -108,7 +108,7 @@ class _Compilation:
         facts = ProjectFacts(project_name=project.config.name, quote=dialect.quote_identifier,
                              sql_dialect=dialect.sqlglot_dialect, relation_of=self._relation_at_render,
                              columns_of=self._columns_of, source_columns=source_columns(project),
-                             dispatch=dispatch_orders(project))
+                             dispatch=dispatch_orders(project), source_relation=self.sources.parts)
         self.templates = TemplateContext(
             node_names=self.model_names | set(self.seed_configs) | set(self.sync_relations),
             resolve_source=self.sources.render, project_vars=project_vars, target=target,

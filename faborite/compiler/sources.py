@@ -100,6 +100,12 @@ class SourceResolver:
         return ".".join(name if not quoting.get(part, True) else self._dialect.quote_identifier(name)
                         for part, name in (("schema", relation.schema_name), ("identifier", relation.name)))
 
+    def parts(self, source_name: str, table_name: str) -> tuple[str | None, str, str]:
+        """``(database, schema, identifier)`` of a database source table (``source('a', 'b').identifier``)."""
+        source, table = self._lookup(source_name, table_name)
+        relation = self._relation(source, table)
+        return relation.catalog, relation.schema_name, relation.name
+
     @staticmethod
     def _relation(source: SourceDoc, table: SourceTable) -> Relation:
         return Relation(schema_name=source.schema_name or source.name, name=table.identifier or table.name)

@@ -28,7 +28,8 @@ class ProjectFacts:
                  relation_of: Callable[[str], tuple[str | None, str, str]] | None = None,
                  columns_of: Callable[[str], tuple[str, ...] | None] = lambda name: None,
                  source_columns: Callable[[str, str], tuple[str, ...]] = lambda source, table: (),
-                 dispatch: dict[str, list[str]] | None = None) -> None:
+                 dispatch: dict[str, list[str]] | None = None,
+                 source_relation: Callable[[str, str], tuple[str | None, str, str]] | None = None) -> None:
         self.project_name = project_name
         #: ``quote(name)``: an identifier quoted in the project's dialect.
         self.quote = quote
@@ -42,6 +43,8 @@ class ProjectFacts:
         self.source_columns = source_columns
         #: ``dispatch:`` of dbt_project.yml: ``{macro_namespace: search_order}``.
         self.dispatch = dict(dispatch or {})
+        #: ``source_relation(source, table) -> (database, schema, identifier)``.
+        self.source_relation = source_relation or (lambda source, table: (None, source, table))
 
 
 #: Folders a package's files are read from (dbt's default ``packages-install-path``).

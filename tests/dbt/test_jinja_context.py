@@ -126,6 +126,9 @@ def test_source_quoting_and_identifier(tmp_path):
                                               "    tables:\n      - name: orders\n        identifier: Orders_2024\n"
                                               "      - name: people\n        quoting: {identifier: true}\n"})
     assert compile_(root).nodes["model.m"].sql == 'select * from "raw".Orders_2024 join "raw"."people"'
+    write(root, "models/m.sql", "select '{{ source('raw', 'orders').identifier }}' as i, "
+                                "'{{ source('raw', 'orders').schema }}' as s")
+    assert compile_(root).nodes["model.m"].sql == "select 'Orders_2024' as i, 'raw' as s"
 
 
 def test_run_query_statement_load_result_are_empty_and_never_run(tmp_path):
