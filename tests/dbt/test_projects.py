@@ -47,8 +47,10 @@ EXPECTED: dict[str, dict[str, list[tuple]]] = {
     "cross_db": {
         "main.dates": [(1, _ts("2024-02-01"), 30, _ts("2024-01-01"), _date("2024-01-31"), "1"),
                        (2, _ts("2024-02-16"), 1, _ts("2024-02-01"), _date("2024-02-29"), "2")],
-        "main.strings": [(1, "b", "a|b|c-1", _md5("a|b|c"), 0, "|c", "a/b/c", 5, None, "true", "it's"),
-                         (2, "", "xyz-2", _md5("xyz"), 2, "yz", "xyz", 3, None, "false", "it's")],
+        # split_part past the last part and safe_cast of a bad value differ between dbt adapters
+        # (dbt-duckdb: NULL and a failing cast): the project keeps to what every adapter agrees on.
+        "main.strings": [(1, "a", "a|b|c-1", _md5("a|b|c"), 0, "|c", "a/b/c", 5, 42, "true", "it's"),
+                         (2, "xyz", "xyz-2", _md5("xyz"), 2, "yz", "xyz", 3, 42, "false", "it's")],
         "main.aggregates": [("a|b|c,xyz", True, 2)],
     },
     "dbt_utils_fallbacks": {
