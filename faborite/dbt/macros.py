@@ -69,8 +69,9 @@ class MacroNamespace:
             raise AttributeError(name)
         macro = self.get(name)
         if macro is None:
-            raise CompileError(f"macro {self._name}.{name} is not defined",
-                               hint=f"check the name, or vendor the package that defines it under dbt_packages/")
+            hint = ("docs/dbt-jinja.md lists dbt's macros faborite has" if self._name == "dbt" else
+                    f"check the name, or vendor the package that defines it under dbt_packages/{self._name}/")
+            raise CompileError(f"macro {self._name}.{name} is not defined", hint=hint)
         return macro
 
     def __contains__(self, name: str) -> bool:
