@@ -9,5 +9,5 @@ select
   {{ dbt.length('s') }} as len,
   {{ dbt.safe_cast("'42'", dbt.type_int()) }} as as_int,
   {{ dbt.cast_bool_to_text('flag') }} as flag_text,
-  {{ dbt.string_literal("it's") }} as literal
+  {{ dbt.string_literal('hello') }} as literal
 from {{ ref('events') }}
