@@ -24,6 +24,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from faborite.dbt.project_facts import versioned_node
 from faborite.errors import CompileError, FaboriteError, close_matches, did_you_mean, shorten_excerpt
 
 if TYPE_CHECKING:
@@ -229,7 +230,7 @@ class TemplateContext:
     def _ref(self, *args: str, v: Any = None, version: Any = None) -> str:
         if len(args) not in (1, 2) or not all(isinstance(a, str) for a in args):
             raise CompileError("ref() takes a model or seed name: ref('orders'), ref('package', 'orders')")
-        name = self._versioned(args[-1], version if version is not None else v)
+        name = versioned_node(self._versions, args[-1], version if version is not None else v)
         if name not in self._node_names:
             raise CompileError(
                 f"ref({shorten_excerpt(repr(name))}) names no model or seed in this project",
@@ -242,22 +243,6 @@ class TemplateContext:
 
         return RelationText(ref_placeholder(name), node=name, quote=self._facts.quote,
                             lookup=lambda: self._relation_read(name))
-
-    def _versioned(self, name: str, version: Any) -> str:
-        """The node a (possibly versioned) ref names: ``ref('m', v=2)`` -> ``m_v2``; ``ref('m')`` -> latest."""
-        if name not in self._versions:
-            if version is not None:
-                raise CompileError(f"ref({name!r}, v={version!r}): {name!r} has no versions",
-                                   hint="declare them under 'versions:' of the model's properties")
-            return name
-        latest, by_version = self._versions[name]
-        if version is None:
-            return latest
-        node = by_version.get(str(version))
-        if node is None:
-            raise CompileError(f"ref({name!r}, v={version!r}): no such version",
-                               hint=f"versions of {name!r}: {', '.join(sorted(by_version))}")
-        return node
 
     def _source(self, *args: str) -> str:
         if len(args) != 2 or not all(isinstance(a, str) for a in args):

@@ -78,6 +78,25 @@ def model_versions(project: Any) -> dict[str, tuple[str, dict[str, str]]]:
     return found
 
 
+def versioned_node(versions: dict[str, tuple[str, dict[str, str]]], name: str, version: Any) -> str:
+    """The node a (possibly versioned) ref names: ``ref('m', v=2)`` -> ``m_v2``; ``ref('m')`` -> the latest."""
+    from faborite.errors import CompileError
+
+    if name not in versions:
+        if version is not None:
+            raise CompileError(f"ref({name!r}, v={version!r}): {name!r} has no versions",
+                               hint="declare them under 'versions:' of the model's properties")
+        return name
+    latest, by_version = versions[name]
+    if version is None:
+        return latest
+    node = by_version.get(str(version))
+    if node is None:
+        raise CompileError(f"ref({name!r}, v={version!r}): no such version",
+                           hint=f"versions of {name!r}: {', '.join(sorted(by_version))}")
+    return node
+
+
 def _version_key(version: str) -> tuple[int, Any]:
     try:
         return (0, float(version))
