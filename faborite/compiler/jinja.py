@@ -1,5 +1,9 @@
 """Sandboxed Jinja for models: ref, source, config, var, env_var, this, target, macros.
 
+The rest of dbt's Jinja context (``adapter``, ``return``, ``exceptions``,
+cross-database macros, package namespaces ...) comes from :mod:`faborite.dbt`
+and is installed when the environment is built.
+
 Templates run in Jinja's immutable sandbox (no attribute access to Python
 internals, no mutation of passed-in objects). The functions a template calls
 record what they saw in a :class:`RenderRecord`; ``ref()`` and ``this``
@@ -14,12 +18,17 @@ import difflib
 import os
 import re
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from faborite.dbt.project_facts import versioned_node
 from faborite.errors import CompileError, FaboriteError, close_matches, did_you_mean, shorten_excerpt
+
+if TYPE_CHECKING:
+    from faborite.dbt.context import ProjectFacts
 
 THIS_PLACEHOLDER = "__faborite_this__"
 #: ``ref('x')`` renders as ``__faborite_ref_<hex of the UTF-8 name>__``. Hex has no ``_``, quote or dot,
@@ -56,6 +65,11 @@ class RenderRecord:
     #: Where each config() key was set, ``{key: [file, line]}``, when Jinja rendered the call (a
     #: macro may call config() for the model that calls it: a bad value is reported where it is written).
     config_at: dict[str, list] = field(default_factory=dict)
+    #: Nodes whose columns ``adapter.get_columns_in_relation`` asked for before they were known: the
+    #: compiler renders the template again once they are (see faborite.dbt.context).
+    columns_wanted: list[str] = field(default_factory=list)
+    #: The render read what other files decide (columns, schemas, aliases): never cached.
+    uncacheable: bool = False
 
 
 @dataclass(frozen=True)
@@ -66,6 +80,13 @@ class TargetInfo:
     type: str
     dialect: str
     schema: str
+    database: str | None = None
+    threads: int = 1
+
+    @property
+    def profile_name(self) -> str:
+        """dbt's ``target.profile_name``: the target's name here."""
+        return self.name
 
     def __str__(self) -> str:
         return self.name
@@ -90,6 +111,38 @@ def _is_incremental() -> bool:
     return _incremental.get()
 
 
+def current_node() -> str | None:
+    """The node being rendered (its file's stem), None outside a render."""
+    record = _current.get(None)
+    return record.file.rsplit("/", 1)[-1].rsplit(".", 1)[0] if record is not None else None
+
+
+def rendering_file() -> str | None:
+    """The file whose render is under way (a model, a check's properties file, a macro file)."""
+    record = _current.get(None)
+    return record.file if record is not None else None
+
+
+def note_columns_wanted(node: str) -> None:
+    """Remember that the render under way asked for ``node``'s columns before they were known."""
+    record = _current.get(None)
+    if record is not None and node not in record.columns_wanted:
+        record.columns_wanted.append(node)
+
+
+def note_uncacheable() -> None:
+    """Mark the render under way as depending on other files (it is rendered anew each compile)."""
+    record = _current.get(None)
+    if record is not None:
+        record.uncacheable = True
+
+
+def columns_pending() -> bool:
+    """Whether the render under way asked for columns not known yet (it will be rendered again)."""
+    record = _current.get(None)
+    return bool(record is not None and record.columns_wanted)
+
+
 def _record() -> RenderRecord:
     return _current.get()
 
@@ -106,13 +159,19 @@ class TemplateContext:
         target: TargetInfo,
         macro_files: list[tuple[str, str]],
         environ: dict[str, str] | None = None,
+        facts: "ProjectFacts | None" = None,
+        model_versions: dict[str, tuple[str, dict[str, str]]] | None = None,
     ) -> None:
+        """``facts``: what the dbt context needs of the compile (relations, columns, dialect);
+        ``model_versions``: ``{model: (latest node, {version: node})}`` for versioned refs."""
         self._node_names = node_names
         self._resolve_source = resolve_source
         self._vars = project_vars
         self._environ = dict(os.environ if environ is None else environ)
         self._target = target
         self._macro_files = macro_files
+        self._facts = facts
+        self._versions = model_versions or {}
         self._env = None
 
     @property
@@ -124,19 +183,28 @@ class TemplateContext:
 
             from faborite.compiler.jinja_limits import LimitedSandbox
 
+            from faborite.dbt.context import FILTERS, ConfigCall, ProjectFacts
+            from faborite.dbt.macros import ReturningMacro
+            from faborite.dbt.relation import ThisRelation
+
             env = LimitedSandbox(
                 undefined=jinja2.StrictUndefined,
                 autoescape=False,
                 keep_trailing_newline=True,
+                extensions=["jinja2.ext.do"],
             )
+            env.macro_class = ReturningMacro
+            env.filters.update({name: f for name, f in FILTERS.items()})
+            self._facts = self._facts or ProjectFacts()
+            functions = dict(ref=self._ref, source=self._source, config=ConfigCall(self._config, lambda: _record().config), var=self._var,
+                             env_var=self._env_var)
             env.globals.update(
-                ref=self._ref, source=self._source, config=self._config, var=self._var,
-                env_var=self._env_var, is_incremental=_is_incremental, target=self._target,
-                this=THIS_PLACEHOLDER,
+                **functions, is_incremental=_is_incremental, target=self._target,
+                this=ThisRelation(THIS_PLACEHOLDER, current_node, self._relation_read),
             )
             self._env = env
             try:
-                self._load_macros(self._macro_files)
+                self._load_macros(self._macro_files, functions)
             except BaseException:
                 self._env = None
                 raise
@@ -148,24 +216,47 @@ class TemplateContext:
 
     # -- functions templates call ------------------------------------------------
 
-    def _ref(self, *args: str) -> str:
+    def _relation_read(self, name: str) -> tuple[str | None, str, str]:
+        """``_relation_of`` for a template reading ``this.schema``, ``ref('x').identifier`` ...: the
+        answer depends on config outside the template, so the render is not cached."""
+        note_uncacheable()
+        return self._relation_of(name)
+
+    def _relation_of(self, name: str) -> tuple[str | None, str, str]:
+        if self._facts is not None and self._facts.relation_of is not None:
+            return self._facts.relation_of(name)
+        return None, self._target.schema, name
+
+    def _ref(self, *args: str, v: Any = None, version: Any = None) -> str:
         if len(args) not in (1, 2) or not all(isinstance(a, str) for a in args):
-            raise CompileError("ref() takes a model or seed name: ref('orders')")
-        name = args[-1]
+            raise CompileError("ref() takes a model or seed name: ref('orders'), ref('package', 'orders')")
+        name = versioned_node(self._versions, args[-1], version if version is not None else v)
         if name not in self._node_names:
             raise CompileError(
                 f"ref({shorten_excerpt(repr(name))}) names no model or seed in this project",
                 hint=best_match_hint(name, self._node_names) or "check the file name under models/ or seeds/",
             )
         _record().refs.append(name)
-        return ref_placeholder(name)
+        if self._facts is None:  # the static path before the Jinja environment exists: text is enough
+            return ref_placeholder(name)
+        from faborite.dbt.relation import RelationText
+
+        return RelationText(ref_placeholder(name), node=name, quote=self._facts.quote,
+                            lookup=lambda: self._relation_read(name))
 
     def _source(self, *args: str) -> str:
         if len(args) != 2 or not all(isinstance(a, str) for a in args):
             raise CompileError("source() takes a source name and a table name: source('raw', 'orders')")
         source_name, table_name = args
         _record().sources.append((source_name, table_name))
-        return self._resolve_source(source_name, table_name)
+        text = self._resolve_source(source_name, table_name)
+        if self._facts is None:
+            return text
+        from faborite.dbt.relation import RelationText
+
+        facts = self._facts
+        return RelationText(text, source=(source_name, table_name), quote=facts.quote,
+                            lookup=lambda: facts.source_relation(source_name, table_name))
 
     def _config(self, **kwargs: Any) -> str:
         record = _record()
@@ -175,11 +266,13 @@ class TemplateContext:
             record.config_at.update({key: list(where) for key in kwargs})
         return ""
 
-    def _var(self, name: str, default: Any = None) -> Any:
+    def _var(self, name: str, *default: Any) -> Any:
+        # A copy: templates may append to lists and update dicts, never the project's own values.
         if name in self._vars:
-            return self._vars[name]
-        if default is not None:
-            return default
+            value = self._vars[name]
+            return _plain_copy(value)
+        if default:
+            return default[0]  # var('x', None) is None, as in dbt
         raise CompileError(
             f"var({shorten_excerpt(repr(name))}) is not defined",
             hint=did_you_mean(name, self._vars) or f"define it under 'vars:' in faborite.yml or give a default: var({name!r}, 'x')",
@@ -201,40 +294,76 @@ class TemplateContext:
 
     # -- macros and rendering ----------------------------------------------------
 
-    def _load_macros(self, macro_files: list[tuple[str, str]]) -> None:
+    def _load_macros(self, macro_files: list[tuple[str, str]], functions: dict[str, Any]) -> None:
+        from faborite.dbt.context import build_globals
+        from faborite.dbt.dbt_utils import FALLBACK_PACKAGES
+        from faborite.dbt.project_facts import macro_package
+
+        by_package: dict[str | None, list[tuple[str, str]]] = {}
+        for path, text in macro_files:
+            by_package.setdefault(macro_package(path), []).append((path, text))
+        root: dict[str, Any] = {}
+        packages: dict[str, dict[str, Any]] = {name: {} for name in by_package if name is not None}
+        fallbacks = {name: (lambda load=load: load(self._module_macros)) for name, load in FALLBACK_PACKAGES.items()}
+        self.env.globals.update(build_globals(
+            facts=self._facts, target=self._target, node_names=self._node_names, root_macros=root,
+            packages=packages, fallbacks=fallbacks, functions=functions))
+        package_globals = {name: {} for name in packages}
+        for package, files in by_package.items():
+            # The root's macros are globals; a package's see each other and the globals (dbt's lookup).
+            scope = self.env.globals if package is None else package_globals[package]
+            defined = root if package is None else packages[package]
+            for path, text in files:
+                self._define(path, text, scope, defined, check_builtins=package is None)
+        for package, scope in package_globals.items():
+            scope.update(self.env.globals)
+            scope.update(packages[package])
+        self.env.globals.update(root)
+
+    def _module_macros(self, path: str, text: str) -> dict[str, Any]:
+        """The macros of one file compiled against the globals (faborite's own fallback macros)."""
+        scope = dict(self.env.globals)
+        defined: dict[str, Any] = {}
+        self._define(path, text, scope, defined, check_builtins=False)
+        scope.update(defined)
+        return defined
+
+    def _define(self, path: str, text: str, scope: dict[str, Any], defined: dict[str, Any], *,
+                check_builtins: bool) -> None:
+        """Run one macro file with ``scope`` as its globals; add its macros to ``defined``."""
         from jinja2.runtime import Macro
 
-        from faborite.compiler.jinja_limits import render_budget
-
-        defined: dict[str, str] = {}
-        for path, text in macro_files:
-            template = self._compile(text, path)
-            _current.set(RenderRecord(file=path))
+        template = self._compile(text, path)
+        with _located_run(path):
+            # The module's context reads the live scope (shared=True, not a copy), so a macro finds
+            # every other macro when it is called, whichever file defines it and whatever order the
+            # files load in (dbt's behaviour).
             try:
-                # The module's context reads the live globals (shared=True, not a copy), so a
-                # macro finds every other macro when it is called, whichever file defines it
-                # and whatever order the files load in (dbt's behaviour).
-                with render_budget():
-                    try:
-                        module = template.make_module(vars=self.env.globals, shared=True)
-                    except Exception:  # noqa: BLE001 - re-raised with template lines in the traceback
-                        self.env.handle_exception()
-            except FaboriteError as exc:
-                raise _locate(exc, path) from None
-            except Exception as exc:  # noqa: BLE001 - any template error becomes a located CompileError
-                raise _template_error(exc, path) from None
-            for name in dir(module):
-                value = getattr(module, name)
-                if not isinstance(value, Macro):
-                    continue
-                if name in BUILTIN_NAMES:
-                    raise CompileError(f"macro {name!r} shadows the built-in {name}()", file=path,
-                                       line=_macro_line(text, name), hint="rename the macro")
-                if name in defined:
-                    raise CompileError(f"macro {name!r} is defined twice (also in {defined[name]})", file=path,
-                                       line=_macro_line(text, name), hint="macro names are global: rename one")
-                defined[name] = path
-                self.env.globals[name] = value
+                module = template.make_module(vars=scope, shared=True)
+            except Exception:  # noqa: BLE001 - re-raised with template lines in the traceback
+                self.env.handle_exception()
+        for name in dir(module):
+            value = getattr(module, name)
+            if not isinstance(value, Macro):
+                continue
+            if check_builtins and name in BUILTIN_NAMES:
+                raise CompileError(f"macro {name!r} shadows the built-in {name}()", file=path,
+                                   line=_macro_line(text, name), hint="rename the macro")
+            if name in defined:
+                other = getattr(defined[name], "_faborite_file", "another file")
+                raise CompileError(f"macro {name!r} is defined twice (also in {other})", file=path,
+                                   line=_macro_line(text, name), hint="macro names are global: rename one")
+            value._faborite_file = path
+            defined[name] = value
+
+    def call_macro(self, name: str, path: str, *args: Any) -> str:
+        """Call macro ``name`` (a naming hook) on behalf of the node at ``path``: its output, trimmed."""
+        macro = self.env.globals[name]
+        with _located_run(path):
+            try:
+                return str(macro(*args)).strip()
+            except Exception:  # noqa: BLE001 - re-raised with template lines in the traceback
+                self.env.handle_exception()
 
     def _compile(self, text: str, path: str):
         import jinja2
@@ -262,11 +391,13 @@ class TemplateContext:
         if fast is not None:
             return fast
         from faborite.compiler.jinja_limits import generate_limited
+        from faborite.dbt import queries
 
         template = self._compile(text, path)
         record = RenderRecord(file=path)
         token = _current.set(record)
         flag = _incremental.set(incremental)
+        results = queries.fresh_results()
         try:
             return generate_limited(template), record
         except FaboriteError as exc:
@@ -274,6 +405,7 @@ class TemplateContext:
         except Exception as exc:  # noqa: BLE001
             raise _template_error(exc, path) from None
         finally:
+            queries.reset_results(results)
             _incremental.reset(flag)
             _current.reset(token)
 
@@ -336,6 +468,35 @@ class TemplateContext:
                 kwargs[keyword.arg] = value
             return self._config(**kwargs)
         return None
+
+
+@contextmanager
+def _located_run(path: str) -> Iterator[None]:
+    """Run template code outside a model render (a macro file, a naming macro) under a fresh budget,
+    with its errors located at ``path``'s lines."""
+    from faborite.compiler.jinja_limits import render_budget
+
+    token = _current.set(RenderRecord(file=path))
+    try:
+        with render_budget():
+            yield
+    except FaboriteError as exc:
+        raise _locate(exc, path) from None
+    except Exception as exc:  # noqa: BLE001 - any template error becomes a located CompileError
+        raise _template_error(exc, path) from None
+    finally:
+        _current.reset(token)
+
+
+def _plain_copy(value: Any) -> Any:
+    """A deep copy as plain lists, dicts and sets (YAML's line-keeping subclasses are not buildable)."""
+    if isinstance(value, dict):
+        return {k: _plain_copy(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain_copy(v) for v in value] if isinstance(value, list) else tuple(_plain_copy(v) for v in value)
+    if isinstance(value, set):
+        return set(value)
+    return value
 
 
 def _jinja_caller() -> tuple[str, int] | None:

@@ -35,6 +35,8 @@ from typing import Any
 
 from jinja2 import nodes
 from jinja2.compiler import CodeGenerator
+from jinja2.runtime import Macro
+from jinja2.sandbox import SandboxedEnvironment
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from jinja2.visitor import NodeTransformer
 
@@ -58,6 +60,10 @@ _SIZED_METHODS = frozenset({"ljust", "rjust", "center", "zfill", "expandtabs", "
                             "to_bytes"})
 #: Filters whose integer arguments are sizes of the result.
 _SIZED_FILTERS = frozenset({"center", "indent", "batch", "slice", "truncate", "wordwrap"})
+#: Methods that grow a list, dict or set in place: allowed (macros build lists and dicts, as in dbt),
+#: with the result's size checked first. Values passed into templates are copies (see ``var()``).
+_BUILD_METHODS = frozenset({"append", "extend", "insert", "update", "pop", "setdefault", "add", "remove",
+                            "clear", "sort", "reverse"})
 _PERCENT_FIELD = re.compile(r"%(?:\([^)]*\))?[-#0 +]*(\*|\d+)?(?:\.(\*|\d+))?")
 
 
@@ -191,6 +197,12 @@ def _check_format_spec(text: str, args: tuple, kwargs: dict) -> None:
 def _check_method_call(method: Any, args: tuple, kwargs: dict) -> None:
     """Size checks for builtin methods whose result grows with an argument."""
     owner = getattr(method, "__self__", None)
+    if isinstance(owner, (list, dict, set)):
+        if method.__name__ in ("extend", "update") and args:
+            check_size(len(owner) + _size(args[0]) + len(kwargs), "a built list or dict")
+        elif method.__name__ in ("append", "insert", "add", "setdefault"):
+            check_size(len(owner) + 1, "a built list or dict")
+        return
     if not isinstance(owner, (str, bytes, int)) or isinstance(owner, bool):
         return
     name = method.__name__
@@ -290,6 +302,19 @@ class _Transformer(NodeTransformer):
 
 
 class _CodeGenerator(CodeGenerator):
+    def macro_def(self, macro_ref: Any, frame: Any) -> None:
+        # Jinja's own, building the macro with the environment's class (dbt's ``return()`` needs its
+        # own): the generated code names ``environment.macro_class`` where Jinja names ``Macro``.
+        arg_tuple = ", ".join(repr(x.name) for x in macro_ref.node.args)
+        name = getattr(macro_ref.node, "name", None)
+        if len(macro_ref.node.args) == 1:
+            arg_tuple += ","
+        self.write(
+            f"environment.macro_class(environment, macro, {name!r}, ({arg_tuple}),"
+            f" {macro_ref.accesses_kwargs!r}, {macro_ref.accesses_varargs!r},"
+            f" {macro_ref.accesses_caller!r}, context.eval_ctx.autoescape)"
+        )
+
     def visit_Template(self, node: nodes.Template, frame: Any = None) -> None:
         _Transformer().visit(node)
         node.set_environment(self.environment)
@@ -301,6 +326,8 @@ class LimitedSandbox(ImmutableSandboxedEnvironment):
 
     intercepted_binops = frozenset({"*", "**", "+", "%"})
     code_generator_class = _CodeGenerator
+    #: The class every ``{% macro %}`` is built with (see :class:`_CodeGenerator`).
+    macro_class: type = Macro
     concat = staticmethod(limited_join)
 
     def __init__(self, **options: Any) -> None:
@@ -325,6 +352,11 @@ class LimitedSandbox(ImmutableSandboxedEnvironment):
     def is_safe_callable(self, obj: Any) -> bool:
         tick()
         return super().is_safe_callable(obj)
+
+    def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
+        if attr in _BUILD_METHODS and type(obj) in (list, dict, set):
+            return SandboxedEnvironment.is_safe_attribute(self, obj, attr, value)
+        return super().is_safe_attribute(obj, attr, value)
 
     def getattr(self, obj: Any, attribute: str) -> Any:
         tick()

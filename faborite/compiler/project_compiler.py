@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import re
+from types import SimpleNamespace
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +30,10 @@ from faborite.config.loader import ModelFile, NodeDocEntry, Project
 from faborite.config.node_config import DATA_KEYS, INCREMENTAL_KEYS, ModelConfig, SeedConfig
 from faborite.config.properties import CheckSpec, NodeDoc
 from faborite.config.validation import config_error_from
+from faborite.dbt.project_facts import (
+    FALLBACK_NAMES, ProjectFacts, declared_columns, dispatch_orders, fallback_note, model_versions, seed_header, source_columns,
+)
+from faborite.dbt.schema_names import defined_hooks, node_for
 from faborite.compiler.target_support import check_target_support
 from faborite.errors import CompileError, ConfigError
 from faborite.relation import Relation
@@ -84,8 +90,6 @@ class _Compilation:
             config = _resolve_config(SeedConfig(), seed.defaults, project.seed_docs.get(seed.name), {}, seed.path)
             if config.enabled:
                 self.seed_configs[seed.name] = config
-                self.seed_relations[seed.name] = Relation(
-                    schema_name=config.schema_name or target.schema, name=config.alias or seed.name)
         self.model_names = {m.name for m in project.models}
         self.sync_drafts = sync_drafts(project, snapshot, target.schema) if project.syncs else {}
         self.sync_relations: dict[str, Relation] = {}
@@ -96,17 +100,30 @@ class _Compilation:
                                    file=draft["file"], hint="exclude the table, or rename the model or seed")
             if draft["sync"]["format"] == "target":
                 self.sync_relations[name] = Relation.parse(draft["relation"])
+        macro_files = [(m.path, m.text) for m in project.macros]
+        versions = model_versions(project)
+        self.naming_hooks = defined_hooks(macro_files)
+        self.models_by_name = {m.name: m for m in project.models}
+        self.known_columns: dict[str, tuple[str, ...]] = declared_columns(project)
+        facts = ProjectFacts(project_name=project.config.name, quote=dialect.quote_identifier,
+                             sql_dialect=dialect.sqlglot_dialect, relation_of=self._relation_at_render,
+                             columns_of=self._columns_of, source_columns=source_columns(project),
+                             dispatch=dispatch_orders(project), source_relation=self.sources.parts)
         self.templates = TemplateContext(
-            node_names=self.model_names | set(self.seed_relations) | set(self.sync_relations),
+            node_names=self.model_names | set(self.seed_configs) | set(self.sync_relations),
             resolve_source=self.sources.render, project_vars=project_vars, target=target,
-            macro_files=[(m.path, m.text) for m in project.macros], environ=environ,
+            macro_files=macro_files, environ=environ, facts=facts, model_versions=versions,
         )
+        for seed in project.seeds:
+            if seed.name in self.seed_configs:
+                self.seed_relations[seed.name] = self._named(seed.name, seed.path, "seed", self.seed_configs[seed.name])
         self.relations: dict[str, Relation] = {**self.seed_relations, **self.sync_relations}
         self.node_ids: dict[str, str] = {name: f"seed.{name}" for name in self.seed_relations}
         self.node_ids.update({d["name"]: node_id for node_id, d in self.sync_drafts.items()})
         salt = render_salt(
             project_vars=project_vars, macros=[(m.path, m.text) for m in project.macros],
-            sources={name: entry.doc.model_dump() for name, entry in project.sources.items()},
+            sources={name: entry.doc.model_dump() for name, entry in project.sources.items()}
+            | ({"\0model versions": versions} if versions else {}),  # what ref('m') without v= reads
             target=target, node_names=self.model_names | set(self.seed_relations),
         )
         self.cache = CompileCache(cache_dir, salt, environ)
@@ -121,7 +138,8 @@ class _Compilation:
         for index, value in zip(misses, rendered):
             # A failure in a worker is redone here, where it raises the located error.
             value = value or self.templates.render(models[index].text, models[index].path)
-            self.cache.put_render(models[index].path, models[index].text, *value)
+            if not (value[1].columns_wanted or value[1].uncacheable):  # those depend on other files
+                self.cache.put_render(models[index].path, models[index].text, *value)
             results[index] = value
         if misses and len(misses) == len(models):
             # Nothing was cached under this salt (macros, vars or sources changed, or a
@@ -164,8 +182,7 @@ class _Compilation:
             if not config.enabled:
                 continue
             rendered.append((model, text, record, config))
-            self.relations[model.name] = Relation(
-                schema_name=config.schema_name or self.target.schema, name=config.alias or model.name)
+            self.relations[model.name] = self._named(model.name, model.path, "model", config)
             self.node_ids[model.name] = f"model.{model.name}"
         self._check_unique_relations()
 
@@ -183,6 +200,10 @@ class _Compilation:
         incremental = {model.name: (self._located_sql(*self._render_incremental(model, record)), record)
                        for model, _, record, config in rendered if config.materialized == "incremental"}
         analyses = self._analyze_all(sqls)
+        self._settle_columns(rendered, sqls, analyses)
+        note = fallback_note(self.project, list(FALLBACK_NAMES))
+        if note:
+            logging.getLogger("faborite").warning(note)
         check_target_support([(model.name, *job) for (model, _, _, _), job in zip(rendered, sqls)]
                              + [(name, *job) for name, (job, _) in incremental.items()],
                              read=self.dialect.sqlglot_dialect, target=self.target_dialect,
@@ -208,6 +229,66 @@ class _Compilation:
         return Manifest(faborite_version=__version__, project=self.project.config.name,
                         target=self.target.name, dialect=self.project.config.dialect,
                         target_dialect=self.target.dialect, nodes=nodes)
+
+    # -- dbt: names and columns as templates see them -------------------------------
+
+    def _named(self, name: str, path: str, kind: str, config: Any) -> Relation:
+        """Where a node is published: its ``schema``/``alias`` config, or the project's naming macros."""
+        schema, alias = config.schema_name, config.alias
+        if self.naming_hooks:
+            node = node_for(name, path, kind, {"schema": schema, "alias": alias})
+            if "generate_schema_name" in self.naming_hooks:
+                schema = self.templates.call_macro("generate_schema_name", path, schema, node)
+            if "generate_alias_name" in self.naming_hooks:
+                alias = self.templates.call_macro("generate_alias_name", path, alias, node)
+        return Relation(schema_name=schema or self.target.schema, name=alias or name)
+
+    def _relation_at_render(self, name: str) -> tuple[str | None, str, str]:
+        """``(database, schema, identifier)`` of a node as known while templates render (``this``, ``ref``)."""
+        relation = self.relations.get(name)
+        if relation is None:
+            model = self.models_by_name.get(name)
+            defaults = dict(model.defaults) if model is not None else {}
+            doc = self.project.model_docs.get(name)
+            if doc is not None:
+                defaults.update(doc.doc.config)
+            settings = SimpleNamespace(schema_name=defaults.get("schema"), alias=defaults.get("alias"))
+            relation = self._named(name, model.path if model else name, "model", settings)
+        return relation.catalog, relation.schema_name, relation.name
+
+    def _columns_of(self, name: str) -> tuple[str, ...] | None:
+        if name not in self.known_columns and name in self.seed_configs:
+            seed = next(s for s in self.project.seeds if s.name == name)
+            header = seed_header(self.project, seed, self.seed_configs[name].delimiter)
+            if header is not None:
+                self.known_columns[name] = header
+        return self.known_columns.get(name)
+
+    def _learn_columns(self, name: str, analysis: "SqlAnalysis") -> None:
+        # () once analysed without a column list (select * of an unknown table): known to be unknown,
+        # unless properties declare the columns.
+        self.known_columns[name] = tuple(analysis.output_columns or ()) or self.known_columns.get(name, ())
+
+    def _settle_columns(self, rendered: list, sqls: list, analyses: list) -> None:
+        """Render again the models that asked for columns before they were known (``dbt_utils.star``
+        of a model): each pass learns the columns of the models it analysed."""
+        for (model, _, _, _), analysis in zip(rendered, analyses):
+            self._learn_columns(model.name, analysis)
+        waiting = [i for i, (_, _, record, _) in enumerate(rendered) if record.columns_wanted]
+        for _ in range(len(waiting)):
+            changed = False
+            for index in waiting:
+                model, _, _, config = rendered[index]
+                text, record = self.templates.render(model.text, model.path)
+                job = self._located_sql(text, model)
+                if job[0] == sqls[index][0]:
+                    continue
+                sqls[index], changed = job, True
+                analyses[index] = self._analyze_all([job])[0]
+                rendered[index] = (model, text, record, config)
+                self._learn_columns(model.name, analyses[index])
+            if not changed:
+                break
 
     # -- per node ------------------------------------------------------------------
 

@@ -92,7 +92,19 @@ class SourceResolver:
                     hint=f"copy the files into the target with a sync (from: {source_name}, to: {{format: target}}) "
                          f"and ref() the synced table, or compile for a target that reads files{_readers(fmt)}")
             return self._dialect.read_files(fmt, [table.path], dict(table.options))
-        return self._dialect.quote_relation(self._relation(source, table))
+        relation = self._relation(source, table)
+        quoting = {**source.quoting, **table.quoting}
+        if all(quoting.get(part, True) for part in ("schema", "identifier")):
+            return self._dialect.quote_relation(relation)
+        # dbt's quoting: false writes the part as it is, for the engine to fold (e.g. upper-case names).
+        return ".".join(name if not quoting.get(part, True) else self._dialect.quote_identifier(name)
+                        for part, name in (("schema", relation.schema_name), ("identifier", relation.name)))
+
+    def parts(self, source_name: str, table_name: str) -> tuple[str | None, str, str]:
+        """``(database, schema, identifier)`` of a database source table (``source('a', 'b').identifier``)."""
+        source, table = self._lookup(source_name, table_name)
+        relation = self._relation(source, table)
+        return relation.catalog, relation.schema_name, relation.name
 
     @staticmethod
     def _relation(source: SourceDoc, table: SourceTable) -> Relation:

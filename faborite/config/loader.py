@@ -210,7 +210,7 @@ def load_project(root: Path) -> Project:
 
     known_models = {m.name for m in models}
     for name, entry in model_docs.items():
-        if name not in known_models:
+        if name not in known_models and not entry.doc.versions:  # a versioned model's files are name_v<N>
             warnings.append(f"{entry.file}:{entry.line}: properties for model {name!r}, which has no .sql file")
     known_seeds = {s.name for s in seeds}
     for name, entry in seed_docs.items():

@@ -153,6 +153,9 @@ class NodeDoc(BaseModel):
     config: dict[str, Any] = Field(default_factory=dict)
     columns: tuple[ColumnDoc, ...] = ()
     checks: tuple[CheckSpec, ...] = Field(default=(), validation_alias=AliasChoices("checks", "tests", "data_tests"))
+    #: dbt's model versions (``[{v: 1}, {v: 2, defined_in: x}]``): ``ref('m', v=2)`` reads ``m_v2``.
+    versions: tuple[dict[str, Any], ...] = ()
+    latest_version: int | str | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -172,6 +175,8 @@ class SourceTable(BaseModel):
     options: dict[str, Any] = Field(default_factory=dict, description="reader options (e.g. hive_partitioning)")
     description: str = ""
     columns: tuple[ColumnDoc, ...] = ()
+    #: dbt's ``quoting: {schema: false, identifier: false}``: parts written unquoted (default: quoted).
+    quoting: dict[str, bool] = Field(default_factory=dict)
 
 
 class SourceDoc(BaseModel):
@@ -188,6 +193,8 @@ class SourceDoc(BaseModel):
     schema_name: str | None = Field(default=None, alias="schema")
     description: str = ""
     tables: tuple[SourceTable, ...] = ()
+    #: dbt's ``quoting:`` for every table of the source (a table's own ``quoting:`` wins).
+    quoting: dict[str, bool] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _files_have_paths(self) -> "SourceDoc":

@@ -1,0 +1,59 @@
+"""faborite's fallbacks for widely used dbt_utils macros (the Jinja is in ``dbt_utils.sql`` beside this file).
+
+They are reachable as ``dbt_utils.<macro>`` only when no package named
+``dbt_utils`` is vendored under ``dbt_packages/``: a vendored package always
+wins. The file is compiled the first time a template touches ``dbt_utils``;
+the compile says once that the fallbacks are in use
+(:func:`faborite.dbt.project_facts.fallback_note`).
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+#: Periods ``date_spine`` generates when its bounds are not literal dates (the rows past the end are
+#: filtered out, so any over-estimate gives the same rows).
+UNKNOWN_SPAN_PERIODS = 65_536
+_FILE = Path(__file__).with_name("dbt_utils.sql")
+_DATE = re.compile(r"""^\s*(?:cast\s*\(\s*)?(?:date\s*)?'(\d{4})-(\d{2})-(\d{2})'(?:\s+as\s+date\s*\))?\s*$""", re.I)
+
+
+def intervals_between(start_date: Any, end_date: Any, datepart: Any) -> int:
+    """Periods of ``datepart`` from start to end, when both are literal dates (``'2024-01-01'``,
+    ``cast('2024-01-01' as date)``); else :data:`UNKNOWN_SPAN_PERIODS`. Computed here because
+    dbt_utils asks the warehouse, which a plan never does."""
+    start, end = _literal_date(start_date), _literal_date(end_date)
+    if start is None or end is None:
+        return UNKNOWN_SPAN_PERIODS
+    part = str(datepart).strip("'\" ").lower()
+    days = (end - start).days
+    months = (end.year - start.year) * 12 + end.month - start.month + 1
+    count = {"day": days, "week": days // 7 + 1, "month": months, "quarter": months // 3 + 1,
+             "year": end.year - start.year + 1, "hour": days * 24, "minute": days * 1440}.get(part)
+    return max(count if count is not None else UNKNOWN_SPAN_PERIODS, 1)
+
+
+def _literal_date(text: Any) -> datetime.date | None:
+    match = _DATE.match(str(text))
+    if match is None:
+        return None
+    try:
+        return datetime.date(*map(int, match.groups()))
+    except ValueError:
+        return None
+
+
+def load(compile_file: Callable[[str, str], dict[str, Any]]) -> dict[str, Any]:
+    """The fallback macros, compiled by ``compile_file(path, text)``."""
+    macros = compile_file("<faborite>/dbt_utils.sql", _FILE.read_text(encoding="utf-8"))
+    return {**macros, **{f"default__{name}": macro for name, macro in macros.items()}}
+
+
+#: ``{package: loader}`` for :func:`faborite.dbt.context.build_globals`.
+FALLBACK_PACKAGES: dict[str, Callable[[Callable[[str, str], dict[str, Any]]], dict[str, Any]]] = {
+    "dbt_utils": load,
+}

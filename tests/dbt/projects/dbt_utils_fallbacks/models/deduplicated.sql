@@ -1,0 +1,1 @@
+{{ dbt_utils.deduplicate(ref('orders'), 'id', 'updated_at desc') }}

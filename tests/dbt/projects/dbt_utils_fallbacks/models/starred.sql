@@ -1,0 +1,2 @@
+select {{ dbt_utils.star(from=ref('orders'), except=['status', 'updated_at']) }}
+from {{ ref('orders') }}

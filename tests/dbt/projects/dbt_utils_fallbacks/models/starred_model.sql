@@ -1,0 +1,2 @@
+select {{ dbt_utils.star(ref('surrogate'), except=['sk'], prefix='s_') }}
+from {{ ref('surrogate') }}
