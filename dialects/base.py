@@ -54,6 +54,12 @@ class Dialect:
     single_statement_publish: ClassVar[bool] = False
     #: ``MERGE INTO`` exists (incremental models can upsert).
     supports_merge: ClassVar[bool] = False
+    #: An incremental model's versions may share one table of row versions (each row tagged with
+    #: the generation that added it and the one that replaced it; each version a view over it),
+    #: every run's ``UPDATE``/``INSERT``/``CREATE VIEW`` in one transaction: a run then costs the
+    #: new rows, not a copy of the table. Needs transactional DDL. Without it each version is a
+    #: copy-on-write ``CREATE TABLE AS`` (:meth:`create_table_from_previous`).
+    row_versioned_incremental: ClassVar[bool] = False
     #: When the engine does not report how many rows a new table got, apply counts them with
     #: ``SELECT COUNT(*)``. False where a scan is a job of its own whatever the table's size
     #: (a cluster scheduling a job): the row count is then recorded as unknown.
@@ -169,6 +175,15 @@ class Dialect:
         names = _column_list(columns)
         listed = ", ".join(self.quote_column(c) for c in names)
         return f"INSERT INTO {self.quote_relation(target)} ({listed})\n{_body(select_sql)}"
+
+    def update_rows(self, target: Relation, assignments: Mapping[str, str], where: str) -> str:
+        """``UPDATE target SET column = <sql>, ... WHERE where`` (the values are SQL, not literals)."""
+        listed = ", ".join(f"{self.quote_identifier(c)} = {v}" for c, v in assignments.items())
+        return f"UPDATE {self.quote_relation(target)} SET {listed} WHERE {where}"
+
+    def delete_rows(self, target: Relation, where: str) -> str:
+        """``DELETE FROM target WHERE where``."""
+        return f"DELETE FROM {self.quote_relation(target)} WHERE {where}"
 
     def merge(self, target: Relation, source_sql: str, unique_key: Sequence[str], columns: Sequence[str]) -> str:
         """Upsert the rows of ``source_sql`` into ``target``: rows whose ``unique_key`` matches are

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from faborite.apply.file_layer import remove_folders, version_folder
+from faborite.apply.row_store import RowStore, compact_statement
 from faborite.relation import PHYSICAL_PREFIX, Relation
 from faborite.state.backend import StateReader
 from faborite.target import TargetConnection
@@ -23,6 +24,9 @@ class GcPlan:
     drop: tuple[Relation, ...]
     #: Version folders of file outputs (syncs to Parquet/CSV/JSON/Delta), project-relative.
     drop_folders: tuple[str, ...] = ()
+    #: Row stores of incremental models that kept states use, each with the oldest generation a
+    #: kept state shows: rows replaced at or before it are deleted (no kept version sees them).
+    compact: tuple[tuple[Relation, int], ...] = ()
 
 
 def plan_gc(backend: StateReader, connection: TargetConnection, keep: int, project_root: Path | None = None) -> GcPlan:
@@ -34,6 +38,7 @@ def plan_gc(backend: StateReader, connection: TargetConnection, keep: int, proje
     serials = [entry.serial for entry in history]
     kept = serials[-keep:]
     used: set[Relation] = set()
+    oldest: dict[Relation, int] = {}
     schemas: set[str] = set()
     used_folders: set[str] = set()
     outputs: set[str] = set()
@@ -49,6 +54,7 @@ def plan_gc(backend: StateReader, connection: TargetConnection, keep: int, proje
             schemas.add(physical.schema_name)
             if serial in kept:
                 used.add(physical)
+                _keep_store(node.extra.get("incremental") or {}, used, oldest)
     existing = connection.list_relations(sorted(schemas))
     drop = sorted((r for r in existing - used if r.schema_name.startswith(PHYSICAL_PREFIX)), key=lambda r: r.key)
     folders: list[str] = []
@@ -60,7 +66,19 @@ def plan_gc(backend: StateReader, connection: TargetConnection, keep: int, proje
                     rel = folder.relative_to(project_root).as_posix()
                     if folder.is_dir() and rel not in used_folders and ".tmp-" not in folder.name:
                         folders.append(rel)
-    return GcPlan(keep_serials=tuple(kept), drop=tuple(drop), drop_folders=tuple(folders))
+    return GcPlan(keep_serials=tuple(kept), drop=tuple(drop), drop_folders=tuple(folders),
+                  compact=tuple(sorted(oldest.items(), key=lambda item: item[0].key)))
+
+
+def _keep_store(recorded: dict, used: set[Relation], oldest: dict[Relation, int]) -> None:
+    """A kept incremental version reads its row store: keep the store and its catalog, and
+    note the oldest generation kept."""
+    if not recorded.get("store"):
+        return
+    store = RowStore.parse(recorded["store"])
+    used |= {store.table, store.catalog}
+    generation = int(recorded["generation"])
+    oldest[store.table] = min(generation, oldest.get(store.table, generation))
 
 
 def execute_gc(plan: GcPlan, connection: TargetConnection, project_root: Path | None = None) -> None:
@@ -76,3 +94,5 @@ def execute_gc(plan: GcPlan, connection: TargetConnection, project_root: Path | 
     for relation in plan.drop:
         if relation not in views:
             connection.execute(dialect.drop_table(relation))
+    for table, generation in plan.compact:
+        connection.execute(compact_statement(dialect, RowStore(table), generation))
