@@ -143,6 +143,10 @@ class Dialect:
         node), keeping views that read it: ``CREATE OR REPLACE`` where the engine has any form of it."""
         return self.create_or_replace_view(rel, select_sql)
 
+    def add_column(self, rel: Relation, name: str, type_name: str) -> str:
+        """Add the column ``name`` of the engine's type ``type_name`` to the table ``rel``."""
+        return f"ALTER TABLE {self.quote_relation(rel)} ADD COLUMN {self.quote_identifier(name)} {type_name}"
+
     def drop_table(self, rel: Relation) -> str:
         """Drop the table ``rel`` if it exists."""
         return f"DROP TABLE IF EXISTS {self.quote_relation(rel)}"
@@ -211,18 +215,22 @@ class Dialect:
         return "\n".join(lines)
 
     def create_table_from_previous(self, new: Relation, previous: Relation, delta_sql: str,
-                                   columns: Sequence[str], *, keep: str | None = None) -> str:
+                                   columns: Sequence[str], *, keep: str | None = None,
+                                   previous_select: Sequence[str] | None = None) -> str:
         """Copy-on-write: create ``new`` from the ``previous`` version's rows (those matching
         ``keep``, a condition on alias ``o``; all without it) plus the rows of ``delta_sql``.
+        ``previous_select``: one SQL expression over ``o`` per column instead of the columns
+        themselves (a column the previous version lacks, or casts to a new type).
 
         One ``CREATE TABLE AS`` pass over both inputs, so ``new`` exists complete or not at all
         and ``previous`` is only read: incremental models and incremental syncs build every new
         version this way (``append``: no ``keep``; ``merge``: :meth:`key_not_in`).
         """
         names = ", ".join(self.quote_identifier(c) for c in _column_list(columns))
+        old = ", ".join(previous_select) if previous_select else names
         where = f" WHERE {keep}" if keep else ""
         return self.create_table_as(new, (
-            f"SELECT {names} FROM {self.quote_relation(previous)} AS o{where}\n"
+            f"SELECT {old} FROM {self.quote_relation(previous)} AS o{where}\n"
             f"UNION ALL\nSELECT {names} FROM (\n{_body(delta_sql)}\n) AS n"))
 
     def key_not_in(self, delta: Relation, unique_key: Sequence[str]) -> str:

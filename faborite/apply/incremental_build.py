@@ -34,6 +34,8 @@ from faborite.relation import Relation
 if TYPE_CHECKING:
     from faborite.apply.context import ApplyContext, BuiltNode
     from faborite.apply.row_store import RowStore
+    from faborite.apply.schema_change import Layout
+    from faborite.target import Column
     from faborite.compiler.manifest import Node
     from faborite.target import TargetConnection
 
@@ -75,6 +77,53 @@ def _recorded(ctx: "ApplyContext", node: "Node") -> dict[str, Any]:
     return dict(old.extra.get("incremental", {})) if old else {}
 
 
+@dataclass(frozen=True)
+class _NewRows:
+    """An incremental run's input, the same for both storage paths."""
+
+    previous: Relation
+    #: The new rows, with exactly the layout's columns (NULL for those the query lacks).
+    sql: str
+    layout: "Layout"
+    #: Which rows of the previous version the new ones replace: none (append), those whose keys
+    #: are staged (merge, delete+insert), or those from ``start`` on (microbatch).
+    staging: Relation | None = None
+    start: datetime | None = None
+
+
+def _new_rows(ctx: "ApplyContext", node: "Node", connection: "TargetConnection", physical: Relation,
+              previous: Relation) -> _NewRows:
+    """The new rows of an incremental run (staged when read twice) and the new version's columns,
+    decided by ``on_schema_change`` (:mod:`faborite.apply.schema_change`)."""
+    from faborite.apply.schema_change import resolve
+
+    dialect, config = connection.dialect, node.data_config
+    delta = ctx.target_sql(node, previous=previous)
+    staging, start = None, None
+    if config["incremental_strategy"] == "microbatch":
+        start = batch_start(config, _recorded(ctx, node))
+        delta = _from_time(dialect, delta, config["event_time"], start)
+    elif config["incremental_strategy"] != "append":
+        staging = _stage(connection, node, physical, delta)
+        delta = f"SELECT * FROM {dialect.quote_relation(staging)}"
+    columns = connection.columns(staging) if staging else _columns_of_query(connection, physical, delta)
+    layout = resolve(node, node.on_schema_change, connection.columns(previous), columns)
+    shaped = f"SELECT {', '.join(layout.new_select(dialect))} FROM (\n{delta}\n) AS n"
+    return _NewRows(previous=previous, sql=shaped, layout=layout, staging=staging, start=start)
+
+
+def _columns_of_query(connection: "TargetConnection", physical: Relation, sql: str) -> "list[Column]":
+    """A query's columns and types as the engine names them, through a view that lives a moment."""
+    dialect = connection.dialect
+    probe = Relation(schema_name=physical.schema_name, name=f"{physical.name}__new", catalog=physical.catalog)
+    connection.execute(dialect.drop_view(probe))  # left by a run killed mid-way
+    connection.execute(dialect.create_view(probe, sql))
+    try:
+        return connection.columns(probe)
+    finally:
+        connection.execute(dialect.drop_view(probe))
+
+
 def _build_in_store(ctx: "ApplyContext", node: "Node", connection: "TargetConnection") -> "BuiltNode":
     """One generation of the model's row store (a new store for a full build or a branch)."""
     from faborite.apply import row_store
@@ -85,52 +134,45 @@ def _build_in_store(ctx: "ApplyContext", node: "Node", connection: "TargetConnec
         store = row_store.RowStore.for_version(physical)
         rows = row_store.create_store(connection, store, physical, _full_sql(ctx, node, dialect))
         return BuiltNode(physical=physical, row_count=rows, extra=_store_extra(store, 1))
-    recorded = _recorded(ctx, node)
-    columns = [c.name for c in connection.columns(previous)]
-    store, base = _chain_head(ctx, connection, physical, previous, recorded, columns)
-    generation = base + 1
-    delta = ctx.target_sql(node, previous=previous)
-    config = node.data_config
-    strategy = config["incremental_strategy"]
-    if strategy == "append":
-        gone, added = row_store.add_generation(connection, store, physical, generation, columns, delta)
-    elif strategy == "microbatch":
-        start = batch_start(config, recorded)
-        column = dialect.quote_identifier(config["event_time"])
-        gone, added = row_store.add_generation(
-            connection, store, physical, generation, columns,
-            _from_time(dialect, delta, config["event_time"], start), replaced=f"{column} >= {dialect.literal(start)}")
-    else:
-        keys = config["unique_key"]
-        staging = _stage(connection, node, physical, delta)
-        gone, added = row_store.add_generation(
-            connection, store, physical, generation, columns, f"SELECT * FROM {dialect.quote_relation(staging)}",
-            replaced=row_store.keys_in(dialect, store, staging, keys))
-        connection.execute(dialect.drop_table(staging))
+    run = _new_rows(ctx, node, connection, physical, previous)
+    store, base = _chain_head(ctx, connection, physical, run, _recorded(ctx, node))
+    replaced = None
+    if run.start is not None:
+        replaced = f"{dialect.quote_identifier(node.data_config['event_time'])} >= {dialect.literal(run.start)}"
+    elif run.staging is not None:
+        replaced = row_store.keys_in(dialect, store, run.staging, node.data_config["unique_key"])
+    gone, added = row_store.add_generation(connection, store, physical, base + 1, run.layout.names, run.sql,
+                                           replaced=replaced)
+    if run.staging is not None:
+        connection.execute(dialect.drop_table(run.staging))
     old = ctx.state.nodes.get(node.id) if ctx.state else None
     known = old is not None and old.row_count is not None and gone is not None and added is not None
     return BuiltNode(physical=physical, row_count=old.row_count - gone + added if known else None,
-                     extra=_store_extra(store, generation))
+                     extra=_store_extra(store, base + 1))
 
 
-def _chain_head(ctx: "ApplyContext", connection: "TargetConnection", physical: Relation, previous: Relation,
-                recorded: dict[str, Any], columns: list[str]) -> "tuple[RowStore, int]":
+def _chain_head(ctx: "ApplyContext", connection: "TargetConnection", physical: Relation, run: _NewRows,
+                recorded: dict[str, Any]) -> "tuple[RowStore, int]":
     """The store and generation the new one follows: the previous version's, once an unpublished
-    attempt after it is undone; a new store holding the previous rows when later generations were
-    published (a rollback happened) or the previous version is no store's (built before stores)."""
+    attempt after it is undone and new columns are added; a new store holding the previous rows
+    when later generations were published (a rollback happened), the previous version is no
+    store's (built before stores) or columns change type (earlier versions keep theirs)."""
     from faborite.apply import row_store
 
-    if recorded.get("store"):
+    dialect = connection.dialect
+    if recorded.get("store") and not run.layout.retyped:
         store, base = row_store.RowStore.parse(recorded["store"]), int(recorded["generation"])
         latest = row_store.latest_generation(connection, store)
-        if latest == base:
-            return store, base
         if latest is not None and latest > base and not row_store.published_after(ctx.state_writer, store, base):
             row_store.undo_after(connection, store, base)
+            latest = base
+        if latest == base:
+            for column in run.layout.added:
+                connection.execute(dialect.add_column(store.table, column.name, column.type))
             return store, base
     store = row_store.RowStore.for_version(physical)
-    listed = ", ".join(connection.dialect.quote_identifier(c) for c in columns)
-    row_store.create_store(connection, store, None, f"SELECT {listed} FROM {connection.dialect.quote_relation(previous)}")
+    row_store.create_store(connection, store, None, f"SELECT {', '.join(run.layout.previous_select(dialect))} "
+                                                    f"FROM {dialect.quote_relation(run.previous)} AS o")
     return store, 1
 
 
@@ -143,51 +185,39 @@ def _build_copy(ctx: "ApplyContext", node: "Node", connection: "TargetConnection
     from faborite.apply.context import BuiltNode
 
     physical, previous, dialect = ctx.physical_of(node), _previous(ctx, node), connection.dialect
-    config = node.data_config
     if previous is None:
         return BuiltNode(physical=physical, row_count=connection.execute(
             dialect.create_table_as(physical, _full_sql(ctx, node, dialect))))
-    delta = ctx.target_sql(node, previous=previous)
-    columns = [c.name for c in connection.columns(previous)]
-    strategy = config["incremental_strategy"]
-    if strategy == "append":
-        connection.execute(dialect.create_table_from_previous(physical, previous, delta, columns))
-    elif strategy == "microbatch":
-        start = batch_start(config, _recorded(ctx, node))
-        column = dialect.quote_identifier(config["event_time"])
+    try:
+        run = _new_rows(ctx, node, connection, physical, previous)
+        keep = None
+        if run.start is not None:
+            keep = f"o.{dialect.quote_identifier(node.data_config['event_time'])} < {dialect.literal(run.start)}"
+        elif run.staging is not None:
+            keep = dialect.key_not_in(run.staging, node.data_config["unique_key"])
         connection.execute(dialect.create_table_from_previous(
-            physical, previous, _from_time(dialect, delta, config["event_time"], start), columns,
-            keep=f"o.{column} < {dialect.literal(start)}"))
-    else:
-        _replace_keys(connection, node, physical, previous, delta, columns)
+            physical, previous, run.sql, run.layout.names, keep=keep,
+            previous_select=run.layout.previous_select(dialect)))
+    finally:
+        # No transaction here: the staged rows are dropped whatever happened.
+        connection.execute(dialect.drop_table(_staging_of(physical)))
     return BuiltNode(physical=physical)
+
+
+def _staging_of(physical: Relation) -> Relation:
+    return Relation(schema_name=physical.schema_name, name=f"{physical.name}__delta", catalog=physical.catalog)
 
 
 def _stage(connection: "TargetConnection", node: "Node", physical: Relation, delta: str) -> Relation:
     """merge / delete+insert: the new rows written once (they are read twice); a duplicate key
     refused for merge."""
     dialect = connection.dialect
-    staging = Relation(schema_name=physical.schema_name, name=f"{physical.name}__delta")
+    staging = _staging_of(physical)
     connection.execute(dialect.drop_table(staging))  # left by a run killed mid-way
     connection.execute(dialect.create_table_as(staging, delta))
     if node.data_config["incremental_strategy"] == "merge":
         _refuse_duplicate_keys(connection, node, staging, node.data_config["unique_key"])
     return staging
-
-
-def _replace_keys(connection: "TargetConnection", node: "Node", physical: Relation, previous: Relation,
-                  delta: str, columns: list[str]) -> None:
-    """merge / delete+insert by copy: the new rows staged, then one CREATE TABLE AS."""
-    dialect = connection.dialect
-    keys = node.data_config["unique_key"]
-    try:
-        staging = _stage(connection, node, physical, delta)
-        connection.execute(dialect.create_table_from_previous(
-            physical, previous, f"SELECT * FROM {dialect.quote_relation(staging)}", columns,
-            keep=dialect.key_not_in(staging, keys)))
-    finally:
-        connection.execute(dialect.drop_table(Relation(schema_name=physical.schema_name,
-                                                       name=f"{physical.name}__delta")))
 
 
 def _refuse_duplicate_keys(connection: "TargetConnection", node: "Node", staging: Relation, keys: list[str]) -> None:

@@ -259,7 +259,7 @@ class _Compilation:
             "column_lineage": analysis.column_lineage,
             "data_hash": fingerprint.data_hash("model", content, data_config),
             "deprecated": config.deprecated, "deprecation_date": config.deprecation_date,
-            "protect": config.protect,
+            "protect": config.protect, "on_schema_change": config.on_schema_change or "ignore",
             "schedule": config.schedule,
             **self._metadata(model.name, doc, config, model.path, contract),
         }
