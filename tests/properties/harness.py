@@ -469,3 +469,41 @@ def diff_published(got: dict[str, Published], want: dict[str, Published]) -> str
             if g.rows != w.rows:
                 lines.append(f"{name}: rows {g.rows} != from scratch {w.rows}")
     return "\n".join(lines)
+
+
+class MySQLTarget:
+    """A database on a MariaDB server (tests/mysql.py): published relations in ``schema``, physical
+    ones in ``faborite__<schema>`` (a schema is a database there). The state stays outside the
+    server, so :meth:`reset` drops data, not state."""
+
+    name = "mysql"
+
+    def __init__(self, server: Any, database: str) -> None:
+        self.server, self.schema = server, database
+        self.block = (f"  dev:\n    type: mysql\n    host: {server.host}\n    port: {server.port}\n"
+                      f"    user: {server.user}\n    database: {database}\n    state: {{type: local}}\n")
+
+    def _databases(self) -> list[str]:
+        return [self.schema, PHYSICAL_PREFIX + self.schema]
+
+    def reset(self) -> None:
+        self.server.execute(*(f"DROP DATABASE IF EXISTS `{name}`" for name in self._databases()),
+                            f"CREATE DATABASE `{self.schema}`")
+
+    def published(self, root: Path, skip: set[str] = frozenset()) -> dict[str, Published]:
+        """Every relation of ``schema`` (faborite's physical ones are in another database)."""
+        con = self.server.admin()
+        out = {}
+        try:
+            with con.cursor() as cur:
+                cur.execute("select table_name from information_schema.tables where table_schema = %s",
+                            (self.schema,))
+                for (name,) in cur.fetchall():
+                    key = f"{self.schema}.{name}"
+                    if key in skip:
+                        continue
+                    cur.execute(f"select * from `{self.schema}`.`{name}`")
+                    out[key] = Published.of(((c[0], str(c[1])) for c in cur.description), cur.fetchall())
+        finally:
+            con.close()
+        return out
