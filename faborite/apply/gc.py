@@ -10,10 +10,20 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from faborite.apply.file_layer import remove_folders, version_folder
-from faborite.apply.row_store import RowStore, compact_statement
+from faborite.apply.row_store import RowStore, compact_statement, count_unseen
 from faborite.relation import PHYSICAL_PREFIX, Relation
 from faborite.state.backend import StateReader
 from faborite.target import TargetConnection
+
+
+@dataclass(frozen=True)
+class Compaction:
+    """Rows of an incremental model's row store that no kept version sees, deleted by gc."""
+
+    store: Relation
+    #: The oldest generation a kept state shows: rows replaced at or before it are unseen.
+    oldest_kept: int
+    rows: int
 
 
 @dataclass(frozen=True)
@@ -24,9 +34,8 @@ class GcPlan:
     drop: tuple[Relation, ...]
     #: Version folders of file outputs (syncs to Parquet/CSV/JSON/Delta), project-relative.
     drop_folders: tuple[str, ...] = ()
-    #: Row stores of incremental models that kept states use, each with the oldest generation a
-    #: kept state shows: rows replaced at or before it are deleted (no kept version sees them).
-    compact: tuple[tuple[Relation, int], ...] = ()
+    #: Row stores of incremental models that kept states use, holding rows no kept version sees.
+    compact: tuple[Compaction, ...] = ()
 
 
 def plan_gc(backend: StateReader, connection: TargetConnection, keep: int, project_root: Path | None = None) -> GcPlan:
@@ -66,8 +75,12 @@ def plan_gc(backend: StateReader, connection: TargetConnection, keep: int, proje
                     rel = folder.relative_to(project_root).as_posix()
                     if folder.is_dir() and rel not in used_folders and ".tmp-" not in folder.name:
                         folders.append(rel)
-    return GcPlan(keep_serials=tuple(kept), drop=tuple(drop), drop_folders=tuple(folders),
-                  compact=tuple(sorted(oldest.items(), key=lambda item: item[0].key)))
+    compact = []
+    for table, generation in sorted(oldest.items(), key=lambda item: item[0].key):
+        rows = count_unseen(connection, RowStore(table), generation) if table in existing else 0
+        if rows:
+            compact.append(Compaction(store=table, oldest_kept=generation, rows=rows))
+    return GcPlan(keep_serials=tuple(kept), drop=tuple(drop), drop_folders=tuple(folders), compact=tuple(compact))
 
 
 def _keep_store(recorded: dict, used: set[Relation], oldest: dict[Relation, int]) -> None:
@@ -94,5 +107,5 @@ def execute_gc(plan: GcPlan, connection: TargetConnection, project_root: Path | 
     for relation in plan.drop:
         if relation not in views:
             connection.execute(dialect.drop_table(relation))
-    for table, generation in plan.compact:
-        connection.execute(compact_statement(dialect, RowStore(table), generation))
+    for compaction in plan.compact:
+        connection.execute(compact_statement(dialect, RowStore(compaction.store), compaction.oldest_kept))

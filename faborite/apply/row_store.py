@@ -194,8 +194,21 @@ def undo_after(connection: "TargetConnection", store: RowStore, generation: int)
     connection.execute(dialect.delete_rows(store.catalog, f"{q('generation')} > {generation}"))
 
 
-def compact_statement(dialect: "Dialect", store: RowStore, oldest_kept: int) -> str:
-    """gc: delete the rows replaced at or before ``oldest_kept``, the oldest generation a kept
-    state shows: no kept version sees them (later generations were only added after them)."""
+def unseen(dialect: "Dialect", oldest_kept: int) -> str:
+    """gc: the rows replaced at or before ``oldest_kept``, the oldest generation a kept state
+    shows. No kept version sees them: every kept generation is at least ``oldest_kept``."""
     q = dialect.quote_identifier
-    return dialect.delete_rows(store.table, f"{q(TO)} IS NOT NULL AND {q(TO)} <= {oldest_kept}")
+    return f"{q(TO)} IS NOT NULL AND {q(TO)} <= {oldest_kept}"
+
+
+def count_unseen(connection: "TargetConnection", store: RowStore, oldest_kept: int) -> int:
+    """How many rows :func:`compact_statement` would delete."""
+    dialect = connection.dialect
+    value = connection.fetch_scalar(f"SELECT COUNT(*) FROM {dialect.quote_relation(store.table)} "
+                                    f"WHERE {unseen(dialect, oldest_kept)}")
+    return int(value or 0)
+
+
+def compact_statement(dialect: "Dialect", store: RowStore, oldest_kept: int) -> str:
+    """gc: delete the rows no kept version sees (:func:`unseen`)."""
+    return dialect.delete_rows(store.table, unseen(dialect, oldest_kept))

@@ -16,6 +16,7 @@ import duckdb
 from faborite.api import Workspace
 from tests.apply.helpers import published
 from tests.apply.test_incremental import project  # noqa: F401  (the fixture: a merge model over a seed)
+from tests.cli.conftest import run_in_process
 
 def _step(root: Path, rows: str) -> dict:
     """Write the seed, apply, return what is published."""
@@ -72,14 +73,16 @@ def test_new_rows_after_a_rollback_start_a_new_store_and_keep_the_old_one(projec
     assert published(project)["main.inc"] == third
 
 
-def test_gc_deletes_rows_no_kept_version_sees(project: Path) -> None:
+def test_gc_deletes_rows_no_kept_version_sees(project: Path, capsys) -> None:
     _step(project, "1,a,1\n2,b,2\n")
     store = _recorded(project)["store"]
     _step(project, "1,A,3\n2,b,2\n")
     last = _step(project, "1,A,3\n2,B,4\n")
+    dry = run_in_process(capsys, "--no-color", "--project-dir", str(project), "gc", "--keep", "1", "--dry-run")
+    assert dry.code == 0 and f"{store}: 2 row(s) no kept version sees" in dry.out
     ws = Workspace(root=project)
     plan = ws.gc(keep=1)
-    assert [(t.key, g) for t, g in plan.compact] == [(store, 3)]
+    assert [(c.store.key, c.oldest_kept, c.rows) for c in plan.compact] == [(store, 3, 2)]
     # Only generation 3's rows are left; its view (the published version) is unchanged.
     assert _store_rows(project, store) == [(1, "A", 2, None), (2, "B", 3, None)]
     assert published(project)["main.inc"] == last
