@@ -15,6 +15,8 @@ import pytest
 from faborite.api import Workspace
 from faborite.errors import ApplyError, FaboriteError
 from tests.apply.helpers import published
+from tests.postgres import postgres  # noqa: F401  (re-exported fixture)
+from tests.properties import harness
 
 FILTER = "{% if is_incremental() %}where id > (select max(id) from {{ this }}){% endif %}"
 
@@ -35,10 +37,10 @@ def storage(request, monkeypatch) -> str:
     return request.param
 
 
-def _project(root: Path, policy: str | None) -> Path:
+def _project(root: Path, policy: str | None, target_block: str | None = None) -> Path:
     (root / "models").mkdir(parents=True)
     (root / "seeds").mkdir()
-    (root / "faborite.yml").write_text("name: p\n")
+    (root / "faborite.yml").write_text("name: p\n" + (f"target: dev\ntargets:\n{target_block}" if target_block else ""))
     (root / "models/inc.sql").write_text(_model(policy))
     (root / "seeds/src.csv").write_text("id,v,amount\n1,a,10\n2,b,20\n")
     return root
@@ -127,3 +129,31 @@ def test_on_schema_change_is_validated(tmp_path: Path, config: str, expected: st
     with pytest.raises(FaboriteError) as caught:
         Workspace(root=root).plan()
     assert expected in caught.value.message and "inc.sql" in (caught.value.file or "")
+
+
+@pytest.mark.slow
+@pytest.mark.service
+def test_new_and_retyped_columns_on_postgres(postgres, tmp_path: Path) -> None:  # noqa: F811
+    """The row store on PostgreSQL: a retyped column starts a new store (cast), a new column is an
+    ALTER TABLE on the store; earlier versions read as they were."""
+    dbname = postgres.create_database()
+    target = harness.PostgresTarget(postgres, dbname)
+    try:
+        root = _project(tmp_path / "p", "sync_all_columns", target.block)
+        _apply(root, "id,v,amount\n1,a,10\n2,b,20\n")
+        first = target.published(root)
+        _apply(root, "id,amount,w\n1,10.0,x\n2,20.0,y\n3,30.5,z\n")
+        second = target.published(root)["main.inc"]
+        assert [n for n, _ in second.columns] == ["id", "amount", "w"]
+        assert second.rows == ((1, 10.0, None), (2, 20.0, None), (3, 30.5, "z"))
+        (root / "models/inc.sql").write_text(_model("append_new_columns"))  # shapes the next runs only
+        assert not [c for c in Workspace(root=root).plan().changes if c.rebuild]
+        _apply(root, "id,amount,w,x\n1,10.0,x,1\n2,20.0,y,2\n3,30.5,z,3\n4,1.5,q,4\n")
+        third = target.published(root)["main.inc"]
+        assert [n for n, _ in third.columns] == ["id", "amount", "w", "x"]
+        assert third.rows[-1] == (4, 1.5, "q", 4) and third.rows[0] == (1, 10.0, None, None)
+        ws = Workspace(root=root)
+        ws.rollback(ws.plan_rollback(1))
+        assert target.published(root) == first
+    finally:
+        postgres.drop_database(dbname)
