@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.mysql import mysql, mysql_database  # noqa: F401  (re-exported fixtures)
+from tests.mysql import mysql  # noqa: F401  (re-exported fixture)
 from tests.properties import harness
 from tests.properties.test_incremental_properties import run_steps
 
@@ -26,5 +26,9 @@ def test_incremental_equals_full_rebuild_and_rolls_back_on_a_delta_folder() -> N
 
 @pytest.mark.slow
 @pytest.mark.service
-def test_incremental_equals_full_rebuild_and_rolls_back_on_mariadb(mysql, mysql_database) -> None:  # noqa: F811
-    run_steps(harness.MySQLTarget(mysql, mysql_database), STEPS)
+def test_incremental_equals_full_rebuild_and_rolls_back_on_mariadb(mysql) -> None:  # noqa: F811
+    target = harness.MySQLTarget(mysql)  # databases main and faborite__main, dropped by reset()
+    try:
+        run_steps(target, STEPS)
+    finally:
+        target.reset()

@@ -104,9 +104,9 @@ def apply(root: Path) -> None:
     ws.apply(ws.plan(), threads=1)
 
 
-def check_equal_to_full_rebuild(published: dict[str, harness.Published], step: int, schema: str = "main") -> None:
+def check_equal_to_full_rebuild(published: dict[str, harness.Published], step: int) -> None:
     for name in MODELS:
-        inc, full = published[f"{schema}.{name}"], published[f"{schema}.full_{name[4:]}"]
+        inc, full = published[f"main.{name}"], published[f"main.full_{name[4:]}"]
         assert inc.rows == full.rows, f"step {step}: {name} differs from its full rebuild"
 
 
@@ -124,7 +124,6 @@ def run_steps(target, ops: list[tuple]) -> None:
     """Apply the initial project, then each step; check the property and rollback after each,
     then either apply the step again or append more rows to the rolled-back version."""
     target.reset()
-    schema = getattr(target, "schema", "main")
     root = Path(tempfile.mkdtemp(prefix="faborite-incr-"))
     try:
         make_project(root, target.block)
@@ -132,7 +131,7 @@ def run_steps(target, ops: list[tuple]) -> None:
         sources.write(root)
         apply(root)
         before = target.published(root)
-        check_equal_to_full_rebuild(before, 0, schema)
+        check_equal_to_full_rebuild(before, 0)
         for number, (op, more) in enumerate(ops, 1):
             if op[0] == "append":
                 sources.append(op[1], op[2])
@@ -142,7 +141,7 @@ def run_steps(target, ops: list[tuple]) -> None:
             apply_incrementally(root, set(MODELS) if op[0] == "append" else {"inc_merge", "inc_delete_insert"},
                                 number)
             after = target.published(root)
-            check_equal_to_full_rebuild(after, number, schema)
+            check_equal_to_full_rebuild(after, number)
             ws = Workspace(root=root)
             ws.rollback(ws.plan_rollback())
             assert target.published(root) == before, f"step {number}: rollback did not restore step {number - 1}"
@@ -153,7 +152,7 @@ def run_steps(target, ops: list[tuple]) -> None:
                 sources.write(root)
                 apply_incrementally(root, set(MODELS), number)
                 after = target.published(root)
-                check_equal_to_full_rebuild(after, number, schema)
+                check_equal_to_full_rebuild(after, number)
             else:
                 apply(root)  # forward again: the rolled-back versions still exist and are reused
                 assert target.published(root) == after
