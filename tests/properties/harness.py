@@ -469,4 +469,3 @@ def diff_published(got: dict[str, Published], want: dict[str, Published]) -> str
             if g.rows != w.rows:
                 lines.append(f"{name}: rows {g.rows} != from scratch {w.rows}")
     return "\n".join(lines)
-
