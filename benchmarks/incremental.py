@@ -12,10 +12,10 @@ incremental update and the full rebuild (the seconds of each node's build
 step, from apply's ``node_done`` events). Figures are medians over rounds;
 the ratio is incremental / full.
 
-An incremental update copies the previous version (``CREATE TABLE new AS
-SELECT ... FROM previous UNION ALL new rows``: versions are never modified,
-so rollback stays exact), so its cost still grows with the table, at the
-speed of a table-to-table copy rather than of the model's query.
+On DuckDB an incremental update is a new generation of the model's
+row-versioned store (faborite/apply/row_store.py): the new rows are inserted
+into the table every version shares and the version is a view, so its cost
+grows with the new rows, not the table, and rollback stays exact.
 
     python -m benchmarks.incremental --rows 10000000 --rounds 3
 """

@@ -54,6 +54,12 @@ class Dialect:
     single_statement_publish: ClassVar[bool] = False
     #: ``MERGE INTO`` exists (incremental models can upsert).
     supports_merge: ClassVar[bool] = False
+    #: An incremental model's versions may share one table of row versions (each row tagged with
+    #: the generation that added it and the one that replaced it; each version a view over it),
+    #: every run's ``UPDATE``/``INSERT``/``CREATE VIEW`` in one transaction: a run then costs the
+    #: new rows, not a copy of the table. Needs transactional DDL. Without it each version is a
+    #: copy-on-write ``CREATE TABLE AS`` (:meth:`create_table_from_previous`).
+    row_versioned_incremental: ClassVar[bool] = False
     #: When the engine does not report how many rows a new table got, apply counts them with
     #: ``SELECT COUNT(*)``. False where a scan is a job of its own whatever the table's size
     #: (a cluster scheduling a job): the row count is then recorded as unknown.
@@ -142,6 +148,10 @@ class Dialect:
         (``env delete`` drops an environment's virtual schemas once empty)."""
         return f"DROP SCHEMA IF EXISTS {self.quote_identifier(schema_name)}"
 
+    def add_column(self, rel: Relation, name: str, type_name: str) -> str:
+        """Add the column ``name`` of the engine's type ``type_name`` to the table ``rel``."""
+        return f"ALTER TABLE {self.quote_relation(rel)} ADD COLUMN {self.quote_identifier(name)} {type_name}"
+
     def drop_table(self, rel: Relation) -> str:
         """Drop the table ``rel`` if it exists."""
         return f"DROP TABLE IF EXISTS {self.quote_relation(rel)}"
@@ -175,6 +185,15 @@ class Dialect:
         listed = ", ".join(self.quote_column(c) for c in names)
         return f"INSERT INTO {self.quote_relation(target)} ({listed})\n{_body(select_sql)}"
 
+    def update_rows(self, target: Relation, assignments: Mapping[str, str], where: str) -> str:
+        """``UPDATE target SET column = <sql>, ... WHERE where`` (the values are SQL, not literals)."""
+        listed = ", ".join(f"{self.quote_identifier(c)} = {v}" for c, v in assignments.items())
+        return f"UPDATE {self.quote_relation(target)} SET {listed} WHERE {where}"
+
+    def delete_rows(self, target: Relation, where: str) -> str:
+        """``DELETE FROM target WHERE where``."""
+        return f"DELETE FROM {self.quote_relation(target)} WHERE {where}"
+
     def merge(self, target: Relation, source_sql: str, unique_key: Sequence[str], columns: Sequence[str]) -> str:
         """Upsert the rows of ``source_sql`` into ``target``: rows whose ``unique_key`` matches are
         updated, the others inserted. ``columns`` are the columns written (the key included).
@@ -201,18 +220,22 @@ class Dialect:
         return "\n".join(lines)
 
     def create_table_from_previous(self, new: Relation, previous: Relation, delta_sql: str,
-                                   columns: Sequence[str], *, keep: str | None = None) -> str:
+                                   columns: Sequence[str], *, keep: str | None = None,
+                                   previous_select: Sequence[str] | None = None) -> str:
         """Copy-on-write: create ``new`` from the ``previous`` version's rows (those matching
         ``keep``, a condition on alias ``o``; all without it) plus the rows of ``delta_sql``.
+        ``previous_select``: one SQL expression over ``o`` per column instead of the columns
+        themselves (a column the previous version lacks, or casts to a new type).
 
         One ``CREATE TABLE AS`` pass over both inputs, so ``new`` exists complete or not at all
         and ``previous`` is only read: incremental models and incremental syncs build every new
         version this way (``append``: no ``keep``; ``merge``: :meth:`key_not_in`).
         """
         names = ", ".join(self.quote_identifier(c) for c in _column_list(columns))
+        old = ", ".join(previous_select) if previous_select else names
         where = f" WHERE {keep}" if keep else ""
         return self.create_table_as(new, (
-            f"SELECT {names} FROM {self.quote_relation(previous)} AS o{where}\n"
+            f"SELECT {old} FROM {self.quote_relation(previous)} AS o{where}\n"
             f"UNION ALL\nSELECT {names} FROM (\n{_body(delta_sql)}\n) AS n"))
 
     def key_not_in(self, delta: Relation, unique_key: Sequence[str]) -> str:

@@ -51,6 +51,8 @@ class DeltaDialect(DuckDBDialect):
     name = "delta"
     sqlglot_dialect = "duckdb"
     transactional_ddl = False
+    #: Tables are written whole (a new Delta table per version): no shared store of row versions.
+    row_versioned_incremental = False
     supports_merge = False
     default_schema = "main"
     # Files sources are read by the embedded DuckDB, as on a duckdb target.

@@ -17,6 +17,7 @@ class DuckDBDialect(Dialect):
     name = "duckdb"
     sqlglot_dialect = "duckdb"
     transactional_ddl = True
+    row_versioned_incremental = True
     supports_create_or_replace_view = True
     supports_merge = True
     default_schema = "main"

@@ -23,6 +23,7 @@ class PostgresDialect(Dialect):
     name = "postgres"
     sqlglot_dialect = "postgres"
     transactional_ddl = True
+    row_versioned_incremental = True
     supports_create_or_replace_view = False
     supports_merge = True  # PostgreSQL 15 and later
     default_schema = "public"

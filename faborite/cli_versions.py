@@ -53,7 +53,7 @@ def gc(state: _State, keep: int, auto_approve: bool, dry_run: bool) -> None:
     ws = state.workspace()
     out = state.out()
     gplan = ws.plan_gc(keep)
-    if not gplan.drop and not gplan.drop_folders:
+    if not gplan.drop and not gplan.drop_folders and not gplan.compact:
         out.print("Nothing to drop.")
         return
     out.print(f"Keeping serials {', '.join(map(str, gplan.keep_serials))}; dropping {_gc_counts(gplan)}:")
@@ -61,6 +61,8 @@ def gc(state: _State, keep: int, auto_approve: bool, dry_run: bool) -> None:
         out.print(f"  [red]-[/] {relation.key}")
     for folder in gplan.drop_folders:
         out.print(f"  [red]-[/] {folder}/")
+    for compaction in gplan.compact:
+        out.print(f"  [red]-[/] {compaction.store.key}: {compaction.rows} row(s) no kept version sees")
     if dry_run:
         return
     _confirm(state, "Drop these? Older serials can no longer be rolled back to.", auto_approve)
@@ -73,6 +75,7 @@ def _gc_counts(gplan) -> str:
 
     parts = [plural(len(gplan.drop), "relation")] if gplan.drop else []
     parts += [plural(len(gplan.drop_folders), "version folder")] if gplan.drop_folders else []
+    parts += [plural(sum(c.rows for c in gplan.compact), "unseen stored row")] if gplan.compact else []
     return " and ".join(parts)
 
 

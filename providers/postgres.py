@@ -159,10 +159,11 @@ class PostgresConnection(DbApiConnection):
     # -- SqlRunner (execute, fetch_arrow, fetch_scalar from DbApiConnection) --------
 
     def _rows_written(self, cur: Any) -> int | None:
-        """The rows a write reported (``SELECT 1234`` after CREATE TABLE AS, ``INSERT 0 5``)."""
+        """The rows a write reported (``SELECT 1234`` after CREATE TABLE AS, ``INSERT 0 5``,
+        ``UPDATE 3``: an incremental run's row count then needs no scan of the model's store)."""
         status = cur.statusmessage or ""
         # rowcount is also set by a plain SELECT; only writes count here.
-        return cur.rowcount if cur.rowcount >= 0 and status.startswith(("SELECT", "INSERT")) else None
+        return cur.rowcount if cur.rowcount >= 0 and status.startswith(("SELECT", "INSERT", "UPDATE")) else None
 
     def _result_table(self, cur: Any, rows: list[Any]) -> pa.Table:
         columns = cur.description

@@ -11,9 +11,20 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from faborite.apply.file_layer import remove_folders, version_folder
+from faborite.apply.row_store import RowStore, compact_statement, count_unseen
 from faborite.relation import PHYSICAL_PREFIX, Relation
 from faborite.state.backend import StateReader
 from faborite.target import TargetConnection
+
+
+@dataclass(frozen=True)
+class Compaction:
+    """Rows of an incremental model's row store that no kept version sees, deleted by gc."""
+
+    store: Relation
+    #: The oldest generation a kept state shows: rows replaced at or before it are unseen.
+    oldest_kept: int
+    rows: int
 
 
 @dataclass(frozen=True)
@@ -24,6 +35,8 @@ class GcPlan:
     drop: tuple[Relation, ...]
     #: Version folders of file outputs (syncs to Parquet/CSV/JSON/Delta), project-relative.
     drop_folders: tuple[str, ...] = ()
+    #: Row stores of incremental models that kept states use, holding rows no kept version sees.
+    compact: tuple[Compaction, ...] = ()
 
 
 def plan_gc(backend: StateReader, connection: TargetConnection, keep: int, project_root: Path | None = None,
@@ -38,6 +51,7 @@ def plan_gc(backend: StateReader, connection: TargetConnection, keep: int, proje
         raise ValueError("keep must be at least 1")
     kept: list[int] = []
     used: set[Relation] = set()
+    oldest: dict[Relation, int] = {}
     schemas: set[str] = set()
     used_folders: set[str] = set()
     outputs: set[str] = set()
@@ -58,6 +72,7 @@ def plan_gc(backend: StateReader, connection: TargetConnection, keep: int, proje
                 schemas.add(physical.schema_name)
                 if in_use:
                     used.add(physical)
+                    _keep_store(node.extra.get("incremental") or {}, used, oldest)
     existing = connection.list_relations(sorted(schemas))
     drop = sorted((r for r in existing - used if r.schema_name.startswith(PHYSICAL_PREFIX)), key=lambda r: r.key)
     folders: list[str] = []
@@ -69,7 +84,23 @@ def plan_gc(backend: StateReader, connection: TargetConnection, keep: int, proje
                     rel = folder.relative_to(project_root).as_posix()
                     if folder.is_dir() and rel not in used_folders and ".tmp-" not in folder.name:
                         folders.append(rel)
-    return GcPlan(keep_serials=tuple(kept), drop=tuple(drop), drop_folders=tuple(folders))
+    compact = []
+    for table, generation in sorted(oldest.items(), key=lambda item: item[0].key):
+        rows = count_unseen(connection, RowStore(table), generation) if table in existing else 0
+        if rows:
+            compact.append(Compaction(store=table, oldest_kept=generation, rows=rows))
+    return GcPlan(keep_serials=tuple(kept), drop=tuple(drop), drop_folders=tuple(folders), compact=tuple(compact))
+
+
+def _keep_store(recorded: dict, used: set[Relation], oldest: dict[Relation, int]) -> None:
+    """A kept incremental version reads its row store: keep the store and its catalog, and
+    note the oldest generation kept."""
+    if not recorded.get("store"):
+        return
+    store = RowStore.parse(recorded["store"])
+    used |= {store.table, store.catalog}
+    generation = int(recorded["generation"])
+    oldest[store.table] = min(generation, oldest.get(store.table, generation))
 
 
 def execute_gc(plan: GcPlan, connection: TargetConnection, project_root: Path | None = None) -> None:
@@ -85,3 +116,5 @@ def execute_gc(plan: GcPlan, connection: TargetConnection, project_root: Path | 
     for relation in plan.drop:
         if relation not in views:
             connection.execute(dialect.drop_table(relation))
+    for compaction in plan.compact:
+        connection.execute(compact_statement(dialect, RowStore(compaction.store), compaction.oldest_kept))

@@ -114,6 +114,8 @@ class Node(BaseModel):
     deprecation_date: date | None = None
     #: Incremental models: ``protect: true``, a full rebuild needs ``--allow-rebuild`` (in no fingerprint).
     protect: bool = False
+    #: Incremental models: ``on_schema_change`` (in no fingerprint: it shapes the next runs only).
+    on_schema_change: str = "ignore"
     #: ``schedule:`` config (cron, UTC) for ``apply --due``; metadata, in no data fingerprint.
     schedule: str | None = None
     #: An enforced contract's columns (None: no contract); apply checks them before publishing.

@@ -208,10 +208,10 @@ class _Compilation:
                              + [(name, *job) for name, (job, _) in incremental.items()],
                              read=self.dialect.sqlglot_dialect, target=self.target_dialect,
                              target_name=self.target.name, cache=self.cache)
-        for (model, _, record, config), (sql, _, _), analysis in zip(rendered, sqls, analyses):
+        for (model, _, record, config), (sql, _, offset), analysis in zip(rendered, sqls, analyses):
             extra = incremental.get(model.name)
             drafts[f"model.{model.name}"] = self._model_draft(model, sql, analysis, record, config,
-                                                              incremental=extra and extra[0][0])
+                                                              incremental=extra and extra[0][0], line_offset=offset)
         self.cache.save()
 
         texts = {f"model.{model.name}": model.text for model, _, _, _ in rendered}
@@ -323,14 +323,15 @@ class _Compilation:
         return text, model
 
     def _model_draft(self, model: ModelFile, sql: str, analysis: "SqlAnalysis", record: RenderRecord,
-                     config: ModelConfig, incremental: str | None = None) -> dict[str, Any]:
+                     config: ModelConfig, incremental: str | None = None, line_offset: int = 0) -> dict[str, Any]:
         parents = sorted({self.node_ids[r] for r in record.refs if r in self.node_ids} |
                          {self.sources.node_id(s, t) for s, t in record.sources})
         data_config = _data_config(config)
         doc = self.project.model_docs.get(model.name)
         # The incremental branch changes what an incremental run adds: it is part of the data.
         content = analysis.canonical if incremental is None else f"{analysis.canonical}\n-- incremental:\n{incremental}"
-        contract = compile_contract(model.name, config, doc, analysis.output_columns, model.path)
+        contract = compile_contract(model.name, config, doc, analysis.output_columns, model.path, sql=sql,
+                                    dialect=self.dialect.sqlglot_dialect, line_offset=line_offset)
         return {
             "id": f"model.{model.name}", "kind": "model", "name": model.name, "file": model.path,
             "relation": self.relations[model.name].key, "materialized": config.materialized, "sql": sql,
@@ -340,7 +341,7 @@ class _Compilation:
             "column_lineage": analysis.column_lineage,
             "data_hash": fingerprint.data_hash("model", content, data_config),
             "deprecated": config.deprecated, "deprecation_date": config.deprecation_date,
-            "protect": config.protect,
+            "protect": config.protect, "on_schema_change": config.on_schema_change or "ignore",
             "schedule": config.schedule,
             **self._metadata(model.name, doc, config, model.path, contract),
         }

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 Materialization = Literal["view", "table", "incremental"]
 IncrementalStrategy = Literal["append", "merge", "delete+insert", "microbatch"]
+OnSchemaChange = Literal["append_new_columns", "sync_all_columns", "fail", "ignore"]
 
 #: Config keys that change a node's data; everything else is metadata.
 DATA_KEYS = frozenset({"materialized", "schema", "alias", "column_types", "delimiter", "enabled"})
@@ -69,12 +70,17 @@ class ModelConfig(BaseModel):
     begin: datetime | None = None
     #: A full rebuild of this (incremental) model needs ``--allow-rebuild NAME``.
     protect: bool = False
+    #: What an incremental run does when the query's columns differ from the previous version's
+    #: (dbt's; None: ``ignore``). Shapes future runs only, so it is in no fingerprint.
+    on_schema_change: OnSchemaChange | None = None
 
     @model_validator(mode="after")
     def _incremental_keys_agree(self) -> "ModelConfig":
         strategy = self.incremental_strategy
         if strategy is not None and self.materialized != "incremental":
             raise ValueError(f"incremental_strategy {strategy!r} needs materialized: incremental")
+        if self.on_schema_change is not None and self.materialized != "incremental":
+            raise ValueError(f"on_schema_change {self.on_schema_change!r} needs materialized: incremental")
         if strategy in ("merge", "delete+insert") and not self.unique_key:
             raise ValueError(f"incremental_strategy {strategy!r} needs a unique_key (a column or a list)")
         if strategy == "microbatch" and not (self.event_time and self.batch_size and self.begin):

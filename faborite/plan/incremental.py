@@ -94,12 +94,26 @@ def describe_delta(node: Node, old: NodeState, dialect: str = "") -> str:
 
         start = batch_start(config, old.extra.get("incremental", {}))
         return (f"microbatch by {config['batch_size']} on {config['event_time']}: rows from "
-                f"{start.isoformat(sep=' ')} rebuilt, earlier batches kept")
+                f"{start.isoformat(sep=' ')} rebuilt, earlier batches kept{_columns_note(node, old)}")
     keys = config.get("unique_key") or []
     how = {"append": "append", "merge": "merge on", "delete+insert": "delete+insert on"}[strategy]
     how = f"{how} {', '.join(keys)}" if keys and strategy != "append" else how
     where = _new_rows_filter(node, dialect)
-    return f"{how}: rows where {where}" if where else f"{how}: the rows of the is_incremental() branch"
+    text = f"{how}: rows where {where}" if where else f"{how}: the rows of the is_incremental() branch"
+    return text + _columns_note(node, old)
+
+
+def _columns_note(node: Node, old: NodeState) -> str:
+    """``; on_schema_change: ...``: what happens to the columns (nothing said for the default
+    ``ignore`` unless the compiler sees a difference)."""
+    from faborite.apply.schema_change import planned
+
+    previous = [c.name for c in old.columns]
+    query = node.output_columns
+    differs = query is not None and bool(previous) and list(query) != previous
+    if node.on_schema_change == "ignore" and not differs:
+        return ""
+    return f"; {planned(node.on_schema_change, previous, query)}"
 
 
 def _new_rows_filter(node: Node, dialect: str) -> str | None:

@@ -71,7 +71,10 @@ def test_new_rows_update_the_model_from_its_previous_version(project: Path, monk
     assert change.incremental_from.split(".")[1] in delta and '"main"."inc"' not in delta
     assert published(project)["main.inc"] == [(1, "A", 3), (2, "b", 2), (3, "c", 4)]
     state = Workspace(root=project).state()
-    assert state.nodes["model.inc"].extra["incremental"] == {"strategy": "merge"}
+    # The new version is generation 2 of the store the first build started (the rows are shared).
+    first_store = f"{old_physical}__rows"
+    assert state.nodes["model.inc"].extra["incremental"] == {"strategy": "merge", "store": first_store,
+                                                             "generation": 2}
 
 
 def test_a_changed_model_is_rebuilt_in_full_and_says_why(project: Path) -> None:
@@ -125,8 +128,8 @@ def test_microbatch_records_its_high_water_mark(tmp_path: Path) -> None:
     _apply(root)
     assert published(root)["main.daily"] == [(2, datetime(2024, 1, 3, 9))]  # nothing before begin
     state = Workspace(root=root).state()
-    assert state.nodes["model.daily"].extra["incremental"] == {"strategy": "microbatch",
-                                                               "high_water_mark": "2024-01-03T09:00:00"}
+    recorded = state.nodes["model.daily"].extra["incremental"]
+    assert recorded["high_water_mark"] == "2024-01-03T09:00:00" and recorded["generation"] == 1
     (root / "seeds/ev.csv").write_text("id,event_at\n1,2024-01-01 10:00:00\n2,2024-01-03 09:00:00\n"
                                        "3,2024-01-02 23:00:00\n4,2024-01-04 01:00:00\n")
     change = _change(Workspace(root=root).plan(), "daily")
@@ -160,7 +163,10 @@ def test_rollback_returns_the_previous_version_untouched(project: Path) -> None:
                          "and table_name like 'inc__%'").fetchall()
     finally:
         con.close()
-    assert len(tables) == 2 and not any("delta" in t[0] for t in tables)  # both versions kept, no staging left
+    # Both versions kept (two views over one row store and its catalog), no staging left.
+    names = sorted(t[0] for t in tables)
+    assert len(names) == 4 and not any("delta" in n for n in names)
+    assert sum(n.endswith("__rows") for n in names) == 1
 
 
 def test_a_missing_previous_version_means_a_full_rebuild(project: Path) -> None:
@@ -168,7 +174,7 @@ def test_a_missing_previous_version_means_a_full_rebuild(project: Path) -> None:
     physical = Workspace(root=project).state().nodes["model.inc"].physical
     con = duckdb.connect(str(project / ".faborite/dev.duckdb"))
     try:
-        con.execute(f"drop table {physical} cascade")
+        con.execute(f"drop view {physical} cascade")
     finally:
         con.close()
     (project / "seeds/src.csv").write_text("id,v,seq\n1,a,1\n2,b,2\n3,c,3\n")

@@ -116,3 +116,56 @@ def test_a_bad_cron_is_a_config_error(demo: Path) -> None:
     with pytest.raises(ConfigError) as info:
         workspace(demo).compile()
     assert "not a cron expression" in info.value.message and info.value.file == "models/marts/daily_revenue.sql"
+
+
+def test_due_rebuilds_every_descendant_down_a_three_level_chain(tmp_path: Path) -> None:
+    """A due model reads a database source whose rows changed outside faborite (the plan cannot
+    see it: that is what the schedule is for); the view and the table below it must be rebuilt
+    too, or the table would keep the old rows. A model beside the chain is left alone."""
+    import duckdb
+
+    from faborite.api import Workspace
+
+    root = tmp_path / "p"
+    (root / "models").mkdir(parents=True)
+    (root / "seeds").mkdir()
+    (root / ".faborite").mkdir()
+    (root / "faborite.yml").write_text("name: p\n")
+    (root / "seeds/other.csv").write_text("id\n1\n")
+    (root / "models/sources.yml").write_text("sources:\n  - name: raw\n    schema: raw\n    tables:\n      - name: events\n")
+    (root / "models/a.sql").write_text("{{ config(materialized='table', schedule='0 * * * *') }}\n"
+                                       "select id from {{ source('raw', 'events') }}\n")
+    (root / "models/b.sql").write_text("{{ config(materialized='view') }}\nselect id * 10 as id from {{ ref('a') }}\n")
+    (root / "models/c.sql").write_text("{{ config(materialized='table') }}\nselect id + 1 as id from {{ ref('b') }}\n")
+    (root / "models/c_inc.sql").write_text(
+        "{{ config(materialized='incremental') }}\nselect id + 1 as id from {{ ref('b') }}\n"
+        "{% if is_incremental() %}where id + 1 > (select max(id) from {{ this }}){% endif %}\n")
+    (root / "models/beside.sql").write_text("{{ config(materialized='table') }}\nselect id from {{ ref('other') }}\n")
+    database = root / ".faborite/dev.duckdb"
+
+    def sql(statement: str) -> list[tuple]:
+        con = duckdb.connect(str(database))
+        try:
+            return con.sql(statement).fetchall() if statement.startswith("select") else con.execute(statement) and []
+        finally:
+            con.close()
+
+    sql("create schema raw")
+    sql("create table raw.events as select 1 as id")
+    ws = Workspace(root=root)
+    ws.apply(ws.plan(clock=_at("2026-01-01T06:10")))
+    before = Workspace(root=root).state()
+    sql("insert into raw.events values (2)")
+
+    quiet = Workspace(root=root).plan(due=True, clock=_at("2026-01-01T06:40"))
+    assert not [c for c in quiet.changes if c.rebuild]
+
+    ws = Workspace(root=root)
+    plan = ws.plan(due=True, clock=_at("2026-01-01T07:00"))
+    assert {c.name for c in plan.changes if c.rebuild} == {"a", "b", "c", "c_inc"}
+    assert [c.name for c in plan.changes if c.incremental_from] == ["c_inc"]  # updated, not rebuilt whole
+    ws.apply(plan)
+    after = Workspace(root=root).state()
+    rebuilt = {i for i, n in after.nodes.items() if n.physical != before.nodes[i].physical}
+    assert rebuilt == {"model.a", "model.b", "model.c", "model.c_inc"}
+    assert sorted(sql("select id from main.c")) == sorted(sql("select id from main.c_inc")) == [(11,), (21,)]

@@ -73,8 +73,8 @@ def test_unknown_folder_default_lists_plus_keys(proj):
     error = _project(proj, PROJECT.replace("    +tags: [marts]", "    +zzz: 1"))
     check_error(error, ConfigError, file="faborite.yml", line=12, message="unknown key '+zzz'",
                 hint="allowed keys here: +alias, +batch_size, +begin, +contract, +deprecated, +deprecation_date, "
-                     "+enabled, +event_time, +incremental_strategy, +lookback, +materialized, +meta, +owner, "
-                     "+protect, +schedule, +schema, +tags, +unique_key")
+                     "+enabled, +event_time, +incremental_strategy, +lookback, +materialized, +meta, "
+                     "+on_schema_change, +owner, +protect, +schedule, +schema, +tags, +unique_key")
 
 
 def test_invalid_folder_default_value_suggests_a_value_not_a_key(proj):

@@ -106,6 +106,60 @@ class TargetConnectionConformance:
         assert [r["v"] for r in rows(appended)] == ["a", "B", "b", "c"]
         assert rows(old) == [{"id": 1, "v": "a"}, {"id": 2, "v": "b"}]
 
+    def test_copy_on_write_fills_a_column_the_previous_version_lacks(self, connection, schema):
+        # on_schema_change (append_new_columns, sync_all_columns) on targets without row stores.
+        dialect = connection.dialect
+        old, delta, new = self.rel(schema, "old_cols"), self.rel(schema, "delta_cols"), self.rel(schema, "new_cols")
+        self.make_table(connection, old, "SELECT 1 AS id, 'a' AS v")
+        self.make_table(connection, delta, "SELECT 2 AS id, 'b' AS v, 'x' AS w")
+        w_type = next(c.type for c in connection.columns(delta) if c.name == "w")
+        q = dialect.quote_identifier
+        connection.execute(dialect.create_table_from_previous(
+            new, old, f"SELECT * FROM {self.q(connection, delta)}", ["id", "v", "w"],
+            previous_select=[f"o.{q('id')}", f"o.{q('v')}", f"{dialect.cast('NULL', w_type)} AS {q('w')}"]))
+        rows = connection.fetch_arrow(f"SELECT id, v, w FROM {self.q(connection, new)} ORDER BY id").to_pylist()
+        assert rows == [{"id": 1, "v": "a", "w": None}, {"id": 2, "v": "b", "w": "x"}]
+
+    def test_row_store_generations_are_exact_views(self, connection, schema):
+        # Incremental models on targets that declare row_versioned_incremental (faborite/apply/row_store.py).
+        from faborite.apply import row_store
+
+        dialect = connection.dialect
+        if not dialect.row_versioned_incremental:
+            pytest.skip(f"{dialect.name} keeps incremental versions as copies")
+        connection.execute(dialect.create_schema(schema))
+        v1, v2, v3 = (self.rel(schema, f"m__v{n}") for n in (1, 2, 3))
+        store = row_store.RowStore.for_version(v1)
+        staged = self.rel(schema, "m__staged")
+
+        def rows(view):
+            return connection.fetch_arrow(f"SELECT * FROM {self.q(connection, view)} ORDER BY id").to_pylist()
+
+        with connection.transaction():
+            row_store.create_store(connection, store, v1, "SELECT 1 AS id, 'a' AS v UNION ALL SELECT 2, 'b'")
+        self.make_table(connection, staged, "SELECT 2 AS id, 'B' AS v UNION ALL SELECT 3, 'c'")
+        with connection.transaction():
+            replaced, added = row_store.add_generation(
+                connection, store, v2, 2, ["id", "v"], f"SELECT * FROM {self.q(connection, staged)}",
+                replaced=row_store.keys_in(dialect, store, staged, ["id"]))
+        assert (replaced, added) in ((1, 2), (None, 2), (1, None), (None, None))
+        assert rows(v1) == [{"id": 1, "v": "a"}, {"id": 2, "v": "b"}]
+        assert rows(v2) == [{"id": 1, "v": "a"}, {"id": 2, "v": "B"}, {"id": 3, "v": "c"}]
+        # An attempt that never got published is undone; a new column leaves earlier views alone.
+        with connection.transaction():
+            row_store.add_generation(connection, store, v3, 3, ["id", "v"], "SELECT 9 AS id, 'z' AS v",
+                                     replaced="1 = 1")
+        with connection.transaction():
+            row_store.undo_after(connection, store, 2)
+            connection.execute(dialect.add_column(store.table, "w", "INTEGER"))
+        assert v3 not in connection.list_relations([schema])
+        assert row_store.latest_generation(connection, store) == 2
+        assert row_store.generation_of(connection, store, v2) == 2
+        assert rows(v2) == [{"id": 1, "v": "a"}, {"id": 2, "v": "B"}, {"id": 3, "v": "c"}]
+        connection.execute(row_store.compact_statement(dialect, store, 2))
+        assert rows(v2) == [{"id": 1, "v": "a"}, {"id": 2, "v": "B"}, {"id": 3, "v": "c"}]
+        assert connection.fetch_scalar(f"SELECT COUNT(*) FROM {self.q(connection, store.table)}") == 3
+
     def test_fetch_scalar_of_no_rows_is_none(self, connection):
         assert connection.fetch_scalar("SELECT 1 AS x WHERE 1 = 0") is None
 
