@@ -77,11 +77,14 @@ class Workspace(SyncSources, StateCare):
     on_warning: Callable[[str], None] | None = None
     #: Seconds apply, rollback, gc and sync wait for a held state lock (0: fail at once).
     lock_timeout: float = 0.0
+    #: A dbt project's profile (default: its ``dbt_project.yml``'s ``profile:``); unused by faborite projects.
+    profile: str | None = None
 
     @classmethod
     def open(cls, project_dir: Path | None = None, target: str | None = None,
              vars_override: dict[str, Any] | None = None, *,
-             on_warning: Callable[[str], None] | None = None, lock_timeout: float = 0.0) -> "Workspace":
+             on_warning: Callable[[str], None] | None = None, lock_timeout: float = 0.0,
+             profile: str | None = None) -> "Workspace":
         """Find the project at or above ``project_dir`` and bind it to ``target``.
 
         Args:
@@ -91,6 +94,8 @@ class Workspace(SyncSources, StateCare):
             on_warning: receives warnings (default: the ``faborite`` logger).
             lock_timeout: seconds apply, rollback, gc and sync wait for a held state lock
                 (0: fail at once, naming the holder).
+            profile: for a dbt project read in place, the profiles.yml profile (default: its
+                ``profile:``).
 
         Returns:
             The workspace. Nothing is loaded yet: files are read on first use.
@@ -102,7 +107,7 @@ class Workspace(SyncSources, StateCare):
 
         root = find_project_root(Path(project_dir) if project_dir else Path.cwd())
         return cls(root=root, target_name=target, vars_override=dict(vars_override or {}), on_warning=on_warning,
-                   lock_timeout=lock_timeout)
+                   lock_timeout=lock_timeout, profile=profile)
 
     def warn(self, message: str) -> None:
         """Report a problem that does not stop the operation.
@@ -128,7 +133,7 @@ class Workspace(SyncSources, StateCare):
         """
         from faborite.config.loader import load_project
 
-        return load_project(self.root)
+        return load_project(self.root, profile=self.profile, vars_override=self.vars_override)
 
     def with_target(self, name: str) -> "Workspace":
         """The same project (already loaded files shared) acting on target ``name``.
@@ -140,7 +145,7 @@ class Workspace(SyncSources, StateCare):
             A new workspace; this one is unchanged.
         """
         other = Workspace(root=self.root, target_name=name, vars_override=dict(self.vars_override),
-                          on_warning=self.on_warning)
+                          on_warning=self.on_warning, profile=self.profile)
         if "project" in self.__dict__:
             other.__dict__["project"] = self.project
         return other

@@ -29,12 +29,13 @@ class _State:
         self.no_color = no_color
         self.vars_override = vars_override
         self.lock_timeout = 0.0  # seconds; set by --lock-timeout (faborite/cli_lock_timeout.py)
+        self.profile: str | None = None  # a dbt project's profiles.yml profile (--profile)
 
     def workspace(self):
         from faborite.api import Workspace
 
         return Workspace.open(self.project_dir, self.target, self.vars_override, on_warning=self.warn,
-                              lock_timeout=self.lock_timeout)
+                              lock_timeout=self.lock_timeout, profile=self.profile)
 
     def warn(self, message: str) -> None:
         """Print a warning the API raised while it worked (e.g. an unreachable webhook) to stderr."""
@@ -112,9 +113,11 @@ def pass_state(command):
     @click.option("--project-dir", "project_dir_here", type=click.Path(file_okay=False, path_type=Path),
                   help="Project directory (default: search upward from here).")
     @click.option("--vars", "vars_here", callback=_parse_vars, help="Override project vars (YAML mapping).")
+    @click.option("--profile", help="dbt project read in place: the profiles.yml profile (default: its 'profile:').")
     @pass_output_state
     @functools.wraps(command)
-    def wrapper(state: _State, *args, target_here=None, project_dir_here=None, vars_here=None, **kwargs):
+    def wrapper(state: _State, *args, target_here=None, project_dir_here=None, vars_here=None, profile=None, **kwargs):
+        state.profile = profile or state.profile
         state.target = target_here or state.target
         state.project_dir = project_dir_here or state.project_dir
         state.vars_override = {**state.vars_override, **(vars_here or {})}
