@@ -42,9 +42,11 @@ def profile_targets(root: Path, profile: str | None, *, environ: Mapping[str, st
     """
     path = find_profiles(root, environ)
     if path is None:
-        notes.append("no profiles.yml (project folder, DBT_PROFILES_DIR or ~/.dbt): "
-                     "building into .faborite/dev.duckdb")
-        return {"dev": {"type": _default_type(), "path": ".faborite/dev.duckdb"}}, "dev"
+        targets = _default_targets()
+        notes.append("no profiles.yml (project folder, DBT_PROFILES_DIR or ~/.dbt): building into the "
+                     "default target of a new faborite project, " + ", ".join(
+                         f"{name} ({block['type']})" for name, block in targets.items()))
+        return targets, next(iter(targets))
     display = str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
     raw = load_yaml_file(path, display) or {}
     profiles = {k: v for k, v in raw.items() if k != "config"} if isinstance(raw, dict) else {}
@@ -77,18 +79,18 @@ def profile_targets(root: Path, profile: str | None, *, environ: Mapping[str, st
     return targets, default
 
 
-def _default_type() -> str:
-    """The provider of a new project's target (from the template's faborite.yml: no engine named here)."""
+def _default_targets() -> dict[str, Any]:
+    """The targets of a project that declares none (faborite's own default: no engine named here)."""
     from faborite.config.project import ProjectConfig
 
-    return ProjectConfig.model_fields["targets"].default_factory()["dev"].type
+    return {name: block.model_dump() for name, block in ProjectConfig.model_fields["targets"].default_factory().items()}
 
 
 def _target_block(output: Any, where: str, file: str, line: int | None, notes: list[str]) -> dict[str, Any]:
     """One output as a faborite target block, through the provider that reads its dbt ``type``."""
     if not isinstance(output, dict) or not isinstance(output.get("type"), str):
         raise ConfigError(f"profile output {where} has no `type:`", file=file, line=line,
-                          hint="e.g. `type: duckdb` with `path: dev.duckdb`")
+                          hint="name its dbt adapter: `type: ` one of " + ", ".join(dbt_adapter_types()))
     kind = output["type"]
     provider = dbt_reader(kind)
     if provider is None:
