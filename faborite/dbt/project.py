@@ -7,7 +7,8 @@ everything after it run unchanged:
   ``model-paths``/``seed-paths``/``macro-paths``;
 - ``models:``/``seeds:`` under the project's name become folder defaults:
   ``+key`` and plain ``key`` (dbt accepts both), Jinja in values rendered
-  (``+enabled: "{{ var('x', false) }}"``), keys faborite does not use
+  (``+enabled: "{{ var('x', false) }}"``; as in dbt, ``var()`` there sees ``--vars``
+  only), keys faborite does not use
   dropped and named once in a note;
 - the profile's outputs become targets (:mod:`faborite.dbt.profiles`);
 - ``on-run-start``/``on-run-end`` are reported, not run;
@@ -86,9 +87,9 @@ def read_dbt_project(root: Path, *, profile: str | None = None, environ: Mapping
     name = data["name"]
     notes: list[str] = []
     project_vars = _project_vars(data.get("vars"), name)
-    all_vars = {**project_vars, **(vars_override or {})}
     targets, default = profile_targets(root, profile or data.get("profile"), environ=environ, notes=notes)
-    render = _ValueRenderer(all_vars, environ, default, targets.get(default, {}))
+    # As in dbt, dbt_project.yml is rendered before its own `vars:` exist: var() there sees --vars only.
+    render = _ValueRenderer(dict(vars_override or {}), environ, default, targets.get(default, {}))
     dbt = DbtProject(name=name, raw=LineDict(), notes=notes, vars=project_vars,
                      test_paths=_paths(data, "test-paths", "tests") + _paths(data, "data-test-paths", "data-tests"),
                      analysis_paths=_paths(data, "analysis-paths", "analyses"),
@@ -214,7 +215,8 @@ class _ValueRenderer:
             return self.vars[name]
         if default is ...:
             raise ConfigError(f"var({name!r}) in dbt_project.yml has no value", file=DBT_PROJECT_FILE,
-                              hint=f"set it under `vars:` or pass --vars '{{{name}: ...}}'")
+                              hint=f"pass --vars '{{{name}: ...}}' or give a default: var({name!r}, ...) "
+                                   "(dbt_project.yml's own vars are not yet defined where it is rendered)")
         return default
 
     def _env_var(self, name: str, default: Any = ...) -> Any:
