@@ -15,10 +15,12 @@ from faborite import __version__
 from faborite.compiler import fingerprint
 from faborite.compiler.checks import check_sql
 from faborite.compiler.dag import topological_order
+from faborite.compiler.ephemeral import cte_name, with_ctes
 from faborite.compiler.jinja import (
     REF_PLACEHOLDER_PATTERN, RenderRecord, TargetInfo, TemplateContext, best_match_hint, placeholder_name,
 )
 from faborite.compiler.cache import CompileCache, render_salt
+from faborite.compiler.failures import Failures
 from faborite.compiler.contracts import compile_contract
 from faborite.compiler.manifest import ColumnInfo, CompiledCheck, Manifest, Node, SeedInfo
 from faborite.compiler.sources import SourceResolver
@@ -29,7 +31,7 @@ from faborite.config.node_config import DATA_KEYS, INCREMENTAL_KEYS, ModelConfig
 from faborite.config.properties import CheckSpec, NodeDoc
 from faborite.config.validation import config_error_from
 from faborite.compiler.target_support import check_target_support
-from faborite.errors import CompileError, ConfigError
+from faborite.errors import CompileError, ConfigError, FaboriteError
 from faborite.relation import Relation
 
 if TYPE_CHECKING:
@@ -110,18 +112,24 @@ class _Compilation:
             target=target, node_names=self.model_names | set(self.seed_relations),
         )
         self.cache = CompileCache(cache_dir, salt, environ)
+        self.failures = Failures()
+        #: Ephemeral models by name: ``(rendered text, record, file)``; inlined, never built.
+        self.ephemeral: dict[str, tuple[str, RenderRecord, ModelFile]] = {}
 
     def _render_all(self) -> list[tuple[str, RenderRecord]]:
         """Every model rendered: from the cache, else in worker processes, else here."""
         models = self.project.models
         results: list[tuple[str, RenderRecord] | None] = [self.cache.get_render(m.path, m.text) for m in models]
         misses = [i for i, r in enumerate(results) if r is None]
-        rendered = map_maybe_parallel(lambda i: self.templates.render(models[i].text, models[i].path),
+        # A model that fails comes back None here and fails again below, where its error is recorded.
+        rendered = map_maybe_parallel(lambda i: _or_none(self.templates.render, models[i].text, models[i].path),
                                       misses, self.workers)
         for index, value in zip(misses, rendered):
             # A failure in a worker is redone here, where it raises the located error.
-            value = value or self.templates.render(models[index].text, models[index].path)
-            self.cache.put_render(models[index].path, models[index].text, *value)
+            model = models[index]
+            value = value or self.failures.attempt(model.name, lambda: self.templates.render(model.text, model.path))
+            if value is not None:
+                self.cache.put_render(model.path, model.text, *value)
             results[index] = value
         if misses and len(misses) == len(models):
             # Nothing was cached under this salt (macros, vars or sources changed, or a
@@ -130,8 +138,9 @@ class _Compilation:
             self.templates.check_macros()
         return results  # type: ignore[return-value]
 
-    def _analyze_all(self, jobs: list[tuple[str, str, int]]) -> list["SqlAnalysis"]:
-        """Analyses of ``(sql, file, line_offset)`` jobs: from the cache, else in workers, else here."""
+    def _analyze_all(self, jobs: list[tuple[str, str, int]], names: list[str]) -> list["SqlAnalysis | None"]:
+        """Analyses of ``(sql, file, line_offset)`` jobs: from the cache, else in workers, else here
+        (None for a job whose SQL fails, recorded against its model in ``names``)."""
         from faborite.compiler.analysis import analyze_sql  # sqlglot: only on cache misses
 
         dialect = self.dialect.sqlglot_dialect  # models are written in the project's dialect
@@ -142,26 +151,28 @@ class _Compilation:
             sql, file, offset = jobs[index]
             return analyze_sql(sql, dialect, file=file, line_offset=offset)
 
-        for index, value in zip(misses, map_maybe_parallel(analyze, misses, self.workers)):
-            value = value or analyze(index)
-            self.cache.put_sql(dialect, jobs[index][0], value)
+        for index, value in zip(misses, map_maybe_parallel(lambda i: _or_none(analyze, i), misses, self.workers)):
+            value = value or self.failures.attempt(names[index], lambda: analyze(index))
+            if value is not None:
+                self.cache.put_sql(dialect, jobs[index][0], value)
             results[index] = value
         return results  # type: ignore[return-value]
 
     def run(self) -> Manifest:
         rendered: list[tuple[ModelFile, str, RenderRecord, ModelConfig]] = []
         by_folder: dict[int, ModelConfig] = {}  # models of one folder share its defaults dict
-        for model, (text, record) in zip(self.project.models, self._render_all()):
-            doc = self.project.model_docs.get(model.name)
-            if record.config or (doc is not None and doc.doc.config):
-                config = _resolve_config(ModelConfig(), model.defaults, doc, record.config, model.path,
-                                         text=model.text, calls_at=record.config_at)
-            else:
-                key = id(model.defaults)
-                if key not in by_folder:
-                    by_folder[key] = _resolve_config(ModelConfig(), model.defaults, None, {}, model.path)
-                config = by_folder[key]
+        for model, result in zip(self.project.models, self._render_all()):
+            config = self.failures.attempt(model.name, lambda: self._model_config(model, result, by_folder))
+            if config is None:
+                # Failed: its dependents still render (and are then left out) against its default name.
+                self.relations[model.name] = Relation(schema_name=self.target.schema, name=model.name)
+                self.node_ids[model.name] = f"model.{model.name}"
+                continue
+            text, record = result
             if not config.enabled:
+                continue
+            if config.materialized == "ephemeral":
+                self.ephemeral[model.name] = (text, record, model)
                 continue
             rendered.append((model, text, record, config))
             self.relations[model.name] = Relation(
@@ -176,22 +187,35 @@ class _Compilation:
         for seed in self.project.seeds:
             if seed.name in self.seed_configs:
                 drafts[f"seed.{seed.name}"] = self._seed_draft(seed)
-        sqls = []
-        for model, text, _, _ in rendered:
-            sqls.append(self._located_sql(text, model))
+        located = [(entry, self.failures.attempt(entry[0].name,
+                                                 lambda: self._located_sql(entry[1], entry[0], entry[2])))
+                   for entry in rendered]
+        rendered = [entry for entry, sql in located if sql is not None]
+        sqls = [sql for _, sql in located if sql is not None]
         # Incremental models are rendered a second time with is_incremental() true (dbt's branch).
-        incremental = {model.name: (self._located_sql(*self._render_incremental(model, record)), record)
-                       for model, _, record, config in rendered if config.materialized == "incremental"}
-        analyses = self._analyze_all(sqls)
-        check_target_support([(model.name, *job) for (model, _, _, _), job in zip(rendered, sqls)]
-                             + [(name, *job) for name, (job, _) in incremental.items()],
-                             read=self.dialect.sqlglot_dialect, target=self.target_dialect,
-                             target_name=self.target.name, cache=self.cache)
+        incremental = {}
+        for model, _, record, config in rendered:
+            if config.materialized == "incremental":
+                job = self.failures.attempt(model.name,
+                                            lambda: self._located_sql(*self._render_incremental(model, record)))
+                if job is not None:
+                    incremental[model.name] = (job, record)
+        analyses = self._analyze_all(sqls, [model.name for model, _, _, _ in rendered])
+        for name, job in [(model.name, job) for (model, _, _, _), job in zip(rendered, sqls)] + [
+                (name, job) for name, (job, _) in incremental.items()]:
+            self.failures.attempt(name, lambda: check_target_support(
+                [(name, *job)], read=self.dialect.sqlglot_dialect, target=self.target_dialect,
+                target_name=self.target.name, cache=self.cache))
         for (model, _, record, config), (sql, _, _), analysis in zip(rendered, sqls, analyses):
+            if model.name in self.failures:
+                continue
             extra = incremental.get(model.name)
-            drafts[f"model.{model.name}"] = self._model_draft(model, sql, analysis, record, config,
-                                                              incremental=extra and extra[0][0])
+            draft = self.failures.attempt(model.name, lambda: self._model_draft(
+                model, sql, analysis, record, config, incremental=extra and extra[0][0]))
+            if draft is not None:
+                drafts[f"model.{model.name}"] = draft
         self.cache.save()
+        self.failures.raise_if_any(self.failures.prune(drafts, self.node_ids))
 
         texts = {f"model.{model.name}": model.text for model, _, _, _ in rendered}
 
@@ -211,28 +235,72 @@ class _Compilation:
 
     # -- per node ------------------------------------------------------------------
 
+    def _model_config(self, model: ModelFile, result: tuple[str, RenderRecord] | None,
+                      by_folder: dict[int, ModelConfig]) -> ModelConfig:
+        """The model's resolved config (raises the render's error when rendering failed)."""
+        if result is None:  # its render failed: recorded already; raise it again to skip the model
+            raise self.failures.errors[model.name]
+        _, record = result
+        doc = self.project.model_docs.get(model.name)
+        if record.config or (doc is not None and doc.doc.config):
+            return _resolve_config(ModelConfig(), model.defaults, doc, record.config, model.path,
+                                   text=model.text, calls_at=record.config_at)
+        key = id(model.defaults)
+        if key not in by_folder:
+            by_folder[key] = _resolve_config(ModelConfig(), model.defaults, None, {}, model.path)
+        return by_folder[key]
+
     def _quoted(self, name: str) -> str:
         return self.dialect.quote_relation(self.relations[name])
 
-    def _substitute(self, text: str, own_name: str | None, file: str) -> str:
+    def _substitute(self, text: str, own_name: str | None, file: str, ctes: list | None = None,
+                    chain: tuple = ()) -> str:
         def replace(match: re.Match) -> str:
             name = placeholder_name(match)
             if name is None:
                 if own_name is None:
                     raise CompileError("{{ this }} is only defined inside a model or its checks", file=file)
                 return self._quoted(own_name)
+            if name in self.ephemeral and ctes is not None:
+                self._collect_cte(name, ctes, chain or (own_name,))
+                return cte_name(name)
             if name not in self.relations:
                 raise CompileError(f"ref({name!r}) names a disabled model", file=file,
                                    hint="enable it or remove the ref")
             return self._quoted(name)
         return REF_PLACEHOLDER_PATTERN.sub(replace, text)
 
-    def _located_sql(self, text: str, model: ModelFile) -> tuple[str, str, int]:
-        """``(sql, file, line_offset)``: a rendered model with relation names in place."""
-        substituted = self._substitute(text, model.name, model.path)
+    def _located_sql(self, text: str, model: ModelFile, record: RenderRecord | None = None) -> tuple[str, str, int]:
+        """``(sql, file, line_offset)``: a rendered model with relation names in place (and the
+        ephemeral models it refs inlined as CTEs, their parents added to ``record``'s)."""
+        ctes: list[tuple[str, str]] = []
+        substituted = self._substitute(text, model.name, model.path, ctes)
         # Lines stripped from the top (e.g. left by a leading config() call) still count in the file.
         offset = substituted[:len(substituted) - len(substituted.lstrip())].count("\n")
-        return substituted.strip(), model.path, offset
+        if not ctes:
+            return substituted.strip(), model.path, offset
+        if record is not None:
+            for name, _ in ctes:
+                _, inner, _ = self.ephemeral[name]
+                record.refs.extend(r for r in inner.refs if r not in record.refs and r not in self.ephemeral)
+                record.sources.extend(s for s in inner.sources if s not in record.sources)
+        # The CTEs go above the model's first line: error lines in the model's own SQL are off by them.
+        return with_ctes(substituted.strip(), ctes), model.path, offset - sum(q.count("\n") + 2 for _, q in ctes)
+
+    def _collect_cte(self, name: str, ctes: list[tuple[str, str]], chain: tuple) -> None:
+        """Add ephemeral model ``name`` (after the ephemeral models it refs) to ``ctes``, once."""
+        if any(done == name for done, _ in ctes):
+            return
+        if name in chain:
+            raise CompileError(f"ephemeral models ref each other in a cycle: {' -> '.join((*chain[1:], name))}",
+                               file=self.ephemeral[name][2].path)
+        text, _, model = self.ephemeral[name]
+        inner: list[tuple[str, str]] = []
+        sql = self._substitute(text, name, model.path, inner, chain=(*chain, name)).strip()
+        for item in inner:
+            if not any(done == item[0] for done, _ in ctes):
+                ctes.append(item)
+        ctes.append((name, sql))
 
     def _render_incremental(self, model: ModelFile, record: RenderRecord) -> tuple[str, ModelFile]:
         """The model rendered with ``is_incremental()`` true; its refs join ``record``'s (one set of parents)."""
@@ -359,6 +427,14 @@ class _Compilation:
                     file=files.get(name), hint="rename one, or give it a different alias or schema",
                 )
             seen[key] = name
+
+
+def _or_none(step, *args):
+    """``step(*args)``, or None when it raises a user error (redone later, where it is recorded)."""
+    try:
+        return step(*args)
+    except FaboriteError:
+        return None
 
 
 def _data_config(config: ModelConfig | SeedConfig) -> dict[str, Any]:

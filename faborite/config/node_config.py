@@ -12,7 +12,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-Materialization = Literal["view", "table", "incremental"]
+#: ``ephemeral``: never built; inlined as a CTE into each model that refs it (faborite/compiler/ephemeral.py).
+Materialization = Literal["view", "table", "incremental", "ephemeral"]
 IncrementalStrategy = Literal["append", "merge", "delete+insert", "microbatch"]
 
 #: Config keys that change a node's data; everything else is metadata.
