@@ -181,8 +181,12 @@ class _Compilation:
         self._check_unique_relations()
 
         drafts: dict[str, dict[str, Any]] = {}
-        for source_id, draft in self.sources.nodes().items():
-            drafts[source_id] = draft
+        try:
+            drafts.update(self.sources.nodes())
+        except FaboriteError:
+            # A source a model failed to read fails here too: the model's error says where it is used.
+            self.failures.raise_if_any({})
+            raise
         drafts.update(self.sync_drafts)
         for seed in self.project.seeds:
             if seed.name in self.seed_configs:

@@ -80,7 +80,7 @@ def test_unknown_folder_default_lists_plus_keys(proj):
 def test_invalid_folder_default_value_suggests_a_value_not_a_key(proj):
     error = _project(proj, PROJECT.replace("+materialized: table", "+materialized: tabel"))
     check_error(error, ConfigError, file="faborite.yml", line=11,
-                message=("'+materialized'", "got 'tabel'", "expected 'view', 'table' or 'incremental'"))
+                message=("'+materialized'", "got 'tabel'", "expected 'view', 'table', 'incremental' or 'ephemeral'"))
     assert error.hint == "did you mean 'table'?"
 
 
