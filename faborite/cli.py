@@ -202,8 +202,8 @@ def compile_(state: _State, node: str | None, selection) -> None:
     if node is None:
         state.out().print(f"[green]compiled[/] {plural(len(manifest.nodes), 'node')} -> .faborite/manifest.json")
         return
-    found = find_node(manifest, node)
-    click.echo(found.sql or f"-- {found.kind} {found.name}: no SQL")
+    found = manifest.analyses.get(node) or find_node(manifest, node)  # a dbt analysis: compiled, never built
+    click.echo(found if isinstance(found, str) else found.sql or f"-- {found.kind} {found.name}: no SQL")
 
 
 @cli.command()

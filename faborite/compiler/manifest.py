@@ -139,6 +139,9 @@ class Manifest(BaseModel):
     #: The faborite dialect of the target compiled for ("" in manifests older than the field).
     target_dialect: str = ""
     nodes: dict[str, Node]
+    #: A dbt project's analyses (``analyses/``), compiled and never built: rendered SQL by name.
+    #: Shown by ``faborite compile NAME``; not part of the manifest's identity or files.
+    analyses: dict[str, str] = Field(default_factory=dict, exclude=True)
 
     @cached_property
     def sql_dialect(self) -> str:

@@ -235,7 +235,15 @@ class _Compilation:
             nodes[node_id] = Node(**draft, version=fingerprint.version(draft["data_hash"], parents))
         return Manifest(faborite_version=__version__, project=self.project.config.name,
                         target=self.target.name, dialect=self.project.config.dialect,
-                        target_dialect=self.target.dialect, nodes=nodes)
+                        target_dialect=self.target.dialect, nodes=nodes, analyses=self._analyses())
+
+    def _analyses(self) -> dict[str, str]:
+        """Each analysis rendered with relation names in place (dbt compiles them, never runs them)."""
+        compiled = {}
+        for analysis in self.project.analyses:
+            text, record = self.templates.render(analysis.text, analysis.path)
+            compiled[analysis.name] = self._located_sql(text, analysis, record)[0]
+        return compiled
 
     # -- per node ------------------------------------------------------------------
 
@@ -245,6 +253,11 @@ class _Compilation:
         if result is None:  # its render failed: recorded already; raise it again to skip the model
             raise self.failures.errors[model.name]
         _, record = result
+        if self.project.dbt is not None and record.config:
+            # A dbt model's config() may set dbt keys faborite does not use (post_hook, grants ...).
+            from faborite.dbt.project import usable_config
+
+            record.config = usable_config(record.config)
         doc = self.project.model_docs.get(model.name)
         if record.config or (doc is not None and doc.doc.config):
             return _resolve_config(ModelConfig(), model.defaults, doc, record.config, model.path,

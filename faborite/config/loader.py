@@ -106,6 +106,8 @@ class Project(BaseModel):
     sync_sources: dict[str, SyncSourceEntry] = Field(default_factory=dict)
     syncs: dict[str, SyncEntry] = Field(default_factory=dict)
     warnings: tuple[str, ...] = ()
+    #: A dbt project's analyses: compiled (``faborite compile NAME``), never built.
+    analyses: tuple[ModelFile, ...] = ()
     #: The dbt project read in place (:class:`faborite.dbt.project.DbtProject`); None for a faborite project.
     dbt: Any = Field(default=None, exclude=True, repr=False)
     #: ``faborite.yml`` as loaded (a LineDict), so later stages can point at a line in it.
@@ -187,6 +189,7 @@ def load_project(root: Path, *, profile: str | None = None, vars_override: dict[
         for p in sorted((root / config.paths.macros).rglob("*.sql"))
     )
     extra_yaml_dirs: list[Path] = []
+    analyses: tuple[ModelFile, ...] = ()
     if dbt is not None:
         from faborite.dbt import project_files
 
@@ -196,8 +199,10 @@ def load_project(root: Path, *, profile: str | None = None, vars_override: dict[
         _check_no_clash(models, more)
         models = (*models, *more)
         properties_filter = _dbt_properties_filter(dbt, macros)
-    warnings += _unused_folders(model_defaults, {m.folder for m in models}, "models")
-    warnings += _unused_folders(seed_defaults, {s.folder for s in seeds}, "seeds")
+        analyses = tuple(a for folder in dbt.analysis_paths if (root / folder).is_dir()
+                         for a in _load_models(root / folder, root, {}))
+    warnings += _unused_folders(model_defaults, {(*m.folder, m.name) for m in models}, "models")
+    warnings += _unused_folders(seed_defaults, {(*s.folder, s.name) for s in seeds}, "seeds")
 
     model_docs: dict[str, NodeDocEntry] = {}
     seed_docs: dict[str, NodeDocEntry] = {}
@@ -266,7 +271,7 @@ def load_project(root: Path, *, profile: str | None = None, vars_override: dict[
     return Project(
         root=root, config=config, models=models, seeds=seeds, macros=macros,
         model_docs=model_docs, seed_docs=seed_docs, sources=sources, sync_sources=sync_sources, syncs=syncs,
-        warnings=tuple(warnings), raw_config=raw, dbt=dbt,
+        warnings=tuple(warnings), raw_config=raw, dbt=dbt, analyses=analyses,
     )
 
 
@@ -353,7 +358,8 @@ def _load_models(models_dir: Path, root: Path, defaults: FolderDefaults) -> tupl
             raise not_utf8_error(Path(path), rel) from None
         if folder not in folder_defaults:
             folder_defaults[folder] = defaults_for(folder, defaults)
-        models.append(ModelFile(name=name, path=rel, folder=folder, text=text, defaults=folder_defaults[folder]))
+        models.append(ModelFile(name=name, path=rel, folder=folder, text=text,
+                                defaults=_named_defaults(folder_defaults[folder], defaults, (*folder, name))))
     return tuple(models)
 
 
@@ -367,9 +373,18 @@ def _load_seeds(seeds_dir: Path, root: Path, defaults: FolderDefaults) -> tuple[
         seeds.append(SeedFile(
             name=path.stem, path=rel, folder=folder,
             content_hash=hashlib.sha256(path.read_bytes()).hexdigest(),
-            defaults=defaults_for(folder, defaults),
+            defaults=_named_defaults(defaults_for(folder, defaults), defaults, (*folder, path.stem)),
         ))
     return tuple(seeds)
+
+
+def _named_defaults(merged: dict[str, Any], defaults: FolderDefaults, path: tuple[str, ...]) -> dict[str, Any]:
+    """dbt lets the tree name one node as it names a folder (``staging: {stg_x: {+enabled: false}}``):
+    that entry wins over its folder's. ``merged`` is returned as is (shared by the folder) otherwise."""
+    own = defaults.get(path)
+    if not own:
+        return merged
+    return defaults_for((path[-1],), {(): merged, (path[-1],): own})  # tags accumulate, as for folders
 
 
 def _unused_folders(defaults: FolderDefaults, folders: set[tuple[str, ...]], section: str) -> list[str]:

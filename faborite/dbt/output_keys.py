@@ -13,7 +13,7 @@ from typing import Any
 #: dbt keys that say how dbt runs, not where data goes: dropped without a note.
 _DBT_ONLY = frozenset({"type", "threads"})
 #: ``{{ env_var('X') | int }}``: the filter is dropped, the target's config model converts the string.
-_FILTER = re.compile(r"\s*\|\s*(?:int|float|as_number|as_text|as_bool|string|trim)\s*(?=\}\})")
+_FILTER = re.compile(r"\s*\|\s*(?:int|float|as_number|as_text|as_bool|string|trim)(?=\s*\}\})")
 
 
 def translate_output(output: Mapping[str, Any], type_name: str,

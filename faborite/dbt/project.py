@@ -108,6 +108,11 @@ def read_dbt_project(root: Path, *, profile: str | None = None, environ: Mapping
                 trees[str(package)] = {**trees.get(str(package), {}), **subtree}
         for package in list(trees):
             trees[package] = folder_tree(trees[package], render, dbt.dropped_keys, f"{section}.{package}")
+    snapshots = sum(1 for folder in dbt.snapshot_paths if (root / folder).is_dir()
+                    for _ in (root / folder).rglob("*.sql"))
+    if snapshots:
+        notes.append(f"{snapshots} snapshot file(s) under {', '.join(dbt.snapshot_paths)} are not built: "
+                     "faborite does not read dbt snapshots yet")
     for hook in _RUN_HOOKS:
         if data.get(hook):
             count = len(data[hook]) if isinstance(data[hook], list) else 1
@@ -125,6 +130,26 @@ def read_dbt_project(root: Path, *, profile: str | None = None, environ: Mapping
     raw.line = 1
     raw.key_lines = {key: getattr(data, "key_lines", {}).get(key, 1) for key in raw}
     return dbt
+
+
+def input_folders(root: Path) -> tuple[list[str], list[tuple[str, tuple[str, ...]]]]:
+    """``(files, [(folder, suffixes)])`` a dbt project's load reads, for hashing (read leniently:
+    a broken ``dbt_project.yml`` means default folders, and its own hash has changed then)."""
+    import yaml
+
+    try:
+        data = yaml.safe_load((root / DBT_PROJECT_FILE).read_text(encoding="utf-8")) or {}
+    except Exception:  # noqa: BLE001  (unreadable or invalid: default folders)
+        data = {}
+    data = data if isinstance(data, dict) else {}
+    sql_yaml = (".sql", ".yml", ".yaml")
+    folders = [(f, sql_yaml) for f in _paths(data, "model-paths", "models")]
+    folders += [(f, (".csv", ".yml", ".yaml")) for f in _paths(data, "seed-paths", "seeds")]
+    folders += [(f, (".sql",)) for key, default in (("macro-paths", "macros"), ("test-paths", "tests"),
+                                                   ("analysis-paths", "analyses"), ("snapshot-paths", "snapshots"))
+                for f in _paths(data, key, default)]
+    folders.append((str(data.get("packages-install-path") or "dbt_packages"), (*sql_yaml, ".csv")))
+    return [DBT_PROJECT_FILE, "profiles.yml"], folders
 
 
 def _identifier(name: str) -> str:
@@ -146,6 +171,14 @@ def _project_vars(raw: Any, name: str) -> dict[str, Any]:
         return {}
     scoped = raw.get(name) if isinstance(raw.get(name), dict) else {}
     return {**{k: v for k, v in raw.items() if k != name}, **scoped}
+
+
+def usable_config(config: Mapping[str, Any]) -> dict[str, Any]:
+    """A model's ``config(...)`` keys faborite reads; dbt's others (``post_hook``, ``grants`` ...) dropped."""
+    from faborite.config.node_config import ModelConfig
+
+    usable = {f.alias or n for n, f in ModelConfig.model_fields.items()}
+    return {key: value for key, value in config.items() if key in usable}
 
 
 def folder_tree(tree: Any, render: "_ValueRenderer", dropped: Counter, where: str) -> dict[str, Any]:

@@ -111,9 +111,8 @@ def summary(dropped: Counter) -> str | None:
     """One line naming the dbt keys faborite did not use, most frequent first; None if none."""
     if not dropped:
         return None
-    shown = ", ".join(f"{key} ({count})" for key, count in dropped.most_common(12))
-    more = f" and {len(dropped) - 12} more" if len(dropped) > 12 else ""
-    return f"dbt keys faborite does not use were ignored: {shown}{more}"
+    shown = ", ".join(f"{key} ({count})" for key, count in dropped.most_common())
+    return f"dbt keys faborite does not use were ignored: {shown}"
 
 
 __all__ = ["tolerate", "summary", "LineList"]
