@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from faborite.api_sources import WORK_DIR, SyncSources
-from faborite.api_project import init_project, project_json_schema  # noqa: F401 - part of the API
+from faborite.api_project import import_dbt, init_project, project_json_schema  # noqa: F401 - part of the API
 from faborite.api_state import StateCare, inline_yaml  # noqa: F401 - inline_yaml: part of the API
 from faborite.api_views import (  # noqa: F401 - part of the API, kept in their own module
     apply_stages,

@@ -420,11 +420,13 @@ def show(state: _State, plan_file: Path, as_json: bool, markdown: bool) -> None:
 
 # Other commands live in their own modules (they need cli's helpers defined above); registered here.
 from faborite.cli_fmt import fmt_command, lint_command  # noqa: E402
+from faborite.cli_import import import_group  # noqa: E402
 from faborite.cli_inspect import debug_command, query  # noqa: E402
 from faborite.cli_state import state_group  # noqa: E402
 from faborite.cli_versions import force_unlock, gc, rollback  # noqa: E402
 
-for _command in (state_group, fmt_command, lint_command, rollback, gc, force_unlock, query, debug_command):
+for _command in (state_group, fmt_command, lint_command, rollback, gc, force_unlock, query, debug_command,
+                 import_group):
     cli.add_command(_command)
 
 

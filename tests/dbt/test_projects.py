@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from faborite.api import import_dbt
 from tests.dbt.harness import PROJECTS, compare, copy_project, dbt_build, faborite_apply, find_dbt
 
 pytestmark = pytest.mark.slow
@@ -27,3 +28,9 @@ def test_dbt_and_faborite_build_the_same_tables(name: str, dbt: Path, tmp_path: 
     dbt_build(dbt, copy_project(source, tmp_path / "for-dbt"), dbt_db)
     faborite_apply(copy_project(source, tmp_path / "for-faborite"), faborite_db, monkeypatch)
     assert compare(dbt_db, faborite_db, ignore=_NOT_BUILT.get(name, ()))
+    # The same project converted by `faborite import dbt` builds the same tables too.
+    imported, imported_db = tmp_path / "imported", tmp_path / "imported.duckdb"
+    notes = import_dbt(source, imported)
+    assert not [n for n in notes if "does not validate" in n], notes
+    faborite_apply(imported, imported_db, monkeypatch)
+    assert compare(dbt_db, imported_db, ignore=_NOT_BUILT.get(name, ()))
