@@ -89,7 +89,7 @@ class Node(BaseModel):
     name: str
     file: str | None = None
     relation: str  # virtual relation "schema.name" (sources: what SQL reads)
-    materialized: Literal["view", "table", "incremental", "seed", "source", "sync"]
+    materialized: Literal["view", "table", "incremental", "snapshot", "seed", "source", "sync"]
     sql: str | None = None  # models: rendered SELECT in the project dialect
     #: Incremental models: the SELECT rendered with ``is_incremental()`` true, whose ``{{ this }}``
     #: reads the published version (``sql`` is the full build, rendered with it false).

@@ -27,7 +27,7 @@ from faborite.compiler.sources import SourceResolver
 from faborite.compiler.syncs import sync_drafts
 from faborite.compiler.parallel import map_maybe_parallel
 from faborite.config.loader import ModelFile, NodeDocEntry, Project
-from faborite.config.node_config import DATA_KEYS, INCREMENTAL_KEYS, ModelConfig, SeedConfig
+from faborite.config.node_config import DATA_KEYS, INCREMENTAL_KEYS, SNAPSHOT_KEYS, ModelConfig, SeedConfig
 from faborite.config.properties import CheckSpec, NodeDoc
 from faborite.config.validation import config_error_from
 from faborite.compiler.target_support import check_target_support
@@ -260,8 +260,14 @@ class _Compilation:
             record.config = usable_config(record.config)
         doc = self.project.model_docs.get(model.name)
         if record.config or (doc is not None and doc.doc.config):
-            return _resolve_config(ModelConfig(), model.defaults, doc, record.config, model.path,
-                                   text=model.text, calls_at=record.config_at)
+            config = _resolve_config(ModelConfig(), model.defaults, doc, record.config, model.path,
+                                     text=model.text, calls_at=record.config_at)
+            problem = config.snapshot_problem()
+            if problem:
+                raise ConfigError(f"snapshot {model.name!r}: {problem}", file=model.path,
+                                  line=_line_of_call(model.text, "config("),
+                                  hint="e.g. config(unique_key='id', strategy='timestamp', updated_at='updated_at')")
+            return config
         key = id(model.defaults)
         if key not in by_folder:
             by_folder[key] = _resolve_config(ModelConfig(), model.defaults, None, {}, model.path)
@@ -340,7 +346,7 @@ class _Compilation:
             "relation": self.relations[model.name].key, "materialized": config.materialized, "sql": sql,
             "incremental_sql": incremental,
             "parents": tuple(parents), "data_config": data_config,
-            "output_columns": analysis.output_columns,
+            "output_columns": _with_history_columns(analysis.output_columns, config),
             "column_lineage": analysis.column_lineage,
             "data_hash": fingerprint.data_hash("model", content, data_config),
             "deprecated": config.deprecated, "deprecation_date": config.deprecation_date,
@@ -446,6 +452,15 @@ class _Compilation:
             seen[key] = name
 
 
+def _with_history_columns(columns, config: ModelConfig):
+    """A snapshot's table holds its query's columns and dbt's four history columns."""
+    if config.materialized != "snapshot" or columns is None:
+        return columns
+    from faborite.apply.snapshot_build import HISTORY_COLUMNS
+
+    return (*columns, *HISTORY_COLUMNS)
+
+
 def _or_none(step, *args):
     """``step(*args)``, or None when it raises a user error (redone later, where it is recorded)."""
     try:
@@ -462,6 +477,11 @@ def _data_config(config: ModelConfig | SeedConfig) -> dict[str, Any]:
         dumped["incremental_strategy"] = config.strategy
         if isinstance(dumped["unique_key"], str):
             dumped["unique_key"] = [dumped["unique_key"]]
+    elif getattr(config, "materialized", None) == "snapshot":
+        keys = DATA_KEYS | SNAPSHOT_KEYS
+        for key in ("unique_key", "check_cols"):
+            if isinstance(dumped[key], str) and dumped[key] != "all":
+                dumped[key] = [dumped[key]]
     return {k: v for k, v in dumped.items() if k in keys and k != "enabled"}
 
 

@@ -196,6 +196,7 @@ def load_project(root: Path, *, profile: str | None = None, vars_override: dict[
         packages = project_files.packages_of(root, dbt)
         macros = tuple(project_files.macro_files(root, dbt, packages))
         more, extra_yaml_dirs = project_files.package_models(root, dbt, packages, _load_models)
+        more += project_files.snapshot_models(root, dbt)
         _check_no_clash(models, more)
         models = (*models, *more)
         properties_filter = _dbt_properties_filter(dbt, macros)

@@ -11,7 +11,8 @@ reads it in place (so what converts is what already works), then written out:
 - properties files rewritten with only what faborite reads, dbt tests as
   checks, singular tests as ``sql`` checks of the model they test.
 
-Analyses, snapshots, hooks and everything else faborite does not read are
+Snapshots become models with ``materialized='snapshot'`` under ``models/snapshots/``.
+Analyses, hooks and everything else faborite does not read are
 listed in the returned notes, not converted.
 """
 
@@ -42,6 +43,13 @@ def import_dbt_project(source: Path, destination: Path, *, profile: str | None =
     notes = list(project.warnings)
     destination.mkdir(parents=True, exist_ok=True)
     for model in project.models:
+        if model.defaults.get("materialized") == "snapshot" and model.path.endswith(".sql") and not any(
+                model.path.startswith(f"{folder}/") for folder in (project.config.paths.models,)):
+            # A `{% snapshot %}` block becomes a model of its own, materialized as a snapshot.
+            target = destination / "models" / "snapshots" / f"{model.name}.sql"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text("{{ config(materialized='snapshot') }}\n" + model.text.lstrip("\n"), encoding="utf-8")
+            continue
         _copy(source / model.path, destination / "models" / _model_rel(model.path, source, project))
     for seed in project.seeds:
         _copy(source / seed.path, destination / "seeds" / Path(*seed.folder, f"{seed.name}.csv"))

@@ -108,11 +108,6 @@ def read_dbt_project(root: Path, *, profile: str | None = None, environ: Mapping
                 trees[str(package)] = {**trees.get(str(package), {}), **subtree}
         for package in list(trees):
             trees[package] = folder_tree(trees[package], render, dbt.dropped_keys, f"{section}.{package}")
-    snapshots = sum(1 for folder in dbt.snapshot_paths if (root / folder).is_dir()
-                    for _ in (root / folder).rglob("*.sql"))
-    if snapshots:
-        notes.append(f"{snapshots} snapshot file(s) under {', '.join(dbt.snapshot_paths)} are not built: "
-                     "faborite does not read dbt snapshots yet")
     for hook in _RUN_HOOKS:
         if data.get(hook):
             count = len(data[hook]) if isinstance(data[hook], list) else 1
@@ -178,6 +173,9 @@ def usable_config(config: Mapping[str, Any]) -> dict[str, Any]:
     from faborite.config.node_config import ModelConfig
 
     usable = {f.alias or n for n, f in ModelConfig.model_fields.items()}
+    config = dict(config)
+    if "target_schema" in config and "schema" not in config:  # a snapshot's schema, before dbt 1.9
+        config["schema"] = config.pop("target_schema")
     return {key: value for key, value in config.items() if key in usable}
 
 

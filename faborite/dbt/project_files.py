@@ -6,6 +6,7 @@ Called by :func:`faborite.config.loader.load_project` for a dbt project only.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -60,6 +61,27 @@ def package_models(root: Path, dbt: "DbtProject", packages: list[Package],
     return models, folders
 
 
+_SNAPSHOT = re.compile(r"\{%-?\s*snapshot\s+([A-Za-z_][A-Za-z0-9_]*)\s*-?%\}(.*?)\{%-?\s*endsnapshot\s*-?%\}", re.S)
+
+
+def snapshot_models(root: Path, dbt: "DbtProject") -> list["ModelFile"]:
+    """Each ``{% snapshot name %}...{% endsnapshot %}`` block as a model of ``materialized: snapshot``
+    (the block's tags blanked, so lines in errors are the file's)."""
+    from faborite.config.loader import ModelFile
+
+    found = []
+    for folder in dbt.snapshot_paths:
+        for path in sorted((root / folder).rglob("*.sql")) if (root / folder).is_dir() else ():
+            text = path.read_text(encoding="utf-8")
+            rel = path.relative_to(root).as_posix()
+            for match in _SNAPSHOT.finditer(text):
+                before = text[:match.start(2)]
+                body = "\n" * before.count("\n") + match.group(2)
+                found.append(ModelFile(name=match.group(1), path=rel, folder=(), text=body,
+                                       defaults={"materialized": "snapshot"}))
+    return found
+
+
 def singular_tests(root: Path, dbt: "DbtProject", docs: dict[str, "NodeDocEntry"], nodes: set[str],
                    notes: list[str]) -> dict[str, "NodeDocEntry"]:
     """``docs`` with each singular test added as a check of the first node it refs."""
@@ -88,4 +110,4 @@ def singular_tests(root: Path, dbt: "DbtProject", docs: dict[str, "NodeDocEntry"
     return docs
 
 
-__all__: list[Any] = ["packages_of", "macro_files", "package_models", "singular_tests"]
+__all__: list[Any] = ["packages_of", "macro_files", "package_models", "singular_tests", "snapshot_models"]

@@ -296,7 +296,7 @@ def test_invalid_materialized_value(proj):
     write(proj, "models/x.sql", "{{ config(materialized='tabel') }}\nselect 1 as x\n")
     error = error_of(proj)
     check_error(error, ConfigError, file="models/x.sql", line=1,
-                message=("'materialized'", "got 'tabel'", "expected 'view', 'table', 'incremental' or 'ephemeral'"))
+                message=("'materialized'", "got 'tabel'", "expected 'view', 'table', 'incremental', 'ephemeral' or 'snapshot'"))
     assert error.hint == "did you mean 'table'?"
 
 

@@ -3,7 +3,9 @@
 The same unchanged folder is copied twice: ``dbt build`` runs in one copy into
 one DuckDB file, ``faborite apply`` in the other into another (its profile reads
 the file from ``DBT_DUCKDB_PATH``). Every relation dbt built is then read from
-both files, rows sorted, and must be equal.
+both files, rows sorted, and must be equal. A project with a ``next/`` folder
+(new seed rows, say) is then changed by it and built a second time by both,
+and compared again: incremental models and snapshots build on what is there.
 
 dbt (dbt-core 1.11 + dbt-duckdb) lives in its own virtualenv, as the
 benchmarks install it (benchmarks/peers.py): ``FABORITE_DBT`` names a ``dbt``
@@ -75,6 +77,16 @@ def faborite_apply(project: Path, database: Path, monkeypatch: pytest.MonkeyPatc
     result = workspace.apply(plan)
     assert not getattr(result, "failed", None), f"faborite apply failed: {result}"
     return workspace
+
+
+def next_run(source: Path, *copies: Path) -> bool:
+    """Copy the project's ``next/`` folder (e.g. new seed rows) over each copy; False if it has none."""
+    later = source / "next"
+    if not later.is_dir():
+        return False
+    for copy in copies:
+        shutil.copytree(later, copy, dirs_exist_ok=True)
+    return True
 
 
 def relations(database: Path) -> dict[str, list[str]]:
