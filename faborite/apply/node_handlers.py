@@ -105,6 +105,7 @@ class SnapshotModel(_RelationHandler):
         return build_snapshot(ctx, node, connection)
 
 
+@dataclass(frozen=True)
 class ViewModel(_RelationHandler):
     """``materialized: view``: a physical view over the other physical versions."""
 
