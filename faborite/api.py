@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from faborite.api_env import Environments
 from faborite.api_sources import WORK_DIR, SyncSources
-from faborite.api_project import init_project, project_json_schema  # noqa: F401 - part of the API
+from faborite.api_project import import_dbt, init_project, project_json_schema  # noqa: F401 - part of the API
 from faborite.api_state import StateCare, inline_yaml  # noqa: F401 - inline_yaml: part of the API
 from faborite.api_views import (  # noqa: F401 - part of the API, kept in their own module
     apply_stages,
@@ -80,12 +80,14 @@ class Workspace(SyncSources, StateCare, Environments):
     #: Seconds apply, rollback, gc and sync wait for a held state lock (0: fail at once).
     lock_timeout: float = 0.0
     env_name: str | None = None
+    #: A dbt project's profile (default: its ``dbt_project.yml``'s ``profile:``); unused by faborite projects.
+    profile: str | None = None
 
     @classmethod
     def open(cls, project_dir: Path | None = None, target: str | None = None,
              vars_override: dict[str, Any] | None = None, *,
              on_warning: Callable[[str], None] | None = None, lock_timeout: float = 0.0,
-             env: str | None = None) -> "Workspace":
+             env: str | None = None, profile: str | None = None) -> "Workspace":
         """Find the project at or above ``project_dir`` and bind it to ``target``.
 
         Args:
@@ -96,6 +98,8 @@ class Workspace(SyncSources, StateCare, Environments):
             lock_timeout: seconds apply, rollback, gc and sync wait for a held state lock
                 (0: fail at once, naming the holder).
             env: the environment (``--env``); None: the default one.
+            profile: for a dbt project read in place, the profiles.yml profile (default: its
+                ``profile:``).
 
         Returns:
             The workspace. Nothing is loaded yet: files are read on first use.
@@ -107,7 +111,7 @@ class Workspace(SyncSources, StateCare, Environments):
 
         root = find_project_root(Path(project_dir) if project_dir else Path.cwd())
         return cls(root=root, target_name=target, vars_override=dict(vars_override or {}), on_warning=on_warning,
-                   lock_timeout=lock_timeout, env_name=env)
+                   lock_timeout=lock_timeout, env_name=env, profile=profile)
 
     def warn(self, message: str) -> None:
         """Report a problem that does not stop the operation.
@@ -133,7 +137,7 @@ class Workspace(SyncSources, StateCare, Environments):
         """
         from faborite.config.loader import load_project
 
-        return load_project(self.root)
+        return load_project(self.root, profile=self.profile, vars_override=self.vars_override)
 
     def with_target(self, name: str) -> "Workspace":
         """The same project (already loaded files shared) acting on target ``name``.
@@ -145,7 +149,7 @@ class Workspace(SyncSources, StateCare, Environments):
             A new workspace; this one is unchanged.
         """
         other = Workspace(root=self.root, target_name=name, vars_override=dict(self.vars_override),
-                          on_warning=self.on_warning, env_name=self.env_name)
+                          on_warning=self.on_warning, env_name=self.env_name, profile=self.profile)
         if "project" in self.__dict__:
             other.__dict__["project"] = self.project
         return other

@@ -1,5 +1,5 @@
-"""Starting a project and describing its files: ``faborite init`` and ``faborite schema``
-(re-exported by :mod:`faborite.api`)."""
+"""Starting a project and describing its files: ``faborite init``, ``faborite import dbt`` and
+``faborite schema`` (re-exported by :mod:`faborite.api`)."""
 
 from __future__ import annotations
 
@@ -39,6 +39,26 @@ def init_project(destination: Path, name: str | None = None) -> Path:
     config.write_text("".join(f"name: {project_name}\n" if line.startswith("name:") else line for line in lines),
                       encoding="utf-8")
     return destination
+
+
+def import_dbt(source: Path, destination: Path, *, profile: str | None = None) -> list[str]:
+    """Convert the dbt project in ``source`` into a native faborite project (``faborite import dbt``).
+
+    Args:
+        source: the folder holding ``dbt_project.yml`` (it is only read).
+        destination: the new project's directory (must not exist or be empty).
+        profile: the profiles.yml profile whose outputs become targets (default: the project's).
+
+    Returns:
+        Notes, one line each: what was not converted, and whether the result validates.
+
+    Raises:
+        ConfigError: no dbt project in ``source``, ``destination`` not empty, or the dbt
+            project cannot be read.
+    """
+    from faborite.dbt.import_project import import_dbt_project
+
+    return import_dbt_project(source, destination, profile=profile)
 
 
 def project_json_schema(kind: str = "project") -> dict[str, Any]:

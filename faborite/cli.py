@@ -31,12 +31,13 @@ class _State:
         self.vars_override = vars_override
         self.lock_timeout = 0.0  # seconds; set by --lock-timeout (faborite/cli_lock_timeout.py)
         self.env: str | None = None  # set by --env (faborite/cli_env_option.py)
+        self.profile: str | None = None  # a dbt project's profiles.yml profile (--profile)
 
     def workspace(self):
         from faborite.api import Workspace
 
         return Workspace.open(self.project_dir, self.target, self.vars_override, on_warning=self.warn,
-                              lock_timeout=self.lock_timeout, env=self.env)
+                              lock_timeout=self.lock_timeout, env=self.env, profile=self.profile)
 
     def warn(self, message: str) -> None:
         """Print a warning the API raised while it worked (e.g. an unreachable webhook) to stderr."""
@@ -114,9 +115,11 @@ def pass_state(command):
     @click.option("--project-dir", "project_dir_here", type=click.Path(file_okay=False, path_type=Path),
                   help="Project directory (default: search upward from here).")
     @click.option("--vars", "vars_here", callback=_parse_vars, help="Override project vars (YAML mapping).")
+    @click.option("--profile", help="dbt project read in place: the profiles.yml profile (default: its 'profile:').")
     @pass_output_state
     @functools.wraps(command)
-    def wrapper(state: _State, *args, target_here=None, project_dir_here=None, vars_here=None, **kwargs):
+    def wrapper(state: _State, *args, target_here=None, project_dir_here=None, vars_here=None, profile=None, **kwargs):
+        state.profile = profile or state.profile
         state.target = target_here or state.target
         state.project_dir = project_dir_here or state.project_dir
         state.vars_override = {**state.vars_override, **(vars_here or {})}
@@ -201,8 +204,8 @@ def compile_(state: _State, node: str | None, selection) -> None:
     if node is None:
         state.out().print(f"[green]compiled[/] {plural(len(manifest.nodes), 'node')} -> .faborite/manifest.json")
         return
-    found = find_node(manifest, node)
-    click.echo(found.sql or f"-- {found.kind} {found.name}: no SQL")
+    found = manifest.analyses.get(node) or find_node(manifest, node)  # a dbt analysis: compiled, never built
+    click.echo(found if isinstance(found, str) else found.sql or f"-- {found.kind} {found.name}: no SQL")
 
 
 @cli.command()
@@ -421,12 +424,14 @@ def show(state: _State, plan_file: Path, as_json: bool, markdown: bool) -> None:
 
 # Other commands live in their own modules (they need cli's helpers defined above); registered here.
 from faborite.cli_fmt import fmt_command, lint_command  # noqa: E402
+from faborite.cli_import import import_group  # noqa: E402
 from faborite.cli_inspect import debug_command, query  # noqa: E402
 from faborite.cli_state import state_group  # noqa: E402
 from faborite.cli_versions import force_unlock, gc, rollback  # noqa: E402
 from faborite.cli_env import env_group  # noqa: E402
 
-for _command in (state_group, fmt_command, lint_command, rollback, gc, force_unlock, query, debug_command, env_group):
+for _command in (state_group, fmt_command, lint_command, rollback, gc, force_unlock, query, debug_command, env_group,
+                 import_group):
     cli.add_command(_command)
 
 

@@ -85,6 +85,32 @@ class CompileError(FaboriteError):
     kind = "compile"
 
 
+class CompileErrors(CompileError):
+    """Several models failed to compile: each error at its file:line, and the models not
+    compiled because they depend on one that failed. validate and plan report them all at once."""
+
+    def __init__(self, errors: "list[FaboriteError]", skipped: "dict[str, str] | None" = None) -> None:
+        self.errors = list(errors)
+        self.skipped = dict(skipped or {})
+        count = len(self.errors)
+        lines = [f"{count} model{'s' if count != 1 else ''} failed to compile"
+                 + (f"; {len(self.skipped)} more depend on them and were not compiled" if self.skipped else "")
+                 + ":"]
+        for error in self.errors:
+            where = f"{error.location}: " if error.location else ""
+            lines.append(f"  {where}{error.message}")
+            if error.hint:
+                lines.append(f"    hint: {error.hint}")
+        if self.skipped:
+            lines.append("  not compiled: " + ", ".join(f"{name} (needs {parent})"
+                                                        for name, parent in sorted(self.skipped.items())))
+        super().__init__("\n".join(lines), hint="fix each model above; nothing is applied while any fails")
+
+    def to_dict(self) -> dict:
+        """The errors as plain data: every failure, and what was not compiled because of them."""
+        return {**super().to_dict(), "errors": [e.to_dict() for e in self.errors], "skipped": self.skipped}
+
+
 class StateError(FaboriteError):
     """Recorded state cannot be read, written, or does not match."""
 

@@ -126,6 +126,21 @@ class Publisher(Protocol):
         a definition that ``Dialect.pointer_reads`` maps to its physical relation (drift)."""
 
 
+class DbtProfileReader(Protocol):
+    """Optional: reads an output of a dbt ``profiles.yml`` (for a dbt project run in place).
+
+    The core never names an engine: it asks each provider which dbt adapter
+    ``type:`` it reads and lets it translate the output's keys.
+    """
+
+    #: The ``type:`` of a dbt profile output this provider reads (dbt's adapter name).
+    dbt_adapter_type: str
+
+    def target_from_dbt(self, output: "Mapping[str, Any]") -> tuple[dict[str, Any], list[str]]:
+        """The faborite target block for a dbt output (``env_var()`` strings kept for later
+        rendering) and the dbt keys it ignored."""
+
+
 class TargetProvider(Protocol):
     """Factory registered under the ``faborite.providers`` entry-point group."""
 

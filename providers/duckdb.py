@@ -75,6 +75,14 @@ class DuckDBProvider:
 
     name = "duckdb"
     config_model = DuckDBTargetConfig
+    #: Reads dbt profile outputs of this adapter type (a dbt project run in place).
+    dbt_adapter_type = "duckdb"
+
+    def target_from_dbt(self, output: Any) -> tuple[dict[str, Any], list[str]]:
+        """This target's block for a dbt ``type: duckdb`` profile output, and the dbt keys ignored."""
+        from faborite.dbt.output_keys import translate_output
+
+        return translate_output(output, self.name, {"path": "path", "settings": "settings"})
 
     def connect(self, config: BaseModel, project_root: Path, *, read_only: bool = False) -> DuckDBConnection:
         """Open the target's database, creating its directory (and, unless ``read_only``, the file)."""

@@ -107,6 +107,15 @@ class MySQLProvider:
 
     name = "mysql"
     config_model = MySQLTargetConfig
+    #: Reads dbt profile outputs of this adapter type (a dbt project run in place).
+    dbt_adapter_type = "mysql"
+
+    def target_from_dbt(self, output: Any) -> tuple[dict[str, Any], list[str]]:
+        """This target's block for a dbt ``type: mysql`` profile output, and the dbt keys ignored."""
+        from faborite.dbt.output_keys import translate_output
+
+        return translate_output(output, self.name, {"server": "host", "host": "host", "port": "port", "username": "user", "user": "user",
+              "password": "password", "schema": "database", "database": "database"})
     #: Without a `state:` key, the state lives on the target's server (database `faborite_state`).
     default_state = "target"
 

@@ -103,6 +103,16 @@ class PostgresProvider:
 
     name = "postgres"
     config_model = PostgresTargetConfig
+    #: Reads dbt profile outputs of this adapter type (a dbt project run in place).
+    dbt_adapter_type = "postgres"
+
+    def target_from_dbt(self, output: Any) -> tuple[dict[str, Any], list[str]]:
+        """This target's block for a dbt ``type: postgres`` profile output, and the dbt keys ignored."""
+        from faborite.dbt.output_keys import translate_output
+
+        return translate_output(output, self.name, {"host": "host", "port": "port", "user": "user", "password": "password", "pass": "password",
+              "dbname": "dbname", "database": "dbname", "schema": "schema", "sslmode": "sslmode",
+              "connect_timeout": "connect_timeout"})
     #: Without a `state:` key, the state lives in the target's own database (`faborite_state` schema).
     default_state = "target"
 

@@ -102,6 +102,27 @@ class SparkProvider:
 
     name = "spark"
     config_model = SparkTargetConfig
+    #: Reads dbt profile outputs of this adapter type (a dbt project run in place).
+    dbt_adapter_type = "spark"
+
+    def target_from_dbt(self, output: Any) -> tuple[dict[str, Any], list[str]]:
+        """This target's block for a dbt ``type: spark`` profile output, and the dbt keys ignored.
+
+        dbt-spark's ``method: session`` runs Spark in the dbt process, as a ``master`` does here;
+        its thrift, http and odbc methods reach a server faborite does not speak to.
+        """
+        from faborite.dbt.output_keys import translate_output
+        from faborite.errors import ConfigError
+
+        method = output.get("method", "session")
+        if method != "session":
+            raise ConfigError(f"dbt-spark `method: {method}` is not supported: faborite runs Spark in process "
+                              "(`method: session`) or through Spark Connect",
+                              hint="use `method: session`, or write a faborite.yml with a spark target "
+                                   "`remote: sc://host:15002`")
+        block, ignored = translate_output(output, self.name, {"schema": "schema", "server_side_parameters": "conf"})
+        block.setdefault("master", "local[*]")
+        return block, [key for key in ignored if key not in ("method", "host")]
 
     def connect(self, config: BaseModel, project_root: Path, *, read_only: bool = False) -> SparkConnection:
         """Start (or join) a Spark session. ``read_only`` is not enforced by Spark: ``faborite query``

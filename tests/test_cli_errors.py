@@ -115,7 +115,7 @@ CASES = {
     "config key": (_sql("{{ config(materialised='table') }}\nselect 1 as x\n"), ("models/x.sql", 1),
                    "unknown key 'materialised' in config()", "did you mean 'materialized'?"),
     "materialized value": (_sql("{{ config(materialized='tabel') }}\nselect 1 as x\n"), ("models/x.sql", 1),
-                           "expected 'view', 'table' or 'incremental'", "did you mean 'table'?"),
+                           "expected 'view', 'table', 'incremental', 'ephemeral' or 'snapshot'", "did you mean 'table'?"),
     "macro": (lambda p: edit(p, "macros/money.sql", "round({{ column }}", "round({{ colum }}"),
               ("macros/money.sql", "colum }}"), "'colum' is undefined", None),
     "duplicate model": (lambda p: write(p, "models/marts/stg_orders.sql", "select 1 as x\n"),

@@ -95,6 +95,17 @@ class IncrementalModel(_RelationHandler):
 
 
 @dataclass(frozen=True)
+class SnapshotModel(_RelationHandler):
+    """``materialized: snapshot``: dbt's SCD2 history, the previous version's rows closed or kept
+    and new versions added (see :mod:`faborite.apply.snapshot_build`)."""
+
+    def build(self, ctx, node, connection):
+        from faborite.apply.snapshot_build import build_snapshot
+
+        return build_snapshot(ctx, node, connection)
+
+
+@dataclass(frozen=True)
 class ViewModel(_RelationHandler):
     """``materialized: view``: a physical view over the other physical versions."""
 
@@ -160,6 +171,7 @@ HANDLERS: dict[str, NodeHandler] = {
     "model:table": TableModel(),
     "model:view": ViewModel(),
     "model:incremental": IncrementalModel(),
+    "model:snapshot": SnapshotModel(),
     "seed": Seed(),
     "sync:target": SyncToTarget(),
     "sync:files": SyncToFiles(),

@@ -54,7 +54,8 @@ def load_seed(connection, node: Node, physical: Relation, project_root: Path, *,
     types = {c: target_type(t, read=project_dialect, dialect=dialect, file=node.seed.path)
              for c, t in node.seed.column_types.items()}
     projections = ", ".join(
-        f"{dialect.cast(dialect.quote_identifier(c), types[c])} AS {dialect.quote_identifier(c)}"
+        # An empty field is NULL, as dbt loads it (casting '' to a number would fail).
+        f"{dialect.cast(_empty_as_null(dialect, c), types[c])} AS {dialect.quote_identifier(c)}"
         if c in node.seed.column_types else dialect.quote_identifier(c)
         for c in table.column_names
     )
@@ -77,3 +78,8 @@ def target_type(type_name: str, *, read: str, dialect, file: str) -> str:
     except (ParseError, ValueError) as exc:
         raise ApplyError(f"column type {type_name!r} is not a {read} type: {exc}", file=file,
                          hint="write column_types in the project's dialect") from None
+
+
+def _empty_as_null(dialect, column: str) -> str:
+    """The column with empty fields as NULL."""
+    return f"NULLIF({dialect.quote_identifier(column)}, {dialect.literal('')})"

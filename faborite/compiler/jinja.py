@@ -564,13 +564,28 @@ def _locate(exc: FaboriteError, path: str) -> FaboriteError:
     return exc
 
 
+#: Names dbt's Jinja context has and faborite's does not (yet): defining them is no fix.
+_DBT_CONTEXT = frozenset({"dbt", "adapter", "exceptions", "modules", "api", "run_query", "statement", "graph",
+                          "invocation_id", "flags", "builtins", "load_result", "execute", "return", "log",
+                          "dbt_utils", "dbt_expectations", "dbt_date", "codegen", "audit_helper"})
+
+
+def undefined_hint(message: str) -> str:
+    """The hint for ``'x' is undefined``: never "define it as a macro" for a name of dbt's own context."""
+    match = re.match(r"'([^']+)' is undefined", message)
+    if match and match.group(1) in _DBT_CONTEXT:
+        return (f"{match.group(1)!r} is part of dbt's Jinja context or a dbt package, which faborite does "
+                "not provide in this build; see docs/migrating-from-dbt.md")
+    return "define it with {% set %}, as a var(), or as a macro in macros/"
+
+
 def _template_error(exc: Exception, path: str) -> CompileError:
     import jinja2
 
     file, line = _template_line(exc, path)
     if isinstance(exc, jinja2.UndefinedError):
         return CompileError(f"Jinja error: {shorten_excerpt(exc.message or '')}", file=file, line=line,
-                            hint="define it with {% set %}, as a var(), or as a macro in macros/")
+                            hint=undefined_hint(exc.message or ""))
     if isinstance(exc, jinja2.exceptions.SecurityError):
         return CompileError(f"Jinja sandbox refused: {shorten_excerpt(str(exc))}", file=file, line=line,
                             hint="templates cannot reach Python internals")

@@ -92,7 +92,7 @@ class Node(BaseModel):
     #: Set in a non-default environment (``--env``), where ``relation`` is renamed into it: the name
     #: SQL reads this node by, which its physical versions are named after (shared by every environment).
     sql_relation: str | None = None
-    materialized: Literal["view", "table", "incremental", "seed", "source", "sync"]
+    materialized: Literal["view", "table", "incremental", "snapshot", "seed", "source", "sync"]
     sql: str | None = None  # models: rendered SELECT in the project dialect
     #: Incremental models: the SELECT rendered with ``is_incremental()`` true, whose ``{{ this }}``
     #: reads the published version (``sql`` is the full build, rendered with it false).
@@ -149,6 +149,9 @@ class Manifest(BaseModel):
     #: The faborite dialect of the target compiled for ("" in manifests older than the field).
     target_dialect: str = ""
     nodes: dict[str, Node]
+    #: A dbt project's analyses (``analyses/``), compiled and never built: rendered SQL by name.
+    #: Shown by ``faborite compile NAME``; not part of the manifest's identity or files.
+    analyses: dict[str, str] = Field(default_factory=dict, exclude=True)
 
     @cached_property
     def sql_dialect(self) -> str:

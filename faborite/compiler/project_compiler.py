@@ -17,17 +17,19 @@ from faborite import __version__
 from faborite.compiler import fingerprint
 from faborite.compiler.checks import check_sql
 from faborite.compiler.dag import topological_order
+from faborite.compiler.ephemeral import cte_name, with_ctes
 from faborite.compiler.jinja import (
     REF_PLACEHOLDER_PATTERN, RenderRecord, TargetInfo, TemplateContext, best_match_hint, placeholder_name,
 )
 from faborite.compiler.cache import CompileCache, render_salt
+from faborite.compiler.failures import Failures
 from faborite.compiler.contracts import compile_contract
 from faborite.compiler.manifest import ColumnInfo, CompiledCheck, Manifest, Node, SeedInfo
 from faborite.compiler.sources import SourceResolver
 from faborite.compiler.syncs import sync_drafts
 from faborite.compiler.parallel import map_maybe_parallel
 from faborite.config.loader import ModelFile, NodeDocEntry, Project
-from faborite.config.node_config import DATA_KEYS, INCREMENTAL_KEYS, ModelConfig, SeedConfig
+from faborite.config.node_config import DATA_KEYS, INCREMENTAL_KEYS, SNAPSHOT_KEYS, ModelConfig, SeedConfig
 from faborite.config.properties import CheckSpec, NodeDoc
 from faborite.config.validation import config_error_from
 from faborite.dbt.project_facts import (
@@ -35,7 +37,7 @@ from faborite.dbt.project_facts import (
 )
 from faborite.dbt.schema_names import defined_hooks, node_for
 from faborite.compiler.target_support import check_target_support
-from faborite.errors import CompileError, ConfigError
+from faborite.errors import CompileError, ConfigError, FaboriteError
 from faborite.relation import Relation
 
 if TYPE_CHECKING:
@@ -127,19 +129,24 @@ class _Compilation:
             target=target, node_names=self.model_names | set(self.seed_relations),
         )
         self.cache = CompileCache(cache_dir, salt, environ)
+        self.failures = Failures()
+        #: Ephemeral models by name: ``(rendered text, record, file)``; inlined, never built.
+        self.ephemeral: dict[str, tuple[str, RenderRecord, ModelFile]] = {}
 
     def _render_all(self) -> list[tuple[str, RenderRecord]]:
         """Every model rendered: from the cache, else in worker processes, else here."""
         models = self.project.models
         results: list[tuple[str, RenderRecord] | None] = [self.cache.get_render(m.path, m.text) for m in models]
         misses = [i for i, r in enumerate(results) if r is None]
-        rendered = map_maybe_parallel(lambda i: self.templates.render(models[i].text, models[i].path),
+        # A model that fails comes back None here and fails again below, where its error is recorded.
+        rendered = map_maybe_parallel(lambda i: _or_none(self.templates.render, models[i].text, models[i].path),
                                       misses, self.workers)
         for index, value in zip(misses, rendered):
             # A failure in a worker is redone here, where it raises the located error.
-            value = value or self.templates.render(models[index].text, models[index].path)
-            if not (value[1].columns_wanted or value[1].uncacheable):  # those depend on other files
-                self.cache.put_render(models[index].path, models[index].text, *value)
+            model = models[index]
+            value = value or self.failures.attempt(model.name, lambda: self.templates.render(model.text, model.path))
+            if value is not None and not (value[1].columns_wanted or value[1].uncacheable):
+                self.cache.put_render(model.path, model.text, *value)  # those two depend on other files
             results[index] = value
         if misses and len(misses) == len(models):
             # Nothing was cached under this salt (macros, vars or sources changed, or a
@@ -148,8 +155,9 @@ class _Compilation:
             self.templates.check_macros()
         return results  # type: ignore[return-value]
 
-    def _analyze_all(self, jobs: list[tuple[str, str, int]]) -> list["SqlAnalysis"]:
-        """Analyses of ``(sql, file, line_offset)`` jobs: from the cache, else in workers, else here."""
+    def _analyze_all(self, jobs: list[tuple[str, str, int]], names: list[str]) -> list["SqlAnalysis | None"]:
+        """Analyses of ``(sql, file, line_offset)`` jobs: from the cache, else in workers, else here
+        (None for a job whose SQL fails, recorded against its model in ``names``)."""
         from faborite.compiler.analysis import analyze_sql  # sqlglot: only on cache misses
 
         dialect = self.dialect.sqlglot_dialect  # models are written in the project's dialect
@@ -160,26 +168,28 @@ class _Compilation:
             sql, file, offset = jobs[index]
             return analyze_sql(sql, dialect, file=file, line_offset=offset)
 
-        for index, value in zip(misses, map_maybe_parallel(analyze, misses, self.workers)):
-            value = value or analyze(index)
-            self.cache.put_sql(dialect, jobs[index][0], value)
+        for index, value in zip(misses, map_maybe_parallel(lambda i: _or_none(analyze, i), misses, self.workers)):
+            value = value or self.failures.attempt(names[index], lambda: analyze(index))
+            if value is not None:
+                self.cache.put_sql(dialect, jobs[index][0], value)
             results[index] = value
         return results  # type: ignore[return-value]
 
     def run(self) -> Manifest:
         rendered: list[tuple[ModelFile, str, RenderRecord, ModelConfig]] = []
         by_folder: dict[int, ModelConfig] = {}  # models of one folder share its defaults dict
-        for model, (text, record) in zip(self.project.models, self._render_all()):
-            doc = self.project.model_docs.get(model.name)
-            if record.config or (doc is not None and doc.doc.config):
-                config = _resolve_config(ModelConfig(), model.defaults, doc, record.config, model.path,
-                                         text=model.text, calls_at=record.config_at)
-            else:
-                key = id(model.defaults)
-                if key not in by_folder:
-                    by_folder[key] = _resolve_config(ModelConfig(), model.defaults, None, {}, model.path)
-                config = by_folder[key]
+        for model, result in zip(self.project.models, self._render_all()):
+            config = self.failures.attempt(model.name, lambda: self._model_config(model, result, by_folder))
+            if config is None:
+                # Failed: its dependents still render (and are then left out) against its default name.
+                self.relations[model.name] = Relation(schema_name=self.target.schema, name=model.name)
+                self.node_ids[model.name] = f"model.{model.name}"
+                continue
+            text, record = result
             if not config.enabled:
+                continue
+            if config.materialized == "ephemeral":
+                self.ephemeral[model.name] = (text, record, model)
                 continue
             rendered.append((model, text, record, config))
             self.relations[model.name] = self._named(model.name, model.path, "model", config)
@@ -187,32 +197,46 @@ class _Compilation:
         self._check_unique_relations()
 
         drafts: dict[str, dict[str, Any]] = {}
-        for source_id, draft in self.sources.nodes().items():
-            drafts[source_id] = draft
+        try:
+            drafts.update(self.sources.nodes())
+        except FaboriteError:
+            # A source a model failed to read fails here too: the model's error says where it is used.
+            self.failures.raise_if_any({})
+            raise
         drafts.update(self.sync_drafts)
         for seed in self.project.seeds:
             if seed.name in self.seed_configs:
                 drafts[f"seed.{seed.name}"] = self._seed_draft(seed)
-        sqls = []
-        for model, text, _, _ in rendered:
-            sqls.append(self._located_sql(text, model))
+        located = [(entry, self.failures.attempt(entry[0].name,
+                                                 lambda: self._located_sql(entry[1], entry[0], entry[2])))
+                   for entry in rendered]
+        rendered = [entry for entry, sql in located if sql is not None]
+        sqls = [sql for _, sql in located if sql is not None]
         # Incremental models are rendered a second time with is_incremental() true (dbt's branch).
-        incremental = {model.name: (self._located_sql(*self._render_incremental(model, record)), record)
-                       for model, _, record, config in rendered if config.materialized == "incremental"}
-        analyses = self._analyze_all(sqls)
+        incremental = {}
+        for model, _, record, config in rendered:
+            if config.materialized == "incremental":
+                job = self.failures.attempt(model.name,
+                                            lambda: self._located_sql(*self._render_incremental(model, record)))
+                if job is not None:
+                    incremental[model.name] = (job, record)
+        analyses = self._analyze_all(sqls, [model.name for model, _, _, _ in rendered])
         self._settle_columns(rendered, sqls, analyses)
         note = fallback_note(self.project, list(FALLBACK_NAMES))
         if note:
             logging.getLogger("faborite").warning(note)
-        check_target_support([(model.name, *job) for (model, _, _, _), job in zip(rendered, sqls)]
-                             + [(name, *job) for name, (job, _) in incremental.items()],
-                             read=self.dialect.sqlglot_dialect, target=self.target_dialect,
-                             target_name=self.target.name, cache=self.cache)
+        self._check_target_support([(model.name, *job) for (model, _, _, _), job in zip(rendered, sqls)]
+                                   + [(name, *job) for name, (job, _) in incremental.items()])
         for (model, _, record, config), (sql, _, offset), analysis in zip(rendered, sqls, analyses):
+            if model.name in self.failures:
+                continue
             extra = incremental.get(model.name)
-            drafts[f"model.{model.name}"] = self._model_draft(model, sql, analysis, record, config,
-                                                              incremental=extra and extra[0][0], line_offset=offset)
+            draft = self.failures.attempt(model.name, lambda: self._model_draft(
+                model, sql, analysis, record, config, incremental=extra and extra[0][0], line_offset=offset))
+            if draft is not None:
+                drafts[f"model.{model.name}"] = draft
         self.cache.save()
+        self.failures.raise_if_any(self.failures.prune(drafts, self.node_ids))
 
         texts = {f"model.{model.name}": model.text for model, _, _, _ in rendered}
 
@@ -228,7 +252,15 @@ class _Compilation:
             nodes[node_id] = Node(**draft, version=fingerprint.version(draft["data_hash"], parents))
         return Manifest(faborite_version=__version__, project=self.project.config.name,
                         target=self.target.name, dialect=self.project.config.dialect,
-                        target_dialect=self.target.dialect, nodes=nodes)
+                        target_dialect=self.target.dialect, nodes=nodes, analyses=self._analyses())
+
+    def _analyses(self) -> dict[str, str]:
+        """Each analysis rendered with relation names in place (dbt compiles them, never runs them)."""
+        compiled = {}
+        for analysis in self.project.analyses:
+            text, record = self.templates.render(analysis.text, analysis.path)
+            compiled[analysis.name] = self._located_sql(text, analysis, record)[0]
+        return compiled
 
     # -- dbt: names and columns as templates see them -------------------------------
 
@@ -273,47 +305,118 @@ class _Compilation:
         """Render again the models that asked for columns before they were known (``dbt_utils.star``
         of a model): each pass learns the columns of the models it analysed."""
         for (model, _, _, _), analysis in zip(rendered, analyses):
-            self._learn_columns(model.name, analysis)
-        waiting = [i for i, (_, _, record, _) in enumerate(rendered) if record.columns_wanted]
+            if analysis is not None:  # None: its SQL failed (recorded)
+                self._learn_columns(model.name, analysis)
+        waiting = [i for i, (model, _, record, _) in enumerate(rendered)
+                   if record.columns_wanted and model.name not in self.failures]
         for _ in range(len(waiting)):
             changed = False
             for index in waiting:
                 model, _, _, config = rendered[index]
                 text, record = self.templates.render(model.text, model.path)
-                job = self._located_sql(text, model)
+                job = self._located_sql(text, model, record)
                 if job[0] == sqls[index][0]:
                     continue
                 sqls[index], changed = job, True
-                analyses[index] = self._analyze_all([job])[0]
+                analyses[index] = self._analyze_all([job], [model.name])[0]
                 rendered[index] = (model, text, record, config)
-                self._learn_columns(model.name, analyses[index])
+                if analyses[index] is not None:
+                    self._learn_columns(model.name, analyses[index])
             if not changed:
                 break
 
+    def _check_target_support(self, jobs: list[tuple[str, str, str, int]]) -> None:
+        """Every ``(name, sql, file, offset)`` checked against the target's dialect at once; when
+        some fail, again one by one so each failing model is recorded and the rest go on."""
+        def check(batch: list[tuple[str, str, str, int]]) -> None:
+            check_target_support(batch, read=self.dialect.sqlglot_dialect, target=self.target_dialect,
+                                 target_name=self.target.name, cache=self.cache)
+
+        try:
+            check(jobs)
+        except FaboriteError:
+            for job in jobs:
+                self.failures.attempt(job[0], lambda: check([job]))
+
     # -- per node ------------------------------------------------------------------
+
+    def _model_config(self, model: ModelFile, result: tuple[str, RenderRecord] | None,
+                      by_folder: dict[int, ModelConfig]) -> ModelConfig:
+        """The model's resolved config (raises the render's error when rendering failed)."""
+        if result is None:  # its render failed: recorded already; raise it again to skip the model
+            raise self.failures.errors[model.name]
+        _, record = result
+        if self.project.dbt is not None and record.config:
+            # A dbt model's config() may set dbt keys faborite does not use (post_hook, grants ...).
+            from faborite.dbt.project import usable_config
+
+            record.config = usable_config(record.config)
+        doc = self.project.model_docs.get(model.name)
+        if record.config or (doc is not None and doc.doc.config):
+            config = _resolve_config(ModelConfig(), model.defaults, doc, record.config, model.path,
+                                     text=model.text, calls_at=record.config_at)
+            problem = config.snapshot_problem()
+            if problem:
+                raise ConfigError(f"snapshot {model.name!r}: {problem}", file=model.path,
+                                  line=_line_of_call(model.text, "config("),
+                                  hint="e.g. config(unique_key='id', strategy='timestamp', updated_at='updated_at')")
+            return config
+        key = id(model.defaults)
+        if key not in by_folder:
+            by_folder[key] = _resolve_config(ModelConfig(), model.defaults, None, {}, model.path)
+        return by_folder[key]
 
     def _quoted(self, name: str) -> str:
         return self.dialect.quote_relation(self.relations[name])
 
-    def _substitute(self, text: str, own_name: str | None, file: str) -> str:
+    def _substitute(self, text: str, own_name: str | None, file: str, ctes: list | None = None,
+                    chain: tuple = ()) -> str:
         def replace(match: re.Match) -> str:
             name = placeholder_name(match)
             if name is None:
                 if own_name is None:
                     raise CompileError("{{ this }} is only defined inside a model or its checks", file=file)
                 return self._quoted(own_name)
+            if name in self.ephemeral and ctes is not None:
+                self._collect_cte(name, ctes, chain or (own_name,))
+                return cte_name(name)
             if name not in self.relations:
                 raise CompileError(f"ref({name!r}) names a disabled model", file=file,
                                    hint="enable it or remove the ref")
             return self._quoted(name)
         return REF_PLACEHOLDER_PATTERN.sub(replace, text)
 
-    def _located_sql(self, text: str, model: ModelFile) -> tuple[str, str, int]:
-        """``(sql, file, line_offset)``: a rendered model with relation names in place."""
-        substituted = self._substitute(text, model.name, model.path)
+    def _located_sql(self, text: str, model: ModelFile, record: RenderRecord | None = None) -> tuple[str, str, int]:
+        """``(sql, file, line_offset)``: a rendered model with relation names in place (and the
+        ephemeral models it refs inlined as CTEs, their parents added to ``record``'s)."""
+        ctes: list[tuple[str, str]] = []
+        substituted = self._substitute(text, model.name, model.path, ctes)
         # Lines stripped from the top (e.g. left by a leading config() call) still count in the file.
         offset = substituted[:len(substituted) - len(substituted.lstrip())].count("\n")
-        return substituted.strip(), model.path, offset
+        if not ctes:
+            return substituted.strip(), model.path, offset
+        if record is not None:
+            for name, _ in ctes:
+                _, inner, _ = self.ephemeral[name]
+                record.refs.extend(r for r in inner.refs if r not in record.refs and r not in self.ephemeral)
+                record.sources.extend(s for s in inner.sources if s not in record.sources)
+        # The CTEs go above the model's first line: error lines in the model's own SQL are off by them.
+        return with_ctes(substituted.strip(), ctes), model.path, offset - sum(q.count("\n") + 2 for _, q in ctes)
+
+    def _collect_cte(self, name: str, ctes: list[tuple[str, str]], chain: tuple) -> None:
+        """Add ephemeral model ``name`` (after the ephemeral models it refs) to ``ctes``, once."""
+        if any(done == name for done, _ in ctes):
+            return
+        if name in chain:
+            raise CompileError(f"ephemeral models ref each other in a cycle: {' -> '.join((*chain[1:], name))}",
+                               file=self.ephemeral[name][2].path)
+        text, _, model = self.ephemeral[name]
+        inner: list[tuple[str, str]] = []
+        sql = self._substitute(text, name, model.path, inner, chain=(*chain, name)).strip()
+        for item in inner:
+            if not any(done == item[0] for done, _ in ctes):
+                ctes.append(item)
+        ctes.append((name, sql))
 
     def _render_incremental(self, model: ModelFile, record: RenderRecord) -> tuple[str, ModelFile]:
         """The model rendered with ``is_incremental()`` true; its refs join ``record``'s (one set of parents)."""
@@ -337,7 +440,7 @@ class _Compilation:
             "relation": self.relations[model.name].key, "materialized": config.materialized, "sql": sql,
             "incremental_sql": incremental,
             "parents": tuple(parents), "data_config": data_config,
-            "output_columns": analysis.output_columns,
+            "output_columns": _with_history_columns(analysis.output_columns, config),
             "column_lineage": analysis.column_lineage,
             "data_hash": fingerprint.data_hash("model", content, data_config),
             "deprecated": config.deprecated, "deprecation_date": config.deprecation_date,
@@ -443,6 +546,23 @@ class _Compilation:
             seen[key] = name
 
 
+def _with_history_columns(columns, config: ModelConfig):
+    """A snapshot's table holds its query's columns and dbt's four history columns."""
+    if config.materialized != "snapshot" or columns is None:
+        return columns
+    from faborite.apply.snapshot_build import HISTORY_COLUMNS
+
+    return (*columns, *HISTORY_COLUMNS)
+
+
+def _or_none(step, *args):
+    """``step(*args)``, or None when it raises a user error (redone later, where it is recorded)."""
+    try:
+        return step(*args)
+    except FaboriteError:
+        return None
+
+
 def _data_config(config: ModelConfig | SeedConfig) -> dict[str, Any]:
     dumped = config.model_dump(by_alias=True, mode="json")
     keys = DATA_KEYS
@@ -451,6 +571,11 @@ def _data_config(config: ModelConfig | SeedConfig) -> dict[str, Any]:
         dumped["incremental_strategy"] = config.strategy
         if isinstance(dumped["unique_key"], str):
             dumped["unique_key"] = [dumped["unique_key"]]
+    elif getattr(config, "materialized", None) == "snapshot":
+        keys = DATA_KEYS | SNAPSHOT_KEYS
+        for key in ("unique_key", "check_cols"):
+            if isinstance(dumped[key], str) and dumped[key] != "all":
+                dumped[key] = [dumped[key]]
     return {k: v for k, v in dumped.items() if k in keys and k != "enabled"}
 
 

@@ -8,7 +8,8 @@ recorded here with the files as they are now and names the ones that differ.
 The files are exactly those :func:`faborite.config.loader.load_project` reads:
 ``faborite.yml``, every ``.sql`` under the models and macros folders, every
 ``.csv`` under seeds, and every ``.yml``/``.yaml`` under models, seeds, sources
-and syncs. Data files read by files sources are not project files: their
+and syncs (for a dbt project: ``dbt_project.yml``, ``profiles.yml`` and the folders
+its paths name, packages included). Data files read by files sources are not project files: their
 content is already in the nodes' ``data_hash``.
 """
 
@@ -21,6 +22,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict
 
 from faborite.config.project import PROJECT_FILE, PathsConfig
+from faborite.dbt.project import DBT_PROJECT_FILE
 
 _YAML = (".yml", ".yaml")
 
@@ -73,8 +75,14 @@ def input_files(root: Path) -> list[str]:
     paths = _paths_of(root)
     base = str(root)
     found = [os.path.join(base, PROJECT_FILE)] if (root / PROJECT_FILE).is_file() else []
-    for folder, suffixes in ((paths.models, (".sql", *_YAML)), (paths.macros, (".sql",)),
-                             (paths.seeds, (".csv", *_YAML)), (paths.sources, _YAML), (paths.syncs, _YAML)):
+    folders = [(paths.models, (".sql", *_YAML)), (paths.macros, (".sql",)),
+               (paths.seeds, (".csv", *_YAML)), (paths.sources, _YAML), (paths.syncs, _YAML)]
+    if not found and (root / DBT_PROJECT_FILE).is_file():  # a dbt project read in place
+        from faborite.dbt.project import input_folders
+
+        files, folders = input_folders(root)
+        found = [os.path.join(base, f) for f in files if (root / f).is_file()]
+    for folder, suffixes in folders:
         found += _walk(os.path.normpath(os.path.join(base, folder)), suffixes)
     prefix = base + os.sep
     # A folder configured outside the project gets a relative path with "..": it still hashes.

@@ -14,6 +14,7 @@ from faborite.config.folder_defaults import FolderDefaults, defaults_for, flatte
 from faborite.config.node_config import ModelConfig, SeedConfig
 from faborite.config.output_paths import HINT as OUTPUT_HINT, output_path_problem
 from faborite.config.project import PROJECT_FILE, PathsConfig, ProjectConfig
+from faborite.dbt.project import DBT_PROJECT_FILE
 from faborite.config.properties import NodeDoc, PropertiesFile, SourceDoc
 from faborite.config.validation import validate
 from faborite.config.yaml_loader import LineDict, LineList, line_of, load_yaml_file, not_utf8_error
@@ -105,6 +106,10 @@ class Project(BaseModel):
     sync_sources: dict[str, SyncSourceEntry] = Field(default_factory=dict)
     syncs: dict[str, SyncEntry] = Field(default_factory=dict)
     warnings: tuple[str, ...] = ()
+    #: A dbt project's analyses: compiled (``faborite compile NAME``), never built.
+    analyses: tuple[ModelFile, ...] = ()
+    #: The dbt project read in place (:class:`faborite.dbt.project.DbtProject`); None for a faborite project.
+    dbt: Any = Field(default=None, exclude=True, repr=False)
     #: ``faborite.yml`` as loaded (a LineDict), so later stages can point at a line in it.
     raw_config: Any = Field(default=None, exclude=True, repr=False)
 
@@ -114,10 +119,11 @@ class Project(BaseModel):
 
 
 def find_project_root(start: Path) -> Path:
-    """The nearest directory at or above ``start`` holding ``faborite.yml``."""
+    """The nearest directory at or above ``start`` holding ``faborite.yml`` (or a dbt project's
+    ``dbt_project.yml``, read in place)."""
     start = start.resolve()
     for candidate in (start, *start.parents):
-        if (candidate / PROJECT_FILE).is_file():
+        if (candidate / PROJECT_FILE).is_file() or (candidate / DBT_PROJECT_FILE).is_file():
             return candidate
     raise ConfigError(
         f"no {PROJECT_FILE} found in {start} or any parent directory",
@@ -136,19 +142,34 @@ def _read_text(path: Path, root: Path) -> str:
         raise not_utf8_error(path, _rel(path, root)) from None
 
 
-def load_project(root: Path) -> Project:
-    """Load and validate every project file under ``root``."""
+def load_project(root: Path, *, profile: str | None = None, vars_override: dict[str, Any] | None = None,
+                 environ: dict[str, str] | None = None) -> Project:
+    """Load and validate every project file under ``root``.
+
+    Without ``faborite.yml``, a ``dbt_project.yml`` is read in place (:mod:`faborite.dbt`):
+    ``profile`` overrides its ``profile:``, ``vars_override`` and ``environ`` feed the Jinja
+    in its config values.
+    """
     root = root.resolve()
     config_path = root / PROJECT_FILE
-    if not config_path.is_file():
+    dbt = None
+    if not config_path.is_file() and (root / DBT_PROJECT_FILE).is_file():
+        from faborite.dbt.project import read_dbt_project
+
+        dbt = read_dbt_project(root, profile=profile, vars_override=vars_override,
+                               environ=os.environ if environ is None else environ)
+        raw = dbt.raw
+    elif not config_path.is_file():
         raise ConfigError(f"no {PROJECT_FILE} in {root}", hint="create one with `faborite init NAME`")
-    raw = load_yaml_file(config_path, PROJECT_FILE)
+    else:
+        raw = load_yaml_file(config_path, PROJECT_FILE)
     if not isinstance(raw, dict):
         raise ConfigError(f"{PROJECT_FILE} must be a mapping of keys", file=PROJECT_FILE, line=1)
+    config_file = DBT_PROJECT_FILE if dbt else PROJECT_FILE
     _precheck_project_file(raw)
-    config = validate(ProjectConfig, raw, file=PROJECT_FILE, what=PROJECT_FILE)
-    model_defaults = flatten_folder_tree(raw.get("models", {}), ModelConfig, file=PROJECT_FILE, section="models")
-    seed_defaults = flatten_folder_tree(raw.get("seeds", {}), SeedConfig, file=PROJECT_FILE, section="seeds")
+    config = validate(ProjectConfig, raw, file=config_file, what=config_file)
+    model_defaults = flatten_folder_tree(raw.get("models", {}), ModelConfig, file=config_file, section="models")
+    seed_defaults = flatten_folder_tree(raw.get("seeds", {}), SeedConfig, file=config_file, section="seeds")
 
     warnings: list[str] = []
     models_dir = root / config.paths.models
@@ -167,8 +188,22 @@ def load_project(root: Path) -> Project:
         MacroFile(path=_rel(p, root), text=_read_text(p, root))
         for p in sorted((root / config.paths.macros).rglob("*.sql"))
     )
-    warnings += _unused_folders(model_defaults, {m.folder for m in models}, "models")
-    warnings += _unused_folders(seed_defaults, {s.folder for s in seeds}, "seeds")
+    extra_yaml_dirs: list[Path] = []
+    analyses: tuple[ModelFile, ...] = ()
+    if dbt is not None:
+        from faborite.dbt import project_files
+
+        packages = project_files.packages_of(root, dbt)
+        macros = tuple(project_files.macro_files(root, dbt, packages))
+        more, extra_yaml_dirs = project_files.package_models(root, dbt, packages, _load_models)
+        more += project_files.snapshot_models(root, dbt)
+        _check_no_clash(models, more)
+        models = (*models, *more)
+        properties_filter = _dbt_properties_filter(dbt, macros)
+        analyses = tuple(a for folder in dbt.analysis_paths if (root / folder).is_dir()
+                         for a in _load_models(root / folder, root, {}))
+    warnings += _unused_folders(model_defaults, {(*m.folder, m.name) for m in models}, "models")
+    warnings += _unused_folders(seed_defaults, {(*s.folder, s.name) for s in seeds}, "seeds")
 
     model_docs: dict[str, NodeDocEntry] = {}
     seed_docs: dict[str, NodeDocEntry] = {}
@@ -178,6 +213,7 @@ def load_project(root: Path) -> Project:
         *sorted(models_dir.rglob("*.yml")), *sorted(models_dir.rglob("*.yaml")),
         *sorted(seeds_dir.rglob("*.yml")), *sorted(seeds_dir.rglob("*.yaml")),
         *sorted((root / config.paths.sources).rglob("*.yml")), *sorted((root / config.paths.sources).rglob("*.yaml")),
+        *(p for folder in extra_yaml_dirs for p in sorted(folder.rglob("*.y*ml"))),
     ]
     for path in yaml_files:
         display = _rel(path, root)
@@ -190,6 +226,8 @@ def load_project(root: Path) -> Project:
                 file=display, line=getattr(data, "line", None) or 1,
                 hint="start the file with e.g. 'models:' and list entries under it as '- name: ...'",
             )
+        if dbt is not None:
+            data = properties_filter(data, display)
         _split_sync_sources(data, display, sync_sources)
         props = validate(PropertiesFile, data, file=display, what="properties file")
         for section, entries, target in (
@@ -209,6 +247,13 @@ def load_project(root: Path) -> Project:
                 target[entry.name] = cls(doc=entry, file=display, line=line)
 
     known_models = {m.name for m in models}
+    if dbt is not None:
+        from faborite.dbt.project_files import singular_tests
+        from faborite.dbt.properties import summary
+
+        model_docs = singular_tests(root, dbt, model_docs, known_models, dbt.notes)
+        warnings += dbt.notes
+        warnings += [line for line in (summary(dbt.dropped_keys),) if line]
     for name, entry in model_docs.items():
         if name not in known_models and not entry.doc.versions:  # a versioned model's files are name_v<N>
             warnings.append(f"{entry.file}:{entry.line}: properties for model {name!r}, which has no .sql file")
@@ -227,8 +272,30 @@ def load_project(root: Path) -> Project:
     return Project(
         root=root, config=config, models=models, seeds=seeds, macros=macros,
         model_docs=model_docs, seed_docs=seed_docs, sources=sources, sync_sources=sync_sources, syncs=syncs,
-        warnings=tuple(warnings), raw_config=raw,
+        warnings=tuple(warnings), raw_config=raw, dbt=dbt, analyses=analyses,
     )
+
+
+def _check_no_clash(models: tuple[ModelFile, ...], more: list[ModelFile]) -> None:
+    """A package's model may not share a name with another model (ref() could not tell them apart)."""
+    seen = {m.name: m.path for m in models}
+    for model in more:
+        _check_unique("model", model.name, model.path, seen)
+
+
+def _dbt_properties_filter(dbt: Any, macros: tuple[MacroFile, ...]):
+    """A function making one dbt properties file loadable by faborite (see :mod:`faborite.dbt.properties`)."""
+    from faborite.dbt.properties import tolerate
+    from faborite.dbt.tests import TestRewriter, generic_test_names
+
+    rewriter = TestRewriter(generic=generic_test_names(m.text for m in macros), dropped=dbt.dropped_keys,
+                            notes=dbt.notes)
+
+    def keep_what_faborite_reads(data: Any, file: str) -> Any:
+        rewriter.file = file
+        return tolerate(data, dropped=dbt.dropped_keys, tests=rewriter)
+
+    return keep_what_faborite_reads
 
 
 def _precheck_project_file(raw: dict) -> None:
@@ -292,7 +359,8 @@ def _load_models(models_dir: Path, root: Path, defaults: FolderDefaults) -> tupl
             raise not_utf8_error(Path(path), rel) from None
         if folder not in folder_defaults:
             folder_defaults[folder] = defaults_for(folder, defaults)
-        models.append(ModelFile(name=name, path=rel, folder=folder, text=text, defaults=folder_defaults[folder]))
+        models.append(ModelFile(name=name, path=rel, folder=folder, text=text,
+                                defaults=_named_defaults(folder_defaults[folder], defaults, (*folder, name))))
     return tuple(models)
 
 
@@ -306,9 +374,18 @@ def _load_seeds(seeds_dir: Path, root: Path, defaults: FolderDefaults) -> tuple[
         seeds.append(SeedFile(
             name=path.stem, path=rel, folder=folder,
             content_hash=hashlib.sha256(path.read_bytes()).hexdigest(),
-            defaults=defaults_for(folder, defaults),
+            defaults=_named_defaults(defaults_for(folder, defaults), defaults, (*folder, path.stem)),
         ))
     return tuple(seeds)
+
+
+def _named_defaults(merged: dict[str, Any], defaults: FolderDefaults, path: tuple[str, ...]) -> dict[str, Any]:
+    """dbt lets the tree name one node as it names a folder (``staging: {stg_x: {+enabled: false}}``):
+    that entry wins over its folder's. ``merged`` is returned as is (shared by the folder) otherwise."""
+    own = defaults.get(path)
+    if not own:
+        return merged
+    return defaults_for((path[-1],), {(): merged, (path[-1],): own})  # tags accumulate, as for folders
 
 
 def _unused_folders(defaults: FolderDefaults, folders: set[tuple[str, ...]], section: str) -> list[str]:

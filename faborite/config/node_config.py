@@ -12,7 +12,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-Materialization = Literal["view", "table", "incremental"]
+#: ``ephemeral``: never built; inlined as a CTE into each model that refs it (faborite/compiler/ephemeral.py).
+#: ``snapshot``: dbt's SCD2 history table (faborite/apply/snapshot_build.py).
+Materialization = Literal["view", "table", "incremental", "ephemeral", "snapshot"]
 IncrementalStrategy = Literal["append", "merge", "delete+insert", "microbatch"]
 OnSchemaChange = Literal["append_new_columns", "sync_all_columns", "fail", "ignore"]
 
@@ -21,6 +23,8 @@ DATA_KEYS = frozenset({"materialized", "schema", "alias", "column_types", "delim
 #: Data keys of ``materialized: incremental`` only: in no other node's fingerprint, so adding
 #: them changed no existing version.
 INCREMENTAL_KEYS = frozenset({"unique_key", "incremental_strategy", "event_time", "batch_size", "lookback", "begin"})
+#: Data keys of ``materialized: snapshot`` only.
+SNAPSHOT_KEYS = frozenset({"unique_key", "strategy", "updated_at", "check_cols"})
 
 
 class ContractConfig(BaseModel):
@@ -73,6 +77,13 @@ class ModelConfig(BaseModel):
     #: What an incremental run does when the query's columns differ from the previous version's
     #: (dbt's; None: ``ignore``). Shapes future runs only, so it is in no fingerprint.
     on_schema_change: OnSchemaChange | None = None
+    # -- materialized: snapshot (dbt's keys): a row's history, one row per version of it --
+    #: ``timestamp``: a row changed when its ``updated_at`` grew; ``check``: when a ``check_cols`` value changed.
+    #: Spelled ``strategy`` (dbt's key); ``strategy`` the attribute is the incremental strategy in force.
+    snapshot_strategy: Literal["timestamp", "check"] | None = Field(default=None, alias="strategy")
+    updated_at: str | None = None
+    #: Columns compared by the ``check`` strategy, or ``all``.
+    check_cols: str | tuple[str, ...] | None = None
 
     @model_validator(mode="after")
     def _incremental_keys_agree(self) -> "ModelConfig":
@@ -86,6 +97,19 @@ class ModelConfig(BaseModel):
         if strategy == "microbatch" and not (self.event_time and self.batch_size and self.begin):
             raise ValueError("incremental_strategy 'microbatch' needs event_time, batch_size (day|hour) and begin")
         return self
+
+    def snapshot_problem(self) -> str | None:
+        """What a snapshot's resolved config lacks (None: nothing). Not a validator: folder
+        defaults set ``materialized: snapshot`` before the snapshot's own ``config()`` sets the rest."""
+        if self.materialized != "snapshot":
+            return None
+        if not self.unique_key or self.snapshot_strategy is None:
+            return "a snapshot needs unique_key and strategy (timestamp or check)"
+        if self.snapshot_strategy == "timestamp" and not self.updated_at:
+            return "strategy 'timestamp' needs updated_at (the column that says when a row changed)"
+        if self.snapshot_strategy == "check" and not self.check_cols:
+            return "strategy 'check' needs check_cols (a list of columns, or 'all')"
+        return None
 
     @property
     def strategy(self) -> IncrementalStrategy:

@@ -76,7 +76,7 @@ def _full_rebuild_cause(change: Change, node: Node, old: NodeState, options: Reb
     """Why the model cannot be updated incrementally (None: it can)."""
     if options.refreshes(node):
         return "--full-refresh"
-    if old.materialized != "incremental":
+    if old.materialized != node.materialized:
         return f"it was a {old.materialized} before"
     if old.data_hash != node.data_hash:
         return "the model's SQL or config changed"
@@ -88,6 +88,10 @@ def _full_rebuild_cause(change: Change, node: Node, old: NodeState, options: Reb
 def describe_delta(node: Node, old: NodeState, dialect: str = "") -> str:
     """``append rows where id > (...)``: what an incremental run of ``node`` adds, for the plan."""
     config = node.data_config
+    if node.materialized == "snapshot":
+        on = config["updated_at"] if config["strategy"] == "timestamp" else f"changes in {config['check_cols']}"
+        return (f"snapshot on {', '.join(config['unique_key'])} ({config['strategy']}: {on}): changed rows "
+                "closed, their new versions and new keys added")
     strategy = config.get("incremental_strategy", "append")
     if strategy == "microbatch":
         from faborite.apply.incremental_build import batch_start

@@ -77,7 +77,7 @@ def make_plan(manifest: Manifest, state: State | None, *, select: set[str] | Non
         change = _with_build_key(change, node, old_nodes.get(node.id), clock)
         if node.id in drift_of:
             change = _repair(change, drift_of[node.id])
-        if node.materialized == "incremental":
+        if node.materialized in ("incremental", "snapshot"):  # both built from their previous version
             change = incremental_change(change, node, old_nodes.get(node.id), rebuild, manifest.sql_dialect)
         effects[node.id] = effect
         changes.append(change)

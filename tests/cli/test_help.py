@@ -34,24 +34,27 @@ def _help(*path: str) -> str:
     return result.output
 
 
-@pytest.mark.parametrize("command", ["init", "schema"])
-def test_commands_without_a_project_do_not_list_project_options(command: str) -> None:
-    text = _help(command)
+NO_PROJECT = [("init",), ("schema",), ("import", "dbt")]
+
+
+@pytest.mark.parametrize("command", NO_PROJECT, ids=" ".join)
+def test_commands_without_a_project_do_not_list_project_options(command: tuple[str, ...]) -> None:
+    text = _help(*command)
     for option in PROJECT_OPTIONS:
         assert option not in text
     assert "--no-color" in text and "--debug" in text
 
 
-@pytest.mark.parametrize("command", ["init", "schema"])
-def test_commands_without_a_project_refuse_project_options_after_the_command(command: str) -> None:
-    result = CliRunner().invoke(cli, [command, "--target", "dev"], prog_name="faborite")
+@pytest.mark.parametrize("command", NO_PROJECT, ids=" ".join)
+def test_commands_without_a_project_refuse_project_options_after_the_command(command: tuple[str, ...]) -> None:
+    result = CliRunner().invoke(cli, [*command, "--target", "dev"], prog_name="faborite")
     assert result.exit_code != 0 and "No such option" in result.output
 
 
-GROUPS = {("state",), ("sources",), ("env",)}
+GROUPS = {("state",), ("sources",), ("env",), ("import",)}
 
 
-@pytest.mark.parametrize("path", [c for c in COMMANDS if c not in ({("init",), ("schema",)} | GROUPS)], ids=" ".join)
+@pytest.mark.parametrize("path", [c for c in COMMANDS if c not in (set(NO_PROJECT) | GROUPS)], ids=" ".join)
 def test_project_commands_list_every_shared_option(path: tuple[str, ...]) -> None:
     text = _help(*path)
     for option in (*PROJECT_OPTIONS, "--no-color", "--debug"):

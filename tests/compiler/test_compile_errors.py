@@ -296,14 +296,14 @@ def test_invalid_materialized_value(proj):
     write(proj, "models/x.sql", "{{ config(materialized='tabel') }}\nselect 1 as x\n")
     error = error_of(proj)
     check_error(error, ConfigError, file="models/x.sql", line=1,
-                message=("'materialized'", "got 'tabel'", "expected 'view', 'table' or 'incremental'"))
+                message=("'materialized'", "got 'tabel'", "expected 'view', 'table', 'incremental', 'ephemeral' or 'snapshot'"))
     assert error.hint == "did you mean 'table'?"
 
 
 def test_invalid_materialized_in_folder_defaults(proj):
-    edit(proj, "faborite.yml", "+materialized: table", "+materialized: ephemeral")
+    edit(proj, "faborite.yml", "+materialized: table", "+materialized: materialised_view")
     check_error(error_of(proj), ConfigError, file="faborite.yml",
-                line=line_with(proj, "faborite.yml", "ephemeral"), message="got 'ephemeral'")
+                line=line_with(proj, "faborite.yml", "materialised_view"), message="got 'materialised_view'")
 
 
 def test_two_models_published_as_the_same_relation(proj):

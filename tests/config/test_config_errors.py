@@ -72,15 +72,16 @@ def test_misspelled_folder_default_at_top_of_section(proj):
 def test_unknown_folder_default_lists_plus_keys(proj):
     error = _project(proj, PROJECT.replace("    +tags: [marts]", "    +zzz: 1"))
     check_error(error, ConfigError, file="faborite.yml", line=12, message="unknown key '+zzz'",
-                hint="allowed keys here: +alias, +batch_size, +begin, +contract, +deprecated, +deprecation_date, "
-                     "+enabled, +event_time, +incremental_strategy, +lookback, +materialized, +meta, "
-                     "+on_schema_change, +owner, +protect, +schedule, +schema, +tags, +unique_key")
+                hint="allowed keys here: +alias, +batch_size, +begin, +check_cols, +contract, +deprecated, "
+                     "+deprecation_date, +enabled, +event_time, +incremental_strategy, +lookback, +materialized, "
+                     "+meta, +on_schema_change, +owner, +protect, +schedule, +schema, +strategy, +tags, +unique_key, "
+                     "+updated_at")
 
 
 def test_invalid_folder_default_value_suggests_a_value_not_a_key(proj):
     error = _project(proj, PROJECT.replace("+materialized: table", "+materialized: tabel"))
     check_error(error, ConfigError, file="faborite.yml", line=11,
-                message=("'+materialized'", "got 'tabel'", "expected 'view', 'table' or 'incremental'"))
+                message=("'+materialized'", "got 'tabel'", "expected 'view', 'table', 'incremental', 'ephemeral' or 'snapshot'"))
     assert error.hint == "did you mean 'table'?"
 
 

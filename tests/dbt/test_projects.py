@@ -1,112 +1,49 @@
-"""The dbt feature projects under tests/dbt/projects/ (dbt_project.yml, profiles.yml, models/), applied
-by faborite on DuckDB and compared with the rows dbt builds (written out by hand here; for
-jinja_context, cross_db and custom_schemas they were checked against ``dbt build`` with dbt-core 1.11
-and dbt-duckdb; dbt_utils_fallbacks needs the dbt_utils package, which dbt installs from its hub).
-
-Each project is also meant for the dbt-vs-faborite harness (``dbt build`` into one DuckDB file,
-``faborite apply`` into another). Where faborite cannot read a dbt project in place yet, the test
-writes a faborite.yml beside dbt_project.yml with the same name and vars.
-"""
+"""Each small dbt project under tests/dbt/projects/ builds the same tables with dbt and with faborite."""
 
 from __future__ import annotations
 
-import datetime
-import hashlib
-import shutil
 from pathlib import Path
 
-import duckdb
 import pytest
-import yaml
 
-from faborite.api import Workspace
-from faborite.errors import ConfigError
+from faborite.api import import_dbt
+from tests.dbt.harness import PROJECTS, compare, copy_project, dbt_build, faborite_apply, find_dbt, next_run
 
-PROJECTS = Path(__file__).parent / "projects"
+pytestmark = pytest.mark.slow
 
-
-def _md5(text: str) -> str:
-    return hashlib.md5(text.encode()).hexdigest()  # noqa: S324 - the value dbt's hash() gives
+#: Relations a project's dbt build makes that faborite deliberately does not (none yet).
+_NOT_BUILT: dict[str, tuple[str, ...]] = {}
 
 
-def _ts(day: str) -> datetime.datetime:
-    return datetime.datetime.fromisoformat(day)
+@pytest.fixture(scope="session")
+def dbt() -> Path:
+    return find_dbt()
 
 
-def _date(day: str) -> datetime.date:
-    return datetime.date.fromisoformat(day)
+#: Projects dbt cannot build here: it installs their packages (dbt_utils) from its hub, out of reach;
+#: tests/dbt/test_jinja_projects.py checks faborite's rows for them.
+_NEEDS_HUB = {"dbt_utils_fallbacks"}
 
 
-EXPECTED: dict[str, dict[str, list[tuple]]] = {
-    "jinja_context": {
-        "main.per_status": [("open", 50, "per_status", "duckdb", True, "20240102"),
-                            ("paid", 210, "per_status", "duckdb", True, "20240102")],
-        "main.dim_v1": [("alice",), ("bob",)],
-        "main.dim_v2": [("alice", 2), ("bob", 2)],
-        "main.uses_versions": [("alice", 2), ("bob", 2)],
-        "main.columns_listed": [(1, "id,customer,amount,status,updated_at")],
-    },
-    "cross_db": {
-        "main.dates": [(1, _ts("2024-02-01"), 30, _ts("2024-01-01"), _date("2024-01-31"), "1"),
-                       (2, _ts("2024-02-16"), 1, _ts("2024-02-01"), _date("2024-02-29"), "2")],
-        # split_part past the last part and safe_cast of a bad value differ between dbt adapters
-        # (dbt-duckdb: NULL and a failing cast): the project keeps to what every adapter agrees on.
-        "main.strings": [(1, "a", "a|b|c-1", _md5("a|b|c"), 0, "|c", "a/b/c", 5, 42, "true", "hello"),
-                         (2, "xyz", "xyz-2", _md5("xyz"), 2, "yz", "xyz", 3, 42, "false", "hello")],
-        "main.aggregates": [("a|b|c,xyz", True, 2)],
-    },
-    "dbt_utils_fallbacks": {
-        "main.surrogate": [(_md5("1-alice"), 1, "alice"), (_md5("2-alice"), 2, "alice"), (_md5("3-bob"), 3, "bob")],
-        "main.starred": [(1, "alice", 10), (2, "alice", 5), (3, "bob", 4), (3, "bob", 7)],
-        "main.starred_model": [(1, "alice"), (2, "alice"), (3, "bob")],
-        "main.unioned": [(1, "a", None), (2, None, "b")],
-        "main.pivoted": [("alice", 1, 1), ("bob", 2, 0)],
-        "main.unpivoted": [(1, "y", "a")],
-        "main.spine": [(_ts(f"2024-01-0{d}"),) for d in range(1, 5)],
-        "main.deduplicated": [(1, "alice", 10, "paid", _date("2024-01-01")), (2, "alice", 5, "open", _date("2024-01-02")),
-                              (3, "bob", 7, "paid", _date("2024-01-04"))],
-        "main.safe_math": [(1, 10, 9, None), (2, 5, 4, 5.0)],
-        "main.grouped": [("alice", 2), ("bob", 2)],
-    },
-    "custom_schemas": {
-        "main.raw_orders": [(1, "alice", 10, "paid", _date("2024-01-01")), (2, "alice", 5, "open", _date("2024-01-02")),
-                            (3, "bob", 4, "paid", _date("2024-01-03")), (3, "bob", 7, "paid", _date("2024-01-04"))],
-        "marts.revenue_by_customer": [("alice", 15), ("bob", 11)],
-        "main.staged": [(1, "alice", 10, "paid", _date("2024-01-01")), (3, "bob", 4, "paid", _date("2024-01-03")),
-                        (3, "bob", 7, "paid", _date("2024-01-04"))],
-    },
-}
-
-
-def _as_faborite_project(source: Path, root: Path) -> Path:
-    """A copy of the dbt project; with a faborite.yml unless faborite reads dbt_project.yml in place."""
-    shutil.copytree(source, root)
-    from faborite.config.loader import load_project
-
-    try:
-        load_project(root)
-        return root
-    except ConfigError:
-        pass
-    dbt = yaml.safe_load((root / "dbt_project.yml").read_text())
-    config = {"name": dbt["name"], "targets": {"dev": {"type": "duckdb", "path": "db.duckdb"}}}
-    if dbt.get("vars"):
-        config["vars"] = dbt["vars"]
-    (root / "faborite.yml").write_text(yaml.safe_dump(config))
-    return root
-
-
-def test_every_project_has_expectations():
-    assert sorted(p.name for p in PROJECTS.iterdir() if (p / "dbt_project.yml").is_file()) == sorted(EXPECTED)
-
-
-@pytest.mark.parametrize("name", sorted(EXPECTED))
-def test_project_applies_with_dbts_rows(tmp_path, monkeypatch, name):
-    root = _as_faborite_project(PROJECTS / name, tmp_path / name)
-    monkeypatch.setenv("DBT_DUCKDB_PATH", str(root / "db.duckdb"))
-    workspace = Workspace.open(root)
-    workspace.apply(workspace.plan())
-    with duckdb.connect(str(root / "db.duckdb"), read_only=True) as con:
-        for relation, rows in EXPECTED[name].items():
-            assert sorted(con.execute(f"select * from {relation}").fetchall(), key=repr) == sorted(rows, key=repr), \
-                relation
+@pytest.mark.parametrize("name", sorted(p.name for p in PROJECTS.iterdir()
+                                        if (p / "dbt_project.yml").is_file() and p.name not in _NEEDS_HUB))
+def test_dbt_and_faborite_build_the_same_tables(name: str, dbt: Path, tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    source = PROJECTS / name
+    ignore = _NOT_BUILT.get(name, ())
+    dbt_db, faborite_db, imported_db = (tmp_path / f"{who}.duckdb" for who in ("dbt", "faborite", "imported"))
+    for_dbt, for_faborite, imported = tmp_path / "for-dbt", tmp_path / "for-faborite", tmp_path / "imported"
+    dbt_build(dbt, copy_project(source, for_dbt), dbt_db)
+    faborite_apply(copy_project(source, for_faborite), faborite_db, monkeypatch)
+    assert compare(dbt_db, faborite_db, ignore=ignore)
+    # The same project converted by `faborite import dbt` builds the same tables too.
+    notes = import_dbt(source, imported)
+    assert not [n for n in notes if "does not validate" in n], notes
+    faborite_apply(imported, imported_db, monkeypatch)
+    assert compare(dbt_db, imported_db, ignore=ignore)
+    if next_run(source, for_dbt, for_faborite, imported):
+        dbt_build(dbt, for_dbt, dbt_db)
+        faborite_apply(for_faborite, faborite_db, monkeypatch)
+        faborite_apply(imported, imported_db, monkeypatch)
+        assert compare(dbt_db, faborite_db, ignore=ignore)
+        assert compare(dbt_db, imported_db, ignore=ignore)

@@ -1,0 +1,1 @@
+select status, count(*) as n from {{ ref('eph_orders') }} group by status

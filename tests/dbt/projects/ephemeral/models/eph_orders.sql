@@ -1,0 +1,2 @@
+{{ config(materialized='ephemeral') }}
+select id, amount, status from {{ ref('orders_raw') }}

@@ -1,0 +1,1 @@
+select sum(amount) as total, count(*) as n from {{ ref('eph_open') }}

@@ -1,0 +1,1 @@
+select id, customer, amount, '{{ var('currency') }}' as currency from {{ ref('raw_orders') }}
