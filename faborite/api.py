@@ -169,7 +169,20 @@ class Workspace(SyncSources, StateCare):
             CompileError: a model does not render or parse, a ref is unknown, the DAG has a cycle.
         """
         from faborite.compiler import compile_project, write_manifest as write
+        from faborite.compiler.partial_parse import UnchangedCompile
 
+        # The key is taken before any file is read, and only when the project is not loaded yet:
+        # an edit racing this compile then changes the key, so the cache never describes it.
+        skip = None
+        if project is None and "project" not in self.__dict__:
+            skip = UnchangedCompile(self.root / WORK_DIR / "cache", self.root, self.target_name, self.vars_override)
+            hit = skip.load()
+            if hit is not None:
+                self.__dict__["project"], manifest = hit
+                if write_manifest:
+                    write(manifest, self.root / WORK_DIR / "manifest.json")
+                return manifest
+        environ = skip.environ if skip is not None else None
         project = project or self.project
         snapshot = None
         if project.syncs:
@@ -177,9 +190,11 @@ class Workspace(SyncSources, StateCare):
 
             cached = None if refresh else load_snapshot(self._snapshot_path)
             snapshot = cached or self.sources_snapshot(refresh=refresh is not False)
-        manifest = compile_project(project, self.target, vars_override=self.vars_override,
+        manifest = compile_project(project, self.target, vars_override=self.vars_override, environ=environ,
                                    cache_dir=self.root / WORK_DIR / "cache", sources_snapshot=snapshot)
-        self._check_target()  # a typo in the target block should fail validate/plan, not apply
+        self._check_target(environ)  # a typo in the target block should fail validate/plan, not apply
+        if skip is not None:
+            skip.save(project, manifest)
         if write_manifest:
             write(manifest, self.root / WORK_DIR / "manifest.json")
         return manifest
@@ -357,13 +372,13 @@ class Workspace(SyncSources, StateCare):
 
         return project_inputs(self.root) if plan.inputs is not None else None
 
-    def _check_target(self) -> None:
+    def _check_target(self, environ=None) -> None:
         """Validate the target block and its ``state:`` and ``notify:`` keys, connecting to nothing."""
         from faborite.config.targets import resolve_target
         from faborite.notify.config import target_webhooks
         from faborite.state.selection import state_settings
 
-        state_settings(resolve_target(self.project, self.target))
+        state_settings(resolve_target(self.project, self.target, environ=environ))
         target_webhooks(self.project, self.target)
 
     def target_config(self, *, with_secrets: bool = False):

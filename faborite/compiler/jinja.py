@@ -14,7 +14,7 @@ import difflib
 import os
 import re
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
@@ -105,12 +105,12 @@ class TemplateContext:
         project_vars: dict[str, Any],
         target: TargetInfo,
         macro_files: list[tuple[str, str]],
-        environ: dict[str, str] | None = None,
+        environ: Mapping[str, str] | None = None,
     ) -> None:
         self._node_names = node_names
         self._resolve_source = resolve_source
         self._vars = project_vars
-        self._environ = dict(os.environ if environ is None else environ)
+        self._environ = dict(os.environ) if environ is None else environ  # a given mapping may record reads
         self._target = target
         self._macro_files = macro_files
         self._env = None

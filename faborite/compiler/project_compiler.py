@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
+from collections.abc import Mapping
 from typing import Any
 
 from typing import TYPE_CHECKING
@@ -38,7 +39,7 @@ if TYPE_CHECKING:
 
 
 def compile_project(project: Project, target: str | None = None, *, vars_override: dict[str, Any] | None = None,
-                    environ: dict[str, str] | None = None, cache_dir: Path | None = None,
+                    environ: Mapping[str, str] | None = None, cache_dir: Path | None = None,
                     workers: int | None = None, sources_snapshot: "SourceSnapshot | None" = None) -> Manifest:
     """Compile every model, seed and source of ``project`` for ``target``.
 
@@ -49,7 +50,8 @@ def compile_project(project: Project, target: str | None = None, *, vars_overrid
     from faborite.config.targets import resolve_target
     from faborite.dialects import get_dialect
 
-    environ = dict(os.environ if environ is None else environ)
+    # Not copied when given: a partial_parse.RecordingEnviron notes which variables the compile reads.
+    environ = dict(os.environ) if environ is None else environ
     try:
         dialect = get_dialect(project.config.dialect)()
     except ConfigError as exc:
@@ -68,7 +70,7 @@ class _Compilation:
     """One compile run; holds the in-between results so each step stays small."""
 
     def __init__(self, project: Project, dialect, target: TargetInfo, project_vars: dict[str, Any],
-                 environ: dict[str, str], cache_dir: Path | None, workers: int | None,
+                 environ: Mapping[str, str], cache_dir: Path | None, workers: int | None,
                  snapshot: "SourceSnapshot | None" = None) -> None:
         self.project = project
         self.workers = workers
