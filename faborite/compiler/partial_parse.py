@@ -18,7 +18,7 @@ key is exactly those:
   the target block's), as SHA-256 of its value or as unset: values are never
   stored;
 * each ``files`` source pattern's file identity (what the compile hashes);
-* the target name as given, ``--vars``, faborite's and Python's versions.
+* the target name as given, ``--vars`` (hashed), faborite's and Python's versions.
 
 A project with syncs is never cached: they read the sources at plan time.
 Residual risk: a file rewritten with the same size while both its ``mtime``
@@ -174,8 +174,11 @@ class UnchangedCompile:
         self._root = Path(root)
         #: The environment to compile with: it records what the compile reads.
         self.environ = RecordingEnviron()
+        self._target_name, self._vars = target_name, dict(vars_override)
         self._fixed = {"format": FORMAT_VERSION, "faborite": __version__, "python": list(sys.version_info[:2]),
-                       "target": target_name, "vars": json.dumps(vars_override, sort_keys=True, default=repr)}
+                       "target": target_name,
+                       # Hashed: a --vars value no template prints must not land on disk either.
+                       "vars": _sha(json.dumps(vars_override, sort_keys=True, default=repr).encode("utf-8"))}
         try:
             self._stats, self._racy = _listing(self._root)
         except OSError as exc:  # an unreadable folder: compile as usual, which reports it
@@ -183,7 +186,8 @@ class UnchangedCompile:
             self._stats, self._racy = None, {}
 
     def load(self) -> "tuple[Project, Manifest] | None":
-        """The cached project and manifest when nothing they depend on changed, else None."""
+        """The cached project and manifest when nothing they depend on changed; when only model
+        files' text did, the cached manifest with those models compiled again; else None."""
         if self._stats is None:
             return None
         try:
@@ -193,24 +197,26 @@ class UnchangedCompile:
                 return None
             with open(self._path, "rb") as handle:
                 entry = _safe_loads(handle.read())
-            if not self._matches(entry["key"]):
+            key = entry["key"]
+            if not self._same_context(key):
+                return None
+            edited = self._edited(key)
+            if edited is None:
                 return None
             project, manifest = _safe_loads(entry["payload"])
         except (OSError, pickle.UnpicklingError, ValueError, KeyError, TypeError, EOFError, AttributeError,
                 ImportError, IndexError) as exc:
             log.debug("compile skip ignored: %s", exc)
             return None
-        log.debug("compile skipped: no input changed since the cached manifest")
-        return project, manifest
+        if not edited:
+            log.debug("compile skipped: no input changed since the cached manifest")
+            return project, manifest
+        return self._recompile(project, manifest, edited)
 
-    def _matches(self, key: dict[str, Any]) -> bool:
-        if key["fixed"] != self._fixed or key["stats"] != self._stats:
-            log.debug("compile skip miss: files, versions, target or vars changed")
+    def _same_context(self, key: dict[str, Any]) -> bool:
+        if key["fixed"] != self._fixed:
+            log.debug("compile skip miss: versions, target or vars changed")
             return False
-        for rel, digest in key["racy"].items():  # changed just before the last listing: compare content
-            if (self._racy[rel] if rel in self._racy else self._content_hash(rel)) != digest:
-                log.debug("compile skip miss: %s changed", rel)
-                return False
         for name, digest in key["env"].items():
             if _env_digest(self.environ, name) != digest:
                 log.debug("compile skip miss: environment variable %s changed", name)
@@ -222,6 +228,45 @@ class UnchangedCompile:
                 log.debug("compile skip miss: files of %s changed", pattern)
                 return False
         return True
+
+    def _edited(self, key: dict[str, Any]) -> set[str] | None:
+        """Files whose content may differ from the cached compile's; None when a file came or went."""
+        if key["stats"].keys() != self._stats.keys():
+            log.debug("compile skip miss: a file was added or removed")
+            return None
+        edited = {rel for rel, stat in self._stats.items() if key["stats"][rel] != tuple(stat)}
+        for rel, digest in key["racy"].items():  # changed just before the last listing: compare content
+            if rel not in edited and (self._racy[rel] if rel in self._racy else self._content_hash(rel)) != digest:
+                edited.add(rel)
+        return edited
+
+    def _recompile(self, project: "Project", manifest: "Manifest", edited: set[str]):
+        """The cached manifest with the edited models compiled again (None: some other file changed)."""
+        import dataclasses
+
+        from faborite.compiler.project_compiler import recompile_models
+
+        by_path = {model.path: model for model in project.models}
+        if not edited <= by_path.keys():
+            log.debug("compile skip miss: %s changed", ", ".join(sorted(edited - by_path.keys())))
+            return None
+        texts = {}
+        for rel in edited:
+            try:
+                with open(os.path.join(self._root, rel), encoding="utf-8") as handle:
+                    texts[rel] = handle.read()
+            except (OSError, UnicodeDecodeError):  # the full compile reports it
+                return None
+        models = tuple(dataclasses.replace(m, text=texts[m.path]) if m.path in texts else m for m in project.models)
+        project = project.model_copy(update={"models": models})
+        patched = recompile_models(project, manifest, {by_path[rel].name for rel in edited}, self._target_name,
+                                   vars_override=self._vars, environ=self.environ)
+        if patched is None:
+            log.debug("compile skip miss: the edit reaches past the edited models")
+            return None
+        # Not saved: the entry stays the last full compile, and each edit is compiled from it.
+        log.debug("compile: %d edited model(s) compiled again, the rest reused", len(edited))
+        return project, patched
 
     def _content_hash(self, rel: str) -> str:
         try:

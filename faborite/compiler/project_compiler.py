@@ -66,6 +66,35 @@ def compile_project(project: Project, target: str | None = None, *, vars_overrid
     return compilation.run()
 
 
+def recompile_models(project: Project, manifest: Manifest, edited: set[str], target: str | None = None, *,
+                     vars_override: dict[str, Any] | None = None,
+                     environ: Mapping[str, str] | None = None) -> Manifest | None:
+    """``manifest``, compiled from an earlier ``project`` whose only change since is the text of the
+    models named ``edited``, brought up to date by compiling just those models and re-versioning
+    what reads them.
+
+    Returns None when the edit may reach past those models (a relation name, parents, enabled or an
+    incremental model changed, the project has syncs, or any error): then only a full
+    :func:`compile_project` is right, and it reports the error at its place.
+    """
+    from faborite.config.targets import resolve_target
+    from faborite.dialects import get_dialect
+    from faborite.errors import FaboriteError
+
+    if project.syncs:
+        return None
+    environ = dict(os.environ) if environ is None else environ
+    try:
+        resolved = resolve_target(project, target, environ=environ)
+        info = TargetInfo(name=resolved.name, type=resolved.type, dialect=resolved.dialect_name,
+                          schema=resolved.schema)
+        compilation = _Compilation(project, get_dialect(project.config.dialect)(), info,
+                                   {**project.config.vars, **(vars_override or {})}, environ, None, 1)
+        return compilation.patch(manifest, edited)
+    except (FaboriteError, ValidationError):
+        return None
+
+
 class _Compilation:
     """One compile run; holds the in-between results so each step stays small."""
 
@@ -210,6 +239,43 @@ class _Compilation:
         return Manifest(faborite_version=__version__, project=self.project.config.name,
                         target=self.target.name, dialect=self.project.config.dialect,
                         target_dialect=self.target.dialect, nodes=nodes)
+
+    def patch(self, manifest: Manifest, edited: set[str]) -> Manifest | None:
+        """See :func:`recompile_models`: ``manifest`` with the ``edited`` models compiled again."""
+        for node in manifest.nodes.values():
+            if node.kind == "model":
+                relation = Relation.parse(node.relation)
+                if relation.key != node.relation:
+                    return None
+                self.relations[node.name] = relation
+                self.node_ids[node.name] = node.id
+        changed: dict[str, Node] = {}
+        for model in self.project.models:
+            if model.name not in edited:
+                continue
+            old = manifest.nodes.get(f"model.{model.name}")
+            text, record = self.templates.render(model.text, model.path)
+            config = _resolve_config(ModelConfig(), model.defaults, self.project.model_docs.get(model.name),
+                                     record.config, model.path, text=model.text, calls_at=record.config_at)
+            relation = Relation(schema_name=config.schema_name or self.target.schema, name=config.alias or model.name)
+            if (old is None or not config.enabled or relation.key != old.relation
+                    or "incremental" in (config.materialized, old.materialized)):
+                return None
+            job = self._located_sql(text, model)
+            analysis = self._analyze_all([job])[0]
+            check_target_support([(model.name, *job)], read=self.dialect.sqlglot_dialect, target=self.target_dialect,
+                                 target_name=self.target.name, cache=self.cache)
+            draft = self._model_draft(model, job[0], analysis, record, config)
+            if tuple(draft["parents"]) != old.parents:
+                return None
+            changed[old.id] = Node(**draft, version=old.version)  # versioned below, with its parents
+        nodes: dict[str, Node] = {}
+        for node_id, node in manifest.nodes.items():  # topological order: parents are done first
+            node = changed.get(node_id, node)
+            version = fingerprint.version(node.data_hash, [(p, nodes[p].version) for p in node.parents])
+            nodes[node_id] = node if version == node.version else node.model_copy(update={"version": version})
+        fields = {name: getattr(manifest, name) for name in Manifest.model_fields if name != "nodes"}
+        return Manifest(**fields, nodes=nodes)
 
     # -- per node ------------------------------------------------------------------
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import re
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ import pytest
 import faborite.compiler
 from faborite.api import Workspace
 from faborite.compiler import partial_parse
+from faborite.errors import FaboriteError
 from tests.config.projects import edit, proj, write  # noqa: F401 - proj: fixture
 
 STG = "models/staging/stg_orders.sql"
@@ -56,18 +58,75 @@ def test_unchanged_project_is_not_compiled_again(proj: Path, compiles: list[int]
 
 def test_touching_a_file_is_a_miss(proj: Path, compiles: list[int]) -> None:
     _warm(proj, compiles)
-    stat = (proj / STG).stat()
-    os.utime(proj / STG, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))
+    stat = (proj / "models/staging/schema.yml").stat()
+    os.utime(proj / "models/staging/schema.yml", ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))
     _compile(proj)
     assert len(compiles) == 1
 
 
-def test_an_edit_is_a_miss_and_is_compiled(proj: Path, compiles: list[int]) -> None:
-    _warm(proj, compiles)
+def _full(root: Path, **kwargs):
+    """What a full compile of the files as they are now gives."""
+    from faborite.compiler.project_compiler import compile_project
+    from faborite.config import load_project
+
+    return compile_project(load_project(root), kwargs.pop("target_name", None), **kwargs)
+
+
+def test_an_edited_model_is_compiled_alone_and_matches_a_full_compile(proj: Path, compiles: list[int]) -> None:
+    before = _warm(proj, compiles)
     edit(proj, STG, "status,", "status, 1 as one,")
     manifest = _compile(proj)
-    assert len(compiles) == 1
+    assert not compiles, "only the edited model was compiled again"
+    assert manifest == _full(proj)
     assert "one" in manifest.nodes["model.stg_orders"].output_columns
+    # What reads it has new versions; what does not keeps its own.
+    assert manifest.nodes["model.orders"].version != before.nodes["model.orders"].version
+    assert manifest.nodes["model.stg_customers"].version == before.nodes["model.stg_customers"].version
+    assert _compile(proj) == manifest and not compiles  # each edit is compiled from the last full compile
+
+
+@pytest.mark.parametrize("old, new, patched", [
+    ("select", "select /* a comment */", True),
+    ("select", "{{ config(materialized='table', tags=['x']) }}\nselect", True),
+    ("select", "select {{ env_var('FAB_TEST_UNSET_VAR', 'd') }} as d,", True),
+    ("select", "{{ config(alias='orders_renamed') }}\nselect", False),  # other models' SQL names it
+    ("select", "{{ config(enabled=false) }}\nselect", False),
+    ("select", "{{ config(schema='other') }}\nselect", False),
+    ("from {{ ref(\"raw_orders\") }}", "from {{ ref(\"raw_orders\") }} join {{ ref(\"raw_customers\") }} c on true",
+     False),  # new parents
+    ("select", "{{ config(materialized='incremental') }}\nselect", False),
+])
+def test_edits_that_reach_further_are_compiled_in_full(proj: Path, compiles: list[int], old: str, new: str,
+                                                       patched: bool) -> None:
+    _warm(proj, compiles)
+    text = (proj / STG).read_text()
+    (proj / STG).write_text(text.replace(old, new, 1))
+    try:
+        expected = _full(proj)
+    except FaboriteError as error:  # disabling a model others read: the full compile's error, as it is
+        with pytest.raises(type(error), match=re.escape(error.message)):
+            _compile(proj)
+        return
+    manifest = _compile(proj)
+    assert len(compiles) == (0 if patched else 1)
+    assert manifest == expected
+
+
+def test_an_edit_elsewhere_is_a_full_compile(proj: Path, compiles: list[int]) -> None:
+    _warm(proj, compiles)
+    edit(proj, STG, "status,", "status, 1 as one,")
+    edit(proj, "macros/money.sql", "100", "100.0")
+    assert _compile(proj) == _full(proj) and len(compiles) == 1
+
+
+def test_a_broken_edit_reports_the_full_compiles_error(proj: Path, compiles: list[int]) -> None:
+    from faborite.errors import CompileError
+
+    _warm(proj, compiles)
+    edit(proj, STG, "status,", "status, {{ ref('nope') }},")
+    with pytest.raises(CompileError) as info:
+        _compile(proj)
+    assert info.value.file == STG and len(compiles) == 1
 
 
 def test_same_size_edit_with_mtime_restored_is_a_miss(proj: Path, compiles: list[int]) -> None:
@@ -80,8 +139,7 @@ def test_same_size_edit_with_mtime_restored_is_a_miss(proj: Path, compiles: list
     os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
     assert path.stat().st_size == stat.st_size and path.stat().st_mtime_ns == stat.st_mtime_ns
     manifest = _compile(proj)
-    assert len(compiles) == 1
-    assert "STATUS" in manifest.nodes["model.stg_orders"].sql
+    assert "STATUS" in manifest.nodes["model.stg_orders"].sql and manifest == _full(proj)
 
 
 def test_racy_file_is_compared_by_content(proj: Path, monkeypatch: pytest.MonkeyPatch, compiles: list[int]) -> None:
@@ -89,9 +147,16 @@ def test_racy_file_is_compared_by_content(proj: Path, monkeypatch: pytest.Monkey
     _warm(proj, compiles)
     key = partial_parse._listing(proj)
     assert STG in key[1], "files written within RACY_SECONDS are hashed"
-    monkeypatch.setattr(partial_parse, "_listing", lambda root: (key[0], {**key[1], STG: "0" * 64}))
-    _compile(proj)
-    assert len(compiles) == 1
+    # The stored hash no longer matches the file: the model is treated as edited and compiled again.
+    entry = pickle.loads((proj / ".faborite/cache" / partial_parse._FILE).read_bytes())
+    entry["key"]["racy"][STG] = "0" * 64
+    (proj / ".faborite/cache" / partial_parse._FILE).write_bytes(pickle.dumps(entry))
+    seen: list[set] = []
+    real = partial_parse.UnchangedCompile._recompile
+    monkeypatch.setattr(partial_parse.UnchangedCompile, "_recompile",
+                        lambda self, p, m, edited: seen.append(edited) or real(self, p, m, edited))
+    assert _compile(proj) == _full(proj)
+    assert seen == [{STG}]
 
 
 def test_adding_and_removing_a_file_are_misses(proj: Path, compiles: list[int]) -> None:
