@@ -154,10 +154,11 @@ class _Compilation:
             value = value or self.templates.render(models[index].text, models[index].path)
             self.cache.put_render(models[index].path, models[index].text, *value)
             results[index] = value
-        if misses and len(misses) == len(models):
+        if misses and len(misses) == len(models) and self.project.macros:
             # Nothing was cached under this salt (macros, vars or sources changed, or a
             # first compile): make sure broken macros are reported even when every model
-            # rendered without Jinja. A hit means this salt's macros already loaded once.
+            # rendered without Jinja. A hit means this salt's macros already loaded once; with no
+            # macro files there is nothing to check (and Jinja need not even be imported).
             self.templates.check_macros()
         return results  # type: ignore[return-value]
 
