@@ -18,7 +18,7 @@ key is exactly those:
   the target block's), as SHA-256 of its value or as unset: values are never
   stored;
 * each ``files`` source pattern's file identity (what the compile hashes);
-* the target name as given, ``--vars`` (hashed), faborite's and Python's versions.
+* the project root, the target name as given, ``--vars`` (hashed), faborite's and Python's versions.
 
 A project with syncs is never cached: they read the sources at plan time.
 Residual risk: a file rewritten with the same size while both its ``mtime``
@@ -176,6 +176,8 @@ class UnchangedCompile:
         self.environ = RecordingEnviron()
         self._target_name, self._vars = target_name, dict(vars_override)
         self._fixed = {"format": FORMAT_VERSION, "faborite": __version__, "python": list(sys.version_info[:2]),
+                       # The project holds its root: the same files seen at another path are another project.
+                       "root": str(self._root.resolve()),
                        "target": target_name,
                        # Hashed: a --vars value no template prints must not land on disk either.
                        "vars": _sha(json.dumps(vars_override, sort_keys=True, default=repr).encode("utf-8"))}
