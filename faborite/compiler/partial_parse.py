@@ -140,6 +140,18 @@ def _files_source_patterns(project: "Project") -> list[str]:
                    for table in entry.doc.tables})
 
 
+def _plain_data_class(found: Any) -> bool:
+    """A class whose construction only stores data: a pydantic model, a dataclass, an enum or a
+    container subclass (never a function, nor a class that could open a file or a connection)."""
+    import dataclasses
+    import enum
+
+    from pydantic import BaseModel
+
+    return isinstance(found, type) and (issubclass(found, (BaseModel, enum.Enum, dict, list, tuple, str))
+                                        or dataclasses.is_dataclass(found))
+
+
 class _SafeUnpickler(pickle.Unpickler):
     """Builds only faborite's classes, a few standard data types and builtin containers."""
 
@@ -150,7 +162,7 @@ class _SafeUnpickler(pickle.Unpickler):
             return super().find_class(module, name)
         if module.split(".")[0] == "faborite":
             found = super().find_class(module, name)
-            if isinstance(found, type):  # a class (pydantic model, dataclass, enum), never a function
+            if _plain_data_class(found):
                 return found
         raise pickle.UnpicklingError(f"{module}.{name} is not allowed in the compile cache")
 

@@ -239,6 +239,10 @@ def test_a_bad_cache_file_is_a_miss(proj: Path, compiles: list[int]) -> None:
     # Only faborite's classes are built: a pickle calling a function is refused, not run.
     path.write_bytes(pickle.dumps({"key": None, "payload": os.getcwd}))
     assert _compile(proj) == manifest and len(compiles) == 2
+    # Nor a faborite class that is not plain data (one that could open a file or a connection).
+    path.write_bytes(pickle.dumps({"key": None, "payload": partial_parse.UnchangedCompile}))
+    assert _compile(proj) == manifest and len(compiles) == 3
+    compiles.pop()
     _compile(proj)
     assert len(compiles) == 2
     path.chmod(0o666)  # writable by anyone: not trusted
