@@ -154,6 +154,10 @@ class Workspace(SyncSources, StateCare):
                 project: "Project | None" = None) -> "Manifest":
         """Compile the project for this target: render, parse, order and fingerprint every node.
 
+        When no input changed since the last compile (files, the environment variables it read,
+        vars, target, versions), the last manifest is returned without compiling; when only some
+        models' text changed, only those are compiled again (``faborite/compiler/partial_parse.py``).
+
         Args:
             write_manifest: also write ``.faborite/manifest.json``.
             refresh: for syncs, True reads the source tables now, False only uses the cached read
