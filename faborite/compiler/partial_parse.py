@@ -18,13 +18,13 @@ key is exactly those:
   the target block's), as SHA-256 of its value or as unset: values are never
   stored;
 * each ``files`` source pattern's file identity (what the compile hashes);
-* the project root, the target name as given, ``--vars`` (hashed), faborite's and Python's versions.
+* the project root, the target name as given, ``--vars`` (hashed), faborite's and Python's versions,
+  and every installed provider and dialect plugin with its distribution's version.
 
 A project with syncs is never cached: they read the sources at plan time.
 Residual risk: a file rewritten with the same size while both its ``mtime``
 and its ``ctime`` are kept (only by setting the system clock back), and a
-change in a third-party dialect or provider plugin without a faborite
-upgrade (the per-file compile cache shares that one).
+plugin's code edited in place without a new version (an editable install).
 
 The entry is a pickle (loading 10,000 nodes from JSON costs validation
 again); it is read with an unpickler that only builds faborite's own data
@@ -49,6 +49,7 @@ from typing import TYPE_CHECKING, Any
 
 from faborite import __version__
 from faborite.atomic_file import write_atomic
+from faborite.plugins import installed_plugins
 
 if TYPE_CHECKING:
     from faborite.compiler.manifest import Manifest
@@ -190,6 +191,8 @@ class UnchangedCompile:
         self._fixed = {"format": FORMAT_VERSION, "faborite": __version__, "python": list(sys.version_info[:2]),
                        # The project holds its root: the same files seen at another path are another project.
                        "root": str(self._root.resolve()),
+                       # A provider or dialect upgraded (or added) in another distribution changes output too.
+                       "plugins": installed_plugins(),
                        "target": target_name,
                        # Hashed: a --vars value no template prints must not land on disk either.
                        "vars": _sha(json.dumps(vars_override, sort_keys=True, default=repr).encode("utf-8"))}

@@ -258,3 +258,13 @@ def test_a_failed_compile_is_not_cached(proj: Path, compiles: list[int]) -> None
     with pytest.raises(Exception):
         _compile(proj)
     assert len(compiles) == 2
+
+
+def test_installed_plugins_are_part_of_the_key(proj: Path, monkeypatch: pytest.MonkeyPatch,
+                                               compiles: list[int]) -> None:
+    _warm(proj, compiles)
+    real = partial_parse.installed_plugins()
+    monkeypatch.setattr(partial_parse, "installed_plugins",
+                        lambda: [*real, ("faborite.dialects", "other", "pkg:Dialect", "1.0")])
+    _compile(proj)
+    assert len(compiles) == 1
