@@ -163,6 +163,10 @@ class Workspace(SyncSources, StateCare, Environments):
                 project: "Project | None" = None) -> "Manifest":
         """Compile the project for this target: render, parse, order and fingerprint every node.
 
+        When no input changed since the last compile (files, the environment variables it read,
+        vars, target, versions), the last manifest is returned without compiling; when only some
+        models' text changed, only those are compiled again (``faborite/compiler/partial_parse.py``).
+
         Args:
             write_manifest: also write ``.faborite/manifest.json``.
             refresh: for syncs, True reads the source tables now, False only uses the cached read
@@ -178,7 +182,22 @@ class Workspace(SyncSources, StateCare, Environments):
             CompileError: a model does not render or parse, a ref is unknown, the DAG has a cycle.
         """
         from faborite.compiler import compile_project, write_manifest as write
+        from faborite.compiler.partial_parse import UnchangedCompile
 
+        # The key is taken before any file is read, and only when the project is not loaded yet:
+        # an edit racing this compile then changes the key, so the cache never describes it.
+        skip = None
+        if project is None and "project" not in self.__dict__:
+            skip = UnchangedCompile(self.root / WORK_DIR / "cache", self.root, self.target_name, self.vars_override,
+                                    profile=self.profile)
+            hit = skip.load()
+            if hit is not None:
+                self.__dict__["project"], manifest = hit
+                manifest = self._in_environment(manifest)
+                if write_manifest:
+                    write(manifest, self.root / WORK_DIR / "manifest.json")
+                return manifest
+        environ = skip.environ if skip is not None else None
         project = project or self.project
         snapshot = None
         if project.syncs:
@@ -186,15 +205,21 @@ class Workspace(SyncSources, StateCare, Environments):
 
             cached = None if refresh else load_snapshot(self._snapshot_path)
             snapshot = cached or self.sources_snapshot(refresh=refresh is not False)
-        manifest = compile_project(project, self.target, vars_override=self.vars_override,
+        manifest = compile_project(project, self.target, vars_override=self.vars_override, environ=environ,
                                    cache_dir=self.root / WORK_DIR / "cache", sources_snapshot=snapshot)
-        self._check_target()  # a typo in the target block should fail validate/plan, not apply
-        from faborite.environment import in_environment
-
-        manifest = in_environment(manifest, self.env, self.environments_config)  # versions unchanged
+        self._check_target(environ)  # a typo in the target block should fail validate/plan, not apply
+        if skip is not None:
+            skip.save(project, manifest)
+        manifest = self._in_environment(manifest)
         if write_manifest:
             write(manifest, self.root / WORK_DIR / "manifest.json")
         return manifest
+
+    def _in_environment(self, manifest: "Manifest") -> "Manifest":
+        """The manifest with relations renamed into ``--env``'s virtual layer (versions unchanged)."""
+        from faborite.environment import in_environment
+
+        return in_environment(manifest, self.env, self.environments_config)
 
     def format(self, *, write: bool) -> "FormatReport":
         """Format every model canonically (``faborite fmt``), keeping each model's meaning.
@@ -372,13 +397,13 @@ class Workspace(SyncSources, StateCare, Environments):
 
         return project_inputs(self.root) if plan.inputs is not None else None
 
-    def _check_target(self) -> None:
+    def _check_target(self, environ=None) -> None:
         """Validate the target block and its ``state:`` and ``notify:`` keys, connecting to nothing."""
         from faborite.config.targets import resolve_target
         from faborite.notify.config import target_webhooks
         from faborite.state.selection import state_settings
 
-        state_settings(resolve_target(self.project, self.target))
+        state_settings(resolve_target(self.project, self.target, environ=environ))
         target_webhooks(self.project, self.target)
 
     def target_config(self, *, with_secrets: bool = False):

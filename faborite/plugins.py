@@ -86,6 +86,17 @@ def dialect_names() -> list[str]:
     return sorted(_entry_points(DIALECT_GROUP))
 
 
+def installed_plugins() -> list[tuple[str, str, str, str]]:
+    """``(group, name, object reference, distribution version)`` of every installed provider and
+    dialect: what compile output may depend on besides faborite itself (the compile skip's key)."""
+    found = []
+    for group in (PROVIDER_GROUP, DIALECT_GROUP):
+        for name, ep in sorted(_entry_points(group).items()):
+            dist = getattr(ep, "dist", None)
+            found.append((group, name, ep.value, getattr(dist, "version", "") or ""))
+    return found
+
+
 def load_provider(type_name: str) -> TargetProvider:
     """The provider for ``type:`` ``type_name`` in ``targets:``, instantiated once per process."""
     if type_name not in _entry_points(PROVIDER_GROUP):

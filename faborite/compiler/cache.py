@@ -20,6 +20,7 @@ import hashlib
 import json
 import logging
 from pathlib import Path
+from collections.abc import Mapping
 from typing import Any
 
 from faborite import __version__
@@ -53,7 +54,7 @@ def render_salt(*, project_vars: dict[str, Any], macros: list[tuple[str, str]], 
 class CompileCache:
     """Load once, look up and add during a compile, save once at the end."""
 
-    def __init__(self, directory: Path | None, salt: str, environ: dict[str, str]) -> None:
+    def __init__(self, directory: Path | None, salt: str, environ: Mapping[str, str]) -> None:
         self._path = directory / _FILE if directory is not None else None
         self._salt = salt
         self._environ = environ

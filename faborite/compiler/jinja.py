@@ -18,7 +18,7 @@ import difflib
 import os
 import re
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -158,7 +158,7 @@ class TemplateContext:
         project_vars: dict[str, Any],
         target: TargetInfo,
         macro_files: list[tuple[str, str]],
-        environ: dict[str, str] | None = None,
+        environ: Mapping[str, str] | None = None,
         facts: "ProjectFacts | None" = None,
         model_versions: dict[str, tuple[str, dict[str, str]]] | None = None,
     ) -> None:
@@ -167,7 +167,7 @@ class TemplateContext:
         self._node_names = node_names
         self._resolve_source = resolve_source
         self._vars = project_vars
-        self._environ = dict(os.environ if environ is None else environ)
+        self._environ = dict(os.environ) if environ is None else environ  # a given mapping may record reads
         self._target = target
         self._macro_files = macro_files
         self._facts = facts
@@ -387,7 +387,7 @@ class TemplateContext:
         ``incremental``: what ``is_incremental()`` returns (an incremental model is rendered
         both ways: the full build and the incremental one).
         """
-        fast = self._static_render(text, path)
+        fast = self.static_render(text, path)
         if fast is not None:
             return fast
         from faborite.compiler.jinja_limits import generate_limited
@@ -410,7 +410,7 @@ class TemplateContext:
             _current.reset(token)
 
 
-    def _static_render(self, text: str, path: str) -> tuple[str, RenderRecord] | None:
+    def static_render(self, text: str, path: str) -> tuple[str, RenderRecord] | None:
         """Render without Jinja when every tag is a plain call with literal arguments.
 
         Most models only use ``{{ ref('x') }}``, ``{{ source('a', 'b') }}``,

@@ -7,11 +7,10 @@ import os
 import re
 from types import SimpleNamespace
 from pathlib import Path
+from collections.abc import Mapping
 from typing import Any
 
 from typing import TYPE_CHECKING
-
-from pydantic import ValidationError
 
 from faborite import __version__
 from faborite.compiler import fingerprint
@@ -23,15 +22,15 @@ from faborite.compiler.jinja import (
 )
 from faborite.compiler.cache import CompileCache, render_salt
 from faborite.compiler.failures import Failures
+from faborite.compiler.config_layers import data_config, line_of_call, line_of_ref, resolve_config
 from faborite.compiler.contracts import compile_contract
 from faborite.compiler.manifest import ColumnInfo, CompiledCheck, Manifest, Node, SeedInfo
 from faborite.compiler.sources import SourceResolver
 from faborite.compiler.syncs import sync_drafts
 from faborite.compiler.parallel import map_maybe_parallel
 from faborite.config.loader import ModelFile, NodeDocEntry, Project
-from faborite.config.node_config import DATA_KEYS, INCREMENTAL_KEYS, SNAPSHOT_KEYS, ModelConfig, SeedConfig
+from faborite.config.node_config import ModelConfig, SeedConfig
 from faborite.config.properties import CheckSpec, NodeDoc
-from faborite.config.validation import config_error_from
 from faborite.dbt.project_facts import (
     FALLBACK_NAMES, ProjectFacts, declared_columns, dispatch_orders, fallback_note, model_versions, seed_header, source_columns,
 )
@@ -46,7 +45,7 @@ if TYPE_CHECKING:
 
 
 def compile_project(project: Project, target: str | None = None, *, vars_override: dict[str, Any] | None = None,
-                    environ: dict[str, str] | None = None, cache_dir: Path | None = None,
+                    environ: Mapping[str, str] | None = None, cache_dir: Path | None = None,
                     workers: int | None = None, sources_snapshot: "SourceSnapshot | None" = None) -> Manifest:
     """Compile every model, seed and source of ``project`` for ``target``.
 
@@ -57,7 +56,8 @@ def compile_project(project: Project, target: str | None = None, *, vars_overrid
     from faborite.config.targets import resolve_target
     from faborite.dialects import get_dialect
 
-    environ = dict(os.environ if environ is None else environ)
+    # Not copied when given: a partial_parse.RecordingEnviron notes which variables the compile reads.
+    environ = dict(os.environ) if environ is None else environ
     try:
         dialect = get_dialect(project.config.dialect)()
     except ConfigError as exc:
@@ -66,17 +66,17 @@ def compile_project(project: Project, target: str | None = None, *, vars_overrid
     # Compile against the target: its dialect and default schema decide names and what SQL it can run.
     resolved = resolve_target(project, target, environ=environ)
     info = TargetInfo(name=resolved.name, type=resolved.type, dialect=resolved.dialect_name, schema=resolved.schema)
-    compilation = _Compilation(project, dialect, info, {**project.config.vars, **(vars_override or {})},
+    compilation = Compilation(project, dialect, info, {**project.config.vars, **(vars_override or {})},
                                environ, cache_dir, workers,
                                sources_snapshot)
     return compilation.run()
 
 
-class _Compilation:
+class Compilation:
     """One compile run; holds the in-between results so each step stays small."""
 
     def __init__(self, project: Project, dialect, target: TargetInfo, project_vars: dict[str, Any],
-                 environ: dict[str, str], cache_dir: Path | None, workers: int | None,
+                 environ: Mapping[str, str], cache_dir: Path | None, workers: int | None,
                  snapshot: "SourceSnapshot | None" = None) -> None:
         self.project = project
         self.workers = workers
@@ -89,7 +89,7 @@ class _Compilation:
         self.seed_relations: dict[str, Relation] = {}
         self.seed_configs: dict[str, SeedConfig] = {}
         for seed in project.seeds:
-            config = _resolve_config(SeedConfig(), seed.defaults, project.seed_docs.get(seed.name), {}, seed.path)
+            config = resolve_config(SeedConfig(), seed.defaults, project.seed_docs.get(seed.name), {}, seed.path)
             if config.enabled:
                 self.seed_configs[seed.name] = config
         self.model_names = {m.name for m in project.models}
@@ -148,10 +148,11 @@ class _Compilation:
             if value is not None and not (value[1].columns_wanted or value[1].uncacheable):
                 self.cache.put_render(model.path, model.text, *value)  # those two depend on other files
             results[index] = value
-        if misses and len(misses) == len(models):
+        if misses and len(misses) == len(models) and self.project.macros:
             # Nothing was cached under this salt (macros, vars or sources changed, or a
             # first compile): make sure broken macros are reported even when every model
-            # rendered without Jinja. A hit means this salt's macros already loaded once.
+            # rendered without Jinja. A hit means this salt's macros already loaded once; with no
+            # macro files there is nothing to check (and Jinja need not even be imported).
             self.templates.check_macros()
         return results  # type: ignore[return-value]
 
@@ -241,7 +242,7 @@ class _Compilation:
         texts = {f"model.{model.name}": model.text for model, _, _, _ in rendered}
 
         def ref_line(child: str, parent: str) -> int | None:
-            return _line_of_ref(texts[child], parent.split(".", 1)[1]) if child in texts else None
+            return line_of_ref(texts[child], parent.split(".", 1)[1]) if child in texts else None
 
         order = topological_order({node_id: d["parents"] for node_id, d in drafts.items()},
                                   {node_id: d.get("file") for node_id, d in drafts.items()}, ref_line)
@@ -353,17 +354,17 @@ class _Compilation:
             record.config = usable_config(record.config)
         doc = self.project.model_docs.get(model.name)
         if record.config or (doc is not None and doc.doc.config):
-            config = _resolve_config(ModelConfig(), model.defaults, doc, record.config, model.path,
+            config = resolve_config(ModelConfig(), model.defaults, doc, record.config, model.path,
                                      text=model.text, calls_at=record.config_at)
             problem = config.snapshot_problem()
             if problem:
                 raise ConfigError(f"snapshot {model.name!r}: {problem}", file=model.path,
-                                  line=_line_of_call(model.text, "config("),
+                                  line=line_of_call(model.text, "config("),
                                   hint="e.g. config(unique_key='id', strategy='timestamp', updated_at='updated_at')")
             return config
         key = id(model.defaults)
         if key not in by_folder:
-            by_folder[key] = _resolve_config(ModelConfig(), model.defaults, None, {}, model.path)
+            by_folder[key] = resolve_config(ModelConfig(), model.defaults, None, {}, model.path)
         return by_folder[key]
 
     def _quoted(self, name: str) -> str:
@@ -429,7 +430,7 @@ class _Compilation:
                      config: ModelConfig, incremental: str | None = None, line_offset: int = 0) -> dict[str, Any]:
         parents = sorted({self.node_ids[r] for r in record.refs if r in self.node_ids} |
                          {self.sources.node_id(s, t) for s, t in record.sources})
-        data_config = _data_config(config)
+        node_data = data_config(config)
         doc = self.project.model_docs.get(model.name)
         # The incremental branch changes what an incremental run adds: it is part of the data.
         content = analysis.canonical if incremental is None else f"{analysis.canonical}\n-- incremental:\n{incremental}"
@@ -439,10 +440,10 @@ class _Compilation:
             "id": f"model.{model.name}", "kind": "model", "name": model.name, "file": model.path,
             "relation": self.relations[model.name].key, "materialized": config.materialized, "sql": sql,
             "incremental_sql": incremental,
-            "parents": tuple(parents), "data_config": data_config,
+            "parents": tuple(parents), "data_config": node_data,
             "output_columns": _with_history_columns(analysis.output_columns, config),
             "column_lineage": analysis.column_lineage,
-            "data_hash": fingerprint.data_hash("model", content, data_config),
+            "data_hash": fingerprint.data_hash("model", content, node_data),
             "deprecated": config.deprecated, "deprecation_date": config.deprecation_date,
             "protect": config.protect, "on_schema_change": config.on_schema_change or "ignore",
             "schedule": config.schedule,
@@ -454,14 +455,14 @@ class _Compilation:
 
         config = self.seed_configs[seed.name]
         check_seed_csv(self.project.root / seed.path, seed.path, config.delimiter)
-        data_config = _data_config(config)
+        node_data = data_config(config)
         info = SeedInfo(path=seed.path, content_hash=seed.content_hash,
                         column_types=dict(config.column_types), delimiter=config.delimiter)
         return {
             "id": f"seed.{seed.name}", "kind": "seed", "name": seed.name, "file": seed.path,
             "relation": self.seed_relations[seed.name].key, "materialized": "seed", "parents": (),
-            "data_config": data_config, "seed": info,
-            "data_hash": fingerprint.data_hash("seed", seed.content_hash, data_config),
+            "data_config": node_data, "seed": info,
+            "data_hash": fingerprint.data_hash("seed", seed.content_hash, node_data),
             **self._metadata(seed.name, self.project.seed_docs.get(seed.name), config, seed.path),
         }
 
@@ -561,59 +562,3 @@ def _or_none(step, *args):
         return step(*args)
     except FaboriteError:
         return None
-
-
-def _data_config(config: ModelConfig | SeedConfig) -> dict[str, Any]:
-    dumped = config.model_dump(by_alias=True, mode="json")
-    keys = DATA_KEYS
-    if getattr(config, "materialized", None) == "incremental":
-        keys = DATA_KEYS | INCREMENTAL_KEYS
-        dumped["incremental_strategy"] = config.strategy
-        if isinstance(dumped["unique_key"], str):
-            dumped["unique_key"] = [dumped["unique_key"]]
-    elif getattr(config, "materialized", None) == "snapshot":
-        keys = DATA_KEYS | SNAPSHOT_KEYS
-        for key in ("unique_key", "check_cols"):
-            if isinstance(dumped[key], str) and dumped[key] != "all":
-                dumped[key] = [dumped[key]]
-    return {k: v for k, v in dumped.items() if k in keys and k != "enabled"}
-
-
-def _resolve_config(base, defaults: dict[str, Any], entry: NodeDocEntry | None, calls: dict[str, Any],
-                    file: str, text: str | None = None, calls_at: dict[str, list] | None = None):
-    """Folder defaults, then properties ``config:``, then ``config(...)`` calls; most specific wins."""
-    layers = [(defaults, "faborite.yml", None, "folder defaults")]
-    if entry is not None:
-        layers.append((entry.doc.config, entry.file, entry.line, f"'config:' of {entry.doc.name!r}"))
-    layers.append((calls, file, _line_of_call(text, "config(") if text else None, "config()"))
-    config = base
-    for overrides, where, line, what in layers:
-        if not overrides:
-            continue
-        try:
-            config = config.merged(overrides)
-        except ValidationError as exc:
-            error = config_error_from(exc, type(base), overrides, file=where, what=what)
-            error.line = line
-            key = next(iter(exc.errors()[0]["loc"]), None)
-            if what == "config()" and calls_at and key in calls_at:
-                # Point at the config() call that set it; a macro's call also names the model.
-                error.file, error.line = calls_at[key]
-                if error.file != file:
-                    error.message += f" (while rendering {file})"
-            raise error from None
-    return config
-
-
-def _line_of_ref(text: str, name: str) -> int | None:
-    """The line of the first ``ref('name')`` in a model's source (None if it is built some other way)."""
-    match = re.search(r"""\bref\(\s*(?:['"][^'"]*['"]\s*,\s*)?['"]""" + re.escape(name) + r"""['"]\s*\)""", text)
-    return text.count("\n", 0, match.start()) + 1 if match else None
-
-
-def _line_of_call(text: str, needle: str) -> int | None:
-    """The first line calling ``needle`` (``config(``; spaces before the parenthesis allowed)."""
-    match = re.search(r"\b" + re.escape(needle[:-1]) + r"\s*\(", text)
-    return text.count("\n", 0, match.start()) + 1 if match else None
-
-

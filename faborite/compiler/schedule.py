@@ -14,7 +14,6 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
-from croniter import croniter
 
 if TYPE_CHECKING:
     from faborite.compiler.manifest import Manifest
@@ -26,6 +25,8 @@ SCHEDULED_AT = "scheduled_at"
 
 def check_cron(value: str) -> str:
     """``value`` if it is a five-field cron expression; else ValueError saying what is expected."""
+    from croniter import croniter  # here: every apply imports this module (SCHEDULED_AT), few use cron
+
     if not isinstance(value, str) or len(value.split()) != 5 or not croniter.is_valid(value):
         raise ValueError(f"{value!r} is not a cron expression: five fields, minute hour day month weekday, "
                          "e.g. '0 6 * * *' (06:00 UTC every day)")
@@ -34,6 +35,8 @@ def check_cron(value: str) -> str:
 
 def last_fired(schedule: str, now: datetime) -> datetime:
     """The latest time at or before ``now`` the schedule fired (UTC)."""
+    from croniter import croniter
+
     now = now.astimezone(timezone.utc)
     if croniter.match(schedule, now.replace(second=0, microsecond=0)) and now.second == 0 and not now.microsecond:
         return now

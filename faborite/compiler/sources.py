@@ -124,7 +124,7 @@ class SourceResolver:
                     )
                 if source.type == "files":
                     relation = table.path or ""
-                    identity = self._file_identity(table.path or "")
+                    identity = file_identity(self._project.root, table.path or "")
                     if not identity:
                         raise CompileError(
                             f"source table {source.name}.{table.name}: {table.path!r} matches no files",
@@ -147,21 +147,24 @@ class SourceResolver:
                 }
         return drafts
 
-    def _file_identity(self, pattern: str) -> list[list[Any]]:
-        root = self._project.root
-        identity = []
-        for match in sorted(glob.glob(str(root / pattern), recursive=True)):
-            path = Path(match)
-            if not path.is_file():
-                continue
-            stat = path.stat()
-            if stat.st_size <= _HASH_CONTENT_BELOW:
-                token = hashlib.sha256(path.read_bytes()).hexdigest()
-            else:
-                token = f"{stat.st_size}:{stat.st_mtime_ns}"
-            try:
-                shown = path.relative_to(root).as_posix()
-            except ValueError:  # outside the project (an absolute or ../ path): keep it as written
-                shown = path.as_posix()
-            identity.append([shown, token])
-        return identity
+
+def file_identity(root: Path, pattern: str) -> list[list[Any]]:
+    """What a ``files`` source's data is, for its fingerprint: ``[path, token]`` per matching file,
+    the token a SHA-256 of the content (or size and mtime for files of 16 MiB and more)."""
+    root = Path(root)
+    identity = []
+    for match in sorted(glob.glob(str(root / pattern), recursive=True)):
+        path = Path(match)
+        if not path.is_file():
+            continue
+        stat = path.stat()
+        if stat.st_size <= _HASH_CONTENT_BELOW:
+            token = hashlib.sha256(path.read_bytes()).hexdigest()
+        else:
+            token = f"{stat.st_size}:{stat.st_mtime_ns}"
+        try:
+            shown = path.relative_to(root).as_posix()
+        except ValueError:  # outside the project (an absolute or ../ path): keep it as written
+            shown = path.as_posix()
+        identity.append([shown, token])
+    return identity

@@ -70,7 +70,8 @@ def observe(connection, nodes: Iterable[NodeState], project_root: Path) -> Obser
             reads = dialect.pointer_reads(info.definition) if info.kind == "view" and info.definition else None
             # State records names within the connection's catalog: an engine that prints the
             # catalog in a view's SQL (three-part names) points at the same relation.
-            pointers[key] = _key(reads.model_copy(update={"catalog": None}).key) if reads is not None else FOREIGN
+            # (The key without the catalog, spelled out: a model_copy per view cost ~0.1 s at 10,000.)
+            pointers[key] = _key(f"{reads.schema_name}.{reads.name}") if reads is not None else FOREIGN
     for node in nodes:
         if not node.extra.get("files"):
             continue

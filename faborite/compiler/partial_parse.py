@@ -1,0 +1,326 @@
+"""Skip compiling when nothing a compile reads has changed (dbt's partial parsing, made safe).
+
+The promise: a hit returns the project and manifest a full compile would
+return now, or there is no hit. A compile is a pure function of the project
+files, the faborite (and Python) version, the target name, ``--vars``, the
+environment variables it reads and the data files of ``files`` sources, so the
+key is exactly those:
+
+* every project file's ``(path, size, mtime_ns, ctime_ns)``, listed again on
+  each run (so an added or removed file is a change), plus ``dbt_project.yml``,
+  ``profiles.yml``, ``packages.yml``, ``dependencies.yml`` and
+  ``selectors.yml`` at the root when present; ``ctime`` cannot be set back
+  by tools that restore ``mtime`` (``touch -d``, ``cp -p``, archive tools);
+* for a file changed within :data:`RACY_SECONDS` of the listing (a later
+  edit in the same timestamp tick would keep its ``mtime``), a SHA-256 of
+  its content, as git does for "racily clean" index entries;
+* every environment variable the compile looked up (a model's ``env_var()``,
+  the target block's), as SHA-256 of its value or as unset: values are never
+  stored;
+* each ``files`` source pattern's file identity (what the compile hashes);
+* the project root, the target name as given, ``--vars`` (hashed), faborite's and Python's versions,
+  and every installed provider and dialect plugin with its distribution's version.
+
+A project with syncs is never cached: they read the sources at plan time.
+Residual risk: a file rewritten with the same size while both its ``mtime``
+and its ``ctime`` are kept (only by setting the system clock back), and a
+plugin's code edited in place without a new version (an editable install).
+
+The entry is a pickle (loading 10,000 nodes from JSON costs validation
+again); it is read with an unpickler that only builds faborite's own data
+classes, paths and builtins, never calls functions, and only from a file
+owned by this user and not writable by everyone. Anything odd is a miss.
+"""
+
+from __future__ import annotations
+
+import gc
+import hashlib
+import io
+import json
+import logging
+import os
+import pickle
+import sys
+import time
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from faborite import __version__
+from faborite.atomic_file import write_atomic
+from faborite.plugins import installed_plugins
+
+if TYPE_CHECKING:
+    from faborite.compiler.manifest import Manifest
+    from faborite.config.loader import Project
+
+log = logging.getLogger(__name__)
+
+FORMAT_VERSION = 1
+_FILE = f"unchanged-v{FORMAT_VERSION}.pickle"
+#: Files changed this recently before the listing are also compared by content.
+RACY_SECONDS = 2.0
+#: Files dbt (or a dbt reader) may read at the project root: listed when present, so they count too.
+EXTRA_ROOT_FILES = ("dbt_project.yml", "profiles.yml", "packages.yml", "dependencies.yml", "selectors.yml")
+#: Classes the entry may hold, by module: faborite's data and what it is made of.
+_SAFE_BUILTINS = {"set", "frozenset", "tuple", "list", "dict", "bytes", "bytearray", "complex", "slice"}
+_SAFE_OTHER = {("pathlib", "PosixPath"), ("pathlib", "WindowsPath"), ("pathlib", "PurePosixPath"),
+               ("datetime", "datetime"), ("datetime", "date"), ("datetime", "time"), ("datetime", "timedelta"),
+               ("datetime", "timezone"), ("decimal", "Decimal"), ("collections", "OrderedDict"),
+               ("copyreg", "_reconstructor")}
+
+
+class RecordingEnviron(Mapping[str, str]):
+    """The environment as the compile sees it, remembering every name looked up.
+
+    A snapshot: values cannot change halfway through a compile. Enumerating it
+    (iterating, ``len``) reads everything, so the compile is then not cached.
+    """
+
+    def __init__(self, environ: Mapping[str, str] | None = None) -> None:
+        self._values = dict(os.environ if environ is None else environ)
+        self.read: set[str] = set()
+        self.enumerated = False
+
+    def __getitem__(self, name: str) -> str:
+        self.read.add(name)
+        return self._values[name]
+
+    def __contains__(self, name: object) -> bool:
+        if isinstance(name, str):
+            self.read.add(name)
+        return name in self._values
+
+    def __iter__(self) -> Iterator[str]:
+        self.enumerated = True
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        self.enumerated = True
+        return len(self._values)
+
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _env_digest(environ: Mapping[str, str], name: str) -> str | None:
+    value = environ.get(name) if not isinstance(environ, RecordingEnviron) else environ._values.get(name)
+    return None if value is None else _sha(value.encode("utf-8"))
+
+
+def _listing(root: Path) -> tuple[dict[str, tuple[int, int, int]], dict[str, str]]:
+    """``{path: (size, mtime_ns, ctime_ns)}`` of every input file, and content hashes of racy ones."""
+    from faborite.config.inputs import input_files
+
+    now = time.time_ns()
+    racy_after = now - int(RACY_SECONDS * 1e9)
+    base = str(root)
+    stats: dict[str, tuple[int, int, int]] = {}
+    racy: dict[str, str] = {}
+    paths = input_files(root) + [name for name in EXTRA_ROOT_FILES if os.path.isfile(os.path.join(base, name))]
+    for rel in paths:
+        full = os.path.join(base, rel)
+        try:
+            st = os.stat(full)
+        except OSError:  # removed while listing: absent
+            continue
+        stats[rel] = (st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+        if max(st.st_mtime_ns, st.st_ctime_ns) >= racy_after:
+            try:
+                with open(full, "rb") as handle:
+                    racy[rel] = _sha(handle.read())
+            except OSError:
+                racy[rel] = ""
+    return stats, racy
+
+
+def _files_source_patterns(project: "Project") -> list[str]:
+    return sorted({table.path or "" for entry in project.sources.values() if entry.doc.type == "files"
+                   for table in entry.doc.tables})
+
+
+def _plain_data_class(found: Any) -> bool:
+    """A class whose construction only stores data: a pydantic model, a dataclass, an enum or a
+    container subclass (never a function, nor a class that could open a file or a connection)."""
+    import dataclasses
+    import enum
+
+    from pydantic import BaseModel
+
+    return isinstance(found, type) and (issubclass(found, (BaseModel, enum.Enum, dict, list, tuple, str))
+                                        or dataclasses.is_dataclass(found))
+
+
+class _SafeUnpickler(pickle.Unpickler):
+    """Builds only faborite's classes, a few standard data types and builtin containers."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        if module == "builtins" and name in _SAFE_BUILTINS:
+            return super().find_class(module, name)
+        if (module, name) in _SAFE_OTHER:
+            return super().find_class(module, name)
+        if module.split(".")[0] == "faborite":
+            found = super().find_class(module, name)
+            if _plain_data_class(found):
+                return found
+        raise pickle.UnpicklingError(f"{module}.{name} is not allowed in the compile cache")
+
+
+def _safe_loads(data: bytes) -> Any:
+    # Tens of thousands of objects: the collector's passes would double the time, and they hold no cycles.
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _SafeUnpickler(io.BytesIO(data)).load()
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _profiles_identity(root: Path) -> list[Any] | None:
+    """Where a dbt project's profiles.yml is (project folder, ``DBT_PROFILES_DIR``, ``~/.dbt``) and
+    its size and times; None for a faborite project."""
+    if not (root / "dbt_project.yml").is_file() or (root / "faborite.yml").is_file():
+        return None
+    from faborite.dbt.profiles import find_profiles
+
+    found = find_profiles(root, os.environ)
+    if found is None:
+        return []
+    stat = found.stat()
+    return [str(found.resolve()), stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns]
+
+
+class UnchangedCompile:
+    """One compile's key, taken before anything is read; :meth:`load` a hit or :meth:`save` the result."""
+
+    def __init__(self, cache_dir: Path, root: Path, target_name: str | None, vars_override: dict[str, Any],
+                 profile: str | None = None) -> None:
+        self._path = cache_dir / _FILE
+        self._root = Path(root)
+        #: The environment to compile with: it records what the compile reads.
+        self.environ = RecordingEnviron()
+        self._target_name, self._vars = target_name, dict(vars_override)
+        self._fixed = {"format": FORMAT_VERSION, "faborite": __version__, "python": list(sys.version_info[:2]),
+                       # The project holds its root: the same files seen at another path are another project.
+                       "root": str(self._root.resolve()),
+                       # A provider or dialect upgraded (or added) in another distribution changes output too.
+                       "plugins": installed_plugins(),
+                       "target": target_name,
+                       # A dbt project's targets come from a profiles.yml that may live outside it.
+                       "profile": profile, "profiles": _profiles_identity(self._root),
+                       # Hashed: a --vars value no template prints must not land on disk either.
+                       "vars": _sha(json.dumps(vars_override, sort_keys=True, default=repr).encode("utf-8"))}
+        try:
+            self._stats, self._racy = _listing(self._root)
+        except OSError as exc:  # an unreadable folder: compile as usual, which reports it
+            log.debug("compile skip unavailable: %s", exc)
+            self._stats, self._racy = None, {}
+
+    def load(self) -> "tuple[Project, Manifest] | None":
+        """The cached project and manifest when nothing they depend on changed; when only model
+        files' text did, the cached manifest with those models compiled again; else None."""
+        if self._stats is None:
+            return None
+        try:
+            st = os.stat(self._path)
+            if st.st_uid != os.getuid() or st.st_mode & 0o002:
+                log.debug("compile skip ignored: %s is writable by others", self._path)
+                return None
+            with open(self._path, "rb") as handle:
+                entry = _safe_loads(handle.read())
+            key = entry["key"]
+            if not self._same_context(key):
+                return None
+            edited = self._edited(key)
+            if edited is None:
+                return None
+            project, manifest = _safe_loads(entry["payload"])
+        except (OSError, pickle.UnpicklingError, ValueError, KeyError, TypeError, EOFError, AttributeError,
+                ImportError, IndexError) as exc:
+            log.debug("compile skip ignored: %s", exc)
+            return None
+        if not edited:
+            log.debug("compile skipped: no input changed since the cached manifest")
+            return project, manifest
+        return self._recompile(project, manifest, edited)
+
+    def _same_context(self, key: dict[str, Any]) -> bool:
+        if key["fixed"] != self._fixed:
+            log.debug("compile skip miss: versions, target or vars changed")
+            return False
+        for name, digest in key["env"].items():
+            if _env_digest(self.environ, name) != digest:
+                log.debug("compile skip miss: environment variable %s changed", name)
+                return False
+        for pattern, identity in key["files"].items():
+            from faborite.compiler.sources import file_identity
+
+            if file_identity(self._root, pattern) != identity:
+                log.debug("compile skip miss: files of %s changed", pattern)
+                return False
+        return True
+
+    def _edited(self, key: dict[str, Any]) -> set[str] | None:
+        """Files whose content may differ from the cached compile's; None when a file came or went."""
+        if key["stats"].keys() != self._stats.keys():
+            log.debug("compile skip miss: a file was added or removed")
+            return None
+        edited = {rel for rel, stat in self._stats.items() if key["stats"][rel] != tuple(stat)}
+        for rel, digest in key["racy"].items():  # changed just before the last listing: compare content
+            if rel not in edited and (self._racy[rel] if rel in self._racy else self._content_hash(rel)) != digest:
+                edited.add(rel)
+        return edited
+
+    def _recompile(self, project: "Project", manifest: "Manifest", edited: set[str]):
+        """The cached manifest with the edited models compiled again (None: some other file changed)."""
+        import dataclasses
+
+        from faborite.compiler.model_patch import recompile_models
+
+        by_path = {model.path: model for model in project.models}
+        if not edited <= by_path.keys():
+            log.debug("compile skip miss: %s changed", ", ".join(sorted(edited - by_path.keys())))
+            return None
+        texts = {}
+        for rel in edited:
+            try:
+                with open(os.path.join(self._root, rel), encoding="utf-8") as handle:
+                    texts[rel] = handle.read()
+            except (OSError, UnicodeDecodeError):  # the full compile reports it
+                return None
+        models = tuple(dataclasses.replace(m, text=texts[m.path]) if m.path in texts else m for m in project.models)
+        project = project.model_copy(update={"models": models})
+        patched = recompile_models(project, manifest, {by_path[rel].name for rel in edited}, self._target_name,
+                                   vars_override=self._vars, environ=self.environ)
+        if patched is None:
+            log.debug("compile skip miss: the edit reaches past the edited models")
+            return None
+        # Not saved: the entry stays the last full compile, and each edit is compiled from it.
+        log.debug("compile: %d edited model(s) compiled again, the rest reused", len(edited))
+        return project, patched
+
+    def _content_hash(self, rel: str) -> str:
+        try:
+            with open(os.path.join(self._root, rel), "rb") as handle:
+                return _sha(handle.read())
+        except OSError:
+            return ""
+
+    def save(self, project: "Project", manifest: "Manifest") -> None:
+        """Remember ``manifest`` (compiled from ``project``, loaded after this key was taken)."""
+        if self._stats is None or project.syncs or self.environ.enumerated:
+            return
+        from faborite.compiler.sources import file_identity
+
+        key = {"fixed": self._fixed, "stats": self._stats, "racy": self._racy,
+               "env": {name: _env_digest(self.environ, name) for name in sorted(self.environ.read)},
+               "files": {p: file_identity(self._root, p) for p in _files_source_patterns(project)}}
+        try:
+            payload = pickle.dumps((project, manifest), protocol=pickle.HIGHEST_PROTOCOL)
+            data = pickle.dumps({"key": key, "payload": payload}, protocol=pickle.HIGHEST_PROTOCOL)
+            write_atomic(self._path, data)
+        except (OSError, pickle.PicklingError, TypeError, AttributeError) as exc:
+            log.debug("compile skip not saved: %s", exc)
