@@ -23,6 +23,8 @@ from typing import Any
 
 import pytest
 
+from tests.servers import skip_or_fail
+
 ROOT = Path(__file__).resolve().parents[2]
 PROJECTS = Path(__file__).parent / "projects"
 #: dbt writes these into the project folder; they are not the project.
@@ -34,7 +36,7 @@ def find_dbt() -> Path:
     named = os.environ.get("FABORITE_DBT")
     if named:
         if not Path(named).exists():
-            pytest.skip(f"FABORITE_DBT={named} does not exist")
+            skip_or_fail(f"FABORITE_DBT={named} does not exist")
         return Path(named)
     import sys
 
@@ -45,7 +47,7 @@ def find_dbt() -> Path:
         sys.path.remove(str(ROOT))
     dbt = dbt_executable()
     if dbt is None:
-        pytest.skip("dbt-core + dbt-duckdb could not be installed into benchmarks/.work/venv-dbt "
+        skip_or_fail("dbt-core + dbt-duckdb could not be installed into benchmarks/.work/venv-dbt "
                     "(no package registry?); set FABORITE_DBT to a dbt executable")
     return dbt
 
