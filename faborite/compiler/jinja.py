@@ -17,7 +17,6 @@ import ast
 import difflib
 import os
 import re
-import traceback
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -25,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from faborite.dbt.project_facts import versioned_node
+from faborite.compiler.jinja_errors import deepest_line, locate, macro_line, template_error
 from faborite.errors import CompileError, FaboriteError, close_matches, did_you_mean, shorten_excerpt
 
 if TYPE_CHECKING:
@@ -173,6 +173,7 @@ class TemplateContext:
         self._facts = facts
         self._versions = model_versions or {}
         self._env = None
+        self._package_scopes: dict[str, dict[str, Any]] = {}
 
     @property
     def env(self):
@@ -319,6 +320,7 @@ class TemplateContext:
             scope.update(self.env.globals)
             scope.update(packages[package])
         self.env.globals.update(root)
+        self._package_scopes = package_globals  # a package's models see its macros unqualified too
 
     def _module_macros(self, path: str, text: str) -> dict[str, Any]:
         """The macros of one file compiled against the globals (faborite's own fallback macros)."""
@@ -348,11 +350,11 @@ class TemplateContext:
                 continue
             if check_builtins and name in BUILTIN_NAMES:
                 raise CompileError(f"macro {name!r} shadows the built-in {name}()", file=path,
-                                   line=_macro_line(text, name), hint="rename the macro")
+                                   line=macro_line(text, name), hint="rename the macro")
             if name in defined:
                 other = getattr(defined[name], "_faborite_file", "another file")
                 raise CompileError(f"macro {name!r} is defined twice (also in {other})", file=path,
-                                   line=_macro_line(text, name), hint="macro names are global: rename one")
+                                   line=macro_line(text, name), hint="macro names are global: rename one")
             value._faborite_file = path
             defined[name] = value
 
@@ -365,7 +367,8 @@ class TemplateContext:
             except Exception:  # noqa: BLE001 - re-raised with template lines in the traceback
                 self.env.handle_exception()
 
-    def _compile(self, text: str, path: str):
+    def _compile(self, text: str, path: str, *, package_scope: bool = False):
+        """``package_scope``: a package's model sees its own macros unqualified (dbt's lookup)."""
         import jinja2
 
         try:
@@ -376,10 +379,15 @@ class TemplateContext:
         except (RecursionError, SyntaxError, MemoryError):
             # Jinja's parser and code generator recurse per level, and Python refuses deeply
             # nested code: name the deepest spot instead of crashing.
-            raise CompileError("template nested too deeply to compile", file=path, line=_deepest_line(text),
+            raise CompileError("template nested too deeply to compile", file=path, line=deepest_line(text),
                                hint="flatten the expression or the nested blocks (a macro or a {% set %} per "
                                     "level helps)") from None
-        return self.env.template_class.from_code(self.env, code, self.env.globals, None)
+        scope = self.env.globals
+        if package_scope and self._package_scopes:
+            from faborite.dbt.project_facts import macro_package
+
+            scope = self._package_scopes.get(macro_package(path) or "", scope)
+        return self.env.template_class.from_code(self.env, code, scope, None)
 
     def render(self, text: str, path: str, *, incremental: bool = False) -> tuple[str, RenderRecord]:
         """Render one template; errors become CompileErrors located at ``path:line``.
@@ -393,7 +401,7 @@ class TemplateContext:
         from faborite.compiler.jinja_limits import generate_limited
         from faborite.dbt import queries
 
-        template = self._compile(text, path)
+        template = self._compile(text, path, package_scope=True)
         record = RenderRecord(file=path)
         token = _current.set(record)
         flag = _incremental.set(incremental)
@@ -401,9 +409,9 @@ class TemplateContext:
         try:
             return generate_limited(template), record
         except FaboriteError as exc:
-            raise _locate(exc, path) from None
+            raise locate(exc, path) from None
         except Exception as exc:  # noqa: BLE001
-            raise _template_error(exc, path) from None
+            raise template_error(exc, path) from None
         finally:
             queries.reset_results(results)
             _incremental.reset(flag)
@@ -481,9 +489,9 @@ def _located_run(path: str) -> Iterator[None]:
         with render_budget():
             yield
     except FaboriteError as exc:
-        raise _locate(exc, path) from None
+        raise locate(exc, path) from None
     except Exception as exc:  # noqa: BLE001 - any template error becomes a located CompileError
-        raise _template_error(exc, path) from None
+        raise template_error(exc, path) from None
     finally:
         _current.reset(token)
 
@@ -520,77 +528,3 @@ def _has_python_only_literal(node: ast.AST) -> bool:
 
 
 _EXPRESSION = re.compile(r"\{\{(.*?)\}\}", re.S)
-
-
-_BLOCK_TAG = re.compile(r"\{%-?\s*(end)?(if|for|macro|call|filter|set|with|block|raw)\b")
-_DELIMITERS = re.compile(r"\{\{|\}\}|\{%|%\}|\{#|#\}")
-_TAG = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.S)
-
-
-def _deepest_line(text: str) -> int:
-    """The line where brackets and blocks nest deepest, else the line of the longest tag."""
-    steps = [(m.start(), -1 if m.group(1) else 1) for m in _BLOCK_TAG.finditer(text)]
-    brackets = _DELIMITERS.sub(lambda m: "  ", text)  # same positions, Jinja's own braces removed
-    steps += [(m.start(), 1 if m.group(0) in "([{" else -1) for m in re.finditer(r"[()\[\]{}]", brackets)]
-    depth = deepest = position = 0
-    for at, step in sorted(steps):
-        depth += step
-        if depth > deepest:
-            deepest, position = depth, at
-    if deepest >= 20:
-        return text.count("\n", 0, position) + 1
-    longest = max(_TAG.finditer(text), key=lambda m: len(m.group(0)), default=None)
-    return text.count("\n", 0, longest.start()) + 1 if longest else 1
-
-
-def _macro_line(text: str, name: str) -> int | None:
-    match = re.search(r"{%-?\s*macro\s+" + re.escape(name) + r"\b", text)
-    return text.count("\n", 0, match.start()) + 1 if match else None
-
-
-def _template_line(exc: BaseException, default_file: str) -> tuple[str, int | None]:
-    """The innermost project file and line in a Jinja-rewritten traceback."""
-    file, line = default_file, None
-    for frame, lineno in traceback.walk_tb(exc.__traceback__):
-        name = frame.f_code.co_filename
-        if name.endswith(".sql") and not os.path.isabs(name):
-            file, line = name, lineno
-    return file, line
-
-
-def _locate(exc: FaboriteError, path: str) -> FaboriteError:
-    if exc.file is None:
-        exc.file, exc.line = _template_line(exc, path)
-    return exc
-
-
-#: Names dbt's Jinja context has and faborite's does not (yet): defining them is no fix.
-_DBT_CONTEXT = frozenset({"dbt", "adapter", "exceptions", "modules", "api", "run_query", "statement", "graph",
-                          "invocation_id", "flags", "builtins", "load_result", "execute", "return", "log",
-                          "dbt_utils", "dbt_expectations", "dbt_date", "codegen", "audit_helper"})
-
-
-def undefined_hint(message: str) -> str:
-    """The hint for ``'x' is undefined``: never "define it as a macro" for a name of dbt's own context."""
-    match = re.match(r"'([^']+)' is undefined", message)
-    if match and match.group(1) in _DBT_CONTEXT:
-        return (f"{match.group(1)!r} is part of dbt's Jinja context or a dbt package, which faborite does "
-                "not provide in this build; see docs/migrating-from-dbt.md")
-    return "define it with {% set %}, as a var(), or as a macro in macros/"
-
-
-def _template_error(exc: Exception, path: str) -> CompileError:
-    import jinja2
-
-    file, line = _template_line(exc, path)
-    if isinstance(exc, jinja2.UndefinedError):
-        return CompileError(f"Jinja error: {shorten_excerpt(exc.message or '')}", file=file, line=line,
-                            hint=undefined_hint(exc.message or ""))
-    if isinstance(exc, jinja2.exceptions.SecurityError):
-        return CompileError(f"Jinja sandbox refused: {shorten_excerpt(str(exc))}", file=file, line=line,
-                            hint="templates cannot reach Python internals")
-    if isinstance(exc, jinja2.TemplateError):
-        return CompileError(f"Jinja error: {shorten_excerpt(str(exc))}", file=file, line=line)
-    # Calling ref(), var(), ... wrongly is a TypeError naming our method: name the function as written.
-    text = re.sub(r"\bTemplateContext\._(\w+)\(\)", r"\1()", str(exc))
-    return CompileError(f"error while rendering: {type(exc).__name__}: {shorten_excerpt(text)}", file=file, line=line)

@@ -19,7 +19,7 @@ and a few cases through the real CLI. Properties:
 
 Runs: the unmarked tests are a quick, derandomized sweep (deterministic, in the
 fast suite); the ``slow`` ones explore ``FABORITE_FUZZ_EXAMPLES`` cases (default
-250 through the API, a tenth through the CLI; CI runs that)::
+150 through the API, a tenth through the CLI; CI runs that)::
 
     FABORITE_FUZZ_EXAMPLES=3000 pytest tests/fuzz -m slow -p no:cacheprovider
 
@@ -44,9 +44,9 @@ from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
 from faborite.api import WORK_DIR, Workspace, init_project
-from faborite.errors import CompileError, ConfigError, FaboriteError
+from faborite.errors import CompileError, CompileErrors, ConfigError, FaboriteError
 
-EXAMPLES = int(os.environ.get("FABORITE_FUZZ_EXAMPLES", "250"))
+EXAMPLES = int(os.environ.get("FABORITE_FUZZ_EXAMPLES", "150"))
 #: What every case came to: "ok", or "<error kind>: <first words of the message>".
 OUTCOMES: Counter[str] = Counter()
 #: Files validate and plan may write.
@@ -267,6 +267,10 @@ def _outcome(error: FaboriteError | None) -> str:
 
 
 def _check_located(root: Path, error: FaboriteError, what: str) -> None:
+    if isinstance(error, CompileErrors):  # several models failed: each is reported at its place
+        for each in error.errors:
+            _check_located(root, each, what)
+        return
     assert error.file is not None, f"{what}: unlocated error: {error!s:.500}"
     if error.line is None and _has_lines(root, error.file):
         # Errors about a whole file (e.g. 'properties for x, which has no .sql file') may have no line,

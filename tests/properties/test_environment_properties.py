@@ -12,6 +12,7 @@ Runs through the Python API on the template project (DuckDB).
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -127,5 +128,5 @@ def test_environments_keep_no_changes_and_no_drift_after_any_sequence() -> None:
 
 @pytest.mark.slow
 def test_environments_keep_no_changes_and_no_drift_after_longer_sequences() -> None:
-    run_state_machine_as_test(EnvironmentMachine, settings=settings(QUICK, max_examples=15, stateful_step_count=10,
+    run_state_machine_as_test(EnvironmentMachine, settings=settings(QUICK, max_examples=int(os.environ.get("FABORITE_ENV_PROPERTY_EXAMPLES", "8")), stateful_step_count=10,
                                                                    derandomize=False))

@@ -79,7 +79,7 @@ _PHASES = (list(Phase) if os.environ.get("FABORITE_PROPERTY_SHRINK", "1") != "0"
 QUICK = settings(max_examples=5, stateful_step_count=8, deadline=None, derandomize=True, database=None,
                  suppress_health_check=_SUPPRESS, phases=_PHASES)
 #: Longer, random sweep (``-m slow``); scale it with the environment variables in the module docstring.
-SLOW = settings(max_examples=int(os.environ.get("FABORITE_PROPERTY_EXAMPLES", "25")),
+SLOW = settings(max_examples=int(os.environ.get("FABORITE_PROPERTY_EXAMPLES", "12")),
                 stateful_step_count=int(os.environ.get("FABORITE_PROPERTY_STEPS", "10")),
                 deadline=None, suppress_health_check=_SUPPRESS, phases=_PHASES, print_blob=True)
 
@@ -542,7 +542,7 @@ def test_same_inputs_same_fingerprints_quick(project: ProjectSpec, data: st.Data
 
 
 @pytest.mark.slow
-@settings(max_examples=int(os.environ.get("FABORITE_PROPERTY_EXAMPLES", "25")) * 4, deadline=None,
+@settings(max_examples=int(os.environ.get("FABORITE_PROPERTY_EXAMPLES", "12")) * 4, deadline=None,
           suppress_health_check=_SUPPRESS)
 @given(project=project_gen.projects(max_models=8), data=st.data())
 def test_same_inputs_same_fingerprints(project: ProjectSpec, data: st.DataObject) -> None:
