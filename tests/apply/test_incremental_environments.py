@@ -7,25 +7,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import duckdb
-import pytest
 
 from faborite.api import Workspace
 
-MODEL = """{{ config(materialized='incremental', unique_key='id') }}
-select id, v, seq from {{ ref('src') }}
-{% if is_incremental() %}where seq > (select max(seq) from {{ this }}){% endif %}
-"""
-
-
-@pytest.fixture
-def project(tmp_path: Path) -> Path:
-    root = tmp_path / "p"
-    (root / "models").mkdir(parents=True)
-    (root / "seeds").mkdir()
-    (root / "faborite.yml").write_text("name: p\n")
-    (root / "seeds/src.csv").write_text("id,v,seq\n1,a,1\n2,b,2\n")
-    (root / "models/inc.sql").write_text(MODEL)
-    return root
+from tests.apply.test_incremental import project  # noqa: F401 - the fixture: a seed src and the model inc
 
 
 def _apply(root: Path, env: str | None = None):
