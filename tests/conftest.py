@@ -23,6 +23,31 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     compile_bytecode()
 
 
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under pytest-xdist, start the slow tests first and split them between the workers.
+
+    xdist's load scheduler hands each worker a first chunk of about N / workers / 4 consecutive
+    tests, then more from the front as they drain. Collected in file order, the slow tests
+    (Spark, property sweeps, crash harness) would start late and leave minutes of tail on one
+    worker; here each worker's first chunk starts with its share of them. Every worker computes
+    the same order (xdist requires it); the test ids are unchanged.
+    """
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    slow = [item for item in items if item.get_closest_marker("slow") is not None]
+    if workers < 2 or not slow:
+        return
+    rest = [item for item in items if item.get_closest_marker("slow") is None]
+    chunk = max(len(items) // workers // 4, 2)
+    ordered: list[pytest.Item] = []
+    for worker in range(workers):
+        share = slow[worker::workers]
+        ordered += share
+        fill = max(chunk - len(share), 0) if worker < workers - 1 else 0
+        ordered += rest[:fill]
+        rest = rest[fill:]
+    items[:] = ordered + rest
+
+
 @dataclass
 class CliResult:
     """What a CLI run printed and returned."""
