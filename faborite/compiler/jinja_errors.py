@@ -54,18 +54,17 @@ def locate(exc: FaboriteError, path: str) -> FaboriteError:
     return exc
 
 
-#: Names dbt's Jinja context has and faborite's does not (yet): defining them is no fix.
-_DBT_CONTEXT = frozenset({"dbt", "adapter", "exceptions", "modules", "api", "run_query", "statement", "graph",
-                          "invocation_id", "flags", "builtins", "load_result", "execute", "return", "log",
-                          "dbt_utils", "dbt_expectations", "dbt_date", "codegen", "audit_helper"})
+#: Names of dbt's context and of common dbt packages that faborite does not define (everything else
+#: of dbt's context is in faborite/dbt/): defining them as a macro is no fix.
+_DBT_CONTEXT = frozenset({"invocation_id", "dbt_expectations", "dbt_date", "codegen", "audit_helper"})
 
 
 def undefined_hint(message: str) -> str:
     """The hint for ``'x' is undefined``: never "define it as a macro" for a name of dbt's own context."""
     match = re.match(r"'([^']+)' is undefined", message)
     if match and match.group(1) in _DBT_CONTEXT:
-        return (f"{match.group(1)!r} is part of dbt's Jinja context or a dbt package, which faborite does "
-                "not provide in this build; see docs/migrating-from-dbt.md")
+        return (f"{match.group(1)!r} is part of dbt's Jinja context or a dbt package that faborite does not "
+                "have: vendor the package under dbt_packages/ (see docs/migrating-from-dbt.md)")
     return "define it with {% set %}, as a var(), or as a macro in macros/"
 
 

@@ -49,42 +49,42 @@ def recompile_models(project: Project, manifest: Manifest, edited: set[str], tar
         return None
 
 
-def _patch(self: "Compilation", manifest: Manifest, edited: set[str]) -> Manifest | None:
-    """``manifest`` with the ``edited`` models compiled again by ``self`` (see :func:`recompile_models`)."""
-    if self.project.dbt is not None or self.naming_hooks:
+def _patch(compilation: "Compilation", manifest: Manifest, edited: set[str]) -> Manifest | None:
+    """``manifest`` with the ``edited`` models compiled again by ``compilation`` (see :func:`recompile_models`)."""
+    if compilation.project.dbt is not None or compilation.naming_hooks:
         return None  # dbt's config and naming rules live in the full compile only
     for node in manifest.nodes.values():
         if node.kind == "model":
             relation = Relation.parse(node.relation)
             if relation.key != node.relation:
                 return None
-            self.relations[node.name] = relation
-            self.node_ids[node.name] = node.id
+            compilation.relations[node.name] = relation
+            compilation.node_ids[node.name] = node.id
     changed: dict[str, Node] = {}
-    for model in self.project.models:
+    for model in compilation.project.models:
         if model.name not in edited:
             continue
         old = manifest.nodes.get(f"model.{model.name}")
-        text, record = self.templates.render(model.text, model.path)
-        config = resolve_config(ModelConfig(), model.defaults, self.project.model_docs.get(model.name),
+        text, record = compilation.templates.render(model.text, model.path)
+        config = resolve_config(ModelConfig(), model.defaults, compilation.project.model_docs.get(model.name),
                                  record.config, model.path, text=model.text, calls_at=record.config_at)
-        relation = Relation(schema_name=config.schema_name or self.target.schema, name=config.alias or model.name)
+        relation = Relation(schema_name=config.schema_name or compilation.target.schema, name=config.alias or model.name)
         if (old is None or not config.enabled or relation.key != old.relation
                 or "incremental" in (config.materialized, old.materialized)):
             return None
         if record.columns_wanted or record.uncacheable or config.materialized in ("ephemeral", "snapshot"):
             return None
-        job = self._located_sql(text, model, record)
-        analysis = self._analyze_all([job], [model.name])[0]
+        job = compilation._located_sql(text, model, record)
+        analysis = compilation._analyze_all([job], [model.name])[0]
         if analysis is None:
             return None  # the full compile reports the error
-        check_target_support([(model.name, *job)], read=self.dialect.sqlglot_dialect, target=self.target_dialect,
-                             target_name=self.target.name, cache=self.cache)
-        draft = self._model_draft(model, job[0], analysis, record, config, line_offset=job[2])
+        check_target_support([(model.name, *job)], read=compilation.dialect.sqlglot_dialect, target=compilation.target_dialect,
+                             target_name=compilation.target.name, cache=compilation.cache)
+        draft = compilation._model_draft(model, job[0], analysis, record, config, line_offset=job[2])
         if tuple(draft["parents"]) != old.parents:
             return None
         changed[old.id] = Node(**draft, version=old.version)  # versioned below, with its parents
-    if not _descendants_render_statically(self, manifest, set(changed)):
+    if not _descendants_render_statically(compilation, manifest, set(changed)):
         return None
     nodes: dict[str, Node] = {}
     for node_id, node in manifest.nodes.items():  # topological order: parents are done first
@@ -94,11 +94,11 @@ def _patch(self: "Compilation", manifest: Manifest, edited: set[str]) -> Manifes
     fields = {name: getattr(manifest, name) for name in Manifest.model_fields if name != "nodes"}
     return Manifest(**fields, nodes=nodes)
 
-def _descendants_render_statically(self: "Compilation", manifest: Manifest, edited_ids: set[str]) -> bool:
+def _descendants_render_statically(compilation: "Compilation", manifest: Manifest, edited_ids: set[str]) -> bool:
     """Whether every model below the edited ones renders without Jinja (only ref/source/var/config
     calls): one that runs macros may read an edited model's columns or inline it, so its SQL
     could change too; then only a full compile is right."""
-    texts = {f"model.{m.name}": m for m in self.project.models}
+    texts = {f"model.{m.name}": m for m in compilation.project.models}
     below, frontier = set(), set(edited_ids)
     children: dict[str, list[str]] = {}
     for node in manifest.nodes.values():
@@ -109,6 +109,6 @@ def _descendants_render_statically(self: "Compilation", manifest: Manifest, edit
         below |= frontier
     for node_id in below:
         model = texts.get(node_id)
-        if model is not None and self.templates.static_render(model.text, model.path) is None:
+        if model is not None and compilation.templates.static_render(model.text, model.path) is None:
             return False
     return True
