@@ -436,6 +436,21 @@ _POINTER = re.compile(r"\bSELECT\s+\*\s+FROM\s+(.+?)\s*;?\s*\Z", re.IGNORECASE |
 _BARE_IDENTIFIER = re.compile(r"[^\s.\"`\[\]();,]+")
 
 
+def load_sqlglot_dialects(*names: str) -> None:
+    """Finish loading sqlglot's dialect classes ``names`` now, in this thread.
+
+    Call before worker threads print SQL. sqlglot's metaclass registers a dialect
+    class under its name before it has finished building it, so a thread that
+    looks the name up meanwhile gets the half-built class and prints generic SQL
+    (upper case, double-quoted identifiers): a MariaDB view body once failed so.
+    """
+    from sqlglot.dialects.dialect import Dialect as SqlglotDialect
+
+    for name in names:
+        if name:
+            SqlglotDialect.get_or_raise(name)
+
+
 def _column_list(columns: Sequence[str]) -> list[str]:
     """``columns`` as a list, refusing an empty or repeated one (a string is one column, not letters)."""
     names = [columns] if isinstance(columns, str) else list(columns)

@@ -20,6 +20,7 @@ from faborite.apply.destructive_guard import guard, guard_columns
 from faborite.apply.publish import publish
 from faborite.apply.record import journal, record
 from faborite.crashpoints import crash_point
+from faborite.dialects.base import load_sqlglot_dialects
 
 Stage = Callable[[ApplyContext], None]
 
@@ -40,6 +41,9 @@ STAGES: tuple[tuple[str, str, Stage], ...] = (
 
 def run_stages(ctx: ApplyContext) -> ApplyContext:
     """Run every stage in order; exceptions propagate (nothing published past a failure)."""
+    if ctx.threads > 1:
+        # Before any worker thread prints SQL (see load_sqlglot_dialects).
+        load_sqlglot_dialects(ctx.manifest.sql_dialect, ctx.connection.dialect.sqlglot_dialect)
     for name, _, stage in STAGES:
         started = time.perf_counter()
         ctx.emit("stage", None, name)
