@@ -3,8 +3,9 @@
 The project is :mod:`benchmarks.lake_project`'s (33 nodes, ``rows`` events) in
 ``dialect: duckdb`` on a ``type: delta`` target (a local folder).
 
-- faborite: ``faborite apply --auto-approve --threads 1`` on a fresh
-  ``.faborite/`` and an empty lakehouse folder: wall time of the whole
+- faborite: ``faborite apply --auto-approve`` (the project's default
+  ``threads: 4``, or ``--threads N``) on a fresh ``.faborite/`` and an empty
+  lakehouse folder: wall time of the whole
   command, its CPU seconds, peak RSS, and the apply stage alone ("Apply
   complete! ... in X.XXs").
 - the peer (``PEER``, a child Python process): one in-memory DuckDB
@@ -88,8 +89,9 @@ def _child(command: list[str], cwd: Path) -> Timing:
     return Timing(measured.seconds, cpu, float(stage.group(1)) if stage else float("nan"))
 
 
-def bench_delta_apply(rows: int, workdir: Path, *, runs: int = 3) -> dict[str, Any]:
-    """Every figure (see the module docstring): medians of ``runs`` rounds."""
+def bench_delta_apply(rows: int, workdir: Path, *, runs: int = 3, threads: int | None = None) -> dict[str, Any]:
+    """Every figure (see the module docstring): medians of ``runs`` rounds; ``threads``: faborite's
+    ``--threads`` (None: the project's default)."""
     workdir = Path(workdir).resolve()
     workdir.mkdir(parents=True, exist_ok=True)
     project, peer_lake = workdir / "project", workdir / "peer-lake"
@@ -101,7 +103,8 @@ def bench_delta_apply(rows: int, workdir: Path, *, runs: int = 3) -> dict[str, A
     def faborite(_round: int) -> Timing:
         shutil.rmtree(project / ".faborite", ignore_errors=True)
         shutil.rmtree(project / "lakehouse", ignore_errors=True)
-        return _child([*FABORITE, "apply", "--auto-approve", "--allow-destructive", "--threads", "1"], project)
+        flags = ["--threads", str(threads)] if threads else []
+        return _child([*FABORITE, "apply", "--auto-approve", "--allow-destructive", *flags], project)
 
     def peer(_round: int) -> Timing:
         shutil.rmtree(peer_lake, ignore_errors=True)
@@ -113,7 +116,7 @@ def bench_delta_apply(rows: int, workdir: Path, *, runs: int = 3) -> dict[str, A
     fab_rows, peer_rows = published_rows(project / "lakehouse"), published_rows(peer_lake)
     med = statistics.median
     stage = med(t.extra for t in sides["faborite"])
-    return {"rows": rows, "runs": runs, "project": shape,
+    return {"rows": rows, "runs": runs, "threads": threads, "project": shape,
             "load_average": [load_before, load_average()],
             "cli": ratios(sides["faborite"], sides["peer"]),
             "faborite_apply_stage_seconds": stage,
@@ -125,7 +128,8 @@ def format_report(f: dict[str, Any]) -> str:
     c = f["cli"]
     return "\n".join([
         f"Delta lakehouse apply: {f['project']['nodes']} nodes, {f['rows']:,} event rows; median of {f['runs']} "
-        f"rounds; load average {f['load_average'][0]:.2f} -> {f['load_average'][1]:.2f}",
+        f"rounds; faborite threads: {f.get('threads') or 'default'}; load average "
+        f"{f['load_average'][0]:.2f} -> {f['load_average'][1]:.2f}",
         f"  peer (DuckDB + write_deltalake, one process)  {c['peer_seconds']:7.2f}s  CPU {c['peer_cpu_seconds']:6.2f}s",
         f"  faborite apply (whole command)                {c['faborite_seconds']:7.2f}s  CPU "
         f"{c['faborite_cpu_seconds']:6.2f}s  -> {c['ratio']:.2f}x wall, {c['ratio_cpu']:.2f}x CPU "
@@ -140,9 +144,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rows", type=int, default=1_000_000, help="rows of the events table (default 1,000,000)")
     parser.add_argument("--runs", type=int, default=3, help="rounds; medians count (default 3)")
     parser.add_argument("--workdir", type=Path, default=WORK)
+    parser.add_argument("--threads", type=int, help="faborite's --threads (default: the project's, 4)")
     parser.add_argument("--json", type=Path, help="also write every figure to this JSON file")
     args = parser.parse_args(argv)
-    figures = bench_delta_apply(args.rows, args.workdir, runs=args.runs)
+    figures = bench_delta_apply(args.rows, args.workdir, runs=args.runs, threads=args.threads)
     publish_figures(figures, format_report(figures), args.json)
     return 0
 

@@ -27,6 +27,7 @@ import hashlib
 import json
 import uuid
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from faborite.relation import Relation
@@ -60,15 +61,21 @@ def publish(connection: "DeltaLakehouseConnection", pointers: Mapping[Relation, 
         if virtual not in pointers:
             connection.forget(virtual)
             folders.delete_dir(virtual.schema_name, virtual.name)
+    linkable, copied = [], []
     for virtual, physical in sorted(pointers.items(), key=lambda item: item[0].key):
         definition = f"SELECT * FROM {connection.dialect.quote_relation(physical)}"
-        kind = relation_kind(folders, physical)
         connection.forget(virtual)
         if relation_kind(folders, virtual) == "view":
             folders.delete_file(virtual.schema_name, virtual.name, VIEW_FILE)
-        linked = kind == "table" and _publish_by_links(connection, virtual, physical, definition)
-        if not linked:
-            _publish_by_copy(connection, virtual, definition)
+        todo = linkable if relation_kind(folders, physical) == "table" else copied
+        todo.append((virtual, physical, definition))
+    # Linking is file operations and one commit per table, no DuckDB: the tables are committed
+    # side by side (each commit stands alone either way). Copies stream through this connection.
+    with ThreadPoolExecutor(max_workers=min(8, max(1, len(linkable)))) as pool:
+        linked = list(pool.map(lambda item: _publish_by_links(connection, *item), linkable))
+    copied += [item for item, done in zip(linkable, linked) if not done]
+    for virtual, _, definition in sorted(copied, key=lambda item: item[0].key):
+        _publish_by_copy(connection, virtual, definition)
 
 
 def _commit(definition: str) -> Any:
