@@ -77,6 +77,10 @@ class DeltaTargetConfig(BaseModel):
     storage_options: dict[str, str] = {}
     #: Worker threads the embedded DuckDB may use per query.
     threads: int | None = Field(default=None, ge=1)
+    #: Rows per Parquet row group of the files faborite writes. A reader scans a file's row groups
+    #: in parallel, so a 1M-row table in deltalake's default single group is read by one thread
+    #: (the models reading it back here, Spark, DuckDB); raise it for Fabric Direct Lake (1M+).
+    row_group_size: int = Field(default=262_144, ge=1024)
     dialect: str = "delta"
 
     @field_validator("path")
@@ -130,7 +134,7 @@ class DeltaTargetProvider:
                 root.mkdir(parents=True, exist_ok=True)
             folders = LocalFolders(root)
         return DeltaLakehouseConnection(folders, dialect, project_root=Path(project_root), read_only=read_only,
-                                        threads=config.threads)
+                                        threads=config.threads, row_group_size=config.row_group_size)
 
 
 class DeltaLakehouseConnection:
@@ -138,7 +142,7 @@ class DeltaLakehouseConnection:
     and :class:`faborite.target.Publisher`. Not thread-safe: give each thread its own :meth:`cursor`."""
 
     def __init__(self, folders: Any, dialect: "DeltaDialect", *, project_root: Path, read_only: bool = False,
-                 threads: int | None = None) -> None:
+                 threads: int | None = None, row_group_size: int | None = None) -> None:
         import duckdb
 
         self.folders = folders
@@ -147,6 +151,7 @@ class DeltaLakehouseConnection:
         self._project_root = project_root
         self._read_only = read_only
         self._threads = threads
+        self._row_group_size = row_group_size
         self._closed = False
         #: (schema, name) -> the hidden name its dataset is registered under ("" when nothing is
         #: registered: a view, or a table DuckDB reads from its Parquet files itself).
@@ -291,7 +296,8 @@ class DeltaLakehouseConnection:
         if self._closed:
             raise ProviderError("the connection is closed")
         return DeltaLakehouseConnection(self.folders, self.dialect, project_root=self._project_root,
-                                        read_only=self._read_only, threads=self._threads)
+                                        read_only=self._read_only, threads=self._threads,
+                                        row_group_size=self._row_group_size)
 
     def close(self) -> None:
         if not self._closed:
@@ -353,11 +359,18 @@ class DeltaLakehouseConnection:
         uri = self.folders.uri(relation.schema_name, relation.name)
         # The DuckDB reader goes to deltalake as it is: a Python generator counting batches
         # in between made writing measurably slower.
-        write_deltalake(uri, delta_compatible(reader), mode="error", storage_options=self.folders.storage_options)
+        write_deltalake(uri, delta_compatible(reader), mode="error", storage_options=self.folders.storage_options,
+                        writer_properties=self.writer_properties())
         counts = pa.table(DeltaTable(uri, storage_options=self.folders.storage_options)
                           .get_add_actions(flatten=True)).column("num_records")
         # One value per file: summed in Python (importing pyarrow.compute costs ~0.2 s a command).
         return None if counts.null_count else sum(counts.to_pylist())
+
+    def writer_properties(self) -> Any:
+        """deltalake's Parquet writer settings for every file this connection writes."""
+        from deltalake import WriterProperties
+
+        return WriterProperties(max_row_group_size=self._row_group_size) if self._row_group_size else None
 
     def _check_writable(self, what: str) -> None:
         if self._read_only:

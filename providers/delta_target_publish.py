@@ -126,4 +126,5 @@ def _publish_by_copy(connection: "DeltaLakehouseConnection", virtual: Relation, 
     reader = connection.stream(definition)
     write_deltalake(connection.folders.uri(virtual.schema_name, virtual.name), reader, mode="overwrite",
                     schema_mode="overwrite", storage_options=connection.folders.storage_options,
+                    writer_properties=connection.writer_properties(),
                     commit_properties=_commit(definition))

@@ -147,6 +147,22 @@ def test_unsigned_integers_are_widened_since_delta_has_none(tmp_path):
     con.close()
 
 
+def test_files_are_written_in_row_groups_of_row_group_size(tmp_path):
+    # Readers scan row groups in parallel: a table in one big group is read by one thread.
+    import pyarrow.parquet as pq
+
+    con = connect(tmp_path, row_group_size=1024)
+    table = Relation(schema_name="s", name="t")
+    con.execute(con.dialect.create_schema("s"))
+    con.execute(con.dialect.create_table_as(table, "SELECT range AS i FROM range(5000)"))
+    con.publish({Relation(schema_name="s", name="v"): table}, [])
+    con.close()
+    for table in ("t", "v"):
+        files = list((tmp_path / "lakehouse/s" / table).glob("*.parquet"))
+        groups = [pq.ParquetFile(f).metadata.num_row_groups for f in files]
+        assert sum(groups) >= 5, (table, groups)
+
+
 def test_config_forbids_unknown_keys():
     with pytest.raises(ValueError, match="pathh"):
         DeltaTargetConfig.model_validate({"type": "delta", "pathh": "x"})
