@@ -552,7 +552,8 @@ class Workspace(SyncSources, StateCare, Environments):
 
         Args:
             sql: one SELECT in the target's dialect (no writes; no files beyond the project's
-                files sources: see faborite/query_guard.py).
+                files sources: see faborite/query_guard.py). In an environment (``--env``), a
+                relation it publishes is read from its views by its default name (``main.orders``).
 
         Returns:
             The rows as an Arrow table.
@@ -563,12 +564,15 @@ class Workspace(SyncSources, StateCare, Environments):
         """
         from faborite.query_guard import check_read_only_sql, source_directories
 
-        if self.state() is None:
+        state = self.state()
+        if state is None:
             raise StateError(f"nothing is published on target {self.target!r} yet", hint="run `faborite apply` first")
         connection = self.connect(read_only=True)
         try:
             confined = getattr(connection, "fetch_read_only", None)
             check_read_only_sql(sql, connection.dialect.sqlglot_dialect, strict=confined is None)
+            if self.env is not None:
+                sql = self._query_in_environment(sql, state, connection.dialect)
             if confined is None:  # a provider that cannot confine file access relies on the check above
                 return connection.fetch_arrow(sql)
             return confined(sql, source_directories(self.project))

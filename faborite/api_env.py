@@ -128,6 +128,16 @@ class Environments:
             other.__dict__["project"] = self.project
         return other
 
+    def _query_in_environment(self, sql: str, state: "State", dialect) -> str:
+        """``query --env``: ``sql`` reading this environment's views where it names a relation the
+        environment publishes by its default-environment name (``main.orders`` -> ``main__dev.orders``)."""
+        from faborite.environment import logical_relation, query_in_environment
+
+        config = self.environments_config
+        relations = {logical_relation(n.relation, self.env, config): n.relation for n in state.nodes.values()}
+        return query_in_environment(sql, relations, dialect=dialect.sqlglot_dialect,
+                                    default_schema=dialect.default_schema)
+
     # -- planning ----------------------------------------------------------------
 
     def _environment_start(self, state: "State | None", drift: "tuple[Drift, ...] | None", *, refresh: bool,

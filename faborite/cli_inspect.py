@@ -7,6 +7,7 @@ import sys
 import click
 
 from faborite.cli import _State, pass_state
+from faborite.cli_env_option import env_option
 
 
 @click.command(name="query")
@@ -15,6 +16,7 @@ from faborite.cli import _State, pass_state
 @click.option("--csv", "as_csv", is_flag=True, help="Rows as CSV.")
 @click.option("--limit", type=click.IntRange(1), default=100, show_default=True, help="Rows to show in the table view.")
 @pass_state
+@env_option
 def query(state: _State, sql: str, as_json: bool, as_csv: bool, limit: int) -> None:
     """Run a read-only SQL query against the published relations."""
     table = state.workspace().query(sql)

@@ -125,3 +125,25 @@ def is_fresh(state) -> bool:
     """Whether an environment's state publishes nothing: never applied, deleted (or rolled back to
     before its first apply). Its next plan starts from the default environment again."""
     return state is None or not state.nodes
+
+
+def query_in_environment(sql: str, relations: dict[str, str], *, dialect: str, default_schema: str) -> str:
+    """``sql`` (a user's query) reading ``relations`` (default-environment name -> the name published
+    in the environment) instead of the names it was written with: ``query --env dev "select * from
+    main.orders"`` reads ``main__dev.orders``. An unqualified name is taken to be in ``default_schema``;
+    any other table is left as written. Unchanged when nothing matches."""
+    import sqlglot
+    from sqlglot import exp
+
+    tree = sqlglot.parse_one(sql, read=dialect)
+    ctes = {cte.alias_or_name for cte in tree.find_all(exp.CTE)}
+    changed = False
+    for table in tree.find_all(exp.Table):
+        if table.catalog or not table.name or (not table.db and table.name in ctes):
+            continue
+        renamed = relations.get(f"{table.db or default_schema}.{table.name}")
+        if renamed is not None:
+            table.set("db", exp.to_identifier(Relation.parse(renamed).schema_name, quoted=True))
+            changed = True
+    return tree.sql(dialect=dialect) if changed else sql
+

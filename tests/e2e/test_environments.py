@@ -74,6 +74,11 @@ def test_an_edit_in_dev_rebuilds_only_it_and_what_reads_it_and_leaves_prod_alone
 
     assert _rows(demo, "main.orders") == before  # prod untouched
     assert len(_rows(demo, "main__dev.orders")) == len(before) - 1
+    # query --env reads dev's views by the names prod's queries use, qualified or not
+    dev_rows = _rows(demo, "main__dev.orders")
+    for name in ("main.orders", "orders"):
+        shown = _ok("query", "--env", "dev", f"select * from {name} order by all", "--json", cwd=demo).stdout
+        assert [tuple(map(str, row.values())) for row in json.loads(shown)] == dev_rows
     assert Workspace.open(demo).state().serial == 1
     assert "Plan: 0 to create, 5 to replace" in _ok("plan", cwd=demo).stdout  # prod still has the old files' data
 
