@@ -472,7 +472,8 @@ class Workspace(SyncSources, StateCare, Environments):
         from faborite.state.backend import locked
 
         backend = self.state_backend
-        with notifying(self.project, self.target, operation, plan.serial, self.warn) as report:
+        with notifying(self.project, self.target, operation, plan.serial, self.warn,
+                       environment=self.env_label(self.env)) as report:
             report.planned(plan)
             with locked(backend, "apply", self.lock_timeout):
                 connection = self.connect()
@@ -530,7 +531,8 @@ class Workspace(SyncSources, StateCare, Environments):
         from faborite.notify import notifying
         from faborite.state.backend import locked
 
-        with notifying(self.project, self.target, "rollback", plan.current.serial, self.warn) as report:
+        with notifying(self.project, self.target, "rollback", plan.current.serial, self.warn,
+                       environment=self.env_label(self.env)) as report:
             with locked(self.state_backend, "rollback", self.lock_timeout):
                 connection = self.connect()
                 try:

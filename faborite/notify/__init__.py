@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 @contextmanager
 def notifying(project: "Project", target: str, operation: str, serial_before: int | None,
-              warn: Callable[[str], None]) -> Iterator["Report"]:
+              warn: Callable[[str], None], *, environment: str | None = None) -> Iterator["Report"]:
     """Run an operation, then POST its summary to the webhooks that want it, whether it succeeded or not.
 
     The caller fills in the yielded report; an exception is reported as a
@@ -29,7 +29,8 @@ def notifying(project: "Project", target: str, operation: str, serial_before: in
     from faborite.notify.summary import Report
 
     hooks = webhooks_for(project, target, operation)  # a bad `notify:` entry fails before anything runs
-    report = Report(operation=operation, project=project.config.name, target=target, serial_before=serial_before)
+    report = Report(operation=operation, project=project.config.name, target=target, serial_before=serial_before,
+                    environment=environment)
     try:
         yield report
     except Exception as exc:

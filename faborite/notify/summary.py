@@ -48,6 +48,8 @@ class Summary(BaseModel):
     status: Literal["succeeded", "partial", "failed"]
     project: str
     target: str
+    #: The environment the operation acted on, by name (the default one's too: ``prod``).
+    environment: str | None = None
     serial_before: int | None
     serial_after: int | None
     counts: dict[str, int]
@@ -69,6 +71,7 @@ class Report:
     project: str
     target: str
     serial_before: int | None
+    environment: str | None = None
     started_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
     _started: float = field(default_factory=time.monotonic)
     status: str = "succeeded"
@@ -120,7 +123,7 @@ class Report:
 
         return Summary(
             operation=self.operation, status=self.status, project=self.project, target=self.target,
-            serial_before=self.serial_before, serial_after=self.serial_after, counts=self.counts,
+            environment=self.environment, serial_before=self.serial_before, serial_after=self.serial_after, counts=self.counts,
             started_at=self.started_at, duration_seconds=round(time.monotonic() - self._started, 3),
             who=current_user(), host=current_host(), faborite_version=__version__, error=self.error,
             nodes=tuple(self.nodes[:MAX_NODES]), nodes_omitted=max(0, len(self.nodes) - MAX_NODES),

@@ -41,6 +41,7 @@ def test_apply_posts_a_summary(capsys, hooked: Path, receiver: Receiver) -> None
     assert body["format_version"] == 1
     assert (body["operation"], body["status"], body["project"], body["target"]) == ("apply", "succeeded", "hooked", "dev")
     assert (body["serial_before"], body["serial_after"]) == (None, 1)
+    assert body["environment"] == "prod"  # the default environment, by its name
     assert body["counts"] == {"changes": 2, "built": 2, "reused": 0, "failed": 0, "skipped": 0, "deferred": 0}
     assert {(n["id"], n["action"], n["outcome"]) for n in body["nodes"]} == {
         ("seed.s", "create", "built"), ("model.m", "create", "built")}
@@ -60,6 +61,16 @@ def test_rollback_posts_a_summary(capsys, hooked: Path, receiver: Receiver) -> N
     assert body["counts"] == {"changes": 1, "moved": 1, "restored": 0, "removed": 0}
     assert body["nodes"] == [{"id": "model.m", "action": "moved", "outcome": "published"}]
     assert [r.body["operation"] for r in receiver.requests] == ["apply", "apply", "rollback"]
+
+
+def test_an_environment_is_named_in_the_summary(capsys, hooked: Path, receiver: Receiver) -> None:
+    assert run_in_process(capsys, "apply", "--auto-approve").code == 0
+    assert run_in_process(capsys, "apply", "--env", "dev", "--auto-approve").code == 0
+    write(hooked, "models/m.sql", "{{ config(materialized='table') }}\nselect id * 10 as id from {{ ref('s') }}\n")
+    assert run_in_process(capsys, "apply", "--env", "dev", "--auto-approve").code == 0
+    assert run_in_process(capsys, "rollback", "--env", "dev", "--auto-approve").code == 0
+    assert [(r.body["operation"], r.body["environment"]) for r in receiver.requests] == [
+        ("apply", "prod"), ("apply", "dev"), ("apply", "dev"), ("rollback", "dev")]
 
 
 def test_a_failed_apply_posts_a_failure(capsys, tmp_path: Path, monkeypatch, receiver: Receiver) -> None:
