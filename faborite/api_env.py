@@ -129,13 +129,22 @@ class Environments:
         return other
 
     def _query_in_environment(self, sql: str, state: "State", dialect) -> str:
-        """``query --env``: ``sql`` reading this environment's views where it names a relation the
-        environment publishes by its default-environment name (``main.orders`` -> ``main__dev.orders``)."""
-        from faborite.environment import logical_relation, query_in_environment
+        """``query --env``: ``sql`` reading this environment's views by the default environment's
+        names (``main.orders`` -> ``main__dev.orders``) in every schema the environment publishes to."""
+        from faborite.environment import env_relation, logical_relation, query_in_environment
 
-        config = self.environments_config
-        relations = {logical_relation(n.relation, self.env, config): n.relation for n in state.nodes.values()}
-        return query_in_environment(sql, relations, dialect=dialect.sqlglot_dialect,
+        from faborite.relation import Relation
+
+        config, schemas = self.environments_config, {}
+        default = self.with_env(None).state()
+        # The schemas either environment publishes to, as the default one names them.
+        names = [logical_relation(n.relation, self.env, config) for n in state.nodes.values()]
+        names += [n.relation for n in (default.nodes.values() if default else ())]
+        for name in names:
+            if "/" not in name:  # a file output's path is not queried by name
+                schema = Relation.parse(name).schema_name
+                schemas[schema] = Relation.parse(env_relation(name, self.env, config)).schema_name
+        return query_in_environment(sql, schemas, dialect=dialect.sqlglot_dialect,
                                     default_schema=dialect.default_schema)
 
     # -- planning ----------------------------------------------------------------

@@ -290,6 +290,7 @@ def _show_plan(state: _State, the_plan, *, as_json: bool = False, markdown: bool
 @click.option("--fail-fast", is_flag=True, help="Stop at the first table that fails.")
 @pass_state
 @lock_timeout_option
+@env_option
 def sync(state: _State, names: tuple[str, ...], auto_approve: bool, threads: int | None, fail_fast: bool) -> None:
     """Plan and apply only syncs (NAMES, or all): copy their tables now.
 

@@ -127,11 +127,12 @@ def is_fresh(state) -> bool:
     return state is None or not state.nodes
 
 
-def query_in_environment(sql: str, relations: dict[str, str], *, dialect: str, default_schema: str) -> str:
-    """``sql`` (a user's query) reading ``relations`` (default-environment name -> the name published
-    in the environment) instead of the names it was written with: ``query --env dev "select * from
-    main.orders"`` reads ``main__dev.orders``. An unqualified name is taken to be in ``default_schema``;
-    any other table is left as written. Unchanged when nothing matches."""
+def query_in_environment(sql: str, schemas: dict[str, str], *, dialect: str, default_schema: str) -> str:
+    """``sql`` (a user's query) reading an environment's views by the names the default environment
+    uses: ``schemas`` maps each virtual schema to the environment's (``main`` -> ``main__dev``), so
+    ``query --env dev "select * from main.orders"`` reads ``main__dev.orders``, and a relation dev has
+    not published is reported missing rather than read from prod. An unqualified name is taken to be
+    in ``default_schema``; CTEs and other schemas stay as written. Unchanged when nothing matches."""
     import sqlglot
     from sqlglot import exp
 
@@ -141,9 +142,8 @@ def query_in_environment(sql: str, relations: dict[str, str], *, dialect: str, d
     for table in tree.find_all(exp.Table):
         if table.catalog or not table.name or (not table.db and table.name in ctes):
             continue
-        renamed = relations.get(f"{table.db or default_schema}.{table.name}")
+        renamed = schemas.get(table.db or default_schema)
         if renamed is not None:
-            table.set("db", exp.to_identifier(Relation.parse(renamed).schema_name, quoted=True))
+            table.set("db", exp.to_identifier(renamed, quoted=True))
             changed = True
     return tree.sql(dialect=dialect) if changed else sql
-

@@ -96,6 +96,20 @@ def test_sync_plan_apply_refresh_and_rollback(lake_project: Path) -> None:
     assert _rows(root, "select * from orders order by order_id") == first
 
 
+def test_sync_in_an_environment_leaves_the_default_one_alone(lake_project: Path) -> None:
+    root = lake_project
+    assert run_cli("apply", "--auto-approve", cwd=root).code == 0
+    write_deltalake(str(root / "lake/customers"), pa.table({"id": [3], "name": ["c"]}), mode="append")
+    synced = run_cli("sync", "files", "--env", "dev", "--auto-approve", cwd=root)
+    assert synced.code == 0, synced.output
+    count = "select count(*) from read_parquet('{}/out/{}/*.parquet')"
+    assert duckdb.sql(count.format(root, "customers__dev")).fetchall() == [(3,)]
+    assert duckdb.sql(count.format(root, "customers")).fetchall() == [(2,)]  # prod keeps its copy
+    serials = {env: json.loads(run_cli("state", "list", "--json", *flags, cwd=root).stdout)["serial"]
+               for env, flags in (("prod", ()), ("dev", ("--env", "dev")))}
+    assert serials == {"prod": 1, "dev": 1}
+
+
 def test_incremental_sync_copies_rows_past_the_cursor(lake_project: Path) -> None:
     root = lake_project
     (root / "syncs/sample.yml").write_text(
