@@ -34,7 +34,7 @@ from faborite.config.properties import CheckSpec, NodeDoc
 from faborite.dbt.project_facts import (
     FALLBACK_NAMES, ProjectFacts, declared_columns, dispatch_orders, fallback_note, model_versions, seed_header, source_columns,
 )
-from faborite.dbt.schema_names import defined_hooks, node_for
+from faborite.dbt.schema_names import default_functions, defined_hooks, node_for
 from faborite.compiler.target_support import check_target_support
 from faborite.errors import CompileError, ConfigError, FaboriteError
 from faborite.relation import Relation
@@ -105,6 +105,8 @@ class Compilation:
         macro_files = [(m.path, m.text) for m in project.macros]
         versions = model_versions(project)
         self.naming_hooks = defined_hooks(macro_files)
+        self.dbt_default_names = default_functions(target)
+        self.literal_schemas: set[str] = set()
         self.models_by_name = {m.name: m for m in project.models}
         self.known_columns: dict[str, tuple[str, ...]] = declared_columns(project)
         facts = ProjectFacts(project_name=project.config.name, quote=dialect.quote_identifier,
@@ -266,8 +268,13 @@ class Compilation:
     # -- dbt: names and columns as templates see them -------------------------------
 
     def _named(self, name: str, path: str, kind: str, config: Any) -> Relation:
-        """Where a node is published: its ``schema``/``alias`` config, or the project's naming macros."""
+        """Where a node is published: its ``schema``/``alias`` config, or the project's naming macros
+        (in a dbt project without them, dbt's default: ``<target schema>_<custom schema>``)."""
         schema, alias = config.schema_name, config.alias
+        if name in self.literal_schemas:
+            return Relation(schema_name=schema or self.target.schema, name=alias or name)
+        if self.project.dbt is not None and "generate_schema_name" not in self.naming_hooks:
+            schema = self.dbt_default_names["generate_schema_name"](schema)
         if self.naming_hooks:
             node = node_for(name, path, kind, {"schema": schema, "alias": alias})
             if "generate_schema_name" in self.naming_hooks:
@@ -351,6 +358,8 @@ class Compilation:
             # A dbt model's config() may set dbt keys faborite does not use (post_hook, grants ...).
             from faborite.dbt.project import usable_config
 
+            if record.config.get("target_schema") and not record.config.get("schema"):
+                self.literal_schemas.add(model.name)  # dbt < 1.9 snapshots: the schema as written
             record.config = usable_config(record.config)
         doc = self.project.model_docs.get(model.name)
         if record.config or (doc is not None and doc.doc.config):

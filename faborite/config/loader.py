@@ -193,9 +193,14 @@ def load_project(root: Path, *, profile: str | None = None, vars_override: dict[
     if dbt is not None:
         from faborite.dbt import project_files
 
+        more_models, more_seeds, more_dirs = project_files.other_paths(root, dbt, model_defaults, seed_defaults,
+                                                                      _load_models, _load_seeds)
+        _check_no_clash(models, more_models)
+        models, seeds = (*models, *more_models), (*seeds, *more_seeds)
         packages = project_files.packages_of(root, dbt)
         macros = tuple(project_files.macro_files(root, dbt, packages))
         more, extra_yaml_dirs = project_files.package_models(root, dbt, packages, _load_models)
+        extra_yaml_dirs += more_dirs
         more += project_files.snapshot_models(root, dbt)
         _check_no_clash(models, more)
         models = (*models, *more)

@@ -44,7 +44,7 @@ def import_dbt_project(source: Path, destination: Path, *, profile: str | None =
     destination.mkdir(parents=True, exist_ok=True)
     for model in project.models:
         if model.defaults.get("materialized") == "snapshot" and model.path.endswith(".sql") and not any(
-                model.path.startswith(f"{folder}/") for folder in (project.config.paths.models,)):
+                model.path.startswith(f"{folder}/") for folder in project.dbt.model_paths):
             # A `{% snapshot %}` block becomes a model of its own, materialized as a snapshot.
             target = destination / "models" / "snapshots" / f"{model.name}.sql"
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -59,10 +59,35 @@ def import_dbt_project(source: Path, destination: Path, *, profile: str | None =
         target.write_text(macro.text, encoding="utf-8")
     _write_properties(project, destination)
     _write_config(project, destination)
+    _keep_dbt_schema_naming(project, destination)
     if project.analyses:
         notes.append(f"{len(project.analyses)} analysis file(s) not converted (faborite has no analyses)")
     notes += _validate(destination)
     return notes
+
+
+#: dbt's default ``generate_schema_name``, which a dbt project read in place gets without defining it;
+#: a native faborite project writes schemas as written unless it defines the macro.
+_DBT_SCHEMA_NAMING = """{% macro generate_schema_name(custom_schema_name, node) -%}
+  {#- dbt's default naming, kept by `faborite import dbt`: <target schema>_<custom schema> -#}
+  {%- if custom_schema_name is none or custom_schema_name | trim == '' -%}
+    {{ target.schema }}
+  {%- else -%}
+    {{ target.schema }}_{{ custom_schema_name | trim }}
+  {%- endif -%}
+{%- endmacro %}
+"""
+
+
+def _keep_dbt_schema_naming(project: Any, destination: Path) -> None:
+    """The converted project names schemas as dbt did: dbt's default macro, unless the project had its own."""
+    from faborite.dbt.schema_names import defined_hooks
+
+    if "generate_schema_name" in defined_hooks([(m.path, m.text) for m in project.macros]):
+        return
+    target = destination / "macros" / "dbt_schema_naming.sql"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(_DBT_SCHEMA_NAMING, encoding="utf-8")
 
 
 def _validate(destination: Path) -> list[str]:
@@ -81,9 +106,10 @@ def _validate(destination: Path) -> list[str]:
 def _model_rel(path: str, source: Path, project: Any) -> Path:
     """Where a model goes under ``models/``: below the project's model folder, or ``<package>/...``."""
     parts = Path(path).parts
-    models = Path(project.config.paths.models).parts
-    if parts[:len(models)] == models:
-        return Path(*parts[len(models):])
+    for folder in project.dbt.model_paths:  # every model path is a root of the same tree (dbt's rule)
+        models = Path(folder).parts
+        if parts[:len(models)] == models:
+            return Path(*parts[len(models):])
     package = parts[1] if parts[0] == project.dbt.packages_path and len(parts) > 2 else "external"
     return Path(package, *parts[3:]) if len(parts) > 3 else Path(package, parts[-1])
 

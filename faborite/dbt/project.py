@@ -3,8 +3,9 @@
 The file becomes the mapping ``faborite.yml`` would hold, so the loader and
 everything after it run unchanged:
 
-- ``name``, ``vars`` (global, and those scoped to the project), the first of
-  ``model-paths``/``seed-paths``/``macro-paths``;
+- ``name``, ``vars`` (global, and those scoped to the project), every folder of
+  ``model-paths``/``seed-paths``/``macro-paths`` (the first is ``paths:``'s, the
+  loader reads the others too);
 - ``models:``/``seeds:`` under the project's name become folder defaults:
   ``+key`` and plain ``key`` (dbt accepts both), Jinja in values rendered
   (``+enabled: "{{ var('x', false) }}"``; as in dbt, ``var()`` there sees ``--vars``
@@ -60,6 +61,10 @@ class DbtProject:
     analysis_paths: tuple[str, ...] = ("analyses",)
     snapshot_paths: tuple[str, ...] = ("snapshots",)
     macro_paths: tuple[str, ...] = ("macros",)
+    #: Every ``model-paths``/``seed-paths`` folder: the first is ``paths.models``/``paths.seeds``, the
+    #: loader reads the others too.
+    model_paths: tuple[str, ...] = ("models",)
+    seed_paths: tuple[str, ...] = ("seeds",)
     packages_path: str = "dbt_packages"
     vars: dict[str, Any] = field(default_factory=dict)
     #: One line each, for the user: what was read differently or not at all.
@@ -112,10 +117,8 @@ def read_dbt_project(root: Path, *, profile: str | None = None, environ: Mapping
         if data.get(hook):
             count = len(data[hook]) if isinstance(data[hook], list) else 1
             notes.append(f"dbt_project.yml: {hook} ({count} statement(s)) is not run by faborite")
-    model_paths, seed_paths = _paths(data, "model-paths", "models"), _paths(data, "seed-paths", "seeds")
-    for key, paths in (("model-paths", model_paths), ("seed-paths", seed_paths), ("macro-paths", dbt.macro_paths)):
-        if len(paths) > 1:
-            notes.append(f"dbt_project.yml: {key}: only the first folder ({paths[0]}) is read as the project's")
+    dbt.model_paths = model_paths = _paths(data, "model-paths", "models")
+    dbt.seed_paths = seed_paths = _paths(data, "seed-paths", "seeds")
     raw = dbt.raw
     raw.update({
         "name": _identifier(name), "vars": project_vars, "targets": targets, "target": default,

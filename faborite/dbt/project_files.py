@@ -41,6 +41,24 @@ def macro_files(root: Path, dbt: "DbtProject", packages: list[Package]) -> list[
     return found
 
 
+def other_paths(root: Path, dbt: "DbtProject", model_defaults: Any, seed_defaults: Any,
+                load_models: Callable[..., tuple["ModelFile", ...]],
+                load_seeds: Callable[..., tuple[Any, ...]]) -> tuple[list["ModelFile"], list[Any], list[Path]]:
+    """``(models, seeds, folders)`` of the project's ``model-paths``/``seed-paths`` after the first (dbt reads
+    every one, each a root of the project's folder tree) and the folders holding their properties."""
+    models: list["ModelFile"] = []
+    seeds: list[Any] = []
+    folders: list[Path] = []
+    for paths, defaults, load, found in ((dbt.model_paths, model_defaults, load_models, models),
+                                         (dbt.seed_paths, seed_defaults, load_seeds, seeds)):
+        for path in paths[1:]:
+            folder = root / path
+            if folder.is_dir() and path != paths[0]:
+                found += load(folder, root, defaults)
+                folders.append(folder)
+    return models, seeds, folders
+
+
 def package_models(root: Path, dbt: "DbtProject", packages: list[Package],
                    load_models: Callable[..., tuple["ModelFile", ...]]) -> tuple[list["ModelFile"], list[Path]]:
     """Every package's models (with their folder defaults) and the folders holding their properties."""
@@ -110,4 +128,4 @@ def singular_tests(root: Path, dbt: "DbtProject", docs: dict[str, "NodeDocEntry"
     return docs
 
 
-__all__: list[Any] = ["packages_of", "macro_files", "package_models", "singular_tests", "snapshot_models"]
+__all__: list[Any] = ["other_paths", "packages_of", "macro_files", "package_models", "singular_tests", "snapshot_models"]

@@ -1,0 +1,96 @@
+"""Layouts real dbt projects use that the small comparison projects do not: several model and seed
+folders, a profile's own schema, dbt's default custom-schema naming (faborite/dbt/project.py,
+faborite/dbt/schema_names.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from faborite.api import Workspace
+
+PROFILE = """shop:
+  target: dev
+  outputs:
+    dev:
+      type: duckdb
+      path: "{{ env_var('DBT_DUCKDB_PATH', 'shop.duckdb') }}"
+      schema: analytics
+"""
+
+
+def write_project(root: Path, files: dict[str, str]) -> Path:
+    """A dbt project folder holding ``files`` (path -> text), with a duckdb profile unless given."""
+    files = {"profiles.yml": PROFILE, **files}
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text, encoding="utf-8")
+    return root
+
+
+def relations(root: Path) -> dict[str, str]:
+    """``{node id: published relation}`` of the compiled project."""
+    manifest = Workspace.open(root, on_warning=lambda message: None).compile()
+    return {node_id: node.relation for node_id, node in manifest.nodes.items()}
+
+
+def test_every_model_and_seed_path_is_read(tmp_path: Path) -> None:
+    root = write_project(tmp_path, {
+        "dbt_project.yml": "name: shop\nprofile: shop\nmodel-paths: [models, marts]\nseed-paths: [seeds, data]\n"
+                           "models:\n  shop:\n    finance:\n      +materialized: table\n",
+        "models/a.sql": "select * from {{ ref('raw_a') }}",
+        "marts/finance/b.sql": "select * from {{ ref('a') }} join {{ ref('raw_b') }} using (id)",
+        "marts/finance/b.yml": "version: 2\nmodels:\n  - name: b\n    columns:\n      - name: id\n"
+                               "        tests: [not_null]\n",
+        "seeds/raw_a.csv": "id\n1\n", "data/raw_b.csv": "id\n1\n",
+    })
+    project = Workspace.open(root, on_warning=lambda message: None).project
+    by_name = {m.name: m for m in project.models}
+    # The second model path is a root of the same folder tree: `finance` configures marts/finance/.
+    assert by_name["b"].defaults["materialized"] == "table"
+    assert {s.name for s in project.seeds} == {"raw_a", "raw_b"}
+    assert project.model_docs["b"].doc.columns[0].checks
+    assert not [w for w in project.warnings if "only the first folder" in w]
+    assert set(relations(root)) >= {"model.a", "model.b", "seed.raw_a", "seed.raw_b"}
+
+
+def test_profile_schema_and_dbt_default_custom_schema(tmp_path: Path) -> None:
+    root = write_project(tmp_path, {
+        "dbt_project.yml": "name: shop\nprofile: shop\nmodels:\n  shop:\n    staging:\n      +schema: staging\n",
+        "models/staging/stg.sql": "select 1 as id",
+        "models/final.sql": "select * from {{ ref('stg') }}",
+        "models/other.sql": "{{ config(schema='  reporting ') }}select 1 as id",
+        "snapshots/hist.sql": "{% snapshot hist %}{{ config(target_schema='history', unique_key='id', "
+                              "strategy='check', check_cols='all') }}select * from {{ ref('final') }}"
+                              "{% endsnapshot %}",
+    })
+    found = relations(root)
+    # As `dbt build` names them: the profile's schema, and `<profile schema>_<custom>` for a custom one.
+    assert found["model.final"] == "analytics.final"
+    assert found["model.stg"] == "analytics_staging.stg"
+    assert found["model.other"] == "analytics_reporting.other"
+    # A snapshot's legacy target_schema is the schema as written (dbt does not pass it to the macro).
+    assert found["model.hist"] == "history.hist"
+
+
+def test_own_generate_schema_name_wins_over_dbt_default(tmp_path: Path) -> None:
+    root = write_project(tmp_path, {
+        "dbt_project.yml": "name: shop\nprofile: shop\n",
+        "macros/naming.sql": "{% macro generate_schema_name(custom_schema_name, node) -%}"
+                             "{{ custom_schema_name or target.schema }}{%- endmacro %}",
+        "models/m.sql": "{{ config(schema='marts') }}select 1 as id",
+    })
+    assert relations(root)["model.m"] == "marts.m"
+
+
+def test_import_keeps_dbt_default_schema_naming(tmp_path: Path) -> None:
+    from faborite.api import import_dbt
+
+    root = write_project(tmp_path / "dbt", {
+        "dbt_project.yml": "name: shop\nprofile: shop\n",
+        "models/m.sql": "{{ config(schema='marts') }}select 1 as id",
+    })
+    notes = import_dbt(root, tmp_path / "native")
+    assert not [n for n in notes if "does not validate" in n], notes
+    assert relations(tmp_path / "native")["model.m"] == relations(root)["model.m"] == "analytics_marts.m"
