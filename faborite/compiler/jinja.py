@@ -297,7 +297,7 @@ class TemplateContext:
 
     def _load_macros(self, macro_files: list[tuple[str, str]], functions: dict[str, Any]) -> None:
         from faborite.dbt.context import build_globals
-        from faborite.dbt.dbt_utils import FALLBACK_PACKAGES
+        from faborite.dbt.dbt_utils import FALLBACK_PACKAGES, answer_plan_time_queries
         from faborite.dbt.project_facts import macro_package
 
         by_package: dict[str | None, list[tuple[str, str]]] = {}
@@ -316,6 +316,8 @@ class TemplateContext:
             defined = root if package is None else packages[package]
             for path, text in files:
                 self._define(path, text, scope, defined, check_builtins=package is None)
+        answer_plan_time_queries(packages, self._target.type,
+                                 lambda: FALLBACK_PACKAGES["dbt_utils"](self._module_macros))
         for package, scope in package_globals.items():
             scope.update(self.env.globals)
             scope.update(packages[package])

@@ -295,6 +295,9 @@ def build_globals(*, facts: ProjectFacts, target: Any, node_names: set[str], roo
         **namespaces,
         "return": return_, "exceptions": EXCEPTIONS, "log": _log, "print": _print, "modules": MODULES,
         "execute": True, "flags": SimpleNamespace(FULL_REFRESH=False, STORE_FAILURES=False, WHICH="compile"),
+        # As dbt answers them with its default flags: faborite stores no test failures, and a full
+        # refresh is a plan's decision, not a template's.
+        "should_store_failures": lambda: False, "should_full_refresh": lambda: False,
         "project_name": facts.project_name, "graph": graph,
         **FILTERS, "tojson": _tojson, "fromjson": _fromjson, "toyaml": _toyaml, "fromyaml": _fromyaml,
         "local_md5": lambda value: hashlib.md5(str(value).encode("utf-8")).hexdigest(),  # noqa: S324 - dbt's

@@ -93,7 +93,8 @@ class TestRewriter:
                 self.dropped[f"tests.{key}"] += 1
             return name if not options else {name: options}
         if short in self.generic:
-            return self._generic(short, args, node, column)
+            # A package's test is called through its namespace: its macros are not global (dbt's lookup).
+            return self._generic(name if "." in name else short, args, node, column)
         where = f"{self.file}:{line}" if line else self.file
         self.notes.append(f"{where}: test {name!r} on {node}{'.' + column if column else ''} is skipped: "
                           f"no generic test {short!r} in the project's macros or vendored packages")
@@ -121,11 +122,14 @@ class TestRewriter:
         return args
 
     def _generic(self, name: str, args: dict, node: Any, column: Any) -> dict:
+        """``name`` is ``test`` or ``package.test``: the check calls ``[package.]test_<test>(...)``."""
         severity = args.pop("severity", None)
-        label = args.pop("name", None) or (f"{name}({column})" if column else name)
+        package, _, short = name.rpartition(".")
+        label = args.pop("name", None) or (f"{short}({column})" if column else short)
         call_args = ["model=this"] + ([f"column_name={column!r}"] if column else [])
         call_args += [f"{key}={_jinja_literal(value)}" for key, value in args.items()]
-        check = {"sql": "{{ test_" + name + "(" + ", ".join(call_args) + ") }}", "name": label}
+        macro = f"{package}.test_{short}" if package else f"test_{short}"
+        check = {"sql": "{{ " + macro + "(" + ", ".join(call_args) + ") }}", "name": label}
         if severity:
             check["severity"] = severity
         return check
