@@ -195,7 +195,8 @@ class Compilation:
                 self.ephemeral[model.name] = (text, record, model)
                 continue
             rendered.append((model, text, record, config))
-            self.relations[model.name] = self._named(model.name, model.path, "model", config)
+            kind = "snapshot" if config.materialized == "snapshot" else "model"  # dbt's node.resource_type
+            self.relations[model.name] = self._named(model.name, model.path, kind, config)
             self.node_ids[model.name] = f"model.{model.name}"
         self._check_unique_relations()
 
@@ -358,7 +359,7 @@ class Compilation:
             # A dbt model's config() may set dbt keys faborite does not use (post_hook, grants ...).
             from faborite.dbt.project import usable_config
 
-            if record.config.get("target_schema") and not record.config.get("schema"):
+            if record.config.get("target_schema"):
                 self.literal_schemas.add(model.name)  # dbt < 1.9 snapshots: the schema as written
             record.config = usable_config(record.config)
         doc = self.project.model_docs.get(model.name)

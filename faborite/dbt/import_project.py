@@ -18,6 +18,7 @@ listed in the returned notes, not converted.
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -43,12 +44,15 @@ def import_dbt_project(source: Path, destination: Path, *, profile: str | None =
     notes = list(project.warnings)
     destination.mkdir(parents=True, exist_ok=True)
     for model in project.models:
-        if model.defaults.get("materialized") == "snapshot" and model.path.endswith(".sql") and not any(
-                model.path.startswith(f"{folder}/") for folder in project.dbt.model_paths):
-            # A `{% snapshot %}` block becomes a model of its own, materialized as a snapshot.
+        if model.defaults.get("materialized") == "snapshot" and (not model.path.endswith(".sql") or not any(
+                model.path.startswith(f"{folder}/") for folder in project.dbt.model_paths)):
+            # A `{% snapshot %}` block, or a YAML snapshot, becomes a model of its own, materialized as a snapshot.
             target = destination / "models" / "snapshots" / f"{model.name}.sql"
             target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text("{{ config(materialized='snapshot') }}\n" + model.text.lstrip("\n"), encoding="utf-8")
+            # dbt < 1.9's target_schema is the schema as written: faborite's `schema`, which the naming
+            # macro below keeps as written for snapshots.
+            text = _TARGET_SCHEMA.sub("schema=", model.text.lstrip("\n"))
+            target.write_text("{{ config(materialized='snapshot') }}\n" + text, encoding="utf-8")
             continue
         _copy(source / model.path, destination / "models" / _model_rel(model.path, source, project))
     for seed in project.seeds:
@@ -66,17 +70,23 @@ def import_dbt_project(source: Path, destination: Path, *, profile: str | None =
     return notes
 
 
-#: dbt's default ``generate_schema_name``, which a dbt project read in place gets without defining it;
-#: a native faborite project writes schemas as written unless it defines the macro.
+#: dbt's default ``generate_schema_name``, which a dbt project read in place gets without defining it
+#: (a native faborite project writes schemas as written unless it defines the macro); a snapshot's
+#: schema (dbt < 1.9's ``target_schema``) is used as written.
 _DBT_SCHEMA_NAMING = """{% macro generate_schema_name(custom_schema_name, node) -%}
   {#- dbt's default naming, kept by `faborite import dbt`: <target schema>_<custom schema> -#}
   {%- if custom_schema_name is none or custom_schema_name | trim == '' -%}
     {{ target.schema }}
+  {%- elif node.resource_type == 'snapshot' -%}
+    {{ custom_schema_name | trim }}
   {%- else -%}
     {{ target.schema }}_{{ custom_schema_name | trim }}
   {%- endif -%}
 {%- endmacro %}
 """
+
+
+_TARGET_SCHEMA = re.compile(r"\btarget_schema\s*=")
 
 
 def _keep_dbt_schema_naming(project: Any, destination: Path) -> None:

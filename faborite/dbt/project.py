@@ -66,6 +66,9 @@ class DbtProject:
     model_paths: tuple[str, ...] = ("models",)
     seed_paths: tuple[str, ...] = ("seeds",)
     packages_path: str = "dbt_packages"
+    #: ``snapshots:`` of dbt_project.yml for the project, as written (its keys are passed to each snapshot's
+    #: ``config()``, so legacy ``target_schema`` keeps its meaning).
+    snapshot_tree: dict[str, Any] = field(default_factory=dict)
     vars: dict[str, Any] = field(default_factory=dict)
     #: One line each, for the user: what was read differently or not at all.
     notes: list[str] = field(default_factory=list)
@@ -113,6 +116,10 @@ def read_dbt_project(root: Path, *, profile: str | None = None, environ: Mapping
                 trees[str(package)] = {**trees.get(str(package), {}), **subtree}
         for package in list(trees):
             trees[package] = folder_tree(trees[package], render, dbt.dropped_keys, f"{section}.{package}")
+    snapshots = data.get("snapshots")
+    if isinstance(snapshots, dict):
+        dbt.snapshot_tree = {**{k: v for k, v in snapshots.items() if str(k).startswith("+")},
+                             **(snapshots.get(name) if isinstance(snapshots.get(name), dict) else {})}
     for hook in _RUN_HOOKS:
         if data.get(hook):
             count = len(data[hook]) if isinstance(data[hook], list) else 1
@@ -177,7 +184,7 @@ def usable_config(config: Mapping[str, Any]) -> dict[str, Any]:
 
     usable = {f.alias or n for n, f in ModelConfig.model_fields.items()}
     config = dict(config)
-    if "target_schema" in config and "schema" not in config:  # a snapshot's schema, before dbt 1.9
+    if config.get("target_schema"):  # a snapshot's schema before dbt 1.9; dbt lets it win over `schema`
         config["schema"] = config.pop("target_schema")
     return {key: value for key, value in config.items() if key in usable}
 

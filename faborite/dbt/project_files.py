@@ -83,8 +83,13 @@ _SNAPSHOT = re.compile(r"\{%-?\s*snapshot\s+([A-Za-z_][A-Za-z0-9_]*)\s*-?%\}(.*?
 
 
 def snapshot_models(root: Path, dbt: "DbtProject") -> list["ModelFile"]:
-    """Each ``{% snapshot name %}...{% endsnapshot %}`` block as a model of ``materialized: snapshot``
-    (the block's tags blanked, so lines in errors are the file's)."""
+    """Each ``{% snapshot name %}...{% endsnapshot %}`` block, and each ``snapshots:`` entry with a
+    ``relation:`` in a YAML file (dbt >= 1.9), as a model of ``materialized: snapshot``.
+
+    A block keeps its lines (its tags blanked, so lines in errors are the file's). The config of
+    ``snapshots:`` in dbt_project.yml, and a YAML snapshot's own ``config:``, become a ``config()`` call
+    before the query: the block's own ``config()`` comes later and wins, as in dbt.
+    """
     from faborite.config.loader import ModelFile
 
     found = []
@@ -92,12 +97,65 @@ def snapshot_models(root: Path, dbt: "DbtProject") -> list["ModelFile"]:
         for path in sorted((root / folder).rglob("*.sql")) if (root / folder).is_dir() else ():
             text = path.read_text(encoding="utf-8")
             rel = path.relative_to(root).as_posix()
+            defaults = _config_call(_folder_config(dbt, path.relative_to(root / folder).parts[:-1]))
             for match in _SNAPSHOT.finditer(text):
                 before = text[:match.start(2)]
-                body = "\n" * before.count("\n") + match.group(2)
+                body = defaults + "\n" * before.count("\n") + match.group(2)
                 found.append(ModelFile(name=match.group(1), path=rel, folder=(), text=body,
                                        defaults={"materialized": "snapshot"}))
+    return found + _yaml_snapshots(root, dbt)
+
+
+def _yaml_snapshots(root: Path, dbt: "DbtProject") -> list["ModelFile"]:
+    """dbt 1.9's snapshots: ``snapshots: [{name, relation: ref('x'), config: {...}}]`` in YAML files."""
+    from faborite.config.loader import ModelFile
+    from faborite.config.yaml_loader import load_yaml_file
+
+    found = []
+    for folder in dict.fromkeys((*dbt.snapshot_paths, *dbt.model_paths)):
+        base = root / folder
+        for path in sorted(p for p in base.rglob("*") if p.suffix in (".yml", ".yaml")) if base.is_dir() else ():
+            rel = path.relative_to(root).as_posix()
+            if "snapshots:" not in path.read_text(encoding="utf-8"):
+                continue
+            data = load_yaml_file(path, rel)
+            entries = data.get("snapshots") if isinstance(data, dict) else None
+            for index, entry in enumerate(entries if isinstance(entries, list) else ()):
+                if not isinstance(entry, dict) or not entry.get("name") or not isinstance(entry.get("relation"), str):
+                    continue  # properties of a `{% snapshot %}` block: nothing to build
+                line = entries.item_lines[index] if getattr(entries, "item_lines", None) else 1
+                own = entry.get("config") if isinstance(entry.get("config"), dict) else {}
+                config = {**_folder_config(dbt, path.relative_to(base).parts[:-1]), **own}
+                text = "\n" * (line - 1) + _config_call(config) + "select * from {{ " + entry["relation"] + " }}\n"
+                found.append(ModelFile(name=str(entry["name"]), path=rel, folder=(), text=text,
+                                       defaults={"materialized": "snapshot"}))
     return found
+
+
+def _folder_config(dbt: "DbtProject", folder: tuple[str, ...]) -> dict[str, Any]:
+    """The ``snapshots:`` config of dbt_project.yml for a snapshot in ``folder`` (innermost wins)."""
+    from faborite.dbt.project import DBT_CONFIG_KEYS
+
+    config: dict[str, Any] = {}
+    tree: Any = dbt.snapshot_tree
+    for depth in range(len(folder) + 1):
+        if not isinstance(tree, dict):
+            break
+        for key, value in tree.items():
+            bare = str(key).lstrip("+")
+            if str(key).startswith("+") or bare in DBT_CONFIG_KEYS:
+                config[bare] = dbt.render(value, f"snapshots.{key}") if dbt.render else value
+        tree = tree.get(folder[depth]) if depth < len(folder) else None
+    return config
+
+
+def _config_call(config: dict[str, Any]) -> str:
+    """``{{ config(k=v, ...) }}`` on one line (no line added), or nothing."""
+    from faborite.dbt.tests import jinja_literal
+
+    if not config:
+        return ""
+    return "{{ config(" + ", ".join(f"{key}={jinja_literal(value)}" for key, value in config.items()) + ") }}"
 
 
 def singular_tests(root: Path, dbt: "DbtProject", docs: dict[str, "NodeDocEntry"], nodes: set[str],

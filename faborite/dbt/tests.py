@@ -127,7 +127,7 @@ class TestRewriter:
         package, _, short = name.rpartition(".")
         label = args.pop("name", None) or (f"{short}({column})" if column else short)
         call_args = ["model=this"] + ([f"column_name={column!r}"] if column else [])
-        call_args += [f"{key}={_jinja_literal(value)}" for key, value in args.items()]
+        call_args += [f"{key}={jinja_literal(value)}" for key, value in args.items()]
         macro = f"{package}.test_{short}" if package else f"test_{short}"
         check = {"sql": "{{ " + macro + "(" + ", ".join(call_args) + ") }}", "name": label}
         if severity:
@@ -135,14 +135,14 @@ class TestRewriter:
         return check
 
 
-def _jinja_literal(value: Any) -> str:
+def jinja_literal(value: Any) -> str:
     """A YAML value as a Jinja expression; ``ref('x')``/``source(...)`` strings are calls, as in dbt."""
     if isinstance(value, str) and _CALL.match(value):
         return value.strip()
     if isinstance(value, dict):
-        return "{" + ", ".join(f"{_jinja_literal(k)}: {_jinja_literal(v)}" for k, v in value.items()) + "}"
+        return "{" + ", ".join(f"{jinja_literal(k)}: {jinja_literal(v)}" for k, v in value.items()) + "}"
     if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(_jinja_literal(v) for v in value) + "]"
+        return "[" + ", ".join(jinja_literal(v) for v in value) + "]"
     return repr(value)
 
 

@@ -94,3 +94,23 @@ def test_import_keeps_dbt_default_schema_naming(tmp_path: Path) -> None:
     notes = import_dbt(root, tmp_path / "native")
     assert not [n for n in notes if "does not validate" in n], notes
     assert relations(tmp_path / "native")["model.m"] == relations(root)["model.m"] == "analytics_marts.m"
+
+
+def test_snapshots_from_yaml_and_from_dbt_project_config(tmp_path: Path) -> None:
+    root = write_project(tmp_path, {
+        "dbt_project.yml": "name: shop\nprofile: shop\nsnapshots:\n  shop:\n    +strategy: timestamp\n"
+                           "    legacy:\n      +target_schema: history\n      +updated_at: changed_at\n",
+        "models/orders.sql": "select 1 as id, current_timestamp as changed_at",
+        "snapshots/legacy/orders_hist.sql": "{% snapshot orders_hist %}\n{{ config(unique_key='id') }}\n"
+                                            "select * from {{ ref('orders') }}\n{% endsnapshot %}\n",
+        "snapshots/orders.yml": "snapshots:\n  - name: orders_yaml\n    relation: ref('orders')\n"
+                                "    config:\n      unique_key: id\n      updated_at: changed_at\n"
+                                "      schema: snaps\n      hard_deletes: ignore\n",
+    })
+    manifest = Workspace.open(root, on_warning=lambda message: None).compile()
+    block, yaml_one = manifest.nodes["model.orders_hist"], manifest.nodes["model.orders_yaml"]
+    assert block.materialized == yaml_one.materialized == "snapshot"
+    assert "model.orders" in block.parents and "model.orders" in yaml_one.parents
+    # The folder's target_schema is as written; a YAML snapshot's own `schema` is a custom schema (dbt 1.9).
+    assert block.relation == "history.orders_hist"
+    assert yaml_one.relation == "analytics_snaps.orders_yaml"
