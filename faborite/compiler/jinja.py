@@ -161,12 +161,15 @@ class TemplateContext:
         environ: Mapping[str, str] | None = None,
         facts: "ProjectFacts | None" = None,
         model_versions: dict[str, tuple[str, dict[str, str]]] | None = None,
+        package_vars: dict[str, dict[str, Any]] | None = None,
     ) -> None:
         """``facts``: what the dbt context needs of the compile (relations, columns, dialect);
-        ``model_versions``: ``{model: (latest node, {version: node})}`` for versioned refs."""
+        ``model_versions``: ``{model: (latest node, {version: node})}`` for versioned refs;
+        ``package_vars``: what ``var()`` sees in a dbt package's nodes, by package folder."""
         self._node_names = node_names
         self._resolve_source = resolve_source
         self._vars = project_vars
+        self._package_vars = package_vars or {}
         self._environ = dict(os.environ) if environ is None else environ  # a given mapping may record reads
         self._target = target
         self._macro_files = macro_files
@@ -268,15 +271,20 @@ class TemplateContext:
         return ""
 
     def _var(self, name: str, *default: Any) -> Any:
+        known = self._vars
+        if self._package_vars:  # a package's node sees the package's vars (dbt's scoping)
+            from faborite.dbt.project_facts import macro_package
+
+            record = _current.get(None)
+            known = self._package_vars.get(macro_package(record.file) if record else None, known)
         # A copy: templates may append to lists and update dicts, never the project's own values.
-        if name in self._vars:
-            value = self._vars[name]
-            return _plain_copy(value)
+        if name in known:
+            return _plain_copy(known[name])
         if default:
             return default[0]  # var('x', None) is None, as in dbt
         raise CompileError(
             f"var({shorten_excerpt(repr(name))}) is not defined",
-            hint=did_you_mean(name, self._vars) or f"define it under 'vars:' in faborite.yml or give a default: var({name!r}, 'x')",
+            hint=did_you_mean(name, known) or f"define it under 'vars:' in faborite.yml or give a default: var({name!r}, 'x')",
         )
 
     def _env_var(self, name: str, default: Any = None) -> Any:

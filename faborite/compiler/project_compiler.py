@@ -117,6 +117,7 @@ class Compilation:
             node_names=self.model_names | set(self.seed_configs) | set(self.sync_relations),
             resolve_source=self.sources.render, project_vars=project_vars, target=target,
             macro_files=macro_files, environ=environ, facts=facts, model_versions=versions,
+            package_vars=_package_vars(project, project_vars),
         )
         for seed in project.seeds:
             if seed.name in self.seed_configs:
@@ -572,3 +573,13 @@ def _or_none(step, *args):
         return step(*args)
     except FaboriteError:
         return None
+
+
+def _package_vars(project: Project, project_vars: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """What ``var()`` sees in each vendored dbt package (:func:`faborite.dbt.packages.package_vars`)."""
+    dbt = project.dbt
+    if dbt is None or not dbt.packages:
+        return {}
+    from faborite.dbt.packages import package_vars
+
+    return package_vars(dbt.packages, dbt.raw_vars, dbt.name, project_vars, project.config.vars)

@@ -70,6 +70,9 @@ class DbtProject:
     #: ``config()``, so legacy ``target_schema`` keeps its meaning).
     snapshot_tree: dict[str, Any] = field(default_factory=dict)
     vars: dict[str, Any] = field(default_factory=dict)
+    #: ``vars:`` of dbt_project.yml as written (scopes included), and each vendored package's own.
+    raw_vars: dict[str, Any] = field(default_factory=dict)
+    packages: list[Any] = field(default_factory=list)
     #: One line each, for the user: what was read differently or not at all.
     notes: list[str] = field(default_factory=list)
     #: Config keys dropped because faborite does not use them, with how often.
@@ -99,6 +102,7 @@ def read_dbt_project(root: Path, *, profile: str | None = None, environ: Mapping
     # As in dbt, dbt_project.yml is rendered before its own `vars:` exist: var() there sees --vars only.
     render = _ValueRenderer(dict(vars_override or {}), environ, default, targets.get(default, {}))
     dbt = DbtProject(name=name, raw=LineDict(), notes=notes, vars=project_vars,
+                     raw_vars=dict(data["vars"]) if isinstance(data.get("vars"), dict) else {},
                      test_paths=_paths(data, "test-paths", "tests") + _paths(data, "data-test-paths", "data-tests"),
                      analysis_paths=_paths(data, "analysis-paths", "analyses"),
                      snapshot_paths=_paths(data, "snapshot-paths", "snapshots"),

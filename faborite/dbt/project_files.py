@@ -19,8 +19,9 @@ if TYPE_CHECKING:
 
 
 def packages_of(root: Path, dbt: "DbtProject") -> list[Package]:
-    """The vendored packages of the project (none when nothing is installed)."""
-    return vendored_packages(root, dbt.packages_path)
+    """The vendored packages of the project (none when nothing is installed); kept on ``dbt`` too."""
+    dbt.packages = vendored_packages(root, dbt.packages_path)
+    return dbt.packages
 
 
 def macro_files(root: Path, dbt: "DbtProject", packages: list[Package]) -> list["MacroFile"]:

@@ -135,8 +135,17 @@ class DbtColumn:
         self.data_type = self.dtype = data_type
         self.quoted = quote(name) if quote else name
 
+    #: dbt's ``Column.TYPE_LABELS``: the names ``translate_type`` gives generic types.
+    TYPE_LABELS = {"STRING": "TEXT", "TIMESTAMP": "TIMESTAMP", "FLOAT": "FLOAT", "INTEGER": "INT",
+                   "BOOLEAN": "BOOLEAN"}
+
     def __repr__(self) -> str:
         return f"<Column {self.name} ({self.data_type})>"
+
+    @classmethod
+    def translate_type(cls, dtype: str) -> str:
+        """``api.Column.translate_type('string')``: dbt's label for a generic type, else ``dtype``."""
+        return cls.TYPE_LABELS.get(str(dtype).upper(), dtype)
 
 
 class RelationApi:

@@ -79,3 +79,29 @@ def test_a_package_date_spine_builds_every_period_without_the_warehouse(project:
     assert [d.date() if isinstance(d, datetime.datetime) else d for d in days] == [
         datetime.date(2024, 1, 30), datetime.date(2024, 1, 31), datetime.date(2024, 2, 1)]
     assert recent == (3, True)
+
+
+def test_a_package_sees_its_own_vars_under_the_root_projects(tmp_path: Path) -> None:
+    root = write_project(tmp_path, {
+        "dbt_project.yml": "name: shop\nprofile: shop\nvars:\n  region: eu\n  spine_pkg:\n    limit: 7\n",
+        "dbt_packages/spine_pkg/dbt_project.yml": PACKAGE_YML + "vars:\n  limit: 1\n  unit: day\n  region: us\n",
+        "dbt_packages/spine_pkg/models/pkg_model.sql": "select {{ var('limit') }} as lim, '{{ var('unit') }}' as unit, "
+                                                      "'{{ var('region') }}' as region",
+        "models/own.sql": "select '{{ var('region') }}' as region, {{ var('limit', 0) }} as lim",
+    })
+    nodes = Workspace.open(root, on_warning=lambda message: None).compile().nodes
+    # Root-scoped beats the package's own; the root's global beats the package's; the package's fill in.
+    assert "7 as lim" in nodes["model.pkg_model"].sql and "'day' as unit" in nodes["model.pkg_model"].sql
+    assert "'eu' as region" in nodes["model.pkg_model"].sql
+    # The root project never sees a package's vars, nor its own vars scoped to a package.
+    assert "0 as lim" in nodes["model.own"].sql
+
+
+def test_api_column_translate_type(tmp_path: Path) -> None:
+    root = write_project(tmp_path, {
+        "dbt_project.yml": "name: shop\nprofile: shop\n",
+        "models/m.sql": "select cast(1 as {{ api.Column.translate_type('integer') }}) as a, "
+                        "cast(1 as {{ api.Column.translate_type('varchar') }}) as b",
+    })
+    sql = Workspace.open(root, on_warning=lambda message: None).compile().nodes["model.m"].sql.lower()
+    assert "as int)" in sql and "as varchar)" in sql
