@@ -37,7 +37,7 @@ def macro_files(root: Path, dbt: "DbtProject", packages: list[Package]) -> list[
             if path in seen:
                 continue
             seen.add(path)
-            text = path.read_text(encoding="utf-8")
+            text = _without_materializations(path.read_text(encoding="utf-8"))
             found.append(MacroFile(path=path.relative_to(root).as_posix(), text=test_blocks_as_macros(text)))
     return found
 
@@ -58,6 +58,20 @@ def other_paths(root: Path, dbt: "DbtProject", model_defaults: Any, seed_default
                 found += load(folder, root, defaults)
                 folders.append(folder)
     return models, seeds, folders
+
+
+_MATERIALIZATION = re.compile(r"\{%-?\s*materialization\s.*?\{%-?\s*endmaterialization\s*-?%\}", re.S)
+
+
+def _without_materializations(text: str) -> str:
+    """``text`` with each ``{% materialization %}`` block blanked (its lines kept, so errors stay located).
+
+    faborite builds its own materializations; a package or project defining one (dbt-duckdb's
+    extensions, audit packages) still loads, and a model that asks for it fails alone, naming it.
+    """
+    if "materialization" not in text:
+        return text
+    return _MATERIALIZATION.sub(lambda m: "\n" * m.group(0).count("\n"), text)
 
 
 def package_models(root: Path, dbt: "DbtProject", packages: list[Package],

@@ -105,3 +105,15 @@ def test_api_column_translate_type(tmp_path: Path) -> None:
     })
     sql = Workspace.open(root, on_warning=lambda message: None).compile().nodes["model.m"].sql.lower()
     assert "as int)" in sql and "as varchar)" in sql
+
+
+def test_a_custom_materialization_block_does_not_stop_the_project(tmp_path: Path) -> None:
+    root = write_project(tmp_path, {
+        "dbt_project.yml": "name: shop\nprofile: shop\n",
+        "dbt_packages/spine_pkg/dbt_project.yml": PACKAGE_YML,
+        "dbt_packages/spine_pkg/macros/mat.sql": "{% materialization audit_table, adapter='duckdb' %}\n"
+                                                 "{{ return({'relations': []}) }}\n{% endmaterialization %}\n"
+                                                 "{% macro one() %}1{% endmacro %}\n",
+        "models/m.sql": "select {{ spine_pkg.one() }} as a",
+    })
+    assert "1 as a" in Workspace.open(root, on_warning=lambda message: None).compile().nodes["model.m"].sql
