@@ -88,6 +88,10 @@ class TargetInfo:
         """dbt's ``target.profile_name``: the target's name here."""
         return self.name
 
+    def get(self, key: str, default: Any = None) -> Any:
+        """``target.get('schema')``: dbt's target is a mapping too."""
+        return getattr(self, key, default)
+
     def __str__(self) -> str:
         return self.name
 
@@ -121,6 +125,12 @@ def rendering_file() -> str | None:
     """The file whose render is under way (a model, a check's properties file, a macro file)."""
     record = _current.get(None)
     return record.file if record is not None else None
+
+
+def current_config() -> dict[str, Any]:
+    """What the render under way has set with ``config()`` so far."""
+    record = _current.get(None)
+    return dict(record.config) if record is not None else {}
 
 
 def note_columns_wanted(node: str) -> None:

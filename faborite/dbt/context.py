@@ -289,7 +289,13 @@ def build_globals(*, facts: ProjectFacts, target: Any, node_names: set[str], roo
                        for n in sorted(node_names)},
              "sources": {}}
     dbt_namespace = namespaces["dbt"]
+    from faborite.compiler.jinja import current_config, current_node, rendering_file
+    from faborite.dbt.run_context import run_globals
+
+    run = run_globals(project_name=facts.project_name, target=target, node_ids=list(graph["nodes"]), adapter=adapter,
+                      node=current_node, file=rendering_file, config=current_config)
     return {
+        **run,
         # Unqualified, as ``dbt.x``: a project's default__x / <type>__x wins (a root macro named x replaces it).
         **{name: _late(dbt_namespace, name) for name in cross_db},
         **namespaces,
