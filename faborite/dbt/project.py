@@ -209,7 +209,8 @@ def folder_tree(tree: Any, render: "_ValueRenderer", dropped: Counter, where: st
             if bare.replace("-", "_") not in usable:
                 dropped[bare] += 1
                 continue
-            result["+" + bare] = render(value, f"{where}.{key}")
+            value = render(value, f"{where}.{key}")
+            result["+" + bare] = [value] if bare == "tags" and isinstance(value, str) else value  # dbt: one tag
         else:
             result[key] = folder_tree(value, render, dropped, f"{where}.{key}")
     return result

@@ -201,4 +201,5 @@ def singular_tests(root: Path, dbt: "DbtProject", docs: dict[str, "NodeDocEntry"
     return docs
 
 
-__all__: list[Any] = ["other_paths", "packages_of", "macro_files", "package_models", "singular_tests", "snapshot_models"]
+__all__: list[Any] = ["other_paths", "packages_of", "macro_files", "package_models", "singular_tests",
+                      "snapshot_models"]

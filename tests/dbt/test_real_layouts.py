@@ -114,3 +114,18 @@ def test_snapshots_from_yaml_and_from_dbt_project_config(tmp_path: Path) -> None
     # The folder's target_schema is as written; a YAML snapshot's own `schema` is a custom schema (dbt 1.9).
     assert block.relation == "history.orders_hist"
     assert yaml_one.relation == "analytics_snaps.orders_yaml"
+
+
+def test_project_wide_configs_real_projects_set(tmp_path: Path) -> None:
+    root = write_project(tmp_path, {
+        "dbt_project.yml": "name: shop\nprofile: shop\nmodels:\n  shop:\n    +tags: nightly\n"
+                           "    +on_schema_change: append_new_columns\n    +incremental_strategy: delete+insert\n"
+                           "    +unique_key: id\n",
+        "models/plain.sql": "select 1 as id",
+        "models/growing.sql": "{{ config(materialized='incremental') }}select 1 as id",
+    })
+    nodes = Workspace.open(root, on_warning=lambda message: None).compile().nodes
+    # dbt accepts one tag as a string, and incremental keys set for every model matter to incremental ones only.
+    assert nodes["model.plain"].materialized == "view" and "nightly" in nodes["model.plain"].tags
+    assert nodes["model.growing"].materialized == "incremental"
+    assert nodes["model.growing"].data_config["incremental_strategy"] == "delete+insert"
