@@ -107,6 +107,7 @@ class Compilation:
         self.naming_hooks = defined_hooks(macro_files)
         self.dbt_default_names = default_functions(target)
         self.literal_schemas: set[str] = set()
+        self._publishers: dict[str, str] | None = None
         self.models_by_name = {m.name: m for m in project.models}
         self.known_columns: dict[str, tuple[str, ...]] = declared_columns(project)
         facts = ProjectFacts(project_name=project.config.name, quote=dialect.quote_identifier,
@@ -266,6 +267,23 @@ class Compilation:
             text, record = self.templates.render(analysis.text, analysis.path)
             compiled[analysis.name] = self._located_sql(text, analysis, record)[0]
         return compiled
+
+    def _source_publishers(self) -> dict[str, str]:
+        """``{source node: node}`` for each declared source table that a node of the project publishes
+        (a seed loaded into the schema the sources read, as dbt demo projects do): the node is then
+        a parent of every model reading the source, so it is built first, in the same apply."""
+        if self._publishers is None:
+            by_relation = {relation.key: self.node_ids[name] for name, relation in self.relations.items()
+                           if name in self.node_ids}
+            self._publishers = {}
+            for entry in self.project.sources.values():
+                for table in entry.doc.tables:
+                    if entry.doc.type != "files":
+                        key = Relation(schema_name=entry.doc.schema_name or entry.doc.name,
+                                       name=table.identifier or table.name).key
+                        if key in by_relation:
+                            self._publishers[self.sources.node_id(entry.doc.name, table.name)] = by_relation[key]
+        return self._publishers
 
     # -- dbt: names and columns as templates see them -------------------------------
 
@@ -440,8 +458,9 @@ class Compilation:
 
     def _model_draft(self, model: ModelFile, sql: str, analysis: "SqlAnalysis", record: RenderRecord,
                      config: ModelConfig, incremental: str | None = None, line_offset: int = 0) -> dict[str, Any]:
-        parents = sorted({self.node_ids[r] for r in record.refs if r in self.node_ids} |
-                         {self.sources.node_id(s, t) for s, t in record.sources})
+        sources = {self.sources.node_id(s, t) for s, t in record.sources}
+        parents = sorted({self.node_ids[r] for r in record.refs if r in self.node_ids} | sources |
+                         {self._source_publishers()[s] for s in sources if s in self._source_publishers()})
         node_data = data_config(config)
         doc = self.project.model_docs.get(model.name)
         # The incremental branch changes what an incremental run adds: it is part of the data.

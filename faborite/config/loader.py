@@ -293,8 +293,10 @@ def _dbt_properties_filter(dbt: Any, macros: tuple[MacroFile, ...]):
     from faborite.dbt.properties import tolerate
     from faborite.dbt.tests import TestRewriter, generic_test_names
 
+    from faborite.dbt.dbt_utils import fallback_tests
+
     rewriter = TestRewriter(generic=generic_test_names(m.text for m in macros), dropped=dbt.dropped_keys,
-                            notes=dbt.notes)
+                            notes=dbt.notes, packaged=fallback_tests({p.root.name for p in dbt.packages}))
 
     def keep_what_faborite_reads(data: Any, file: str) -> Any:
         rewriter.file = file

@@ -53,6 +53,15 @@ def load(compile_file: Callable[[str, str], dict[str, Any]]) -> dict[str, Any]:
     return {**macros, **{f"default__{name}": macro for name, macro in macros.items()}}
 
 
+def fallback_tests(vendored: set[str]) -> set[str]:
+    """``dbt_utils.<test>`` generic tests faborite implements, when no ``dbt_utils`` is vendored."""
+    if "dbt_utils" in vendored:
+        return set()
+    from faborite.dbt.tests import generic_test_names
+
+    return {f"dbt_utils.{name}" for name in generic_test_names([_FILE.read_text(encoding="utf-8")])}
+
+
 def answer_plan_time_queries(packages: dict[str, dict[str, Any]], target_type: str,
                              fallbacks: Callable[[], dict[str, Any]]) -> None:
     """Give vendored copies of dbt_utils' ``date_spine`` faborite's own, which needs no warehouse.

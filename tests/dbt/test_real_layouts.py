@@ -129,3 +129,50 @@ def test_project_wide_configs_real_projects_set(tmp_path: Path) -> None:
     assert nodes["model.plain"].materialized == "view" and "nightly" in nodes["model.plain"].tags
     assert nodes["model.growing"].materialized == "incremental"
     assert nodes["model.growing"].data_config["incremental_strategy"] == "delete+insert"
+
+
+def test_tests_real_projects_write(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import duckdb
+
+    monkeypatch.setenv("DBT_DUCKDB_PATH", str(tmp_path / "out.duckdb"))
+    root = write_project(tmp_path / "p", {
+        "dbt_project.yml": "name: shop\nprofile: shop\n",
+        "seeds/codes.csv": "id,code,status\n1,a,live\n2,b,live\n3,z,gone\n3,z,gone\n",
+        "models/sources.yml": "sources:\n  - name: raw\n    schema: analytics\n    tables:\n"
+                              "      - name: codes_src\n        identifier: codes\n",
+        "models/live.sql": "select * from {{ source('raw', 'codes_src') }}",
+        "models/live.yml": """models:
+  - name: live
+    columns:
+      - name: id
+        data_tests:
+          - unique:
+              config: {where: "status = 'live'"}
+          - relationships:
+              arguments: {to: "source('raw', 'codes_src')", field: id}
+          - not_null:
+              config: {enabled: false}
+      - name: code
+        data_tests:
+          - accepted_values:
+              arguments: {values: [a, b]}
+              config: {where: "status <> 'gone'", severity: error}
+    data_tests:
+      - dbt_utils.unique_combination_of_columns:
+          arguments: {combination_of_columns: [id, code]}
+          config: {where: "status = 'live'"}
+""",
+    })
+    workspace = Workspace.open(root, on_warning=lambda message: None)
+    node = workspace.compile().nodes["model.live"]
+    # The seed the source reads is built first, in the same apply (a parent of the model).
+    assert "seed.codes" in node.parents and "source.raw.codes_src" in node.parents
+    # Disabled tests are not run; `where` filters, as in dbt; dbt_utils' test is faborite's own here.
+    assert len(node.checks) == 4
+    assert all("dbt_subquery" in c.sql for c in node.checks if "status" in c.sql)
+    workspace.apply(workspace.plan())  # the duplicate 3 is 'gone': every check passes, as with dbt
+    con = duckdb.connect(str(tmp_path / "out.duckdb"), read_only=True)
+    try:
+        assert con.execute("select count(*) from analytics.live").fetchone() == (4,)
+    finally:
+        con.close()
