@@ -360,12 +360,16 @@ class TemplateContext:
             # The module's context reads the live scope (shared=True, not a copy), so a macro finds
             # every other macro when it is called, whichever file defines it and whatever order the
             # files load in (dbt's behaviour).
+            # The module's own context, not make_module's: Jinja exports no `_name` macro, and dbt
+            # packages define and call private ones (`dbt_utils._is_relation`).
+            from jinja2.environment import TemplateModule
+
+            context = template.new_context(vars=scope, shared=True)
             try:
-                module = template.make_module(vars=scope, shared=True)
+                TemplateModule(template, context)
             except Exception:  # noqa: BLE001 - re-raised with template lines in the traceback
                 self.env.handle_exception()
-        for name in dir(module):
-            value = getattr(module, name)
+        for name, value in sorted(context.vars.items()):
             if not isinstance(value, Macro):
                 continue
             if check_builtins and name in BUILTIN_NAMES:

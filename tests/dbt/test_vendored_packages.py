@@ -117,3 +117,28 @@ def test_a_custom_materialization_block_does_not_stop_the_project(tmp_path: Path
         "models/m.sql": "select {{ spine_pkg.one() }} as a",
     })
     assert "1 as a" in Workspace.open(root, on_warning=lambda message: None).compile().nodes["model.m"].sql
+
+
+def test_a_package_calls_its_private_macros_on_relations(tmp_path: Path) -> None:
+    # As dbt_utils' star(): `pkg._is_relation(...)` (a private macro through the namespace), which asks
+    # whether the argument is a Relation the way dbt's Relation answers (a mapping with metadata).
+    root = write_project(tmp_path, {
+        "dbt_project.yml": "name: shop\nprofile: shop\n",
+        "dbt_packages/spine_pkg/dbt_project.yml": PACKAGE_YML,
+        "dbt_packages/spine_pkg/macros/cols.sql": """
+{% macro cols(from) %}
+  {%- do spine_pkg._is_relation(from, 'cols') -%}
+  {%- if from.is_cte %}{{ exceptions.raise_compiler_error('ephemeral') }}{% endif -%}
+  {%- for c in adapter.get_columns_in_relation(from) %}{{ c.column }}{{ ', ' if not loop.last }}{% endfor -%}
+{% endmacro %}
+{% macro _is_relation(obj, macro) %}
+  {%- if not (obj is mapping and obj.get('metadata', {}).get('type', '').endswith('Relation')) -%}
+    {%- do exceptions.raise_compiler_error(macro ~ ' expected a Relation: ' ~ obj) -%}
+  {%- endif -%}
+{% endmacro %}
+""",
+        "models/base.sql": "select 1 as id, 'a' as name",
+        "models/listed.sql": "select {{ spine_pkg.cols(ref('base')) }} from {{ ref('base') }}",
+    })
+    sql = Workspace.open(root, on_warning=lambda message: None).compile().nodes["model.listed"].sql
+    assert sql.startswith("select id, name from")
