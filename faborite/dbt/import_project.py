@@ -7,7 +7,9 @@ reads it in place (so what converts is what already works), then written out:
   targets (``env_var()`` calls kept, never their values), folder defaults of
   the project and of its packages (under ``models/<package>/``);
 - models, seeds and macros copied; ``{% test %}`` blocks as the macros they
-  are; packages' models and macros under a folder named after the package;
+  are; packages' models and macros under ``dbt_packages/<package>/`` of
+  ``models/`` and ``macros/``, where they keep their namespace (a package's
+  macros are ``<package>.x``, and its models call them unqualified);
 - properties files rewritten with only what faborite reads, dbt tests as
   checks, singular tests as ``sql`` checks of the model they test.
 
@@ -58,7 +60,7 @@ def import_dbt_project(source: Path, destination: Path, *, profile: str | None =
     for seed in project.seeds:
         _copy(source / seed.path, destination / "seeds" / Path(*seed.folder, f"{seed.name}.csv"))
     for macro in project.macros:
-        target = destination / "macros" / _macro_rel(macro.path)
+        target = destination / "macros" / _macro_rel(macro.path, project.dbt.packages_path)
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(macro.text, encoding="utf-8")
     _write_properties(project, destination)
@@ -120,12 +122,18 @@ def _model_rel(path: str, source: Path, project: Any) -> Path:
         models = Path(folder).parts
         if parts[:len(models)] == models:
             return Path(*parts[len(models):])
-    package = parts[1] if parts[0] == project.dbt.packages_path and len(parts) > 2 else "external"
-    return Path(package, *parts[3:]) if len(parts) > 3 else Path(package, parts[-1])
+    if parts[0] != project.dbt.packages_path or len(parts) <= 2:
+        return Path("external", parts[-1])
+    return Path("dbt_packages", parts[1], *(parts[3:] if len(parts) > 3 else parts[-1:]))
 
 
-def _macro_rel(path: str) -> Path:
+def _macro_rel(path: str, packages_path: str) -> Path:
+    """Where a macro goes under ``macros/``: a package's under ``dbt_packages/<package>/`` (its namespace
+    stays: see :data:`faborite.dbt.project_facts.PACKAGE_FOLDERS`), the project's below its macro folder."""
     parts = Path(path).parts
+    packages = Path(packages_path).parts
+    if parts[:len(packages)] == packages and len(parts) > len(packages) + 1:
+        return Path("dbt_packages", *parts[len(packages):])
     return Path(*parts[1:]) if len(parts) > 1 else Path(parts[0])
 
 
@@ -153,7 +161,7 @@ def _write_config(project: Any, destination: Path) -> None:
     for package in vendored_packages(project.root, dbt.packages_path):
         tree = package_model_tree(package, dbt.model_trees, dbt.render, dbt.dropped_keys)
         if tree:
-            models[package.name] = _plain(tree)
+            models.setdefault("dbt_packages", {})[package.root.name] = _plain(tree)
     config = {"name": raw["name"], "dialect": project.config.dialect, "target": raw["target"],
               "targets": _plain(raw["targets"]), "vars": _plain(raw.get("vars") or {}),
               "models": models, "seeds": _plain(raw.get("seeds") or {})}
