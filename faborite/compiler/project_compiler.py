@@ -34,6 +34,7 @@ from faborite.config.properties import CheckSpec, NodeDoc
 from faborite.dbt.project_facts import (
     FALLBACK_NAMES, ProjectFacts, declared_columns, dispatch_orders, fallback_note, model_versions, seed_header, source_columns,
 )
+from faborite.dbt.packages import project_package_vars
 from faborite.dbt.schema_names import default_functions, defined_hooks, node_for
 from faborite.compiler.target_support import check_target_support
 from faborite.errors import CompileError, ConfigError, FaboriteError
@@ -118,7 +119,7 @@ class Compilation:
             node_names=self.model_names | set(self.seed_configs) | set(self.sync_relations),
             resolve_source=self.sources.render, project_vars=project_vars, target=target,
             macro_files=macro_files, environ=environ, facts=facts, model_versions=versions,
-            package_vars=_package_vars(project, project_vars),
+            package_vars=project_package_vars(project, project_vars),
         )
         for seed in project.seeds:
             if seed.name in self.seed_configs:
@@ -269,20 +270,12 @@ class Compilation:
         return compiled
 
     def _source_publishers(self) -> dict[str, str]:
-        """``{source node: node}`` for each declared source table that a node of the project publishes
-        (a seed loaded into the schema the sources read, as dbt demo projects do): the node is then
-        a parent of every model reading the source, so it is built first, in the same apply."""
+        """``{source node: node}`` for the source tables a node of the project publishes (see
+        :meth:`SourceResolver.published_by`): that node is a parent of the source's readers."""
         if self._publishers is None:
-            by_relation = {relation.key: self.node_ids[name] for name, relation in self.relations.items()
-                           if name in self.node_ids}
-            self._publishers = {}
-            for entry in self.project.sources.values():
-                for table in entry.doc.tables:
-                    if entry.doc.type != "files":
-                        key = Relation(schema_name=entry.doc.schema_name or entry.doc.name,
-                                       name=table.identifier or table.name).key
-                        if key in by_relation:
-                            self._publishers[self.sources.node_id(entry.doc.name, table.name)] = by_relation[key]
+            self._publishers = self.sources.published_by(
+                {relation.key: self.node_ids[name] for name, relation in self.relations.items()
+                 if name in self.node_ids})
         return self._publishers
 
     # -- dbt: names and columns as templates see them -------------------------------
@@ -594,12 +587,3 @@ def _or_none(step, *args):
     except FaboriteError:
         return None
 
-
-def _package_vars(project: Project, project_vars: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """What ``var()`` sees in each vendored dbt package (:func:`faborite.dbt.packages.package_vars`)."""
-    dbt = project.dbt
-    if dbt is None or not dbt.packages:
-        return {}
-    from faborite.dbt.packages import package_vars
-
-    return package_vars(dbt.packages, dbt.raw_vars, dbt.name, project_vars, project.config.vars)

@@ -78,6 +78,14 @@ def package_vars(packages: list[Package], root_vars: dict[str, Any], root_name: 
     return found
 
 
+def project_package_vars(project: Any, project_vars: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """:func:`package_vars` of a loaded project (none for a faborite project or one without packages)."""
+    dbt = project.dbt
+    if dbt is None or not dbt.packages:
+        return {}
+    return package_vars(dbt.packages, dbt.raw_vars, dbt.name, project_vars, project.config.vars)
+
+
 def package_model_tree(package: Package, root_trees: dict[str, Any], render, dropped: Counter) -> dict[str, Any]:
     """The folder defaults of ``package``'s models: its own config, then the root project's for it."""
     from faborite.dbt.project import folder_tree
