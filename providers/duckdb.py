@@ -43,13 +43,15 @@ _SETTING_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 class DuckDBTargetConfig(BaseModel):
     """The ``targets:`` block of a DuckDB target."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
     type: Literal["duckdb"]
     #: Database file, relative to the project root; ``:memory:`` for a throw-away database.
     path: str = ".faborite/dev.duckdb"
     #: Worker threads DuckDB may use per query (DuckDB's default: all cores).
     threads: int | None = Field(default=None, ge=1)
+    #: Where unqualified nodes go (dbt-duckdb's ``schema:``); DuckDB's ``main`` when unset.
+    schema_name: str | None = Field(default=None, alias="schema", min_length=1)
     #: DuckDB ``SET`` options applied to every connection, e.g. ``memory_limit: 4GB``.
     settings: dict[str, str | int | bool] = {}
     #: The faborite dialect SQL for this target is generated in.
@@ -82,7 +84,7 @@ class DuckDBProvider:
         """This target's block for a dbt ``type: duckdb`` profile output, and the dbt keys ignored."""
         from faborite.dbt.output_keys import translate_output
 
-        return translate_output(output, self.name, {"path": "path", "settings": "settings"})
+        return translate_output(output, self.name, {"path": "path", "settings": "settings", "schema": "schema"})
 
     def connect(self, config: BaseModel, project_root: Path, *, read_only: bool = False) -> DuckDBConnection:
         """Open the target's database, creating its directory (and, unless ``read_only``, the file)."""

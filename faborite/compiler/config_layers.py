@@ -31,18 +31,23 @@ def data_config(config: ModelConfig | SeedConfig) -> dict[str, Any]:
 
 
 def resolve_config(base, defaults: dict[str, Any], entry: NodeDocEntry | None, calls: dict[str, Any],
-                    file: str, text: str | None = None, calls_at: dict[str, list] | None = None):
-    """Folder defaults, then properties ``config:``, then ``config(...)`` calls; most specific wins."""
+                    file: str, text: str | None = None, calls_at: dict[str, list] | None = None,
+                    *, dbt_rules: bool = False):
+    """Folder defaults, then properties ``config:``, then ``config(...)`` calls; most specific wins.
+
+    Incremental-only keys are checked against the final materialization, not each layer's; with
+    ``dbt_rules`` (a dbt project) they are ignored on another materialization, as dbt does.
+    """
     layers = [(defaults, "faborite.yml", None, "folder defaults")]
     if entry is not None:
         layers.append((entry.doc.config, entry.file, entry.line, f"'config:' of {entry.doc.name!r}"))
     layers.append((calls, file, line_of_call(text, "config(") if text else None, "config()"))
+    layers = [layer for layer in layers if layer[0]]
     config = base
-    for overrides, where, line, what in layers:
-        if not overrides:
-            continue
+    for index, (overrides, where, line, what) in enumerate(layers):
+        last = index == len(layers) - 1
         try:
-            config = config.merged(overrides)
+            config = config.merged(overrides, lenient=("drop" if dbt_rules else None) if last else "keep")
         except ValidationError as exc:
             error = config_error_from(exc, type(base), overrides, file=where, what=what)
             error.line = line

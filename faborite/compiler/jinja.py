@@ -88,6 +88,10 @@ class TargetInfo:
         """dbt's ``target.profile_name``: the target's name here."""
         return self.name
 
+    def get(self, key: str, default: Any = None) -> Any:
+        """``target.get('schema')``: dbt's target is a mapping too."""
+        return getattr(self, key, default)
+
     def __str__(self) -> str:
         return self.name
 
@@ -121,6 +125,12 @@ def rendering_file() -> str | None:
     """The file whose render is under way (a model, a check's properties file, a macro file)."""
     record = _current.get(None)
     return record.file if record is not None else None
+
+
+def current_config() -> dict[str, Any]:
+    """What the render under way has set with ``config()`` so far."""
+    record = _current.get(None)
+    return dict(record.config) if record is not None else {}
 
 
 def note_columns_wanted(node: str) -> None:
@@ -161,12 +171,15 @@ class TemplateContext:
         environ: Mapping[str, str] | None = None,
         facts: "ProjectFacts | None" = None,
         model_versions: dict[str, tuple[str, dict[str, str]]] | None = None,
+        package_vars: dict[str, dict[str, Any]] | None = None,
     ) -> None:
         """``facts``: what the dbt context needs of the compile (relations, columns, dialect);
-        ``model_versions``: ``{model: (latest node, {version: node})}`` for versioned refs."""
+        ``model_versions``: ``{model: (latest node, {version: node})}`` for versioned refs;
+        ``package_vars``: what ``var()`` sees in a dbt package's nodes, by package folder."""
         self._node_names = node_names
         self._resolve_source = resolve_source
         self._vars = project_vars
+        self._package_vars = package_vars or {}
         self._environ = dict(os.environ) if environ is None else environ  # a given mapping may record reads
         self._target = target
         self._macro_files = macro_files
@@ -268,15 +281,20 @@ class TemplateContext:
         return ""
 
     def _var(self, name: str, *default: Any) -> Any:
+        known = self._vars
+        if self._package_vars:  # a package's node sees the package's vars (dbt's scoping)
+            from faborite.dbt.project_facts import macro_package
+
+            record = _current.get(None)
+            known = self._package_vars.get(macro_package(record.file) if record else None, known)
         # A copy: templates may append to lists and update dicts, never the project's own values.
-        if name in self._vars:
-            value = self._vars[name]
-            return _plain_copy(value)
+        if name in known:
+            return _plain_copy(known[name])
         if default:
             return default[0]  # var('x', None) is None, as in dbt
         raise CompileError(
             f"var({shorten_excerpt(repr(name))}) is not defined",
-            hint=did_you_mean(name, self._vars) or f"define it under 'vars:' in faborite.yml or give a default: var({name!r}, 'x')",
+            hint=did_you_mean(name, known) or f"define it under 'vars:' in faborite.yml or give a default: var({name!r}, 'x')",
         )
 
     def _env_var(self, name: str, default: Any = None) -> Any:
@@ -297,7 +315,7 @@ class TemplateContext:
 
     def _load_macros(self, macro_files: list[tuple[str, str]], functions: dict[str, Any]) -> None:
         from faborite.dbt.context import build_globals
-        from faborite.dbt.dbt_utils import FALLBACK_PACKAGES
+        from faborite.dbt.dbt_utils import FALLBACK_PACKAGES, answer_plan_time_queries
         from faborite.dbt.project_facts import macro_package
 
         by_package: dict[str | None, list[tuple[str, str]]] = {}
@@ -316,6 +334,8 @@ class TemplateContext:
             defined = root if package is None else packages[package]
             for path, text in files:
                 self._define(path, text, scope, defined, check_builtins=package is None)
+        answer_plan_time_queries(packages, self._target.type,
+                                 lambda: FALLBACK_PACKAGES["dbt_utils"](self._module_macros))
         for package, scope in package_globals.items():
             scope.update(self.env.globals)
             scope.update(packages[package])
@@ -340,12 +360,16 @@ class TemplateContext:
             # The module's context reads the live scope (shared=True, not a copy), so a macro finds
             # every other macro when it is called, whichever file defines it and whatever order the
             # files load in (dbt's behaviour).
+            # The module's own context, not make_module's: Jinja exports no `_name` macro, and dbt
+            # packages define and call private ones (`dbt_utils._is_relation`).
+            from jinja2.environment import TemplateModule
+
+            context = template.new_context(vars=scope, shared=True)
             try:
-                module = template.make_module(vars=scope, shared=True)
+                TemplateModule(template, context)
             except Exception:  # noqa: BLE001 - re-raised with template lines in the traceback
                 self.env.handle_exception()
-        for name in dir(module):
-            value = getattr(module, name)
+        for name, value in sorted(context.vars.items()):
             if not isinstance(value, Macro):
                 continue
             if check_builtins and name in BUILTIN_NAMES:

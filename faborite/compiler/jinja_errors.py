@@ -56,7 +56,7 @@ def locate(exc: FaboriteError, path: str) -> FaboriteError:
 
 #: Names of dbt's context and of common dbt packages that faborite does not define (everything else
 #: of dbt's context is in faborite/dbt/): defining them as a macro is no fix.
-_DBT_CONTEXT = frozenset({"invocation_id", "dbt_expectations", "dbt_date", "codegen", "audit_helper"})
+_DBT_CONTEXT = frozenset({"dbt_expectations", "dbt_date", "codegen", "audit_helper"})
 
 
 def undefined_hint(message: str) -> str:

@@ -356,6 +356,8 @@ class LimitedSandbox(ImmutableSandboxedEnvironment):
     def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
         if attr in _BUILD_METHODS and type(obj) in (list, dict, set):
             return SandboxedEnvironment.is_safe_attribute(self, obj, attr, value)
+        if attr.startswith("_") and callable(getattr(obj, "exposes", None)) and obj.exposes(attr):
+            return True  # a package's private macro (`dbt_utils._is_relation`), not a Python internal
         return super().is_safe_attribute(obj, attr, value)
 
     def getattr(self, obj: Any, attribute: str) -> Any:

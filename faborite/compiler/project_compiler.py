@@ -34,7 +34,8 @@ from faborite.config.properties import CheckSpec, NodeDoc
 from faborite.dbt.project_facts import (
     FALLBACK_NAMES, ProjectFacts, declared_columns, dispatch_orders, fallback_note, model_versions, seed_header, source_columns,
 )
-from faborite.dbt.schema_names import defined_hooks, node_for
+from faborite.dbt.packages import project_package_vars
+from faborite.dbt.schema_names import default_functions, defined_hooks, node_for
 from faborite.compiler.target_support import check_target_support
 from faborite.errors import CompileError, ConfigError, FaboriteError
 from faborite.relation import Relation
@@ -105,6 +106,9 @@ class Compilation:
         macro_files = [(m.path, m.text) for m in project.macros]
         versions = model_versions(project)
         self.naming_hooks = defined_hooks(macro_files)
+        self.dbt_default_names = default_functions(target)
+        self.literal_schemas: set[str] = set()
+        self._publishers: dict[str, str] | None = None
         self.models_by_name = {m.name: m for m in project.models}
         self.known_columns: dict[str, tuple[str, ...]] = declared_columns(project)
         facts = ProjectFacts(project_name=project.config.name, quote=dialect.quote_identifier,
@@ -115,6 +119,7 @@ class Compilation:
             node_names=self.model_names | set(self.seed_configs) | set(self.sync_relations),
             resolve_source=self.sources.render, project_vars=project_vars, target=target,
             macro_files=macro_files, environ=environ, facts=facts, model_versions=versions,
+            package_vars=project_package_vars(project, project_vars),
         )
         for seed in project.seeds:
             if seed.name in self.seed_configs:
@@ -193,7 +198,8 @@ class Compilation:
                 self.ephemeral[model.name] = (text, record, model)
                 continue
             rendered.append((model, text, record, config))
-            self.relations[model.name] = self._named(model.name, model.path, "model", config)
+            kind = "snapshot" if config.materialized == "snapshot" else "model"  # dbt's node.resource_type
+            self.relations[model.name] = self._named(model.name, model.path, kind, config)
             self.node_ids[model.name] = f"model.{model.name}"
         self._check_unique_relations()
 
@@ -263,11 +269,25 @@ class Compilation:
             compiled[analysis.name] = self._located_sql(text, analysis, record)[0]
         return compiled
 
+    def _source_publishers(self) -> dict[str, str]:
+        """``{source node: node}`` for the source tables a node of the project publishes (see
+        :meth:`SourceResolver.published_by`): that node is a parent of the source's readers."""
+        if self._publishers is None:
+            self._publishers = self.sources.published_by(
+                {relation.key: self.node_ids[name] for name, relation in self.relations.items()
+                 if name in self.node_ids})
+        return self._publishers
+
     # -- dbt: names and columns as templates see them -------------------------------
 
     def _named(self, name: str, path: str, kind: str, config: Any) -> Relation:
-        """Where a node is published: its ``schema``/``alias`` config, or the project's naming macros."""
+        """Where a node is published: its ``schema``/``alias`` config, or the project's naming macros
+        (in a dbt project without them, dbt's default: ``<target schema>_<custom schema>``)."""
         schema, alias = config.schema_name, config.alias
+        if name in self.literal_schemas:
+            return Relation(schema_name=schema or self.target.schema, name=alias or name)
+        if self.project.dbt is not None and "generate_schema_name" not in self.naming_hooks:
+            schema = self.dbt_default_names["generate_schema_name"](schema)
         if self.naming_hooks:
             node = node_for(name, path, kind, {"schema": schema, "alias": alias})
             if "generate_schema_name" in self.naming_hooks:
@@ -351,11 +371,13 @@ class Compilation:
             # A dbt model's config() may set dbt keys faborite does not use (post_hook, grants ...).
             from faborite.dbt.project import usable_config
 
+            if record.config.get("target_schema"):
+                self.literal_schemas.add(model.name)  # dbt < 1.9 snapshots: the schema as written
             record.config = usable_config(record.config)
         doc = self.project.model_docs.get(model.name)
         if record.config or (doc is not None and doc.doc.config):
             config = resolve_config(ModelConfig(), model.defaults, doc, record.config, model.path,
-                                     text=model.text, calls_at=record.config_at)
+                                     text=model.text, calls_at=record.config_at, dbt_rules=self.project.dbt is not None)
             problem = config.snapshot_problem()
             if problem:
                 raise ConfigError(f"snapshot {model.name!r}: {problem}", file=model.path,
@@ -364,7 +386,8 @@ class Compilation:
             return config
         key = id(model.defaults)
         if key not in by_folder:
-            by_folder[key] = resolve_config(ModelConfig(), model.defaults, None, {}, model.path)
+            by_folder[key] = resolve_config(ModelConfig(), model.defaults, None, {}, model.path,
+                                            dbt_rules=self.project.dbt is not None)
         return by_folder[key]
 
     def _quoted(self, name: str) -> str:
@@ -428,8 +451,9 @@ class Compilation:
 
     def _model_draft(self, model: ModelFile, sql: str, analysis: "SqlAnalysis", record: RenderRecord,
                      config: ModelConfig, incremental: str | None = None, line_offset: int = 0) -> dict[str, Any]:
-        parents = sorted({self.node_ids[r] for r in record.refs if r in self.node_ids} |
-                         {self.sources.node_id(s, t) for s, t in record.sources})
+        sources = {self.sources.node_id(s, t) for s, t in record.sources}
+        parents = sorted({self.node_ids[r] for r in record.refs if r in self.node_ids} | sources |
+                         {self._source_publishers()[s] for s in sources if s in self._source_publishers()})
         node_data = data_config(config)
         doc = self.project.model_docs.get(model.name)
         # The incremental branch changes what an incremental run adds: it is part of the data.
@@ -562,3 +586,4 @@ def _or_none(step, *args):
         return step(*args)
     except FaboriteError:
         return None
+

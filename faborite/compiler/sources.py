@@ -110,6 +110,20 @@ class SourceResolver:
     def _relation(source: SourceDoc, table: SourceTable) -> Relation:
         return Relation(schema_name=source.schema_name or source.name, name=table.identifier or table.name)
 
+    def published_by(self, nodes_by_relation: dict[str, str]) -> dict[str, str]:
+        """``{source node: node}`` for each database source table whose relation a node of the project
+        publishes (``nodes_by_relation``: ``{schema.name: node id}``), as when a dbt project loads a
+        seed into the schema its ``sources:`` read: the node is built first, in the same apply."""
+        found = {}
+        for entry in self._project.sources.values():
+            if entry.doc.type == "files":
+                continue
+            for table in entry.doc.tables:
+                node = nodes_by_relation.get(self._relation(entry.doc, table).key)
+                if node is not None:
+                    found[self.node_id(entry.doc.name, table.name)] = node
+        return found
+
     def nodes(self) -> dict[str, dict[str, Any]]:
         """Draft nodes (without version) for every declared source table."""
         drafts = {}

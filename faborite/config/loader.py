@@ -193,17 +193,22 @@ def load_project(root: Path, *, profile: str | None = None, vars_override: dict[
     if dbt is not None:
         from faborite.dbt import project_files
 
+        more_models, more_seeds, more_dirs = project_files.other_paths(root, dbt, model_defaults, seed_defaults,
+                                                                      _load_models, _load_seeds)
+        _check_no_clash(models, more_models)
+        models, seeds = (*models, *more_models), (*seeds, *more_seeds)
         packages = project_files.packages_of(root, dbt)
         macros = tuple(project_files.macro_files(root, dbt, packages))
         more, extra_yaml_dirs = project_files.package_models(root, dbt, packages, _load_models)
+        extra_yaml_dirs += more_dirs
         more += project_files.snapshot_models(root, dbt)
         _check_no_clash(models, more)
         models = (*models, *more)
         properties_filter = _dbt_properties_filter(dbt, macros)
         analyses = tuple(a for folder in dbt.analysis_paths if (root / folder).is_dir()
                          for a in _load_models(root / folder, root, {}))
-    warnings += _unused_folders(model_defaults, {(*m.folder, m.name) for m in models}, "models")
-    warnings += _unused_folders(seed_defaults, {(*s.folder, s.name) for s in seeds}, "seeds")
+    warnings += _unused_folders(model_defaults, {(*m.folder, m.name) for m in models}, "models", config_file)
+    warnings += _unused_folders(seed_defaults, {(*s.folder, s.name) for s in seeds}, "seeds", config_file)
 
     model_docs: dict[str, NodeDocEntry] = {}
     seed_docs: dict[str, NodeDocEntry] = {}
@@ -288,8 +293,10 @@ def _dbt_properties_filter(dbt: Any, macros: tuple[MacroFile, ...]):
     from faborite.dbt.properties import tolerate
     from faborite.dbt.tests import TestRewriter, generic_test_names
 
+    from faborite.dbt.dbt_utils import fallback_tests
+
     rewriter = TestRewriter(generic=generic_test_names(m.text for m in macros), dropped=dbt.dropped_keys,
-                            notes=dbt.notes)
+                            notes=dbt.notes, packaged=fallback_tests({p.root.name for p in dbt.packages}))
 
     def keep_what_faborite_reads(data: Any, file: str) -> Any:
         rewriter.file = file
@@ -388,10 +395,11 @@ def _named_defaults(merged: dict[str, Any], defaults: FolderDefaults, path: tupl
     return defaults_for((path[-1],), {(): merged, (path[-1],): own})  # tags accumulate, as for folders
 
 
-def _unused_folders(defaults: FolderDefaults, folders: set[tuple[str, ...]], section: str) -> list[str]:
+def _unused_folders(defaults: FolderDefaults, folders: set[tuple[str, ...]], section: str,
+                    config_file: str) -> list[str]:
     used = {folder[:depth] for folder in folders for depth in range(len(folder) + 1)}
     return [
-        f"{PROJECT_FILE}: '{section}.{'.'.join(path)}' matches no folder under {section}/"
+        f"{config_file}: '{section}.{'.'.join(path)}' matches no folder under {section}/"
         for path in defaults if path not in used
     ]
 

@@ -10,8 +10,12 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
+#: Validation context key for incremental-only keys on another materialization: ``"keep"`` them
+#: unchecked (a config layer a later one may make incremental), or ``"drop"`` them (dbt's rule);
+#: without it they are refused.
+LENIENT_INCREMENTAL_KEYS = "lenient_incremental_keys"
 #: ``ephemeral``: never built; inlined as a CTE into each model that refs it (faborite/compiler/ephemeral.py).
 #: ``snapshot``: dbt's SCD2 history table (faborite/apply/snapshot_build.py).
 Materialization = Literal["view", "table", "incremental", "ephemeral", "snapshot"]
@@ -86,8 +90,14 @@ class ModelConfig(BaseModel):
     check_cols: str | tuple[str, ...] | None = None
 
     @model_validator(mode="after")
-    def _incremental_keys_agree(self) -> "ModelConfig":
+    def _incremental_keys_agree(self, info: ValidationInfo) -> "ModelConfig":
         strategy = self.incremental_strategy
+        lenient = (info.context or {}).get(LENIENT_INCREMENTAL_KEYS)
+        if self.materialized != "incremental" and lenient == "keep":
+            return self  # a layer before the model's last word (folder defaults): a later one may say incremental
+        if self.materialized != "incremental" and lenient == "drop" and (strategy or self.on_schema_change):
+            # dbt ignores incremental keys on other materializations (`+on_schema_change` project-wide).
+            return self.model_copy(update={"on_schema_change": None, "incremental_strategy": None})
         if strategy is not None and self.materialized != "incremental":
             raise ValueError(f"incremental_strategy {strategy!r} needs materialized: incremental")
         if self.on_schema_change is not None and self.materialized != "incremental":
@@ -116,8 +126,9 @@ class ModelConfig(BaseModel):
         """The incremental strategy in force (dbt's default: merge with a unique_key, else append)."""
         return self.incremental_strategy or ("merge" if self.unique_key else "append")
 
-    def merged(self, overrides: dict[str, Any]) -> "ModelConfig":
-        """A copy with ``overrides`` applied (tags accumulate, dbt style)."""
+    def merged(self, overrides: dict[str, Any], *, lenient: str | None = None) -> "ModelConfig":
+        """A copy with ``overrides`` applied (tags accumulate, dbt style); ``lenient``: what becomes of
+        incremental keys on another materialization (see :data:`LENIENT_INCREMENTAL_KEYS`)."""
         data = self.model_dump(by_alias=True, exclude_unset=False)
         for key, value in overrides.items():
             # Anything of the wrong type is passed through for pydantic to reject with a located error.
@@ -128,7 +139,7 @@ class ModelConfig(BaseModel):
                 data["meta"] = {**data["meta"], **value}
             else:
                 data[key] = value
-        return type(self).model_validate(data)
+        return type(self).model_validate(data, context={LENIENT_INCREMENTAL_KEYS: lenient} if lenient else None)
 
 
 class SeedConfig(BaseModel):

@@ -289,12 +289,21 @@ def build_globals(*, facts: ProjectFacts, target: Any, node_names: set[str], roo
                        for n in sorted(node_names)},
              "sources": {}}
     dbt_namespace = namespaces["dbt"]
+    from faborite.compiler.jinja import current_config, current_node, rendering_file
+    from faborite.dbt.run_context import run_globals
+
+    run = run_globals(project_name=facts.project_name, target=target, node_ids=list(graph["nodes"]), adapter=adapter,
+                      node=current_node, file=rendering_file, config=current_config)
     return {
+        **run,
         # Unqualified, as ``dbt.x``: a project's default__x / <type>__x wins (a root macro named x replaces it).
         **{name: _late(dbt_namespace, name) for name in cross_db},
         **namespaces,
         "return": return_, "exceptions": EXCEPTIONS, "log": _log, "print": _print, "modules": MODULES,
         "execute": True, "flags": SimpleNamespace(FULL_REFRESH=False, STORE_FAILURES=False, WHICH="compile"),
+        # As dbt answers them with its default flags: faborite stores no test failures, and a full
+        # refresh is a plan's decision, not a template's.
+        "should_store_failures": lambda: False, "should_full_refresh": lambda: False,
         "project_name": facts.project_name, "graph": graph,
         **FILTERS, "tojson": _tojson, "fromjson": _fromjson, "toyaml": _toyaml, "fromyaml": _fromyaml,
         "local_md5": lambda value: hashlib.md5(str(value).encode("utf-8")).hexdigest(),  # noqa: S324 - dbt's

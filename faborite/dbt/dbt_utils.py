@@ -53,6 +53,38 @@ def load(compile_file: Callable[[str, str], dict[str, Any]]) -> dict[str, Any]:
     return {**macros, **{f"default__{name}": macro for name, macro in macros.items()}}
 
 
+def fallback_tests(vendored: set[str]) -> set[str]:
+    """``dbt_utils.<test>`` generic tests faborite implements, when no ``dbt_utils`` is vendored."""
+    if "dbt_utils" in vendored:
+        return set()
+    from faborite.dbt.tests import generic_test_names
+
+    return {f"dbt_utils.{name}" for name in generic_test_names([_FILE.read_text(encoding="utf-8")])}
+
+
+def answer_plan_time_queries(packages: dict[str, dict[str, Any]], target_type: str,
+                             fallbacks: Callable[[], dict[str, Any]]) -> None:
+    """Give vendored copies of dbt_utils' ``date_spine`` faborite's own, which needs no warehouse.
+
+    dbt_utils' ``date_spine`` (and the copy in dbt_date and other packages) asks the warehouse for
+    the number of periods with a ``statement``; a plan runs no query, so it would build one period.
+    In each package holding that ``date_spine`` (it has ``default__get_intervals_between``), faborite's
+    (the same rows: see ``dbt_utils.sql``) becomes ``<target type>__date_spine``, which dispatch
+    tries first. A package's own macro for the target, or the project's ``default__date_spine``, still wins.
+    """
+    name = f"{target_type}__date_spine"
+    loaded: list[dict[str, Any]] = []  # compiled on first use, once
+
+    def date_spine(*args: Any, **kwargs: Any) -> Any:
+        if not loaded:
+            loaded.append(fallbacks())
+        return loaded[0]["date_spine"](*args, **kwargs)
+
+    for macros in packages.values():
+        if "default__date_spine" in macros and "default__get_intervals_between" in macros and name not in macros:
+            macros[name] = date_spine
+
+
 #: ``{package: loader}`` for :func:`faborite.dbt.context.build_globals`.
 FALLBACK_PACKAGES: dict[str, Callable[[Callable[[str, str], dict[str, Any]]], dict[str, Any]]] = {
     "dbt_utils": load,

@@ -7,7 +7,9 @@ reads it in place (so what converts is what already works), then written out:
   targets (``env_var()`` calls kept, never their values), folder defaults of
   the project and of its packages (under ``models/<package>/``);
 - models, seeds and macros copied; ``{% test %}`` blocks as the macros they
-  are; packages' models and macros under a folder named after the package;
+  are; packages' models and macros under ``dbt_packages/<package>/`` of
+  ``models/`` and ``macros/``, where they keep their namespace (a package's
+  macros are ``<package>.x``, and its models call them unqualified);
 - properties files rewritten with only what faborite reads, dbt tests as
   checks, singular tests as ``sql`` checks of the model they test.
 
@@ -18,6 +20,7 @@ listed in the returned notes, not converted.
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -43,26 +46,60 @@ def import_dbt_project(source: Path, destination: Path, *, profile: str | None =
     notes = list(project.warnings)
     destination.mkdir(parents=True, exist_ok=True)
     for model in project.models:
-        if model.defaults.get("materialized") == "snapshot" and model.path.endswith(".sql") and not any(
-                model.path.startswith(f"{folder}/") for folder in (project.config.paths.models,)):
-            # A `{% snapshot %}` block becomes a model of its own, materialized as a snapshot.
+        if model.defaults.get("materialized") == "snapshot" and (not model.path.endswith(".sql") or not any(
+                model.path.startswith(f"{folder}/") for folder in project.dbt.model_paths)):
+            # A `{% snapshot %}` block, or a YAML snapshot, becomes a model of its own, materialized as a snapshot.
             target = destination / "models" / "snapshots" / f"{model.name}.sql"
             target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text("{{ config(materialized='snapshot') }}\n" + model.text.lstrip("\n"), encoding="utf-8")
+            # dbt < 1.9's target_schema is the schema as written: faborite's `schema`, which the naming
+            # macro below keeps as written for snapshots.
+            text = _TARGET_SCHEMA.sub("schema=", model.text.lstrip("\n"))
+            target.write_text("{{ config(materialized='snapshot') }}\n" + text, encoding="utf-8")
             continue
         _copy(source / model.path, destination / "models" / _model_rel(model.path, source, project))
     for seed in project.seeds:
         _copy(source / seed.path, destination / "seeds" / Path(*seed.folder, f"{seed.name}.csv"))
     for macro in project.macros:
-        target = destination / "macros" / _macro_rel(macro.path)
+        target = destination / "macros" / _macro_rel(macro.path, project.dbt.packages_path)
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(macro.text, encoding="utf-8")
     _write_properties(project, destination)
     _write_config(project, destination)
+    _keep_dbt_schema_naming(project, destination)
     if project.analyses:
         notes.append(f"{len(project.analyses)} analysis file(s) not converted (faborite has no analyses)")
     notes += _validate(destination)
     return notes
+
+
+#: dbt's default ``generate_schema_name``, which a dbt project read in place gets without defining it
+#: (a native faborite project writes schemas as written unless it defines the macro); a snapshot's
+#: schema (dbt < 1.9's ``target_schema``) is used as written.
+_DBT_SCHEMA_NAMING = """{% macro generate_schema_name(custom_schema_name, node) -%}
+  {#- dbt's default naming, kept by `faborite import dbt`: <target schema>_<custom schema> -#}
+  {%- if custom_schema_name is none or custom_schema_name | trim == '' -%}
+    {{ target.schema }}
+  {%- elif node.resource_type == 'snapshot' -%}
+    {{ custom_schema_name | trim }}
+  {%- else -%}
+    {{ target.schema }}_{{ custom_schema_name | trim }}
+  {%- endif -%}
+{%- endmacro %}
+"""
+
+
+_TARGET_SCHEMA = re.compile(r"\btarget_schema\s*=")
+
+
+def _keep_dbt_schema_naming(project: Any, destination: Path) -> None:
+    """The converted project names schemas as dbt did: dbt's default macro, unless the project had its own."""
+    from faborite.dbt.schema_names import defined_hooks
+
+    if "generate_schema_name" in defined_hooks([(m.path, m.text) for m in project.macros]):
+        return
+    target = destination / "macros" / "dbt_schema_naming.sql"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(_DBT_SCHEMA_NAMING, encoding="utf-8")
 
 
 def _validate(destination: Path) -> list[str]:
@@ -81,15 +118,22 @@ def _validate(destination: Path) -> list[str]:
 def _model_rel(path: str, source: Path, project: Any) -> Path:
     """Where a model goes under ``models/``: below the project's model folder, or ``<package>/...``."""
     parts = Path(path).parts
-    models = Path(project.config.paths.models).parts
-    if parts[:len(models)] == models:
-        return Path(*parts[len(models):])
-    package = parts[1] if parts[0] == project.dbt.packages_path and len(parts) > 2 else "external"
-    return Path(package, *parts[3:]) if len(parts) > 3 else Path(package, parts[-1])
+    for folder in project.dbt.model_paths:  # every model path is a root of the same tree (dbt's rule)
+        models = Path(folder).parts
+        if parts[:len(models)] == models:
+            return Path(*parts[len(models):])
+    if parts[0] != project.dbt.packages_path or len(parts) <= 2:
+        return Path("external", parts[-1])
+    return Path("dbt_packages", parts[1], *(parts[3:] if len(parts) > 3 else parts[-1:]))
 
 
-def _macro_rel(path: str) -> Path:
+def _macro_rel(path: str, packages_path: str) -> Path:
+    """Where a macro goes under ``macros/``: a package's under ``dbt_packages/<package>/`` (its namespace
+    stays: see :data:`faborite.dbt.project_facts.PACKAGE_FOLDERS`), the project's below its macro folder."""
     parts = Path(path).parts
+    packages = Path(packages_path).parts
+    if parts[:len(packages)] == packages and len(parts) > len(packages) + 1:
+        return Path("dbt_packages", *parts[len(packages):])
     return Path(*parts[1:]) if len(parts) > 1 else Path(parts[0])
 
 
@@ -117,7 +161,7 @@ def _write_config(project: Any, destination: Path) -> None:
     for package in vendored_packages(project.root, dbt.packages_path):
         tree = package_model_tree(package, dbt.model_trees, dbt.render, dbt.dropped_keys)
         if tree:
-            models[package.name] = _plain(tree)
+            models.setdefault("dbt_packages", {})[package.root.name] = _plain(tree)
     config = {"name": raw["name"], "dialect": project.config.dialect, "target": raw["target"],
               "targets": _plain(raw["targets"]), "vars": _plain(raw.get("vars") or {}),
               "models": models, "seeds": _plain(raw.get("seeds") or {})}

@@ -65,7 +65,9 @@ class MacroNamespace:
         return self._all().get(name, default)
 
     def __getattr__(self, name: str) -> Any:
-        if name.startswith("_"):
+        # Packages call their private macros through their namespace (`dbt_utils._is_relation`):
+        # only this object's own fields and Python's dunders are not macro names.
+        if name.startswith("__") or name in _FIELDS:
             raise AttributeError(name)
         macro = self.get(name)
         if macro is None:
@@ -76,6 +78,14 @@ class MacroNamespace:
 
     def __contains__(self, name: str) -> bool:
         return name in self._all()
+
+    def exposes(self, name: str) -> bool:
+        """Whether a template may read ``name`` here though it starts with ``_`` (a macro of that name)."""
+        return not name.startswith("__") and name not in _FIELDS and name in self
+
+
+#: MacroNamespace's own attributes (never macro names).
+_FIELDS = frozenset({"_name", "_macros", "_loader", "_all", "_dispatcher"})
 
 
 class Dispatcher:

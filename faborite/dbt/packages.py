@@ -26,6 +26,8 @@ class Package:
     macro_paths: tuple[str, ...]
     #: The package's own ``models:`` tree for its name (folder config, dbt spelling).
     models: dict[str, Any]
+    #: The package's own ``vars:`` (global, and scoped under its name), as written.
+    vars: dict[str, Any]
 
 
 def vendored_packages(root: Path, install_path: str) -> list[Package]:
@@ -46,8 +48,42 @@ def vendored_packages(root: Path, install_path: str) -> list[Package]:
             model_paths=_paths(data.get("model-paths"), "models"),
             macro_paths=_paths(data.get("macro-paths"), "macros"),
             models=models.get(name) if isinstance(models.get(name), dict) else {},
+            vars=dict(data["vars"]) if isinstance(data.get("vars"), dict) else {},
         ))
     return found
+
+
+def package_vars(packages: list[Package], root_vars: dict[str, Any], root_name: str,
+                 project_vars: dict[str, Any], declared: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """What ``var()`` sees in each package's nodes, by package folder name (dbt's precedence, lowest
+    first): the package's own vars (global, then scoped to it), the root project's global vars, the
+    root project's vars scoped to the package, then ``--vars``.
+
+    ``project_vars`` are the root's vars with ``--vars`` applied and ``declared`` the root's own, so
+    ``--vars`` is what differs between them.
+    """
+    override = {k: v for k, v in project_vars.items() if k not in declared or declared[k] != v}
+    scopes = {root_name, *(p.name for p in packages)}
+    root_global = {k: v for k, v in root_vars.items() if not (k in scopes and isinstance(v, dict))}
+    found = {}
+    for package in packages:
+        own, name = package.vars, package.name
+        found[package.root.name] = {
+            **{k: v for k, v in own.items() if not (k in scopes and isinstance(v, dict))},
+            **(own.get(name) if isinstance(own.get(name), dict) else {}),
+            **root_global,
+            **(root_vars.get(name) if isinstance(root_vars.get(name), dict) else {}),
+            **override,
+        }
+    return found
+
+
+def project_package_vars(project: Any, project_vars: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """:func:`package_vars` of a loaded project (none for a faborite project or one without packages)."""
+    dbt = project.dbt
+    if dbt is None or not dbt.packages:
+        return {}
+    return package_vars(dbt.packages, dbt.raw_vars, dbt.name, project_vars, project.config.vars)
 
 
 def package_model_tree(package: Package, root_trees: dict[str, Any], render, dropped: Counter) -> dict[str, Any]:

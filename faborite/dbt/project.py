@@ -3,8 +3,9 @@
 The file becomes the mapping ``faborite.yml`` would hold, so the loader and
 everything after it run unchanged:
 
-- ``name``, ``vars`` (global, and those scoped to the project), the first of
-  ``model-paths``/``seed-paths``/``macro-paths``;
+- ``name``, ``vars`` (global, and those scoped to the project), every folder of
+  ``model-paths``/``seed-paths``/``macro-paths`` (the first is ``paths:``'s, the
+  loader reads the others too);
 - ``models:``/``seeds:`` under the project's name become folder defaults:
   ``+key`` and plain ``key`` (dbt accepts both), Jinja in values rendered
   (``+enabled: "{{ var('x', false) }}"``; as in dbt, ``var()`` there sees ``--vars``
@@ -60,8 +61,18 @@ class DbtProject:
     analysis_paths: tuple[str, ...] = ("analyses",)
     snapshot_paths: tuple[str, ...] = ("snapshots",)
     macro_paths: tuple[str, ...] = ("macros",)
+    #: Every ``model-paths``/``seed-paths`` folder: the first is ``paths.models``/``paths.seeds``, the
+    #: loader reads the others too.
+    model_paths: tuple[str, ...] = ("models",)
+    seed_paths: tuple[str, ...] = ("seeds",)
     packages_path: str = "dbt_packages"
+    #: ``snapshots:`` of dbt_project.yml for the project, as written (its keys are passed to each snapshot's
+    #: ``config()``, so legacy ``target_schema`` keeps its meaning).
+    snapshot_tree: dict[str, Any] = field(default_factory=dict)
     vars: dict[str, Any] = field(default_factory=dict)
+    #: ``vars:`` of dbt_project.yml as written (scopes included), and each vendored package's own.
+    raw_vars: dict[str, Any] = field(default_factory=dict)
+    packages: list[Any] = field(default_factory=list)
     #: One line each, for the user: what was read differently or not at all.
     notes: list[str] = field(default_factory=list)
     #: Config keys dropped because faborite does not use them, with how often.
@@ -91,6 +102,7 @@ def read_dbt_project(root: Path, *, profile: str | None = None, environ: Mapping
     # As in dbt, dbt_project.yml is rendered before its own `vars:` exist: var() there sees --vars only.
     render = _ValueRenderer(dict(vars_override or {}), environ, default, targets.get(default, {}))
     dbt = DbtProject(name=name, raw=LineDict(), notes=notes, vars=project_vars,
+                     raw_vars=dict(data["vars"]) if isinstance(data.get("vars"), dict) else {},
                      test_paths=_paths(data, "test-paths", "tests") + _paths(data, "data-test-paths", "data-tests"),
                      analysis_paths=_paths(data, "analysis-paths", "analyses"),
                      snapshot_paths=_paths(data, "snapshot-paths", "snapshots"),
@@ -108,14 +120,16 @@ def read_dbt_project(root: Path, *, profile: str | None = None, environ: Mapping
                 trees[str(package)] = {**trees.get(str(package), {}), **subtree}
         for package in list(trees):
             trees[package] = folder_tree(trees[package], render, dbt.dropped_keys, f"{section}.{package}")
+    snapshots = data.get("snapshots")
+    if isinstance(snapshots, dict):
+        dbt.snapshot_tree = {**{k: v for k, v in snapshots.items() if str(k).startswith("+")},
+                             **(snapshots.get(name) if isinstance(snapshots.get(name), dict) else {})}
     for hook in _RUN_HOOKS:
         if data.get(hook):
             count = len(data[hook]) if isinstance(data[hook], list) else 1
             notes.append(f"dbt_project.yml: {hook} ({count} statement(s)) is not run by faborite")
-    model_paths, seed_paths = _paths(data, "model-paths", "models"), _paths(data, "seed-paths", "seeds")
-    for key, paths in (("model-paths", model_paths), ("seed-paths", seed_paths), ("macro-paths", dbt.macro_paths)):
-        if len(paths) > 1:
-            notes.append(f"dbt_project.yml: {key}: only the first folder ({paths[0]}) is read as the project's")
+    dbt.model_paths = model_paths = _paths(data, "model-paths", "models")
+    dbt.seed_paths = seed_paths = _paths(data, "seed-paths", "seeds")
     raw = dbt.raw
     raw.update({
         "name": _identifier(name), "vars": project_vars, "targets": targets, "target": default,
@@ -174,7 +188,7 @@ def usable_config(config: Mapping[str, Any]) -> dict[str, Any]:
 
     usable = {f.alias or n for n, f in ModelConfig.model_fields.items()}
     config = dict(config)
-    if "target_schema" in config and "schema" not in config:  # a snapshot's schema, before dbt 1.9
+    if config.get("target_schema"):  # a snapshot's schema before dbt 1.9; dbt lets it win over `schema`
         config["schema"] = config.pop("target_schema")
     return {key: value for key, value in config.items() if key in usable}
 
@@ -195,7 +209,8 @@ def folder_tree(tree: Any, render: "_ValueRenderer", dropped: Counter, where: st
             if bare.replace("-", "_") not in usable:
                 dropped[bare] += 1
                 continue
-            result["+" + bare] = render(value, f"{where}.{key}")
+            value = render(value, f"{where}.{key}")
+            result["+" + bare] = [value] if bare == "tags" and isinstance(value, str) else value  # dbt: one tag
         else:
             result[key] = folder_tree(value, render, dropped, f"{where}.{key}")
     return result

@@ -47,8 +47,10 @@ class ProjectFacts:
         self.source_relation = source_relation or (lambda source, table: (None, source, table))
 
 
-#: Folders a package's files are read from (dbt's default ``packages-install-path``).
-PACKAGE_FOLDERS = ("dbt_packages",)
+#: Folders a package's files are read from (dbt's default ``packages-install-path``), and where
+#: ``faborite import dbt`` puts packages' macros and models in a native project, so they keep their
+#: namespaces.
+PACKAGE_FOLDERS = ("dbt_packages", "macros/dbt_packages", "models/dbt_packages")
 
 
 def macro_package(path: str, folders: tuple[str, ...] = PACKAGE_FOLDERS) -> str | None:

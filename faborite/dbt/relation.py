@@ -11,7 +11,7 @@ time (schema and alias from folder defaults, properties and target).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 
@@ -70,6 +70,31 @@ class RelationText(str):
         """dbt's ``relation.type``; unknown at plan time."""
         return None
 
+    @property
+    def is_cte(self) -> bool:
+        """dbt's ``relation.is_cte``: a ref to an ephemeral model is inlined, never a named CTE here."""
+        return False
+
+    @property
+    def is_table(self) -> bool:
+        """dbt's ``relation.is_table``; the type is unknown at plan time."""
+        return False
+
+    @property
+    def is_view(self) -> bool:
+        """dbt's ``relation.is_view``; the type is unknown at plan time."""
+        return False
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """dbt's Relation is a mapping too: packages check ``relation.get('metadata')['type']``
+        (dbt_utils' ``_is_relation``); ``path`` holds the parts."""
+        if key == "metadata":
+            return {"type": "Relation"}
+        if key == "path":
+            return {"database": self.database, "schema": self.schema, "identifier": self.identifier}
+        return {"type": self.type, "database": self.database, "schema": self.schema,
+                "identifier": self.identifier}.get(key, default)
+
     def render(self) -> str:
         """The relation as SQL (the same as the text)."""
         return str(self)
@@ -93,6 +118,10 @@ class RelationText(str):
     def quote(self, *_: Any, **__: Any) -> "RelationText":
         """dbt's quoting policy switch: names here are always quoted."""
         return self
+
+
+# Jinja's `is mapping` (dbt_utils' `_is_relation`): a relation is a mapping in dbt; text everywhere else.
+Mapping.register(RelationText)
 
 
 def create_relation(quote: Callable[[str], str] | None, database: str | None = None, schema: str | None = None,
@@ -135,8 +164,17 @@ class DbtColumn:
         self.data_type = self.dtype = data_type
         self.quoted = quote(name) if quote else name
 
+    #: dbt's ``Column.TYPE_LABELS``: the names ``translate_type`` gives generic types.
+    TYPE_LABELS = {"STRING": "TEXT", "TIMESTAMP": "TIMESTAMP", "FLOAT": "FLOAT", "INTEGER": "INT",
+                   "BOOLEAN": "BOOLEAN"}
+
     def __repr__(self) -> str:
         return f"<Column {self.name} ({self.data_type})>"
+
+    @classmethod
+    def translate_type(cls, dtype: str) -> str:
+        """``api.Column.translate_type('string')``: dbt's label for a generic type, else ``dtype``."""
+        return cls.TYPE_LABELS.get(str(dtype).upper(), dtype)
 
 
 class RelationApi:

@@ -3,12 +3,14 @@
 Decision: a project that defines either macro in its own macros gets it called
 for every model and seed, with dbt's arguments (``custom_schema_name`` / the
 ``schema`` config, else None; ``node`` with ``name``, ``resource_type``,
-``path`` ...), and its rendered, trimmed output is the schema (alias). A
-project that defines neither keeps faborite's naming: a ``schema:`` config is
-the schema as written. dbt's own default (``<target schema>_<custom>``) is
-available to override macros as ``default__generate_schema_name`` /
-``dbt.generate_schema_name``, as in dbt, and a dbt project wanting dbt's default
-everywhere defines the two-line macro that calls it.
+``path`` ...), and its rendered, trimmed output is the schema (alias). A dbt
+project read in place that defines no ``generate_schema_name`` gets dbt's
+default, as ``dbt build`` would: ``<target schema>_<custom schema>`` (so
+``+schema: staging`` with a ``dev`` profile schema builds ``dev_staging``); a
+snapshot's legacy ``target_schema`` is used as written, as in dbt. A native
+faborite project keeps faborite's naming: a ``schema:`` config is the schema
+as written. dbt's default is also available to override macros as
+``default__generate_schema_name`` / ``dbt.generate_schema_name``, as in dbt.
 """
 
 from __future__ import annotations

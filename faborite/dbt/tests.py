@@ -56,6 +56,8 @@ class TestRewriter:
 
     generic: set[str]
     dropped: Counter
+    #: ``package.test`` names faborite has its own implementation of (a package not vendored).
+    packaged: set[str] = field(default_factory=set)
     notes: list[str] = field(default_factory=list)
     file: str = ""
 
@@ -85,28 +87,38 @@ class TestRewriter:
             return item
         if not isinstance(args, dict):
             return item
-        args = self._flatten(args)
+        args, where, enabled = self._flatten(args)
+        if not enabled:
+            return None  # `config: {enabled: false}`: dbt does not run it
         short = name.split(".", 1)[1] if "." in name else name
+        if name in BUILTIN and column and (where or str(args.get("to", "")).strip().startswith("source(")):
+            # What faborite's own checks cannot say (a `where:` filter, a source as parent): dbt's SQL.
+            return builtin_as_sql(name, args, column, where)
         if name in BUILTIN:
             options = {k: v for k, v in args.items() if k in _BUILTIN_OPTIONS}
             for key in set(args) - _BUILTIN_OPTIONS:
                 self.dropped[f"tests.{key}"] += 1
             return name if not options else {name: options}
-        if short in self.generic:
-            return self._generic(short, args, node, column)
+        if short in self.generic or name in self.packaged:
+            # A package's test is called through its namespace: its macros are not global (dbt's lookup).
+            return self._generic(name if "." in name else short, args, node, column, where)
         where = f"{self.file}:{line}" if line else self.file
         self.notes.append(f"{where}: test {name!r} on {node}{'.' + column if column else ''} is skipped: "
                           f"no generic test {short!r} in the project's macros or vendored packages")
         return None
 
-    def _flatten(self, args: dict) -> dict:
-        """``arguments:`` merged up; ``config:`` read for severity; the rest of dbt's test config counted."""
+    def _flatten(self, args: dict) -> tuple[dict, str | None, bool]:
+        """``(args, where, enabled)``: ``arguments:`` merged up; ``config:`` read for severity, ``where``
+        and ``enabled``; the rest of dbt's test config counted."""
         args = dict(args)
         arguments = args.pop("arguments", None)
         if isinstance(arguments, dict):
             args = {**args, **arguments}
         config = args.pop("config", None) or {}
-        for key in ("where", "warn_if", "error_if", "store_failures", "store_failures_as", "limit",
+        where = args.pop("where", None) or (config.pop("where", None) if isinstance(config, dict) else None)
+        enabled = args.pop("enabled", True) if "enabled" in args else (
+            config.pop("enabled", True) if isinstance(config, dict) else True)
+        for key in ("warn_if", "error_if", "store_failures", "store_failures_as", "limit",
                     "fail_calc", "tags", "meta", "enabled", "alias", "description", "database", "schema"):
             if key in args:
                 self.dropped[f"tests.{key}"] += 1
@@ -118,27 +130,54 @@ class TestRewriter:
                 self.dropped[f"tests.config.{key}"] += 1
         if isinstance(args.get("severity"), str):
             args["severity"] = args["severity"].lower()
-        return args
+        return args, where if isinstance(where, str) and where.strip() else None, str(enabled).lower() != "false"
 
-    def _generic(self, name: str, args: dict, node: Any, column: Any) -> dict:
+    def _generic(self, name: str, args: dict, node: Any, column: Any, where: str | None = None) -> dict:
+        """``name`` is ``test`` or ``package.test``: the check calls ``[package.]test_<test>(...)``;
+        with ``where``, on the model's rows that match it (dbt's ``model`` is then that subquery)."""
         severity = args.pop("severity", None)
-        label = args.pop("name", None) or (f"{name}({column})" if column else name)
-        call_args = ["model=this"] + ([f"column_name={column!r}"] if column else [])
-        call_args += [f"{key}={_jinja_literal(value)}" for key, value in args.items()]
-        check = {"sql": "{{ test_" + name + "(" + ", ".join(call_args) + ") }}", "name": label}
+        package, _, short = name.rpartition(".")
+        label = args.pop("name", None) or (f"{short}({column})" if column else short)
+        model = "this" if where is None else f"'(select * from ' ~ this ~ ' where ' ~ {where!r} ~ ') dbt_subquery'"
+        call_args = [f"model={model}"] + ([f"column_name={column!r}"] if column else [])
+        call_args += [f"{key}={jinja_literal(value)}" for key, value in args.items()]
+        macro = f"{package}.test_{short}" if package else f"test_{short}"
+        check = {"sql": "{{ " + macro + "(" + ", ".join(call_args) + ") }}", "name": label}
         if severity:
             check["severity"] = severity
         return check
 
 
-def _jinja_literal(value: Any) -> str:
+def builtin_as_sql(name: str, args: dict, column: str, where: str | None) -> dict:
+    """A built-in dbt test as the ``sql`` check dbt runs: for what faborite's own checks do not take
+    (``where:``, ``relationships`` to a source). ``where`` filters the model's rows, as in dbt."""
+    model = "{{ this }}" if where is None else f"(select * from {{{{ this }}}} where {where}) dbt_subquery"
+    if name == "not_null":
+        sql = f"select * from {model} where {column} is null"
+    elif name == "unique":
+        sql = f"select {column} from {model} where {column} is not null group by {column} having count(*) > 1"
+    elif name == "accepted_values":
+        quote = args.get("quote", True) is not False
+        values = ", ".join("'" + str(v).replace("'", "''") + "'" if quote else str(v) for v in args.get("values") or ())
+        sql = f"select {column} from {model} where {column} not in ({values or 'null'})"
+    else:  # relationships
+        field, parent = args.get("field") or column, str(args.get("to", "")).strip()
+        sql = (f"select child.{column} from {model} as child left join {{{{ {parent} }}}} as parent "
+               f"on child.{column} = parent.{field} where child.{column} is not null and parent.{field} is null")
+    check = {"sql": sql, "name": args.get("name") or f"{name}({column})"}
+    if args.get("severity"):
+        check["severity"] = args["severity"]
+    return check
+
+
+def jinja_literal(value: Any) -> str:
     """A YAML value as a Jinja expression; ``ref('x')``/``source(...)`` strings are calls, as in dbt."""
     if isinstance(value, str) and _CALL.match(value):
         return value.strip()
     if isinstance(value, dict):
-        return "{" + ", ".join(f"{_jinja_literal(k)}: {_jinja_literal(v)}" for k, v in value.items()) + "}"
+        return "{" + ", ".join(f"{jinja_literal(k)}: {jinja_literal(v)}" for k, v in value.items()) + "}"
     if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(_jinja_literal(v) for v in value) + "]"
+        return "[" + ", ".join(jinja_literal(v) for v in value) + "]"
     return repr(value)
 
 

@@ -225,3 +225,22 @@ def test_raise_compiler_error_in_a_macro_names_the_model_too(tmp_path):
     error = error_of(root)
     assert (error.file, error.line, error.message) == ("macros/guard.sql", 3, "x too big")
     assert "models/m.sql" in error.hint
+
+
+def test_run_and_node_context_of_real_projects(tmp_path):
+    from tests.dbt.test_real_layouts import relations, write_project
+    from faborite.api import Workspace
+
+    root = write_project(tmp_path / "p", {
+        "dbt_project.yml": "name: shop\nprofile: shop\n",
+        "models/audit.sql": "{{ config(materialized='table', tags=['a']) }}\n"
+                            "select '{{ run_started_at.strftime('%Y') }}' as year, '{{ invocation_id | length }}' as n,\n"
+                            "'{{ model.name }}|{{ model.unique_id }}|{{ model.config.materialized }}' as node,\n"
+                            "'{{ schema }}|{{ dbt_version }}|{{ selected_resources | length }}' as run,\n"
+                            "'{{ load_relation(ref('other')) }}' as other",
+        "models/other.sql": "select 1 as id",
+    })
+    sql = Workspace.open(root, on_warning=lambda message: None).compile().nodes["model.audit"].sql
+    assert "'36' as n" in sql and "'audit|model.shop.audit|table' as node" in sql
+    assert "'analytics|1.11.0|2' as run" in sql and '\'"analytics"."other"\' as other' in sql
+    assert relations(root)["model.audit"] == "analytics.audit"

@@ -19,11 +19,12 @@ def test_unused_keys_are_ignored_with_one_summary_line(tmp_path: Path) -> None:
     summary = [w for w in project.warnings if w.startswith("dbt keys faborite does not use")]
     assert len(summary) == 1
     for key in ("groups (1)", "exposures (1)", "unit_tests (1)", "access (1)", "columns.config (1)",
-                "constraints (1)", "tests.config.where (1)", "config.grants (1)"):
+                "constraints (1)", "config.grants (1)"):
         assert key in summary[0], key
     doc = project.model_docs["people_upper"].doc
     assert [c.label for c in doc.columns[0].checks] == ["unique(id)", "not_null(id)"]
     assert doc.columns[0].checks[1].severity == "warn"
+    assert "where id > 0" in doc.columns[0].checks[1].sql  # `where:` filters the rows, as in dbt
     assert doc.columns[1].checks[0].values == ("A", "B")  # from `arguments:`
 
 
@@ -40,8 +41,9 @@ def test_generic_and_singular_tests_become_checks(tmp_path: Path) -> None:
 def test_a_generic_test_nowhere_to_be_found_skips_that_test_only(tmp_path: Path) -> None:
     root = _copy("generic_and_singular_tests", tmp_path)
     schema = root / "models" / "schema.yml"
-    schema.write_text(schema.read_text().replace("- is_positive", "- dbt_utils.expression_is_true:\n"
-                                                                   "              expression: '> 0'"))
+    schema.write_text(schema.read_text().replace("- is_positive", "- dbt_expectations.expect_column_to_exist:\n"
+                                                                   "              column_name: amount"))
     project = load_project(root)
-    assert any("test 'dbt_utils.expression_is_true' on orders.amount is skipped" in w for w in project.warnings)
+    assert any("test 'dbt_expectations.expect_column_to_exist' on orders.amount is skipped" in w
+               for w in project.warnings)
     assert "model.orders" in compile_project(project).nodes

@@ -167,3 +167,16 @@ def test_nested_transactions_are_refused(tmp_path):
                 with con.transaction():
                     pass
         assert con.fetch_scalar("SELECT 1") == 1
+
+
+def test_target_schema_is_where_unqualified_nodes_go(tmp_path):
+    """A DuckDB target's ``schema`` (a dbt profile's ``schema:``) names the default schema."""
+    from faborite.config.targets import ResolvedTarget
+
+    provider = DuckDBProvider()
+    block, ignored = provider.target_from_dbt({"type": "duckdb", "path": "x.duckdb", "schema": "dev", "threads": 4})
+    assert block == {"type": "duckdb", "path": "x.duckdb", "schema": "dev"} and not ignored
+    config = DuckDBTargetConfig.model_validate(block)
+    assert ResolvedTarget(name="dev", provider=provider, config=config).schema == "dev"
+    default = DuckDBTargetConfig.model_validate({"type": "duckdb"})
+    assert ResolvedTarget(name="dev", provider=provider, config=default).schema == "main"

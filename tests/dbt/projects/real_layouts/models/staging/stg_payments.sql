@@ -1,0 +1,1 @@
+select id, status, amount, updated_at from {{ ref('payments') }}
