@@ -192,9 +192,13 @@ class Compilation:
             if config.materialized == "ephemeral":
                 self.ephemeral[model.name] = (text, record, model)
                 continue
-            rendered.append((model, text, record, config))
-            self.relations[model.name] = self._named(model.name, model.path, "model", config)
+            # A naming macro that fails (generate_schema_name ...) fails this model, not the project.
+            relation = self.failures.attempt(model.name,
+                                             lambda: self._named(model.name, model.path, "model", config))
+            self.relations[model.name] = relation or Relation(schema_name=self.target.schema, name=model.name)
             self.node_ids[model.name] = f"model.{model.name}"
+            if relation is not None:
+                rendered.append((model, text, record, config))
         self._check_unique_relations()
 
         drafts: dict[str, dict[str, Any]] = {}

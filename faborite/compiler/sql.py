@@ -63,7 +63,9 @@ def parse_query(sql: str, dialect: str, *, file: str, line_offset: int = 0) -> e
         ) from None
     if not statements:
         raise CompileError("the model is empty: it renders to no SQL", file=file, line=1 + line_offset,
-                           hint="write one SELECT statement, or delete the file")
+                           hint="write one SELECT statement, or delete the file; SQL that Jinja builds from "
+                                "the warehouse's catalog or a query (run_query, statement, "
+                                "get_relations_by_pattern) is empty at plan time, where no query runs")
     if len(statements) != 1:
         raise CompileError(
             f"a model holds one SELECT statement, found {len(statements)}",
