@@ -115,6 +115,7 @@ class Compilation:
             node_names=self.model_names | set(self.seed_configs) | set(self.sync_relations),
             resolve_source=self.sources.render, project_vars=project_vars, target=target,
             macro_files=macro_files, environ=environ, facts=facts, model_versions=versions,
+            dbt_macros=project.dbt is not None,
         )
         for seed in project.seeds:
             if seed.name in self.seed_configs:

@@ -41,7 +41,10 @@ def parse_query(sql: str, dialect: str, *, file: str, line_offset: int = 0) -> e
             description = "incomplete expression"
         if near:
             description += f" {near!r}" if description.endswith("got") else f" near {near!r}"
-        where = f"line {err.get('line')}, column {err.get('col')} of the rendered SQL; `faborite compile` shows it"
+        # Name the dialect: SQL written for another engine (a dbt project's Snowflake `v:key::int`)
+        # fails here, and the parser's own words do not say why.
+        where = (f"line {err.get('line')}, column {err.get('col')} of the rendered SQL, read as "
+                 f"{dialect or 'generic'} SQL (the project's dialect); `faborite compile` shows it")
         unbalanced = _unbalanced_paren(sql, dialect)
         if unbalanced is not None:
             text, paren_line = unbalanced

@@ -132,7 +132,10 @@ def find_project_root(start: Path) -> Path:
 
 
 def _rel(path: Path, root: Path) -> str:
-    return path.relative_to(root).as_posix()
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:  # a dbt macro or model path outside the project (`../shared_macros`)
+        return Path(os.path.relpath(path, root)).as_posix()
 
 
 def _read_text(path: Path, root: Path) -> str:
@@ -196,6 +199,9 @@ def load_project(root: Path, *, profile: str | None = None, vars_override: dict[
         packages = project_files.packages_of(root, dbt)
         macros = tuple(project_files.macro_files(root, dbt, packages))
         more, extra_yaml_dirs = project_files.package_models(root, dbt, packages, _load_models)
+        for folder in project_files.more_model_folders(root, dbt):  # model-paths past the first
+            more += _load_models(folder, root, model_defaults)
+            extra_yaml_dirs.append(folder)
         more += project_files.snapshot_models(root, dbt)
         _check_no_clash(models, more)
         models = (*models, *more)
@@ -348,8 +354,10 @@ def _load_models(models_dir: Path, root: Path, defaults: FolderDefaults) -> tupl
     models = []
     folder_defaults: dict[tuple[str, ...], dict[str, Any]] = {}
     prefix = len(str(root)) + 1
+    inside = str(models_dir).startswith(str(root) + os.sep)
     for path, folder in _sql_files(models_dir):
-        rel = path[prefix:].replace(os.sep, "/")
+        # A dbt model path may lie outside the project (`model-paths: [models, ../shared]`).
+        rel = (path[prefix:] if inside else os.path.relpath(path, root)).replace(os.sep, "/")
         name = os.path.basename(path)[:-4]
         _check_unique("model", name, rel, seen)
         try:

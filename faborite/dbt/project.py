@@ -3,8 +3,9 @@
 The file becomes the mapping ``faborite.yml`` would hold, so the loader and
 everything after it run unchanged:
 
-- ``name``, ``vars`` (global, and those scoped to the project), the first of
-  ``model-paths``/``seed-paths``/``macro-paths``;
+- ``name``, ``vars`` (global, and those scoped to the project), every
+  ``model-paths``/``macro-paths`` folder (also outside the project: ``../shared``), the first
+  ``seed-paths`` folder;
 - ``models:``/``seeds:`` under the project's name become folder defaults:
   ``+key`` and plain ``key`` (dbt accepts both), Jinja in values rendered
   (``+enabled: "{{ var('x', false) }}"``; as in dbt, ``var()`` there sees ``--vars``
@@ -60,6 +61,7 @@ class DbtProject:
     analysis_paths: tuple[str, ...] = ("analyses",)
     snapshot_paths: tuple[str, ...] = ("snapshots",)
     macro_paths: tuple[str, ...] = ("macros",)
+    model_paths: tuple[str, ...] = ("models",)
     packages_path: str = "dbt_packages"
     vars: dict[str, Any] = field(default_factory=dict)
     #: One line each, for the user: what was read differently or not at all.
@@ -113,7 +115,8 @@ def read_dbt_project(root: Path, *, profile: str | None = None, environ: Mapping
             count = len(data[hook]) if isinstance(data[hook], list) else 1
             notes.append(f"dbt_project.yml: {hook} ({count} statement(s)) is not run by faborite")
     model_paths, seed_paths = _paths(data, "model-paths", "models"), _paths(data, "seed-paths", "seeds")
-    for key, paths in (("model-paths", model_paths), ("seed-paths", seed_paths), ("macro-paths", dbt.macro_paths)):
+    dbt.model_paths = model_paths  # every one is read (project_files); macro paths too
+    for key, paths in (("seed-paths", seed_paths),):
         if len(paths) > 1:
             notes.append(f"dbt_project.yml: {key}: only the first folder ({paths[0]}) is read as the project's")
     raw = dbt.raw

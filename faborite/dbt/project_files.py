@@ -6,6 +6,7 @@ Called by :func:`faborite.config.loader.load_project` for a dbt project only.
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
@@ -37,8 +38,22 @@ def macro_files(root: Path, dbt: "DbtProject", packages: list[Package]) -> list[
                 continue
             seen.add(path)
             text = path.read_text(encoding="utf-8")
-            found.append(MacroFile(path=path.relative_to(root).as_posix(), text=test_blocks_as_macros(text)))
+            found.append(MacroFile(path=_display(path, root), text=test_blocks_as_macros(text)))
     return found
+
+
+def _display(path: Path, root: Path) -> str:
+    """``path`` relative to the project, also when a macro path lies outside it (``../../dbt_macros``)."""
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return Path(os.path.relpath(path, root)).as_posix()
+
+
+def more_model_folders(root: Path, dbt: "DbtProject") -> list[Path]:
+    """The existing folders of ``model-paths`` past the first (the loader reads the first itself):
+    their models take the project's folder defaults, their YAML is read as properties."""
+    return [root / p for p in dbt.model_paths[1:] if (root / p).is_dir()]
 
 
 def package_models(root: Path, dbt: "DbtProject", packages: list[Package],
@@ -110,4 +125,4 @@ def singular_tests(root: Path, dbt: "DbtProject", docs: dict[str, "NodeDocEntry"
     return docs
 
 
-__all__: list[Any] = ["packages_of", "macro_files", "package_models", "singular_tests", "snapshot_models"]
+__all__: list[Any] = ["packages_of", "macro_files", "more_model_folders", "package_models", "singular_tests", "snapshot_models"]

@@ -73,3 +73,50 @@ def test_dbt_utils_0x_names_still_compile(tmp_path):
     })
     sql = compile_(root).nodes["model.m"].sql
     assert "md5" in sql.lower() and "date_diff" in sql.lower()
+
+
+def test_every_model_path_is_read_also_outside_the_project(tmp_path):
+    root = dbt_project(tmp_path / "repo" / "projects" / "p", {"m": "select * from {{ ref('shared_m') }}"},
+                       project_yml="model-paths: [models, ../../shared_models]\n"
+                                   "macro-paths: [macros, ../../shared_macros]\n")
+    write(tmp_path / "repo", "shared_models/shared_m.sql", "select {{ shared_one() }} as x")
+    write(tmp_path / "repo", "shared_models/sources.yml", "sources:\n  - name: raw\n    tables:\n      - name: t\n")
+    write(tmp_path / "repo", "shared_macros/one.sql", "{% macro shared_one() %}1{% endmacro %}")
+    write(root, "models/n.sql", "select * from {{ source('raw', 't') }}")
+    nodes = compile_(root).nodes
+    assert nodes["model.shared_m"].sql == "select 1 as x"
+    assert nodes["model.shared_m"].file == "../../shared_models/shared_m.sql"
+    assert "model.n" in nodes
+
+
+def test_a_broken_macro_file_fails_only_the_models_that_call_it(tmp_path, caplog):
+    root = dbt_project(tmp_path / "p", {"uses_it": "select {{ broken_one() }} as x", "fine": "select 1 as x"},
+                       {"broken": "{% macro broken_one() %}\n1\n{% endif %}\n{% endmacro %}",
+                        "good": "{% macro good_one() %}2{% endmacro %}"})
+    with caplog.at_level("WARNING", logger="faborite"):
+        error = error_of(root)
+    assert (error.file, error.line) == ("macros/broken.sql", 3) and "'broken_one' is unusable" in error.message
+    assert any("macros/broken.sql:3: macro file not loaded" in r.message for r in caplog.records)
+    write(root, "models/uses_it.sql", "select {{ good_one() }} as x")
+    assert compile_(root).nodes["model.uses_it"].sql == "select 2 as x"
+
+
+def test_ref_and_source_overrides_are_called(tmp_path):
+    root = dbt_project(tmp_path / "p", {
+        "up": "select 1 as x",
+        "m": "select * from {{ ref('up') }} join {{ source('raw', 't') }} on true",
+    }, {"ref": "{% macro ref(model_name) %}{% do return(builtins.ref(model_name)) %}{% endmacro %}",
+        "source": "{% macro source(s, t) %}{% set rel = builtins.source(s, t) %}"
+                  "{% do return(rel.replace_path(database=none)) %}{% endmacro %}"},
+        files={"models/sources.yml": "sources:\n  - name: raw\n    tables:\n      - name: t\n"})
+    node = compile_(root).nodes["model.m"]
+    assert "model.up" in node.parents and '"raw"."t"' in node.sql
+
+
+def test_an_is_incremental_override_is_left_unused(tmp_path, caplog):
+    root = dbt_project(tmp_path / "p", {
+        "m": "{{ config(materialized='incremental') }}select 1 as x {% if is_incremental() %}where x > 0{% endif %}",
+    }, {"inc": "{% macro is_incremental() %}{{ return(vars.get('nope')) }}{% endmacro %}"})
+    with caplog.at_level("WARNING", logger="faborite"):
+        assert compile_(root).nodes["model.m"].sql.strip() == "select 1 as x"
+    assert any("macro 'is_incremental' is not used" in r.message for r in caplog.records)
