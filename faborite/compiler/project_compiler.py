@@ -213,6 +213,7 @@ class Compilation:
         for seed in self.project.seeds:
             if seed.name in self.seed_configs:
                 drafts[f"seed.{seed.name}"] = self._seed_draft(seed)
+        self._check_ephemerals()
         located = [(entry, self.failures.attempt(entry[0].name,
                                                  lambda: self._located_sql(entry[1], entry[0], entry[2])))
                    for entry in rendered]
@@ -409,10 +410,22 @@ class Compilation:
         # The CTEs go above the model's first line: error lines in the model's own SQL are off by them.
         return with_ctes(substituted.strip(), ctes), model.path, offset - sum(q.count("\n") + 2 for _, q in ctes)
 
+    def _check_ephemerals(self) -> None:
+        """Each ephemeral model's own SQL parsed alone: its errors are its own, at its lines (inlined,
+        they would show in every model that refs it, at that model's file), and one nobody refs is checked too."""
+        names = list(self.ephemeral)
+        jobs = [self.failures.attempt(name, lambda name=name: self._located_sql(
+            self.ephemeral[name][0], self.ephemeral[name][2])) for name in names]
+        self._analyze_all([job for job in jobs if job], [n for n, job in zip(names, jobs) if job])
+
     def _collect_cte(self, name: str, ctes: list[tuple[str, str]], chain: tuple) -> None:
         """Add ephemeral model ``name`` (after the ephemeral models it refs) to ``ctes``, once."""
         if any(done == name for done, _ in ctes):
             return
+        if name in self.failures:
+            consumer = self.models_by_name.get(chain[0]) if chain else None
+            raise CompileError(f"refs the ephemeral model {name!r}, which failed to compile",
+                               file=consumer.path if consumer else None, hint=f"fix {name} (its error is listed)")
         if name in chain:
             raise CompileError(f"ephemeral models ref each other in a cycle: {' -> '.join((*chain[1:], name))}",
                                file=self.ephemeral[name][2].path)

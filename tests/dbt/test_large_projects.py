@@ -120,3 +120,16 @@ def test_an_is_incremental_override_is_left_unused(tmp_path, caplog):
     with caplog.at_level("WARNING", logger="faborite"):
         assert compile_(root).nodes["model.m"].sql.strip() == "select 1 as x"
     assert any("macro 'is_incremental' is not used" in r.message for r in caplog.records)
+
+
+def test_an_ephemeral_model_s_errors_are_its_own(tmp_path):
+    root = dbt_project(tmp_path / "p", {
+        "uses": "select * from {{ ref('eph') }}", "fine": "select 1 as x",
+        "eph": "{{ config(materialized='ephemeral') }}\nselect a,\nfrom where",
+        "nobody_refs_it": "{{ config(materialized='ephemeral') }}\nselect from where",
+    })
+    error = error_of(root)
+    assert isinstance(error, CompileErrors)
+    where = {(e.file, e.line) for e in error.errors}
+    assert ("models/eph.sql", 3) in where and ("models/nobody_refs_it.sql", 2) in where
+    assert any(e.file == "models/uses.sql" and "ephemeral model 'eph'" in e.message for e in error.errors)
