@@ -17,6 +17,7 @@ from faborite.compiler import fingerprint
 from faborite.compiler.checks import check_sql
 from faborite.compiler.dag import topological_order
 from faborite.compiler.ephemeral import cte_name, with_ctes
+from faborite.compiler.line_offset import body_offset
 from faborite.compiler.jinja import (
     REF_PLACEHOLDER_PATTERN, RenderRecord, TargetInfo, TemplateContext, best_match_hint, placeholder_name,
 )
@@ -400,6 +401,7 @@ class Compilation:
         substituted = self._substitute(text, model.name, model.path, ctes)
         # Lines stripped from the top (e.g. left by a leading config() call) still count in the file.
         offset = substituted[:len(substituted) - len(substituted.lstrip())].count("\n")
+        offset = body_offset(model.text, substituted, offset)  # a multi-line config() renders to no lines
         if not ctes:
             return substituted.strip(), model.path, offset
         if record is not None:

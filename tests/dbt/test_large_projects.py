@@ -133,3 +133,10 @@ def test_an_ephemeral_model_s_errors_are_its_own(tmp_path):
     where = {(e.file, e.line) for e in error.errors}
     assert ("models/eph.sql", 3) in where and ("models/nobody_refs_it.sql", 2) in where
     assert any(e.file == "models/uses.sql" and "ephemeral model 'eph'" in e.message for e in error.errors)
+
+
+def test_sql_errors_after_a_multi_line_config_name_the_file_s_line(tmp_path):
+    root = dbt_project(tmp_path / "p", {"m": "{{ config(\n    materialized='table',\n    schema='x'\n) }}\n\n"
+                                             "with a as (\n  select 1 as x,\n  from where\n)\nselect * from a"})
+    error = error_of(root)
+    assert (error.file, error.line) == ("models/m.sql", 8)
