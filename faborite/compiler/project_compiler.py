@@ -169,7 +169,14 @@ class Compilation:
 
         def analyze(index: int) -> "SqlAnalysis":
             sql, file, offset = jobs[index]
-            return analyze_sql(sql, dialect, file=file, line_offset=offset)
+            try:
+                return analyze_sql(sql, dialect, file=file, line_offset=offset)
+            except CompileError as exc:
+                model = self.models_by_name.get(names[index])
+                if exc.line and model is not None and exc.line > model.text.count("\n") + 1:
+                    # Past the file's end: the SQL a macro generated; no line of the file is right.
+                    exc.line, exc.hint = None, f"in the SQL a macro generated: {exc.hint}"
+                raise
 
         for index, value in zip(misses, map_maybe_parallel(lambda i: _or_none(analyze, i), misses, self.workers)):
             value = value or self.failures.attempt(names[index], lambda: analyze(index))

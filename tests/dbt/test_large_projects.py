@@ -140,3 +140,10 @@ def test_sql_errors_after_a_multi_line_config_name_the_file_s_line(tmp_path):
                                              "with a as (\n  select 1 as x,\n  from where\n)\nselect * from a"})
     error = error_of(root)
     assert (error.file, error.line) == ("models/m.sql", 8)
+
+
+def test_an_error_in_sql_a_macro_generated_names_no_line_past_the_file(tmp_path):
+    root = dbt_project(tmp_path / "p", {"m": "select * from (\n{{ long_sql() }}\n)"},
+                       {"gen": "{% macro long_sql() %}\nselect 1 as a\n\n\n\n\n\n, from where\n{% endmacro %}"})
+    error = error_of(root)
+    assert error.file == "models/m.sql" and error.line is None and "a macro generated" in error.hint
