@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from faborite.config.loader import NodeDocEntry
 from faborite.config.node_config import DATA_KEYS, INCREMENTAL_KEYS, SNAPSHOT_KEYS, ModelConfig, SeedConfig
 from faborite.config.validation import config_error_from
+from faborite.errors import ConfigError
 
 
 def data_config(config: ModelConfig | SeedConfig) -> dict[str, Any]:
@@ -31,8 +32,11 @@ def data_config(config: ModelConfig | SeedConfig) -> dict[str, Any]:
 
 
 def resolve_config(base, defaults: dict[str, Any], entry: NodeDocEntry | None, calls: dict[str, Any],
-                    file: str, text: str | None = None, calls_at: dict[str, list] | None = None):
-    """Folder defaults, then properties ``config:``, then ``config(...)`` calls; most specific wins."""
+                    file: str, text: str | None = None, calls_at: dict[str, list] | None = None, *,
+                    dbt: bool = False):
+    """Folder defaults, then properties ``config:``, then ``config(...)`` calls; most specific wins.
+    The resolved model config's keys must then agree (``dbt``: dbt's leniency, see
+    :meth:`ModelConfig.incremental_problem`)."""
     layers = [(defaults, "faborite.yml", None, "folder defaults")]
     if entry is not None:
         layers.append((entry.doc.config, entry.file, entry.line, f"'config:' of {entry.doc.name!r}"))
@@ -53,6 +57,10 @@ def resolve_config(base, defaults: dict[str, Any], entry: NodeDocEntry | None, c
                 if error.file != file:
                     error.message += f" (while rendering {file})"
             raise error from None
+    problem = config.incremental_problem(dbt=dbt) if hasattr(config, "incremental_problem") else None
+    if problem:
+        raise ConfigError(problem, file=file, line=line_of_call(text, "config(") if text and calls else None,
+                          hint="set materialized: incremental, or remove the key")
     return config
 
 

@@ -369,7 +369,7 @@ class Compilation:
         doc = self.project.model_docs.get(model.name)
         if record.config or (doc is not None and doc.doc.config):
             config = resolve_config(ModelConfig(), model.defaults, doc, record.config, model.path,
-                                     text=model.text, calls_at=record.config_at)
+                                     text=model.text, calls_at=record.config_at, dbt=self.project.dbt is not None)
             problem = config.snapshot_problem()
             if problem:
                 raise ConfigError(f"snapshot {model.name!r}: {problem}", file=model.path,
@@ -378,7 +378,8 @@ class Compilation:
             return config
         key = id(model.defaults)
         if key not in by_folder:
-            by_folder[key] = resolve_config(ModelConfig(), model.defaults, None, {}, model.path)
+            by_folder[key] = resolve_config(ModelConfig(), model.defaults, None, {}, model.path,
+                                            dbt=self.project.dbt is not None)
         return by_folder[key]
 
     def _quoted(self, name: str) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 #: ``ephemeral``: never built; inlined as a CTE into each model that refs it (faborite/compiler/ephemeral.py).
 #: ``snapshot``: dbt's SCD2 history table (faborite/apply/snapshot_build.py).
@@ -85,18 +85,24 @@ class ModelConfig(BaseModel):
     #: Columns compared by the ``check`` strategy, or ``all``.
     check_cols: str | tuple[str, ...] | None = None
 
-    @model_validator(mode="after")
-    def _incremental_keys_agree(self) -> "ModelConfig":
+    def incremental_problem(self, *, dbt: bool = False) -> str | None:
+        """What the resolved incremental keys get wrong (None: nothing). Not a validator: folder
+        defaults and properties set some keys and a model's ``config()`` the rest, so only the
+        resolved config is checked. ``dbt``: as in dbt, incremental keys on another
+        materialization are ignored (a folder's ``+on_schema_change`` over views is common)."""
         strategy = self.incremental_strategy
-        if strategy is not None and self.materialized != "incremental":
-            raise ValueError(f"incremental_strategy {strategy!r} needs materialized: incremental")
-        if self.on_schema_change is not None and self.materialized != "incremental":
-            raise ValueError(f"on_schema_change {self.on_schema_change!r} needs materialized: incremental")
+        if self.materialized != "incremental":
+            if dbt:
+                return None
+            if strategy is not None:
+                return f"incremental_strategy {strategy!r} needs materialized: incremental"
+            if self.on_schema_change is not None:
+                return f"on_schema_change {self.on_schema_change!r} needs materialized: incremental"
         if strategy in ("merge", "delete+insert") and not self.unique_key:
-            raise ValueError(f"incremental_strategy {strategy!r} needs a unique_key (a column or a list)")
+            return f"incremental_strategy {strategy!r} needs a unique_key (a column or a list)"
         if strategy == "microbatch" and not (self.event_time and self.batch_size and self.begin):
-            raise ValueError("incremental_strategy 'microbatch' needs event_time, batch_size (day|hour) and begin")
-        return self
+            return "incremental_strategy 'microbatch' needs event_time, batch_size (day|hour) and begin"
+        return None
 
     def snapshot_problem(self) -> str | None:
         """What a snapshot's resolved config lacks (None: nothing). Not a validator: folder

@@ -11,6 +11,7 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
+from faborite.dbt.materializations import without_materializations
 from faborite.dbt.packages import Package, package_model_tree, vendored_packages
 from faborite.dbt.tests import singular_test_target, test_blocks_as_macros
 
@@ -26,7 +27,7 @@ def packages_of(root: Path, dbt: "DbtProject") -> list[Package]:
 
 def macro_files(root: Path, dbt: "DbtProject", packages: list[Package]) -> list["MacroFile"]:
     """Macros of every macro path, of ``tests/generic/``, and of every package; ``{% test %}`` blocks
-    as the ``test_<name>`` macros dbt makes of them."""
+    as the ``test_<name>`` macros dbt makes of them; ``{% materialization %}`` blocks blanked out."""
     from faborite.config.loader import MacroFile
 
     folders = [root / p for p in dbt.macro_paths] + [root / p / "generic" for p in dbt.test_paths]
@@ -38,7 +39,8 @@ def macro_files(root: Path, dbt: "DbtProject", packages: list[Package]) -> list[
                 continue
             seen.add(path)
             text = path.read_text(encoding="utf-8")
-            found.append(MacroFile(path=_display(path, root), text=test_blocks_as_macros(text)))
+            text = without_materializations(test_blocks_as_macros(text))
+            found.append(MacroFile(path=_display(path, root), text=text))
     return found
 
 

@@ -147,3 +147,24 @@ def test_an_error_in_sql_a_macro_generated_names_no_line_past_the_file(tmp_path)
                        {"gen": "{% macro long_sql() %}\nselect 1 as a\n\n\n\n\n\n, from where\n{% endmacro %}"})
     error = error_of(root)
     assert error.file == "models/m.sql" and error.line is None and "a macro generated" in error.hint
+
+
+def test_incremental_keys_on_other_materializations_are_ignored_as_dbt_does(tmp_path):
+    root = dbt_project(tmp_path / "p", {"v": "select 1 as x",
+                                        "inc": "{{ config(materialized='incremental', unique_key='x') }}select 1 as x"},
+                       project_yml="models:\n  big:\n    +on_schema_change: sync_all_columns\n"
+                                   "    +incremental_strategy: merge\n")
+    nodes = compile_(root).nodes
+    assert nodes["model.v"].materialized == "view" and nodes["model.inc"].materialized == "incremental"
+
+
+def test_a_materialization_block_leaves_the_file_s_other_macros_usable(tmp_path):
+    root = dbt_project(tmp_path / "p", {"m": "select {{ one() }} as x",
+                                        "custom": "{{ config(materialized='my_custom') }}select 1 as x"},
+                       {"all": "{% materialization my_custom, default %}\n{% call statement('main') %}{{ sql }}"
+                               "{% endcall %}\n{{ return({'relations': [this]}) }}\n{% endmaterialization %}\n"
+                               "{% macro one() %}1{% endmacro %}"})
+    error = error_of(root)
+    assert error.file == "models/custom.sql" and "my_custom" in error.message
+    write(root, "models/custom.sql", "select 2 as x")
+    assert compile_(root).nodes["model.m"].sql == "select 1 as x"
