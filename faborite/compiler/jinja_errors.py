@@ -56,12 +56,23 @@ def locate(exc: FaboriteError, path: str) -> FaboriteError:
 
 #: Names of dbt's context and of common dbt packages that faborite does not define (everything else
 #: of dbt's context is in faborite/dbt/): defining them as a macro is no fix.
-_DBT_CONTEXT = frozenset({"invocation_id", "dbt_expectations", "dbt_date", "codegen", "audit_helper"})
+_DBT_CONTEXT = frozenset({"dbt_expectations", "dbt_date", "codegen", "audit_helper"})
+
+
+#: dbt names whose value changes every run: a plan (a pure function of the files) cannot have them.
+_PER_RUN = frozenset({"run_started_at", "invocation_id", "invocation_args_dict"})
 
 
 def undefined_hint(message: str) -> str:
     """The hint for ``'x' is undefined``: never "define it as a macro" for a name of dbt's own context."""
+    if " has no element " in message or " has no attribute " in message:
+        # e.g. run_query(...).columns[0]: a value read from something that is empty or absent.
+        return ("a value the template reads is missing; at plan time run_query/statement results are "
+                "empty (no query runs): guard it, e.g. {% if results.rows %}")
     match = re.match(r"'([^']+)' is undefined", message)
+    if match and match.group(1) in _PER_RUN:
+        return (f"{match.group(1)!r} changes every run and faborite's plans are reproducible (the same files "
+                "give the same plan): use the SQL's current_timestamp instead")
     if match and match.group(1) in _DBT_CONTEXT:
         return (f"{match.group(1)!r} is part of dbt's Jinja context or a dbt package that faborite does not "
                 "have: vendor the package under dbt_packages/ (see docs/migrating-from-dbt.md)")

@@ -16,6 +16,7 @@ from faborite import __version__
 from faborite.compiler import fingerprint
 from faborite.compiler.checks import check_sql
 from faborite.compiler.dag import topological_order
+from faborite.compiler.disabled import disabled_without_rendering
 from faborite.compiler.ephemeral import cte_name, with_ctes
 from faborite.compiler.line_offset import body_offset
 from faborite.compiler.jinja import (
@@ -190,6 +191,11 @@ class Compilation:
         by_folder: dict[int, ModelConfig] = {}  # models of one folder share its defaults dict
         for model, result in zip(self.project.models, self._render_all()):
             config = self.failures.attempt(model.name, lambda: self._model_config(model, result, by_folder))
+            doc = self.project.model_docs.get(model.name)
+            if config is None and result is None and disabled_without_rendering(
+                    model.text, model.defaults, doc.doc.config if doc else None):
+                del self.failures.errors[model.name]  # a disabled model's refs are not resolved (dbt)
+                continue
             if config is None:
                 # Failed: its dependents still render (and are then left out) against its default name.
                 self.relations[model.name] = Relation(schema_name=self.target.schema, name=model.name)

@@ -168,3 +168,28 @@ def test_a_materialization_block_leaves_the_file_s_other_macros_usable(tmp_path)
     assert error.file == "models/custom.sql" and "my_custom" in error.message
     write(root, "models/custom.sql", "select 2 as x")
     assert compile_(root).nodes["model.m"].sql == "select 1 as x"
+
+
+def test_a_disabled_model_s_refs_are_not_resolved(tmp_path):
+    root = dbt_project(tmp_path / "p", {
+        "off_in_config": "{{ config(enabled=false) }}\nselect * from {{ ref('gone') }}",
+        "off_in_dict": "{{ config({'enabled': False}) }}\nselect * from {{ ref('gone') }}",
+        "off_in_project": "select * from {{ ref('gone') }}", "on": "select 1 as x",
+    }, project_yml="models:\n  big:\n    off_in_project:\n      +enabled: false\n")
+    assert set(compile_(root).nodes) == {"model.on"}
+    write(root, "models/on.sql", "select * from {{ ref('gone') }}")
+    assert error_of(root).file == "models/on.sql"  # an enabled model still fails
+
+
+def test_run_query_columns_read_as_empty_at_plan_time(tmp_path):
+    root = dbt_project(tmp_path / "p", {
+        "up": "select 1 as id",
+        "m": "{% set res = run_query('select id from ' ~ ref('up')) %}"
+             "{% if execute %}{% set vals = res.columns[0].values() %}{% endif %}"
+             "select 1 as x{% for v in vals %}, {{ v }} as c{{ v }}{% endfor %}",
+        "per_run": "select '{{ run_started_at }}' as t",
+    })
+    error = error_of(root)
+    assert error.file == "models/per_run.sql" and "reproducible" in error.hint
+    write(root, "models/per_run.sql", "select 1 as t")
+    assert compile_(root).nodes["model.m"].sql == "select 1 as x"
