@@ -109,6 +109,8 @@ class CompileErrors(CompileError):
             lines.append("  not compiled: " + ", ".join(f"{name} (needs {parent})"
                                                         for name, parent in sorted(self.skipped.items())))
         super().__init__("\n".join(lines), hint="fix each model above; nothing is applied while any fails")
+        # Every failure is listed, however many: only each line is kept short (MAX_LINES would cut the list).
+        self._message = "\n".join(shorten_excerpt(line) if len(line) > MAX_LINE_CHARS else line for line in lines)
 
     def to_dict(self) -> dict:
         """The errors as plain data: every failure, and what was not compiled because of them."""

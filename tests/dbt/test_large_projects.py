@@ -193,3 +193,10 @@ def test_run_query_columns_read_as_empty_at_plan_time(tmp_path):
     assert error.file == "models/per_run.sql" and "reproducible" in error.hint
     write(root, "models/per_run.sql", "select 1 as t")
     assert compile_(root).nodes["model.m"].sql == "select 1 as x"
+
+
+def test_every_failing_model_is_listed_however_many(tmp_path):
+    root = dbt_project(tmp_path / "p", {f"broken_{i:02d}": "select 1 as x,\nfrom where" for i in range(30)})
+    error = error_of(root)
+    assert error.message.startswith("30 models failed to compile")
+    assert all(f"models/broken_{i:02d}.sql" in error.message for i in range(30)) and "more lines" not in error.message
