@@ -41,7 +41,9 @@ class BrokenMacro:
         self.error = error
 
     def __call__(self, *_: Any, **__: Any) -> Any:
-        raise CompileError(f"macro {self.name!r} is unusable: its file failed to load: {self.error.message}",
+        # The file's error in full is in the one warning; each model's line gives its first sentence.
+        first = self.error.message.split(". ", 1)[0]
+        raise CompileError(f"macro {self.name!r} is unusable: its file does not load ({first})",
                            file=self.error.file, line=self.error.line, hint=self.error.hint)
 
 
