@@ -208,8 +208,8 @@ def load_project(root: Path, *, profile: str | None = None, vars_override: dict[
         properties_filter = _dbt_properties_filter(dbt, macros)
         analyses = tuple(a for folder in dbt.analysis_paths if (root / folder).is_dir()
                          for a in _load_models(root / folder, root, {}))
-    warnings += _unused_folders(model_defaults, {(*m.folder, m.name) for m in models}, "models")
-    warnings += _unused_folders(seed_defaults, {(*s.folder, s.name) for s in seeds}, "seeds")
+    warnings += _unused_folders(model_defaults, {(*m.folder, m.name) for m in models}, "models", config_file)
+    warnings += _unused_folders(seed_defaults, {(*s.folder, s.name) for s in seeds}, "seeds", config_file)
 
     model_docs: dict[str, NodeDocEntry] = {}
     seed_docs: dict[str, NodeDocEntry] = {}
@@ -396,10 +396,11 @@ def _named_defaults(merged: dict[str, Any], defaults: FolderDefaults, path: tupl
     return defaults_for((path[-1],), {(): merged, (path[-1],): own})  # tags accumulate, as for folders
 
 
-def _unused_folders(defaults: FolderDefaults, folders: set[tuple[str, ...]], section: str) -> list[str]:
+def _unused_folders(defaults: FolderDefaults, folders: set[tuple[str, ...]], section: str,
+                    config_file: str = PROJECT_FILE) -> list[str]:
     used = {folder[:depth] for folder in folders for depth in range(len(folder) + 1)}
     return [
-        f"{PROJECT_FILE}: '{section}.{'.'.join(path)}' matches no folder under {section}/"
+        f"{config_file}: '{section}.{'.'.join(path)}' matches no folder under {section}/"
         for path in defaults if path not in used
     ]
 

@@ -200,3 +200,16 @@ def test_every_failing_model_is_listed_however_many(tmp_path):
     error = error_of(root)
     assert error.message.startswith("30 models failed to compile")
     assert all(f"models/broken_{i:02d}.sql" in error.message for i in range(30)) and "more lines" not in error.message
+
+
+def test_notes_name_dbt_project_yml_and_show_when_models_fail(tmp_path):
+    root = dbt_project(tmp_path / "p", {"m": "select 1 as x,\nfrom where"},
+                       project_yml="models:\n  big:\n    gone_folder:\n      +materialized: table\n")
+    from faborite.config.loader import load_project
+
+    assert any(w.startswith("dbt_project.yml: 'models.gone_folder' matches no folder") for w in load_project(root).warnings)
+    from click.testing import CliRunner
+    from faborite.cli import cli
+
+    result = CliRunner().invoke(cli, ["--project-dir", str(root), "validate"])
+    assert result.exit_code == 1 and "matches no folder" in result.output  # printed although compile failed
