@@ -163,8 +163,15 @@ def init(state: _State, name: Path) -> None:
 @pass_state
 def validate(state: _State, as_json: bool, selection) -> None:
     """Load and compile the project; print errors or 'ok: N nodes' (with -s, also the nodes selected)."""
+    from faborite.errors import FaboriteError
+
     ws = state.workspace()
-    manifest = ws.compile()
+    try:
+        manifest = ws.compile()
+    except FaboriteError:
+        if not as_json and "project" in vars(ws):  # loaded: its notes (skipped tests ...) help fix the errors
+            _print_warnings(state, ws)
+        raise
     kinds = ("model", "seed", "source", "sync")
     counts = {kind: sum(1 for n in manifest.nodes.values() if n.kind == kind) for kind in kinds}
     selected = None if selection.is_everything else ws.select(manifest, selection)

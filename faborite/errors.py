@@ -89,15 +89,19 @@ class CompileErrors(CompileError):
     """Several models failed to compile: each error at its file:line, and the models not
     compiled because they depend on one that failed. validate and plan report them all at once."""
 
-    def __init__(self, errors: "list[FaboriteError]", skipped: "dict[str, str] | None" = None) -> None:
+    def __init__(self, errors: "list[FaboriteError]", skipped: "dict[str, str] | None" = None,
+                 models: "dict[int, str] | None" = None) -> None:
+        # ``models``: the failing model of an error located outside its own file (a macro), by id(error).
         self.errors = list(errors)
+        models = models or {}
         self.skipped = dict(skipped or {})
         count = len(self.errors)
         lines = [f"{count} model{'s' if count != 1 else ''} failed to compile"
                  + (f"; {len(self.skipped)} more depend on them and were not compiled" if self.skipped else "")
                  + ":"]
         for error in self.errors:
-            where = f"{error.location}: " if error.location else ""
+            model = f" (model {models[id(error)]})" if id(error) in models else ""
+            where = f"{error.location}{model}: " if error.location else (f"model {models[id(error)]}: " if model else "")
             lines.append(f"  {where}{error.message}")
             if error.hint:
                 lines.append(f"    hint: {error.hint}")
@@ -105,6 +109,8 @@ class CompileErrors(CompileError):
             lines.append("  not compiled: " + ", ".join(f"{name} (needs {parent})"
                                                         for name, parent in sorted(self.skipped.items())))
         super().__init__("\n".join(lines), hint="fix each model above; nothing is applied while any fails")
+        # Every failure is listed, however many: only each line is kept short (MAX_LINES would cut the list).
+        self._message = "\n".join(shorten_excerpt(line) if len(line) > MAX_LINE_CHARS else line for line in lines)
 
     def to_dict(self) -> dict:
         """The errors as plain data: every failure, and what was not compiled because of them."""

@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from faborite.config.loader import NodeDocEntry
 from faborite.config.node_config import DATA_KEYS, INCREMENTAL_KEYS, SNAPSHOT_KEYS, ModelConfig, SeedConfig
 from faborite.config.validation import config_error_from
+from faborite.errors import ConfigError
 
 
 def data_config(config: ModelConfig | SeedConfig) -> dict[str, Any]:
@@ -31,23 +32,21 @@ def data_config(config: ModelConfig | SeedConfig) -> dict[str, Any]:
 
 
 def resolve_config(base, defaults: dict[str, Any], entry: NodeDocEntry | None, calls: dict[str, Any],
-                    file: str, text: str | None = None, calls_at: dict[str, list] | None = None,
-                    *, dbt_rules: bool = False):
+                    file: str, text: str | None = None, calls_at: dict[str, list] | None = None, *,
+                    dbt: bool = False):
     """Folder defaults, then properties ``config:``, then ``config(...)`` calls; most specific wins.
-
-    Incremental-only keys are checked against the final materialization, not each layer's; with
-    ``dbt_rules`` (a dbt project) they are ignored on another materialization, as dbt does.
-    """
+    The resolved model config's keys must then agree (``dbt``: dbt's leniency, see
+    :meth:`ModelConfig.incremental_problem`)."""
     layers = [(defaults, "faborite.yml", None, "folder defaults")]
     if entry is not None:
         layers.append((entry.doc.config, entry.file, entry.line, f"'config:' of {entry.doc.name!r}"))
     layers.append((calls, file, line_of_call(text, "config(") if text else None, "config()"))
-    layers = [layer for layer in layers if layer[0]]
     config = base
-    for index, (overrides, where, line, what) in enumerate(layers):
-        last = index == len(layers) - 1
+    for overrides, where, line, what in layers:
+        if not overrides:
+            continue
         try:
-            config = config.merged(overrides, lenient=("drop" if dbt_rules else None) if last else "keep")
+            config = config.merged(overrides)
         except ValidationError as exc:
             error = config_error_from(exc, type(base), overrides, file=where, what=what)
             error.line = line
@@ -58,6 +57,10 @@ def resolve_config(base, defaults: dict[str, Any], entry: NodeDocEntry | None, c
                 if error.file != file:
                     error.message += f" (while rendering {file})"
             raise error from None
+    problem = config.incremental_problem(dbt=dbt) if hasattr(config, "incremental_problem") else None
+    if problem:
+        raise ConfigError(problem, file=file, line=line_of_call(text, "config(") if text and calls else None,
+                          hint="set materialized: incremental, or remove the key")
     return config
 
 

@@ -10,6 +10,7 @@ and plan print them and exit 1, and there is nothing to apply.
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import PurePosixPath
 from typing import Any, TypeVar
 
 from faborite.errors import CompileErrors, FaboriteError
@@ -61,4 +62,11 @@ class Failures:
             return
         if len(self.errors) == 1:
             raise next(iter(self.errors.values()))
-        raise CompileErrors(list(self.errors.values()), skipped)
+        raise CompileErrors(list(self.errors.values()), skipped,
+                            models={id(e): n for n, e in self.errors.items() if not _in_own_file(n, e)})
+
+
+def _in_own_file(name: str, error: FaboriteError) -> bool:
+    """Whether ``error`` points into the failing model's own file (else, e.g. a macro, the report
+    names the model: the same macro line failing for several models is otherwise ambiguous)."""
+    return not error.file or PurePosixPath(str(error.file)).stem == name

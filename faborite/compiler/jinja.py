@@ -14,6 +14,7 @@ model's config (and so its schema) is known.
 from __future__ import annotations
 
 import ast
+import logging
 import difflib
 import os
 import re
@@ -172,10 +173,12 @@ class TemplateContext:
         facts: "ProjectFacts | None" = None,
         model_versions: dict[str, tuple[str, dict[str, str]]] | None = None,
         package_vars: dict[str, dict[str, Any]] | None = None,
+        dbt_macros: bool = False,
     ) -> None:
         """``facts``: what the dbt context needs of the compile (relations, columns, dialect);
         ``model_versions``: ``{model: (latest node, {version: node})}`` for versioned refs;
-        ``package_vars``: what ``var()`` sees in a dbt package's nodes, by package folder."""
+        ``package_vars``: what ``var()`` sees in a dbt package's nodes, by package folder;
+        ``dbt_macros``: macro files load as dbt's do (:mod:`faborite.compiler.macro_faults`)."""
         self._node_names = node_names
         self._resolve_source = resolve_source
         self._vars = project_vars
@@ -187,6 +190,9 @@ class TemplateContext:
         self._versions = model_versions or {}
         self._env = None
         self._package_scopes: dict[str, dict[str, Any]] = {}
+        self._dbt_macros = dbt_macros
+        #: Built-ins the project's own macros replace: the static fast path leaves them to Jinja.
+        self._overridden = _overrides(macro_files) if dbt_macros else frozenset()
 
     @property
     def env(self):
@@ -333,7 +339,17 @@ class TemplateContext:
             scope = self.env.globals if package is None else package_globals[package]
             defined = root if package is None else packages[package]
             for path, text in files:
-                self._define(path, text, scope, defined, check_builtins=package is None)
+                if not self._dbt_macros:
+                    self._define(path, text, scope, defined, check_builtins=package is None)
+                    continue
+                from faborite.compiler.macro_faults import BrokenMacro, broken_file_note, macro_names
+
+                try:
+                    self._define(path, text, scope, defined, check_builtins=package is None)
+                except CompileError as error:  # the file's macros fail their callers, not the project
+                    logging.getLogger("faborite").warning(broken_file_note(error))
+                    for name in macro_names(text):
+                        defined.setdefault(name, BrokenMacro(name, error))
         answer_plan_time_queries(packages, self._target.type,
                                  lambda: FALLBACK_PACKAGES["dbt_utils"](self._module_macros))
         for package, scope in package_globals.items():
@@ -372,7 +388,16 @@ class TemplateContext:
         for name, value in sorted(context.vars.items()):
             if not isinstance(value, Macro):
                 continue
-            if check_builtins and name in BUILTIN_NAMES:
+            if check_builtins and name in BUILTIN_NAMES and self._dbt_macros:
+                from faborite.compiler.macro_faults import IGNORED_OVERRIDES, OVERRIDABLE, ignored_override_note
+
+                if name in IGNORED_OVERRIDES:
+                    logging.getLogger("faborite").warning(ignored_override_note(path, name))
+                    continue
+                if name not in OVERRIDABLE:
+                    raise CompileError(f"macro {name!r} shadows the built-in {name}()", file=path,
+                                       line=macro_line(text, name), hint="rename the macro")
+            elif check_builtins and name in BUILTIN_NAMES:
                 raise CompileError(f"macro {name!r} shadows the built-in {name}()", file=path,
                                    line=macro_line(text, name), hint="rename the macro")
             if name in defined:
@@ -485,6 +510,8 @@ class TemplateContext:
         if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)):
             return None
         name = node.func.id
+        if name in self._overridden:
+            return None  # the project's own ref()/source() macro: Jinja calls it
         if name in ("ref", "source", "var") and not node.keywords and all(
                 isinstance(a, ast.Constant) and isinstance(a.value, str) for a in node.args):
             function = {"ref": self._ref, "source": self._source, "var": self._var}[name]
@@ -500,6 +527,15 @@ class TemplateContext:
                 kwargs[keyword.arg] = value
             return self._config(**kwargs)
         return None
+
+
+def _overrides(macro_files: list[tuple[str, str]]) -> frozenset[str]:
+    """The dbt built-ins the project's own macro files define (``{% macro ref(...) %}``)."""
+    from faborite.compiler.macro_faults import OVERRIDABLE, macro_names
+    from faborite.dbt.project_facts import macro_package
+
+    return frozenset(name for path, text in macro_files if macro_package(path) is None and "macro" in text
+                     for name in macro_names(text) if name in OVERRIDABLE)
 
 
 @contextmanager

@@ -61,6 +61,10 @@ _DBT_CONTEXT = frozenset({"dbt_expectations", "dbt_date", "codegen", "audit_help
 
 def undefined_hint(message: str) -> str:
     """The hint for ``'x' is undefined``: never "define it as a macro" for a name of dbt's own context."""
+    if " has no element " in message or " has no attribute " in message:
+        # e.g. run_query(...).columns[0]: a value read from something that is empty or absent.
+        return ("a value the template reads is missing; at plan time run_query/statement results are "
+                "empty (no query runs): guard it, e.g. {% if results.rows %}")
     match = re.match(r"'([^']+)' is undefined", message)
     if match and match.group(1) in _DBT_CONTEXT:
         return (f"{match.group(1)!r} is part of dbt's Jinja context or a dbt package that faborite does not "

@@ -16,7 +16,9 @@ from faborite import __version__
 from faborite.compiler import fingerprint
 from faborite.compiler.checks import check_sql
 from faborite.compiler.dag import topological_order
+from faborite.compiler.disabled import disabled_without_rendering
 from faborite.compiler.ephemeral import cte_name, with_ctes
+from faborite.compiler.line_offset import body_offset
 from faborite.compiler.jinja import (
     REF_PLACEHOLDER_PATTERN, RenderRecord, TargetInfo, TemplateContext, best_match_hint, placeholder_name,
 )
@@ -120,6 +122,7 @@ class Compilation:
             resolve_source=self.sources.render, project_vars=project_vars, target=target,
             macro_files=macro_files, environ=environ, facts=facts, model_versions=versions,
             package_vars=project_package_vars(project, project_vars),
+            dbt_macros=project.dbt is not None,
         )
         for seed in project.seeds:
             if seed.name in self.seed_configs:
@@ -172,7 +175,14 @@ class Compilation:
 
         def analyze(index: int) -> "SqlAnalysis":
             sql, file, offset = jobs[index]
-            return analyze_sql(sql, dialect, file=file, line_offset=offset)
+            try:
+                return analyze_sql(sql, dialect, file=file, line_offset=offset)
+            except CompileError as exc:
+                model = self.models_by_name.get(names[index])
+                if exc.line and model is not None and exc.line > model.text.count("\n") + 1:
+                    # Past the file's end: the SQL a macro generated; no line of the file is right.
+                    exc.line, exc.hint = None, f"in the SQL a macro generated: {exc.hint}"
+                raise
 
         for index, value in zip(misses, map_maybe_parallel(lambda i: _or_none(analyze, i), misses, self.workers)):
             value = value or self.failures.attempt(names[index], lambda: analyze(index))
@@ -186,6 +196,11 @@ class Compilation:
         by_folder: dict[int, ModelConfig] = {}  # models of one folder share its defaults dict
         for model, result in zip(self.project.models, self._render_all()):
             config = self.failures.attempt(model.name, lambda: self._model_config(model, result, by_folder))
+            doc = self.project.model_docs.get(model.name)
+            if config is None and result is None and disabled_without_rendering(
+                    model.text, model.defaults, doc.doc.config if doc else None):
+                del self.failures.errors[model.name]  # a disabled model's refs are not resolved (dbt)
+                continue
             if config is None:
                 # Failed: its dependents still render (and are then left out) against its default name.
                 self.relations[model.name] = Relation(schema_name=self.target.schema, name=model.name)
@@ -197,10 +212,14 @@ class Compilation:
             if config.materialized == "ephemeral":
                 self.ephemeral[model.name] = (text, record, model)
                 continue
-            rendered.append((model, text, record, config))
+            # A naming macro that fails (generate_schema_name ...) fails this model, not the project.
             kind = "snapshot" if config.materialized == "snapshot" else "model"  # dbt's node.resource_type
-            self.relations[model.name] = self._named(model.name, model.path, kind, config)
+            relation = self.failures.attempt(model.name,
+                                             lambda: self._named(model.name, model.path, kind, config))
+            self.relations[model.name] = relation or Relation(schema_name=self.target.schema, name=model.name)
             self.node_ids[model.name] = f"model.{model.name}"
+            if relation is not None:
+                rendered.append((model, text, record, config))
         self._check_unique_relations()
 
         drafts: dict[str, dict[str, Any]] = {}
@@ -214,6 +233,7 @@ class Compilation:
         for seed in self.project.seeds:
             if seed.name in self.seed_configs:
                 drafts[f"seed.{seed.name}"] = self._seed_draft(seed)
+        self._check_ephemerals()
         located = [(entry, self.failures.attempt(entry[0].name,
                                                  lambda: self._located_sql(entry[1], entry[0], entry[2])))
                    for entry in rendered]
@@ -377,7 +397,7 @@ class Compilation:
         doc = self.project.model_docs.get(model.name)
         if record.config or (doc is not None and doc.doc.config):
             config = resolve_config(ModelConfig(), model.defaults, doc, record.config, model.path,
-                                     text=model.text, calls_at=record.config_at, dbt_rules=self.project.dbt is not None)
+                                     text=model.text, calls_at=record.config_at, dbt=self.project.dbt is not None)
             problem = config.snapshot_problem()
             if problem:
                 raise ConfigError(f"snapshot {model.name!r}: {problem}", file=model.path,
@@ -387,7 +407,7 @@ class Compilation:
         key = id(model.defaults)
         if key not in by_folder:
             by_folder[key] = resolve_config(ModelConfig(), model.defaults, None, {}, model.path,
-                                            dbt_rules=self.project.dbt is not None)
+                                            dbt=self.project.dbt is not None)
         return by_folder[key]
 
     def _quoted(self, name: str) -> str:
@@ -417,6 +437,7 @@ class Compilation:
         substituted = self._substitute(text, model.name, model.path, ctes)
         # Lines stripped from the top (e.g. left by a leading config() call) still count in the file.
         offset = substituted[:len(substituted) - len(substituted.lstrip())].count("\n")
+        offset = body_offset(model.text, substituted, offset)  # a multi-line config() renders to no lines
         if not ctes:
             return substituted.strip(), model.path, offset
         if record is not None:
@@ -427,10 +448,22 @@ class Compilation:
         # The CTEs go above the model's first line: error lines in the model's own SQL are off by them.
         return with_ctes(substituted.strip(), ctes), model.path, offset - sum(q.count("\n") + 2 for _, q in ctes)
 
+    def _check_ephemerals(self) -> None:
+        """Each ephemeral model's own SQL parsed alone: its errors are its own, at its lines (inlined,
+        they would show in every model that refs it, at that model's file), and one nobody refs is checked too."""
+        names = list(self.ephemeral)
+        jobs = [self.failures.attempt(name, lambda name=name: self._located_sql(
+            self.ephemeral[name][0], self.ephemeral[name][2])) for name in names]
+        self._analyze_all([job for job in jobs if job], [n for n, job in zip(names, jobs) if job])
+
     def _collect_cte(self, name: str, ctes: list[tuple[str, str]], chain: tuple) -> None:
         """Add ephemeral model ``name`` (after the ephemeral models it refs) to ``ctes``, once."""
         if any(done == name for done, _ in ctes):
             return
+        if name in self.failures:
+            consumer = self.models_by_name.get(chain[0]) if chain else None
+            raise CompileError(f"refs the ephemeral model {name!r}, which failed to compile",
+                               file=consumer.path if consumer else None, hint=f"fix {name} (its error is listed)")
         if name in chain:
             raise CompileError(f"ephemeral models ref each other in a cycle: {' -> '.join((*chain[1:], name))}",
                                file=self.ephemeral[name][2].path)

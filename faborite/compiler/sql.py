@@ -41,7 +41,10 @@ def parse_query(sql: str, dialect: str, *, file: str, line_offset: int = 0) -> e
             description = "incomplete expression"
         if near:
             description += f" {near!r}" if description.endswith("got") else f" near {near!r}"
-        where = f"line {err.get('line')}, column {err.get('col')} of the rendered SQL; `faborite compile` shows it"
+        # Name the dialect: SQL written for another engine (a dbt project's Snowflake `v:key::int`)
+        # fails here, and the parser's own words do not say why.
+        where = (f"line {err.get('line')}, column {err.get('col')} of the rendered SQL, read as "
+                 f"{dialect or 'generic'} SQL (the project's dialect); `faborite compile` shows it")
         unbalanced = _unbalanced_paren(sql, dialect)
         if unbalanced is not None:
             text, paren_line = unbalanced
@@ -63,7 +66,9 @@ def parse_query(sql: str, dialect: str, *, file: str, line_offset: int = 0) -> e
         ) from None
     if not statements:
         raise CompileError("the model is empty: it renders to no SQL", file=file, line=1 + line_offset,
-                           hint="write one SELECT statement, or delete the file")
+                           hint="write one SELECT statement, or delete the file; SQL that Jinja builds from "
+                                "the warehouse's catalog or a query (run_query, statement, "
+                                "get_relations_by_pattern) is empty at plan time, where no query runs")
     if len(statements) != 1:
         raise CompileError(
             f"a model holds one SELECT statement, found {len(statements)}",

@@ -10,7 +10,6 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from faborite.config.node_config import LENIENT_INCREMENTAL_KEYS
 from faborite.config.validation import config_error_from
 from faborite.config.yaml_loader import LineDict, line_of
 from faborite.errors import ConfigError
@@ -40,8 +39,7 @@ def flatten_folder_tree(tree: Any, config_model: type[BaseModel], *, file: str, 
                 walk(value, (*path, str(key)))
         if overrides:
             try:
-                # A folder's defaults are not a model's last word: incremental keys wait for its materialization.
-                config_model.model_validate(overrides, context={LENIENT_INCREMENTAL_KEYS: "keep"})
+                config_model.model_validate(overrides)
             except ValidationError as exc:
                 raise config_error_from(exc, config_model, overrides, file=file, what=f"'{section}' folder defaults",
                                         key_prefix="+") from None

@@ -132,7 +132,10 @@ def find_project_root(start: Path) -> Path:
 
 
 def _rel(path: Path, root: Path) -> str:
-    return path.relative_to(root).as_posix()
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:  # a dbt macro or model path outside the project (`../shared_macros`)
+        return Path(os.path.relpath(path, root)).as_posix()
 
 
 def _read_text(path: Path, root: Path) -> str:
@@ -355,8 +358,10 @@ def _load_models(models_dir: Path, root: Path, defaults: FolderDefaults) -> tupl
     models = []
     folder_defaults: dict[tuple[str, ...], dict[str, Any]] = {}
     prefix = len(str(root)) + 1
+    inside = str(models_dir).startswith(str(root) + os.sep)
     for path, folder in _sql_files(models_dir):
-        rel = path[prefix:].replace(os.sep, "/")
+        # A dbt model path may lie outside the project (`model-paths: [models, ../shared]`).
+        rel = (path[prefix:] if inside else os.path.relpath(path, root)).replace(os.sep, "/")
         name = os.path.basename(path)[:-4]
         _check_unique("model", name, rel, seen)
         try:

@@ -10,12 +10,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-#: Validation context key for incremental-only keys on another materialization: ``"keep"`` them
-#: unchecked (a config layer a later one may make incremental), or ``"drop"`` them (dbt's rule);
-#: without it they are refused.
-LENIENT_INCREMENTAL_KEYS = "lenient_incremental_keys"
 #: ``ephemeral``: never built; inlined as a CTE into each model that refs it (faborite/compiler/ephemeral.py).
 #: ``snapshot``: dbt's SCD2 history table (faborite/apply/snapshot_build.py).
 Materialization = Literal["view", "table", "incremental", "ephemeral", "snapshot"]
@@ -89,24 +85,24 @@ class ModelConfig(BaseModel):
     #: Columns compared by the ``check`` strategy, or ``all``.
     check_cols: str | tuple[str, ...] | None = None
 
-    @model_validator(mode="after")
-    def _incremental_keys_agree(self, info: ValidationInfo) -> "ModelConfig":
+    def incremental_problem(self, *, dbt: bool = False) -> str | None:
+        """What the resolved incremental keys get wrong (None: nothing). Not a validator: folder
+        defaults and properties set some keys and a model's ``config()`` the rest, so only the
+        resolved config is checked. ``dbt``: as in dbt, incremental keys on another
+        materialization are ignored (a folder's ``+on_schema_change`` over views is common)."""
         strategy = self.incremental_strategy
-        lenient = (info.context or {}).get(LENIENT_INCREMENTAL_KEYS)
-        if self.materialized != "incremental" and lenient == "keep":
-            return self  # a layer before the model's last word (folder defaults): a later one may say incremental
-        if self.materialized != "incremental" and lenient == "drop" and (strategy or self.on_schema_change):
-            # dbt ignores incremental keys on other materializations (`+on_schema_change` project-wide).
-            return self.model_copy(update={"on_schema_change": None, "incremental_strategy": None})
-        if strategy is not None and self.materialized != "incremental":
-            raise ValueError(f"incremental_strategy {strategy!r} needs materialized: incremental")
-        if self.on_schema_change is not None and self.materialized != "incremental":
-            raise ValueError(f"on_schema_change {self.on_schema_change!r} needs materialized: incremental")
+        if self.materialized != "incremental":
+            if dbt:
+                return None
+            if strategy is not None:
+                return f"incremental_strategy {strategy!r} needs materialized: incremental"
+            if self.on_schema_change is not None:
+                return f"on_schema_change {self.on_schema_change!r} needs materialized: incremental"
         if strategy in ("merge", "delete+insert") and not self.unique_key:
-            raise ValueError(f"incremental_strategy {strategy!r} needs a unique_key (a column or a list)")
+            return f"incremental_strategy {strategy!r} needs a unique_key (a column or a list)"
         if strategy == "microbatch" and not (self.event_time and self.batch_size and self.begin):
-            raise ValueError("incremental_strategy 'microbatch' needs event_time, batch_size (day|hour) and begin")
-        return self
+            return "incremental_strategy 'microbatch' needs event_time, batch_size (day|hour) and begin"
+        return None
 
     def snapshot_problem(self) -> str | None:
         """What a snapshot's resolved config lacks (None: nothing). Not a validator: folder
@@ -126,9 +122,8 @@ class ModelConfig(BaseModel):
         """The incremental strategy in force (dbt's default: merge with a unique_key, else append)."""
         return self.incremental_strategy or ("merge" if self.unique_key else "append")
 
-    def merged(self, overrides: dict[str, Any], *, lenient: str | None = None) -> "ModelConfig":
-        """A copy with ``overrides`` applied (tags accumulate, dbt style); ``lenient``: what becomes of
-        incremental keys on another materialization (see :data:`LENIENT_INCREMENTAL_KEYS`)."""
+    def merged(self, overrides: dict[str, Any]) -> "ModelConfig":
+        """A copy with ``overrides`` applied (tags accumulate, dbt style)."""
         data = self.model_dump(by_alias=True, exclude_unset=False)
         for key, value in overrides.items():
             # Anything of the wrong type is passed through for pydantic to reject with a located error.
@@ -139,7 +134,7 @@ class ModelConfig(BaseModel):
                 data["meta"] = {**data["meta"], **value}
             else:
                 data[key] = value
-        return type(self).model_validate(data, context={LENIENT_INCREMENTAL_KEYS: lenient} if lenient else None)
+        return type(self).model_validate(data)
 
 
 class SeedConfig(BaseModel):

@@ -1,4 +1,4 @@
-"""faborite's fallbacks for widely used dbt_utils macros (the Jinja is in ``dbt_utils.sql`` beside this file).
+"""faborite's fallbacks for widely used dbt_utils macros (the Jinja is in ``dbt_utils.sql`` and ``dbt_utils_more.sql`` beside this file).
 
 They are reachable as ``dbt_utils.<macro>`` only when no package named
 ``dbt_utils`` is vendored under ``dbt_packages/``: a vendored package always
@@ -50,6 +50,8 @@ def _literal_date(text: Any) -> datetime.date | None:
 def load(compile_file: Callable[[str, str], dict[str, Any]]) -> dict[str, Any]:
     """The fallback macros, compiled by ``compile_file(path, text)``."""
     macros = compile_file("<faborite>/dbt_utils.sql", _FILE.read_text(encoding="utf-8"))
+    more = _FILE.with_name("dbt_utils_more.sql")  # introspection, 0.x names, more generic tests
+    macros = {**compile_file(f"<faborite>/{more.name}", more.read_text(encoding="utf-8")), **macros}
     return {**macros, **{f"default__{name}": macro for name, macro in macros.items()}}
 
 

@@ -6,10 +6,12 @@ Called by :func:`faborite.config.loader.load_project` for a dbt project only.
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
+from faborite.dbt.materializations import without_materializations
 from faborite.dbt.packages import Package, package_model_tree, vendored_packages
 from faborite.dbt.tests import singular_test_target, test_blocks_as_macros
 
@@ -26,7 +28,7 @@ def packages_of(root: Path, dbt: "DbtProject") -> list[Package]:
 
 def macro_files(root: Path, dbt: "DbtProject", packages: list[Package]) -> list["MacroFile"]:
     """Macros of every macro path, of ``tests/generic/``, and of every package; ``{% test %}`` blocks
-    as the ``test_<name>`` macros dbt makes of them."""
+    as the ``test_<name>`` macros dbt makes of them; ``{% materialization %}`` blocks blanked out."""
     from faborite.config.loader import MacroFile
 
     folders = [root / p for p in dbt.macro_paths] + [root / p / "generic" for p in dbt.test_paths]
@@ -37,8 +39,8 @@ def macro_files(root: Path, dbt: "DbtProject", packages: list[Package]) -> list[
             if path in seen:
                 continue
             seen.add(path)
-            text = _without_materializations(path.read_text(encoding="utf-8"))
-            found.append(MacroFile(path=path.relative_to(root).as_posix(), text=test_blocks_as_macros(text)))
+            text = without_materializations(path.read_text(encoding="utf-8"))
+            found.append(MacroFile(path=_display(path, root), text=test_blocks_as_macros(text)))
     return found
 
 
@@ -60,18 +62,12 @@ def other_paths(root: Path, dbt: "DbtProject", model_defaults: Any, seed_default
     return models, seeds, folders
 
 
-_MATERIALIZATION = re.compile(r"\{%-?\s*materialization\s.*?\{%-?\s*endmaterialization\s*-?%\}", re.S)
-
-
-def _without_materializations(text: str) -> str:
-    """``text`` with each ``{% materialization %}`` block blanked (its lines kept, so errors stay located).
-
-    faborite builds its own materializations; a package or project defining one (dbt-duckdb's
-    extensions, audit packages) still loads, and a model that asks for it fails alone, naming it.
-    """
-    if "materialization" not in text:
-        return text
-    return _MATERIALIZATION.sub(lambda m: "\n" * m.group(0).count("\n"), text)
+def _display(path: Path, root: Path) -> str:
+    """``path`` relative to the project, also when a macro path lies outside it (``../../dbt_macros``)."""
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return Path(os.path.relpath(path, root)).as_posix()
 
 
 def package_models(root: Path, dbt: "DbtProject", packages: list[Package],

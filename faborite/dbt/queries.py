@@ -33,6 +33,15 @@ class EmptyColumn:
         return 0
 
 
+class EmptyColumns(tuple):
+    """The columns of an empty result: none to iterate, yet any one asked for is an empty column."""
+
+    def __getitem__(self, key: Any) -> Any:
+        if isinstance(key, slice):
+            return EmptyColumns()
+        return EmptyColumn(str(key))
+
+
 class EmptyTable:
     """An Agate-like table with no rows and no columns."""
 
@@ -41,9 +50,10 @@ class EmptyTable:
     column_types: tuple = ()
 
     @property
-    def columns(self) -> tuple:
-        """No columns (indexing one raises, as on an empty Agate table)."""
-        return ()
+    def columns(self) -> "EmptyColumns":
+        """No columns; ``columns[0]`` / ``columns['name']`` is an empty column, so dbt's documented
+        ``run_query(q).columns[0].values()`` reads as no values."""
+        return EmptyColumns()
 
     def __iter__(self):
         return iter(())

@@ -115,6 +115,10 @@ class RelationText(str):
                                schema=path.get("schema", self.schema),
                                identifier=path.get("identifier", self.identifier))
 
+    def replace_path(self, **parts: Any) -> "RelationText":
+        """dbt's ``relation.replace_path(database=...)``: a copy with those parts replaced."""
+        return self.incorporate(path=parts)
+
     def quote(self, *_: Any, **__: Any) -> "RelationText":
         """dbt's quoting policy switch: names here are always quoted."""
         return self

@@ -37,7 +37,14 @@ def default_functions(target: Any) -> dict[str, Any]:
         name = getattr(node, "name", "")
         return f"{name}_v{version}" if version not in (None, "") else name
 
+    def generate_schema_name_for_env(custom_schema_name: Any = None, node: Any = None) -> str:
+        # dbt's built-in alternative: the custom schema as written in the target named prod only.
+        if getattr(target, "name", None) == "prod" and custom_schema_name is not None:
+            return str(custom_schema_name).strip()
+        return target.schema
+
     return {"default__generate_schema_name": generate_schema_name,
+            "generate_schema_name_for_env": generate_schema_name_for_env,
             "default__generate_alias_name": generate_alias_name,
             "generate_schema_name": generate_schema_name, "generate_alias_name": generate_alias_name}
 
