@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from faborite import __version__
 from faborite.compiler import fingerprint
-from faborite.compiler.checks import check_sql
+from faborite.compiler.checks import check_sql, parse_custom_check
 from faborite.compiler.dag import topological_order
 from faborite.compiler.disabled import disabled_without_rendering
 from faborite.compiler.ephemeral import cte_name, with_ctes
@@ -30,6 +30,7 @@ from faborite.compiler.manifest import ColumnInfo, CompiledCheck, Manifest, Node
 from faborite.compiler.sources import SourceResolver
 from faborite.compiler.syncs import sync_drafts
 from faborite.compiler.parallel import map_maybe_parallel
+from faborite.compiler.unique_relations import check_unique_relations
 from faborite.config.loader import ModelFile, NodeDocEntry, Project
 from faborite.config.node_config import ModelConfig, SeedConfig
 from faborite.config.properties import CheckSpec, NodeDoc
@@ -220,7 +221,9 @@ class Compilation:
             self.node_ids[model.name] = f"model.{model.name}"
             if relation is not None:
                 rendered.append((model, text, record, config))
-        self._check_unique_relations()
+        files = {node.name: node.path for node in (*self.project.seeds, *self.project.models)}
+        files.update({d["name"]: d["file"] for d in self.sync_drafts.values()})
+        check_unique_relations(self.relations, files)
 
         drafts: dict[str, dict[str, Any]] = {}
         try:
@@ -552,7 +555,8 @@ class Compilation:
                 if spec.kind == "sql":
                     text, record = self.templates.render(spec.sql or "", file)
                     custom = self._substitute(text, name, file).strip()
-                    self._parse_check(custom, spec, name, file)
+                    parse_custom_check(custom, spec, name, file, read=self.dialect.sqlglot_dialect,
+                                       cache=self.cache)
                 if spec.kind == "relationships" and spec.to not in self.relations:
                     raise CompileError(
                         f"relationships check on {name}.{spec.column} refers to unknown node {spec.to!r}",
@@ -566,42 +570,6 @@ class Compilation:
             compiled.append(CompiledCheck(name=spec.label, kind=spec.kind, column=spec.column,
                                           severity=spec.severity, sql=sql, file=file))
         return tuple(compiled)
-
-    def _parse_check(self, sql: str, spec: CheckSpec, name: str, file: str) -> None:
-        """A custom check's SQL must parse as one query now, not fail at apply's audit."""
-        read = self.dialect.sqlglot_dialect
-        # A check that parsed before parses again: importing sqlglot costs every plan ~0.1 s.
-        if self.cache.passed("check-parses", read, sql):
-            return
-        from faborite.compiler.sql import parse_query  # sqlglot: only when a custom check changed
-
-        try:
-            parse_query(sql, read, file=file)
-        except CompileError as exc:
-            message = exc.message.replace("the model is empty: it renders to no SQL", "the check's SQL is empty")
-            message = message.replace("a model holds one SELECT statement", "a check holds one SELECT statement")
-            message = message.replace("a model must be a query", "a check must be a query")
-            raise CompileError(f"check {spec.label!r} on {name}: {message}", file=file, line=spec.line,
-                               hint=exc.hint) from None
-        self.cache.remember_passed("check-parses", read, sql)
-
-    def _check_unique_relations(self) -> None:
-        """Refuse two nodes published as one relation, ignoring case: most engines fold
-        unquoted names, and DuckDB matches even quoted ones case-insensitively."""
-        seen: dict[str, str] = {}
-        files = {node.name: node.path for node in (*self.project.seeds, *self.project.models)}
-        files.update({d["name"]: d["file"] for d in self.sync_drafts.values()})
-        for name, relation in self.relations.items():
-            key = relation.key.casefold()
-            if key in seen:
-                other = seen[key]
-                where = " and ".join(f"{n!r} ({files[n]})" if files.get(n) else repr(n) for n in (other, name))
-                same = "" if relation.key == self.relations[other].key else ", names differ only in case"
-                raise CompileError(
-                    f"{where} would both be published as {relation.key}{same}",
-                    file=files.get(name), hint="rename one, or give it a different alias or schema",
-                )
-            seen[key] = name
 
 
 def _with_history_columns(columns, config: ModelConfig):
