@@ -47,7 +47,7 @@ from faborite.dbt.dbt_utils import intervals_between
 from faborite.dbt.macros import Dispatcher, MacroNamespace, return_
 from faborite.dbt.project_facts import ProjectFacts
 from faborite.dbt.schema_names import default_functions
-from faborite.dbt.relation import DbtColumn, RelationApi, RelationText, create_relation
+from faborite.dbt.relation import DbtColumn, RelationApi, create_relation
 from faborite.compiler.jinja import columns_pending
 from faborite.errors import CompileError
 

@@ -11,7 +11,6 @@ no secret ever reaches a plan or the state.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
