@@ -42,19 +42,24 @@ def test_blocks_as_macros(text: str) -> str:
     return _END_TEST.sub("{% endmacro %}", text)
 
 
-def generic_test_names(macro_texts) -> set[str]:
-    """Names of the generic tests the macro files define (``test_x`` macros, after conversion)."""
-    names: set[str] = set()
-    for text in macro_texts:
-        names.update(_TEST_MACRO.findall(text))
-    return names
+def generic_tests(macro_files) -> dict[str, tuple[str | None, ...]]:
+    """``{test: packages defining it}`` for the generic tests of ``(path, text)`` macro files
+    (``test_x`` macros, after conversion); ``None`` stands for the root project."""
+    from faborite.dbt.project_facts import macro_package
+
+    found: dict[str, tuple[str | None, ...]] = {}
+    for path, text in macro_files:
+        for name in _TEST_MACRO.findall(text):
+            found[name] = (*found.get(name, ()), macro_package(path))
+    return found
 
 
 @dataclass
 class TestRewriter:
     """Rewrites a dbt ``tests:``/``data_tests:`` list into faborite checks."""
 
-    generic: set[str]
+    #: ``{test: packages defining it}`` (``None``: the root project), from :func:`generic_tests`.
+    generic: dict[str, tuple[str | None, ...]]
     dropped: Counter
     notes: list[str] = field(default_factory=list)
     file: str = ""
@@ -92,8 +97,9 @@ class TestRewriter:
             for key in set(args) - _BUILTIN_OPTIONS:
                 self.dropped[f"tests.{key}"] += 1
             return name if not options else {name: options}
-        if short in self.generic:
-            return self._generic(short, args, node, column)
+        macro = self._macro(name, short)
+        if macro is not None:
+            return self._generic(short, macro, args, node, column)
         where = f"{self.file}:{line}" if line else self.file
         self.notes.append(f"{where}: test {name!r} on {node}{'.' + column if column else ''} is skipped: "
                           f"no generic test {short!r} in the project's macros or vendored packages")
@@ -120,12 +126,23 @@ class TestRewriter:
             args["severity"] = args["severity"].lower()
         return args
 
-    def _generic(self, name: str, args: dict, node: Any, column: Any) -> dict:
+    def _macro(self, name: str, short: str) -> str | None:
+        """The macro to call for test ``name``, as dbt finds it: ``pkg.x`` in that package (or, when no
+        package of that name defines it, wherever it is); ``x`` in the root project, then a package.
+        A package's macros are reachable only qualified, so its test is called as ``pkg.test_x``."""
+        packages = self.generic.get(short)
+        if not packages:
+            return None
+        wanted = name.split(".", 1)[0] if "." in name else None
+        package = wanted if wanted in packages else (None if None in packages else packages[0])
+        return f"test_{short}" if package is None else f"{package}.test_{short}"
+
+    def _generic(self, name: str, macro: str, args: dict, node: Any, column: Any) -> dict:
         severity = args.pop("severity", None)
         label = args.pop("name", None) or (f"{name}({column})" if column else name)
         call_args = ["model=this"] + ([f"column_name={column!r}"] if column else [])
         call_args += [f"{key}={_jinja_literal(value)}" for key, value in args.items()]
-        check = {"sql": "{{ test_" + name + "(" + ", ".join(call_args) + ") }}", "name": label}
+        check = {"sql": "{{ " + macro + "(" + ", ".join(call_args) + ") }}", "name": label}
         if severity:
             check["severity"] = severity
         return check
