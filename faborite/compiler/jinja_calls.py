@@ -47,8 +47,8 @@ def calls_only(text: str) -> list[tuple[int, int, ast.expr, str]] | None:
     """The ``(start, end, expression, source)`` of each ``{{ }}`` tag of ``text`` when every tag is
     a call (or a global's name or attribute) this module can evaluate; None otherwise (the template
     needs Jinja)."""
-    if "{%" in text or "{#" in text:
-        return None
+    if "{%" in text or "{#" in text or "\r" in text:
+        return None  # (Jinja's lexer turns "\r\n" in the text into "\n")
     matches = list(_EXPRESSION.finditer(text))
     if not matches or text.count("{{") != len(matches) or text.count("}}") != len(matches):
         return None
