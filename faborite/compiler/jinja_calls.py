@@ -59,8 +59,8 @@ def calls_only(text: str) -> list[tuple[int, int, ast.expr, str]] | None:
             return None  # whitespace control: Jinja trims the text around the tag
         try:
             node = ast.parse(source, mode="eval").body
-        except SyntaxError:
-            return None
+        except (SyntaxError, RecursionError, MemoryError, ValueError):
+            return None  # (too deep for Python's parser: Jinja's path reports where)
         if not isinstance(node, (ast.Call, ast.Name, ast.Attribute)) or not _readable(node, source):
             return None
         found.append((match.start(), match.end(), node, source))
