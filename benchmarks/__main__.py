@@ -1,7 +1,7 @@
 """``python -m benchmarks``: run every benchmark and print faborite, the peer, and the ratio.
 
 Options: ``--quick`` (N=50, for CI smoke runs), ``--sizes 500,2000,10000``,
-``--only compile,apply,sync,startup,postgres,spark,delta,state,incremental``, ``--no-peers`` (skip dbt).
+``--only compile,apply,sync,startup,postgres,spark,delta,state,incremental,dbt``, ``--no-peers`` (skip dbt).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks")
     parser.add_argument("--quick", action="store_true", help="tiny sizes, for CI smoke runs")
     parser.add_argument("--sizes", default="500,2000,10000")
-    parser.add_argument("--only", default="compile,apply,sync,startup,postgres,spark,delta,state,incremental")
+    parser.add_argument("--only", default="compile,apply,sync,startup,postgres,spark,delta,state,incremental,dbt")
     parser.add_argument("--no-peers", action="store_true", help="skip dbt-core (no venv install)")
     parser.add_argument("--peer-max", type=int, default=2000,
                         help="run dbt only up to this many models (its parse of 10,000 takes minutes)")
@@ -41,6 +41,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="rows of the events table in the Delta lakehouse apply benchmark")
     parser.add_argument("--incremental-rows", type=int, default=10_000_000,
                         help="rows of the source an incremental model appends 1% to")
+    parser.add_argument("--dbt-models", type=int, default=1200,
+                        help="models of the generated dbt project read in place (faborite validate vs dbt parse)")
+    parser.add_argument("--dbt-rounds", type=int, default=3, help="interleaved rounds of the dbt-project benchmark")
     parser.add_argument("--json", dest="json_out", help="also write every figure to this JSON file")
     args = parser.parse_args(argv)
     only = set(args.only.split(","))
@@ -147,6 +150,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\nIncremental model after a 1% append vs its full rebuild, {rows:,} rows")
         figures["incremental"] = bench_incremental(rows, rounds=1 if args.quick else 3, work=INCR_WORK)
         print(incr_report(figures["incremental"]))
+
+    if "dbt" in only:
+        from benchmarks.dbt_parse import bench_dbt_parse, format_report as dbt_report
+
+        models = 40 if args.quick else args.dbt_models
+        print(f"\nA generated {models:,}-model dbt project read in place: faborite validate vs dbt parse")
+        figures["dbt"] = bench_dbt_parse(models, 1 if args.quick else args.dbt_rounds,
+                                         with_dbt=not args.no_peers and not args.quick)
+        print(dbt_report(figures["dbt"]))
 
     if args.json_out:
         with open(args.json_out, "w") as handle:

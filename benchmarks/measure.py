@@ -28,12 +28,15 @@ PEAK_FILE_VARIABLE = "FABORITE_BENCH_PEAK_FILE"
 
 @dataclass(frozen=True)
 class Measurement:
-    """Wall seconds and peak resident memory (MiB) of one run."""
+    """Wall seconds, peak resident memory (MiB) and CPU seconds (user + system) of one run."""
 
     seconds: float
     peak_mib: float
     returncode: int
     output: str = ""
+    #: The command's and its waited-for children's (compile workers') CPU time: on a shared machine
+    #: it says what the command cost where wall time also says what else was running.
+    cpu_seconds: float = math.nan
 
 
 def child_env(env: dict[str, str] | None, peak_file: Path) -> dict[str, str]:
@@ -57,16 +60,27 @@ def run(command: list[str], cwd: Path, env: dict[str, str] | None = None, check:
     """Run ``command`` once; its peak RSS is the one it reports itself (see the module docstring)."""
     with tempfile.TemporaryDirectory(prefix="faborite-bench-peak-") as scratch:
         peak_file = Path(scratch) / "peak-kib"
+        cpu_before = _children_cpu()
         started = time.perf_counter()
         proc = subprocess.Popen(command, cwd=cwd, env=child_env(env, peak_file),
                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         output, _ = proc.communicate()
         seconds = time.perf_counter() - started
+        cpu_seconds = _children_cpu() - cpu_before
         peak_mib = read_peak_mib(peak_file)
     text = output.decode(errors="replace")
     if check and proc.returncode not in (0, 2):
         raise RuntimeError(f"{' '.join(command)} failed ({proc.returncode}) in {cwd}:\n{text[-3000:]}")
-    return Measurement(seconds=seconds, peak_mib=peak_mib, returncode=proc.returncode, output=text)
+    return Measurement(seconds=seconds, peak_mib=peak_mib, returncode=proc.returncode, output=text,
+                       cpu_seconds=cpu_seconds)
+
+
+def _children_cpu() -> float:
+    """CPU seconds of every child this process has waited for (one command runs at a time here)."""
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def best_of(runs: int, command: list[str], cwd: Path, env: dict[str, str] | None = None,

@@ -193,6 +193,7 @@ class TemplateContext:
         self._dbt_macros = dbt_macros
         #: Built-ins the project's own macros replace: the static fast path leaves them to Jinja.
         self._overridden = _overrides(macro_files) if dbt_macros else frozenset()
+        self._compiled: dict[tuple[str, str, bool], Any] = {}
 
     @property
     def env(self):
@@ -223,6 +224,7 @@ class TemplateContext:
                 this=ThisRelation(THIS_PLACEHOLDER, current_node, self._relation_read),
             )
             self._env = env
+            self._compiled = {}  # templates are bound to the environment that compiled them
             try:
                 self._load_macros(self._macro_files, functions)
             except BaseException:
@@ -420,6 +422,11 @@ class TemplateContext:
         """``package_scope``: a package's model sees its own macros unqualified (dbt's lookup)."""
         import jinja2
 
+        key = (text, path, package_scope)
+        if key in self._compiled:
+            # The same template twice: an incremental model's second render, a generic test used
+            # on many columns of one properties file.
+            return self._compiled[key]
         try:
             code = self.env.compile(text, name=path, filename=path)
         except jinja2.TemplateSyntaxError as exc:
@@ -436,7 +443,9 @@ class TemplateContext:
             from faborite.dbt.project_facts import macro_package
 
             scope = self._package_scopes.get(macro_package(path) or "", scope)
-        return self.env.template_class.from_code(self.env, code, scope, None)
+        template = self.env.template_class.from_code(self.env, code, scope, None)
+        self._compiled[key] = template
+        return template
 
     def render(self, text: str, path: str, *, incremental: bool = False) -> tuple[str, RenderRecord]:
         """Render one template; errors become CompileErrors located at ``path:line``.
@@ -450,12 +459,24 @@ class TemplateContext:
         from faborite.compiler.jinja_limits import generate_limited
         from faborite.dbt import queries
 
-        template = self._compile(text, path, package_scope=True)
+        calls = self._calls_only(text, path)
         record = RenderRecord(file=path)
         token = _current.set(record)
         flag = _incremental.set(incremental)
         results = queries.fresh_results()
         try:
+            if calls is not None:
+                from faborite.compiler.jinja_calls import render_calls
+
+                output = render_calls(self.env, calls, text, path)
+                if output is not None:
+                    return output, record
+                # Jinja renders it again from scratch, for the result and the located error.
+                record = RenderRecord(file=path)
+                _current.set(record)
+                queries.reset_results(results)
+                results = queries.fresh_results()
+            template = self._compile(text, path, package_scope=True)
             return generate_limited(template), record
         except FaboriteError as exc:
             raise locate(exc, path) from None
@@ -466,6 +487,22 @@ class TemplateContext:
             _incremental.reset(flag)
             _current.reset(token)
 
+
+    def _calls_only(self, text: str, path: str) -> list | None:
+        """The tags of a template made only of calls with literal arguments (see
+        :mod:`faborite.compiler.jinja_calls`), which render without compiling it; None otherwise."""
+        from faborite.compiler.jinja_calls import calls_only
+
+        calls = calls_only(text)
+        if calls is None:
+            return None
+        _ = self.env  # macros loaded: a package's scopes are known
+        if self._package_scopes:
+            from faborite.dbt.project_facts import macro_package
+
+            if macro_package(path) in self._package_scopes:
+                return None  # a package's model resolves names in its own scope: Jinja's path does that
+        return calls
 
     def static_render(self, text: str, path: str) -> tuple[str, RenderRecord] | None:
         """Render without Jinja when every tag is a plain call with literal arguments.

@@ -7,6 +7,7 @@ is unavailable, or the batch is small, work runs in this process.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 from collections.abc import Callable, Sequence
@@ -35,9 +36,13 @@ def map_maybe_parallel(job: Callable[[Any], T], items: Sequence[Any], workers: i
     if workers <= 1 or len(items) < MIN_ITEMS or "fork" not in multiprocessing.get_all_start_methods():
         return [job(item) for item in items]
     _job = job
+    # The workers' garbage collector would walk every object they inherit (the whole project, its
+    # templates and parsed SQL), touching and so copying each page: frozen objects are never walked.
+    gc.freeze()
     try:
         with multiprocessing.get_context("fork").Pool(workers) as pool:
             chunk = max(1, len(items) // (workers * 8))
             return [value if ok else None for ok, value in pool.map(_run, items, chunksize=chunk)]
     finally:
         _job = None
+        gc.unfreeze()

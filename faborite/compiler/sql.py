@@ -193,11 +193,17 @@ def output_columns(query: exp.Query) -> list[str] | None:
 
 def follows_input_columns(query: exp.Query) -> bool:
     """Whether the query's result depends on its inputs' column lists (see :func:`output_columns`)."""
-    if any(p.is_star for select in query.find_all(exp.Select) for p in select.expressions):
-        return True
-    if any((join.args.get("method") or "").upper() == "NATURAL" for join in query.find_all(exp.Join)):
-        return True
-    return any(func.sql_name() == "COLUMNS" for func in query.find_all(exp.Func))
+    # One walk of the tree for the three cases (three find_all walks took twice as long).
+    for node in query.walk():
+        if isinstance(node, exp.Select):
+            if any(p.is_star for p in node.expressions):
+                return True
+        elif isinstance(node, exp.Join):
+            if (node.args.get("method") or "").upper() == "NATURAL":
+                return True
+        elif isinstance(node, exp.Func) and node.sql_name() == "COLUMNS":
+            return True
+    return False
 
 
 _QUOTED_RELATION = re.compile(r'"((?:[^"]|"")+)"\."((?:[^"]|"")+)"')

@@ -294,11 +294,11 @@ def _check_no_clash(models: tuple[ModelFile, ...], more: list[ModelFile]) -> Non
 def _dbt_properties_filter(dbt: Any, macros: tuple[MacroFile, ...]):
     """A function making one dbt properties file loadable by faborite (see :mod:`faborite.dbt.properties`)."""
     from faborite.dbt.properties import tolerate
-    from faborite.dbt.tests import TestRewriter, generic_test_names
+    from faborite.dbt.tests import TestRewriter, generic_tests
 
     from faborite.dbt.dbt_utils import fallback_tests
 
-    rewriter = TestRewriter(generic=generic_test_names(m.text for m in macros), dropped=dbt.dropped_keys,
+    rewriter = TestRewriter(generic=generic_tests((m.path, m.text) for m in macros), dropped=dbt.dropped_keys,
                             notes=dbt.notes, packaged=fallback_tests({p.root.name for p in dbt.packages}))
 
     def keep_what_faborite_reads(data: Any, file: str) -> Any:

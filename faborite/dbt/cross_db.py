@@ -32,6 +32,33 @@ TYPES = {"type_string": "text", "type_int": "int", "type_bigint": "bigint", "typ
          "type_numeric": "decimal(28, 6)", "type_timestamp": "timestamp", "type_boolean": "boolean"}
 
 
+def _remembered(function: Any) -> Any:
+    """``function`` returning the text it gave before for the same arguments (strings and numbers;
+    other arguments are not remembered). Each macro is a pure function of its arguments' text and the
+    dialect; errors are raised anew on each call."""
+    results: dict[Any, str] = {}
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        if not all(isinstance(v, (str, int, float)) for v in (*args, *kwargs.values())):
+            return function(*args, **kwargs)
+        key = (tuple(map(_as_key, args)), tuple(sorted((k, _as_key(v)) for k, v in kwargs.items())))
+        if key not in results:
+            value = function(*args, **kwargs)
+            if not isinstance(value, str):
+                return value
+            results[key] = value
+        return results[key]
+
+    call.__name__ = call.__qualname__ = getattr(function, "__name__", "macro")
+    call.__doc__ = function.__doc__
+    return call
+
+
+def _as_key(value: Any) -> tuple[str, str]:
+    # A relation or Markup is the SQL text it renders as; 1, 1.0, True and '1' stay apart.
+    return ("str" if isinstance(value, str) else type(value).__name__, str(value))
+
+
 class CrossDbMacros:
     """The macros for one project dialect (a sqlglot dialect name; ``""`` is sqlglot's generic SQL)."""
 
@@ -39,10 +66,12 @@ class CrossDbMacros:
         self._dialect = dialect
 
     def functions(self) -> dict[str, Any]:
-        """``{macro name: callable}`` for the template globals."""
+        """``{macro name: callable}`` for the template globals (each remembers its results: a project
+        calls ``type_string()`` or ``hash('id')`` in hundreds of models, and each call parses SQL)."""
         types = {name: (lambda spelled=spelled: self._sql(self._type(spelled))) for name, spelled in TYPES.items()}
-        return {**types, **{name: getattr(self, name + "_" if name in ("except", "hash", "cast") else name)
-                            for name in MACROS}}
+        return {name: _remembered(function) for name, function in {
+            **types, **{name: getattr(self, name + "_" if name in ("except", "hash", "cast") else name)
+                        for name in MACROS}}.items()}
 
     # -- building blocks -------------------------------------------------------------------
 

@@ -77,8 +77,17 @@ class DbtProject:
     notes: list[str] = field(default_factory=list)
     #: Config keys dropped because faborite does not use them, with how often.
     dropped_keys: Counter = field(default_factory=Counter)
-    #: Renders Jinja in config values (packages' trees are rendered with it too).
+    #: Renders Jinja in config values (packages' trees are rendered with it too). Used while loading.
     render: Any = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        # The renderer holds the process environment (secrets: never written into a cache) and a Jinja
+        # environment; it is only needed while loading, so a pickled project (the compile-skip cache)
+        # comes back without it. The Counter travels as a plain dict: that cache builds only plain data.
+        return {**self.__dict__, "render": None, "dropped_keys": dict(self.dropped_keys)}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state, dropped_keys=Counter(state.get("dropped_keys") or {}))
 
 
 def is_dbt_project(root: Path) -> bool:

@@ -50,11 +50,24 @@ def generic_test_names(macro_texts) -> set[str]:
     return names
 
 
+def generic_tests(macro_files) -> dict[str, tuple[str | None, ...]]:
+    """``{test: packages defining it}`` for the generic tests of ``(path, text)`` macro files
+    (``test_x`` macros, after conversion); ``None`` stands for the root project."""
+    from faborite.dbt.project_facts import macro_package
+
+    found: dict[str, tuple[str | None, ...]] = {}
+    for path, text in macro_files:
+        for name in _TEST_MACRO.findall(text):
+            found[name] = (*found.get(name, ()), macro_package(path))
+    return found
+
+
 @dataclass
 class TestRewriter:
     """Rewrites a dbt ``tests:``/``data_tests:`` list into faborite checks."""
 
-    generic: set[str]
+    #: ``{test: packages defining it}`` (``None``: the root project), from :func:`generic_tests`.
+    generic: dict[str, tuple[str | None, ...]]
     dropped: Counter
     #: ``package.test`` names faborite has its own implementation of (a package not vendored).
     packaged: set[str] = field(default_factory=set)
@@ -99,9 +112,11 @@ class TestRewriter:
             for key in set(args) - _BUILTIN_OPTIONS:
                 self.dropped[f"tests.{key}"] += 1
             return name if not options else {name: options}
-        if short in self.generic or name in self.packaged:
-            # A package's test is called through its namespace: its macros are not global (dbt's lookup).
-            return self._generic(name if "." in name else short, args, node, column, where)
+        macro = self._macro(name, short)
+        if macro is None and name in self.packaged:
+            macro = f"{name.split('.', 1)[0]}.test_{short}"  # faborite's own version of the package's test
+        if macro is not None:
+            return self._generic(short, macro, args, node, column, where)
         where = f"{self.file}:{line}" if line else self.file
         self.notes.append(f"{where}: test {name!r} on {node}{'.' + column if column else ''} is skipped: "
                           f"no generic test {short!r} in the project's macros or vendored packages")
@@ -132,16 +147,25 @@ class TestRewriter:
             args["severity"] = args["severity"].lower()
         return args, where if isinstance(where, str) and where.strip() else None, str(enabled).lower() != "false"
 
-    def _generic(self, name: str, args: dict, node: Any, column: Any, where: str | None = None) -> dict:
-        """``name`` is ``test`` or ``package.test``: the check calls ``[package.]test_<test>(...)``;
-        with ``where``, on the model's rows that match it (dbt's ``model`` is then that subquery)."""
+    def _macro(self, name: str, short: str) -> str | None:
+        """The macro to call for test ``name``, as dbt finds it: ``pkg.x`` in that package (or, when no
+        package of that name defines it, wherever it is); ``x`` in the root project, then a package.
+        A package's macros are reachable only qualified, so its test is called as ``pkg.test_x``."""
+        packages = self.generic.get(short)
+        if not packages:
+            return None
+        wanted = name.split(".", 1)[0] if "." in name else None
+        package = wanted if wanted in packages else (None if None in packages else packages[0])
+        return f"test_{short}" if package is None else f"{package}.test_{short}"
+
+    def _generic(self, short: str, macro: str, args: dict, node: Any, column: Any, where: str | None = None) -> dict:
+        """The check calling ``macro`` (``[package.]test_<short>``); with ``where``, on the model's rows
+        that match it (dbt's ``model`` is then that subquery)."""
         severity = args.pop("severity", None)
-        package, _, short = name.rpartition(".")
         label = args.pop("name", None) or (f"{short}({column})" if column else short)
         model = "this" if where is None else f"'(select * from ' ~ this ~ ' where ' ~ {where!r} ~ ') dbt_subquery'"
         call_args = [f"model={model}"] + ([f"column_name={column!r}"] if column else [])
         call_args += [f"{key}={jinja_literal(value)}" for key, value in args.items()]
-        macro = f"{package}.test_{short}" if package else f"test_{short}"
         check = {"sql": "{{ " + macro + "(" + ", ".join(call_args) + ") }}", "name": label}
         if severity:
             check["severity"] = severity

@@ -112,3 +112,18 @@ def test_aggregates_on_duckdb():
                       f"{macros['any_value']('s')} IS NOT NULL "
                       "FROM (VALUES ('a', false), ('b', true)) v(s, b)").fetchone()
     assert row == ("b|a", True, True)
+
+
+def test_results_are_remembered_by_argument_text_and_errors_raised_each_time(monkeypatch) -> None:
+    macros = CrossDbMacros("duckdb")
+    parsed: list[str] = []
+    real = macros._parse
+    monkeypatch.setattr(macros, "_parse", lambda sql: parsed.append(str(sql)) or real(sql))
+    functions = macros.functions()
+    assert functions["hash"]("id") == functions["hash"]("id") and parsed == ["id"]
+    assert functions["dateadd"]("day", 1, "d") != functions["dateadd"]("day", "-1", "d")
+    assert functions["concat"](["a", "b"]) == functions["concat"](["a", "b"])  # a list: built each time
+    assert parsed.count("a") == 2
+    for _ in range(2):
+        with pytest.raises(CompileError):
+            functions["hash"]("select from")

@@ -108,3 +108,22 @@ def test_var_without_value_in_dbt_project_file(dbt_proj: Path) -> None:
     (dbt_proj / "dbt_project.yml").write_text(text.replace("var('enable_extra', false)", "var('enable_extra')"))
     with pytest.raises(ConfigError, match=r"var\('enable_extra'\) in dbt_project.yml has no value"):
         load_project(dbt_proj)
+
+
+def test_an_unchanged_dbt_project_skips_its_compile(dbt_proj: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The loaded dbt project goes into the compile-skip cache: its value renderer (which holds the
+    # environment) is left out, and the dropped-keys Counter comes back as one.
+    import faborite.compiler
+
+    monkeypatch.setenv("SCALE12_UNRELATED", "a-value-that-must-not-be-stored")
+    compiles: list[int] = []
+    real = faborite.compiler.compile_project
+    monkeypatch.setattr(faborite.compiler, "compile_project", lambda *a, **k: compiles.append(1) or real(*a, **k))
+    first = Workspace(root=dbt_proj).compile(write_manifest=False)
+    again = Workspace(root=dbt_proj)
+    assert again.compile(write_manifest=False) == first and compiles == [1]
+    dbt = again.project.dbt
+    assert dbt.render is None and dbt.dropped_keys == load_project(dbt_proj).dbt.dropped_keys
+    assert type(dbt.dropped_keys).__name__ == "Counter"
+    cached = b"".join(p.read_bytes() for p in (dbt_proj / ".faborite" / "cache").glob("unchanged-*"))
+    assert cached and b"a-value-that-must-not-be-stored" not in cached

@@ -47,3 +47,23 @@ def test_a_generic_test_nowhere_to_be_found_skips_that_test_only(tmp_path: Path)
     assert any("test 'dbt_expectations.expect_column_to_exist' on orders.amount is skipped" in w
                for w in project.warnings)
     assert "model.orders" in compile_project(project).nodes
+
+
+def test_a_vendored_package_generic_test_is_called_in_its_namespace(tmp_path: Path) -> None:
+    # A package's macros are reachable only as pkg.macro: its test, qualified or not, calls pkg.test_x.
+    root = _copy("generic_and_singular_tests", tmp_path)
+    package = root / "dbt_packages" / "checks_pkg"
+    (package / "macros" / "generic").mkdir(parents=True)
+    (package / "dbt_project.yml").write_text("name: checks_pkg\nversion: '1.0'\nconfig-version: 2\n")
+    (package / "macros" / "generic" / "true.sql").write_text(
+        "{% test expression_is_true(model, expression, column_name=none) %}\n"
+        "select * from {{ model }} where not ({{ column_name }} {{ expression }})\n{% endtest %}\n")
+    schema = root / "models" / "schema.yml"
+    schema.write_text(schema.read_text().replace("- is_positive", "- checks_pkg.expression_is_true:\n"
+                                                                   "              expression: '> 0'\n"
+                                                                   "          - expression_is_true:\n"
+                                                                   "              expression: '< 10000'"))
+    checks = compile_project(load_project(root)).nodes["model.orders"].checks
+    sqls = sorted(c.sql.replace('"', "") for c in checks if c.name == "expression_is_true(amount)")
+    assert sqls == ["select * from main.orders where not (amount < 10000)",
+                    "select * from main.orders where not (amount > 0)"]
