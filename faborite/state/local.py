@@ -74,6 +74,19 @@ class LocalStateBackend:
             raise StateError(f"state file {path} holds serial {state.serial}, not {serial}", file=path)
         return state
 
+    def identity(self) -> list | None:
+        """What :meth:`read` and :meth:`read_intent` would return, named without reading them: the
+        latest snapshot's file name and (size, mtime_ns, ctime_ns, inode), and the intent's; None
+        when the directory cannot be listed. Snapshots are never rewritten in place, so a new apply,
+        a rollback, a push or a hand edit each give another identity."""
+        try:
+            serials = self._serials()
+            latest = self._snapshot_path(serials[-1]) if serials else None
+            return [str(self.directory.resolve()), latest.name if latest else None, _file_identity(latest),
+                    _file_identity(self.directory / _INTENT_FILE)]
+        except OSError:
+            return None
+
     def history(self) -> list[HistoryEntry]:
         """One entry per snapshot, oldest first."""
         entries = []
@@ -228,3 +241,14 @@ def _fsync_directory(directory: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def _file_identity(path: Path | None) -> list[int] | None:
+    """``[size, mtime_ns, ctime_ns, inode]`` of ``path``, or None when there is no such file."""
+    if path is None:
+        return None
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
