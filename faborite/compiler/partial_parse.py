@@ -347,7 +347,7 @@ class UnchangedCompile:
         models = tuple(dataclasses.replace(m, text=texts[m.path]) if m.path in texts else m for m in project.models)
         project = project.model_copy(update={"models": models})
         patched = recompile_models(project, manifest, {by_path[rel].name for rel in edited}, self._target_name,
-                                   vars_override=self._vars, environ=self.environ)
+                                   vars_override=self._vars, environ=self.environ, cache_dir=self._path.parent)
         if patched is None:
             log.debug("compile skip miss: the edit reaches past the edited models")
             return None

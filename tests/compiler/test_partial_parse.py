@@ -281,12 +281,26 @@ def test_a_skipped_compile_is_still_renamed_into_the_environment(proj: Path, com
     assert not compiles and dev.nodes["model.stg_orders"].relation == "main__dev.stg_orders"
 
 
-def test_an_edit_whose_descendant_renders_through_jinja_is_a_full_compile(proj: Path, compiles: list[int]) -> None:
-    # A model below the edited one that runs Jinja (here a loop; in dbt projects star() or
-    # adapter calls) may read the edited model's columns: its SQL could change too.
+def test_an_edit_whose_descendant_renders_through_jinja_is_patched_while_its_render_is_cached(
+        proj: Path, compiles: list[int]) -> None:
+    # A model below the edited one that runs Jinja reading nothing of other models (here a loop):
+    # the render cache holds it, and a full compile would take that very entry.
     write(proj, "models/marts/looped.sql",
           "select {% for c in ['id', 'name'] %}{{ c }}{% if not loop.last %}, {% endif %}{% endfor %}\n"
           "from {{ ref('customers') }}\n")
+    _warm(proj, compiles)
+    edit(proj, STG, "status,", "status, 1 as one,")
+    assert _compile(proj) == _full(proj)
+    assert not compiles
+
+
+@pytest.mark.parametrize("reads", ["{{ ref('customers').identifier }}",
+                                   "{{ adapter.get_columns_in_relation(ref('customers')) | length }}"])
+def test_an_edit_whose_descendant_reads_other_models_is_a_full_compile(proj: Path, compiles: list[int],
+                                                                       reads: str) -> None:
+    # A model below the edited one that reads another model's relation or columns (in dbt projects
+    # star() or adapter calls) is never in the render cache: its SQL could change too.
+    write(proj, "models/marts/looped.sql", f"select 1 as n, '{reads}' as x\nfrom {{{{ ref('customers') }}}}\n")
     _warm(proj, compiles)
     edit(proj, STG, "status,", "status, 1 as one,")
     assert _compile(proj) == _full(proj)
