@@ -190,8 +190,8 @@ class Workspace(SyncSources, StateCare, Environments, NoChangePlans):
         # an edit racing this compile then changes the key, so the cache never describes it.
         skip = None
         if project is None and "project" not in self.__dict__:
-            skip = UnchangedCompile(self.root / WORK_DIR / "cache", self.root, self.target_name, self.vars_override,
-                                    profile=self.profile)
+            skip = self.__dict__.pop("_unused_compile_key", None) or UnchangedCompile(
+                self.root / WORK_DIR / "cache", self.root, self.target_name, self.vars_override, profile=self.profile)
             hit = skip.load()
             self._compiled_by = skip
             if hit is not None:

@@ -48,7 +48,8 @@ class NoChangePlans:
             refresh: look at the target, as :meth:`~faborite.api.Workspace.plan`'s ``refresh``.
 
         Returns:
-            The known outcome, or None: plan in full (nothing is known, or something changed).
+            The known outcome, or None: plan in full (nothing is known, or something changed); the
+            next :meth:`~faborite.api.Workspace.compile` then reuses this call's listing of the files.
         """
         if self.env_name is not None:
             return None
@@ -62,12 +63,15 @@ class NoChangePlans:
             return None
         # The listing is taken first: a file edited after it is the next run's business, as in a compile.
         key = UnchangedCompile(cache, self.root, self.target_name, self.vars_override, profile=self.profile)
+        # Nothing of the project is read here, so a miss's compile may use this key (and skip listing again).
+        self.__dict__["_unused_compile_key"] = key
         if key.digest((memo.env_read, memo.files_read)) != memo.compile_digest:
             return None
         if LocalStateBackend(memo.state_dir).identity() != memo.state_identity:
             return None
         if refresh and not self._observes_the_same(key, memo):
             return None
+        del self.__dict__["_unused_compile_key"]  # a hit: a later compile lists the files again
         return KnownNoChange(refreshed=refresh, warnings=tuple(memo.warnings))
 
     def _plan_flags(self, refresh: bool) -> dict[str, Any]:

@@ -37,9 +37,7 @@ owned by this user and not writable by everyone. Anything odd is a miss.
 
 from __future__ import annotations
 
-import gc
 import hashlib
-import io
 import json
 import logging
 import os
@@ -52,6 +50,7 @@ from typing import TYPE_CHECKING, Any
 
 from faborite import __version__
 from faborite.atomic_file import write_atomic
+from faborite.safe_pickle import safe_loads
 from faborite.plugins import installed_plugins
 
 if TYPE_CHECKING:
@@ -67,13 +66,6 @@ _FILE = f"unchanged-v{FORMAT_VERSION}.pickle"
 RACY_SECONDS = 2.0
 #: Files dbt (or a dbt reader) may read at the project root: listed when present, so they count too.
 EXTRA_ROOT_FILES = ("dbt_project.yml", "profiles.yml", "packages.yml", "dependencies.yml", "selectors.yml")
-#: Classes the entry may hold, by module: faborite's data and what it is made of.
-_SAFE_BUILTINS = {"set", "frozenset", "tuple", "list", "dict", "bytes", "bytearray", "complex", "slice"}
-_SAFE_OTHER = {("pathlib", "PosixPath"), ("pathlib", "WindowsPath"), ("pathlib", "PurePosixPath"),
-               ("datetime", "datetime"), ("datetime", "date"), ("datetime", "time"), ("datetime", "timedelta"),
-               ("datetime", "timezone"), ("decimal", "Decimal"), ("collections", "OrderedDict"),
-               ("copyreg", "_reconstructor")}
-
 
 class RecordingEnviron(Mapping[str, str]):
     """The environment as the compile sees it, remembering every name looked up.
@@ -145,44 +137,6 @@ def _files_source_patterns(project: "Project") -> list[str]:
                    for table in entry.doc.tables})
 
 
-def _plain_data_class(found: Any) -> bool:
-    """A class whose construction only stores data: a pydantic model, a dataclass, an enum or a
-    container subclass (never a function, nor a class that could open a file or a connection)."""
-    import dataclasses
-    import enum
-
-    from pydantic import BaseModel
-
-    return isinstance(found, type) and (issubclass(found, (BaseModel, enum.Enum, dict, list, tuple, str))
-                                        or dataclasses.is_dataclass(found))
-
-
-class _SafeUnpickler(pickle.Unpickler):
-    """Builds only faborite's classes, a few standard data types and builtin containers."""
-
-    def find_class(self, module: str, name: str) -> Any:
-        if module == "builtins" and name in _SAFE_BUILTINS:
-            return super().find_class(module, name)
-        if (module, name) in _SAFE_OTHER:
-            return super().find_class(module, name)
-        if module.split(".")[0] == "faborite":
-            found = super().find_class(module, name)
-            if _plain_data_class(found):
-                return found
-        raise pickle.UnpicklingError(f"{module}.{name} is not allowed in the compile cache")
-
-
-def _safe_loads(data: bytes) -> Any:
-    # Tens of thousands of objects: the collector's passes would double the time, and they hold no cycles.
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        return _SafeUnpickler(io.BytesIO(data)).load()
-    finally:
-        if enabled:
-            gc.enable()
-
-
 def _profiles_identity(root: Path) -> list[Any] | None:
     """Where a dbt project's profiles.yml is (project folder, ``DBT_PROFILES_DIR``, ``~/.dbt``) and
     its size and times; None for a faborite project."""
@@ -242,7 +196,7 @@ class UnchangedCompile:
         if edited is None:
             return None
         try:
-            project, manifest = _safe_loads(found["project"]), _safe_loads(found["manifest"])
+            project, manifest = safe_loads(found["project"]), safe_loads(found["manifest"])
         except _MISS as exc:
             log.debug("compile skip ignored: %s", exc)
             return None
@@ -278,7 +232,7 @@ class UnchangedCompile:
         if edited is None:
             return None
         try:
-            project = _safe_loads(found["project"])
+            project = safe_loads(found["project"])
         except _MISS as exc:
             log.debug("compile skip ignored: %s", exc)
             return None
@@ -294,7 +248,7 @@ class UnchangedCompile:
                 log.debug("compile skip ignored: %s is writable by others", self._path)
                 return None
             with open(self._path, "rb") as handle:
-                entry = _safe_loads(handle.read())
+                entry = safe_loads(handle.read())
             return entry if self._same_context(entry["key"]) else None
         except _MISS as exc:
             log.debug("compile skip ignored: %s", exc)

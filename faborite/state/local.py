@@ -43,8 +43,10 @@ log = logging.getLogger(__name__)
 class LocalStateBackend:
     """A :class:`~faborite.state.backend.StateBackend` on the local filesystem."""
 
-    def __init__(self, directory: Path | str) -> None:
+    def __init__(self, directory: Path | str, parsed_cache: Path | None = None) -> None:
         self.directory = Path(directory)
+        #: Where the last snapshot read is kept parsed (faborite/state/parsed_cache.py); None: never.
+        self.parsed_cache = parsed_cache
         #: The lock of a crashed process on this host that the last ``lock()`` took over, if any.
         self.taken_over: LockInfo | None = None
 
@@ -56,19 +58,31 @@ class LocalStateBackend:
     def read(self) -> State | None:
         """The highest-serial snapshot, or None when the directory holds none."""
         serials = self._serials()
-        return self.read_serial(serials[-1]) if serials else None
+        return self.read_serial(serials[-1], cached=self.parsed_cache is not None) if serials else None
 
-    def read_serial(self, serial: int) -> State:
-        """The snapshot with ``serial``; :class:`StateError` if there is none."""
+    def read_serial(self, serial: int, *, cached: bool = False) -> State:
+        """The snapshot with ``serial``; :class:`StateError` if there is none. ``cached``: through
+        :attr:`parsed_cache` (only the latest is read that way: history would churn it)."""
+        from faborite.state import parsed_cache
+
         path = self._snapshot_path(serial)
+        state = key = None
         try:
-            data = path.read_bytes()
+            with open(path, "rb") as handle:
+                if cached and self.parsed_cache is not None:
+                    # The identity of the bytes about to be read, not of whatever the name holds later.
+                    key = parsed_cache.file_key(path, os.fstat(handle.fileno()))
+                    state = parsed_cache.load(self.parsed_cache, key)
+                data = handle.read() if state is None else b""
         except FileNotFoundError:
             raise StateError(
                 f"no state with serial {serial} in {self.directory}",
                 hint="run `faborite state history` to list the serials that exist",
             ) from None
-        state = file_format.loads(data, str(path))
+        if state is None:
+            state = file_format.loads(data, str(path))
+            if key is not None and state.serial == serial:
+                parsed_cache.save(self.parsed_cache, key, state)
         if state.serial != serial:
             # A renamed or copied file would otherwise masquerade as another serial.
             raise StateError(f"state file {path} holds serial {state.serial}, not {serial}", file=path)
