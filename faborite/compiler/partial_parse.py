@@ -298,6 +298,11 @@ class UnchangedCompile:
                     texts[rel] = handle.read()
             except (OSError, UnicodeDecodeError):  # the full compile reports it
                 return None
+        # Touched but the same text (a checkout, a copy, an editor saving unchanged): nothing to compile.
+        edited = {rel for rel in edited if texts[rel] != by_path[rel].text}
+        if not edited:
+            log.debug("compile skipped: the changed files hold the cached text")
+            return project, manifest
         models = tuple(dataclasses.replace(m, text=texts[m.path]) if m.path in texts else m for m in project.models)
         project = project.model_copy(update={"models": models})
         patched = recompile_models(project, manifest, {by_path[rel].name for rel in edited}, self._target_name,

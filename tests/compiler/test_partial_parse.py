@@ -356,3 +356,16 @@ def test_cached_project_only_while_at_most_model_text_changed(proj: Path, compil
     edit(proj, "faborite.yml", "path: .faborite/dev.duckdb", "path: .faborite/other.duckdb")
     assert _key(proj).cached_project() is None
     assert _key(proj, target_name="dev").cached_project() is None, "another context"
+
+
+def test_a_model_touched_with_the_same_text_is_not_compiled(proj: Path, compiles: list[int],
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    import faborite.compiler.model_patch as model_patch
+
+    manifest = _warm(proj, compiles)
+    patches: list[int] = []
+    monkeypatch.setattr(model_patch, "recompile_models", lambda *a, **k: patches.append(1))
+    stat = (proj / STG).stat()
+    (proj / STG).write_text((proj / STG).read_text())
+    os.utime(proj / STG, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))
+    assert _compile(proj) == manifest and not compiles and not patches
