@@ -62,21 +62,27 @@ def info_row(info: RelationInfo) -> CatalogRow:
     return (info.relation.schema_name, info.relation.name, info.kind, info.definition)
 
 
-class CatalogDigester(Protocol):
-    """Optional: :meth:`Inspector.describe_relations`'s answer as a digest, without an object per
-    relation (a remembered no-change plan repeats its drift check this way: faborite/no_change_memo.py)."""
+class CatalogReader(Protocol):
+    """Optional: :meth:`Inspector.describe_relations`'s answer as plain rows, without an object per
+    relation: how ``plan``'s drift check reads 10,000 relations cheaply, and how a remembered
+    no-change plan repeats it (faborite/no_change_memo.py)."""
 
-    def catalog_digest(self, schema_names: Sequence[str]) -> str:
-        """``relations_digest(info_row(i) for i in describe_relations(schema_names))``, computed cheaply."""
+    def catalog_rows(self, schema_names: Sequence[str]) -> list[CatalogRow]:
+        """``[info_row(i) for i in describe_relations(schema_names)]``, in any order, computed cheaply."""
+
+
+def catalog_rows(connection: "Inspector", schema_names: Sequence[str]) -> list[CatalogRow]:
+    """What ``connection`` holds in ``schema_names`` as rows: its :class:`CatalogReader` when it has
+    one, else from :meth:`Inspector.describe_relations` (a relation's catalog is not in a row)."""
+    reader = getattr(connection, "catalog_rows", None)
+    if reader is not None:
+        return reader(schema_names)
+    return [info_row(info) for info in connection.describe_relations(schema_names)]
 
 
 def catalog_digest(connection: "Inspector", schema_names: Sequence[str]) -> str:
-    """The digest of what ``connection`` holds in ``schema_names``: its :class:`CatalogDigester` when it
-    has one, else from :meth:`Inspector.describe_relations`."""
-    digester = getattr(connection, "catalog_digest", None)
-    if digester is not None:
-        return digester(schema_names)
-    return relations_digest(info_row(info) for info in connection.describe_relations(schema_names))
+    """:func:`relations_digest` of what ``connection`` holds in ``schema_names``."""
+    return relations_digest(catalog_rows(connection, schema_names))
 
 
 class SqlRunner(Protocol):

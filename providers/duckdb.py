@@ -31,7 +31,7 @@ from faborite.errors import ProviderError, TargetMissingError
 from faborite.providers.transactions import ExplicitTransactions
 from faborite.providers.sql_errors import WatchedSource, redact_sql, sql_hint
 from faborite.relation import Relation
-from faborite.target import Column, RelationInfo, relations_digest
+from faborite.target import Column, RelationInfo
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -272,16 +272,13 @@ class DuckDBConnection(ExplicitTransactions):
 
     def describe_relations(self, schema_names: Sequence[str]) -> list[RelationInfo]:
         """Tables and views of the given schemas, views with their SQL, in one query."""
-        names = list(schema_names)
         return [RelationInfo(relation=Relation(schema_name=schema, name=name), kind=kind, definition=definition)
-                for schema, name, kind, definition in self._catalog_rows(names)]
+                for schema, name, kind, definition in self.catalog_rows(schema_names)]
 
-    def catalog_digest(self, schema_names: Sequence[str]) -> str:
-        """:meth:`describe_relations`'s answer as a digest: the same rows, no object per relation."""
-        return relations_digest(self._catalog_rows(list(schema_names)))
-
-    def _catalog_rows(self, names: list[str]) -> list[tuple[str, str, str, str | None]]:
-        """(schema, name, ``table``/``view``, view SQL) of every relation in the schemas ``names``."""
+    def catalog_rows(self, schema_names: Sequence[str]) -> list[tuple[str, str, str, str | None]]:
+        """(schema, name, ``table``/``view``, view SQL) of every relation in the schemas: what
+        :meth:`describe_relations` answers, without an object per relation (``CatalogReader``)."""
+        names = list(schema_names)
         if not names:
             return []
         marks = ", ".join("?" for _ in names)

@@ -72,17 +72,24 @@ def describe_schemas(connection, schemas: list[str]) -> tuple[set[str], dict[str
     if connection is None or not schemas:
         return relations, pointers, None
     dialect = connection.dialect
-    infos = connection.describe_relations(schemas)
-    for info in infos:
-        key = _key(info.relation.key)
+    reader = getattr(connection, "catalog_rows", None)
+    if reader is not None:  # plain rows (a CatalogReader): 20,000 relation objects cost a fifth of a second
+        rows = reader(schemas)
+        keyed = [(f"{schema}.{name}", kind, definition) for schema, name, kind, definition in rows]
+    else:
+        infos = connection.describe_relations(schemas)
+        rows = [info_row(info) for info in infos]
+        keyed = [(info.relation.key, info.kind, info.definition) for info in infos]
+    for relation_key, kind, definition in keyed:
+        key = _key(relation_key)
         relations.add(key)
-        reads = dialect.pointer_reads(info.definition) if info.kind == "view" and info.definition else None
+        reads = dialect.pointer_reads(definition) if kind == "view" and definition else None
         # State records names within the connection's catalog: an engine that prints the
         # catalog in a view's SQL (three-part names) points at the same relation.
         # (The key without the catalog, spelled out: a model_copy per view cost ~0.1 s at 10,000.)
         pointers[key] = _key(f"{reads.schema_name}.{reads.name}") if reads is not None else FOREIGN
     # From the same rows as the answer: a remembered plan's drift is a function of exactly these.
-    return relations, pointers, relations_digest(map(info_row, infos))
+    return relations, pointers, relations_digest(rows)
 
 
 def observe(connection, nodes: Iterable[NodeState], project_root: Path) -> Observed:

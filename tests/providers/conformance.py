@@ -426,10 +426,10 @@ class TargetConnectionConformance:
         assert d.pointer_reads(replaced.definition) is None
         assert connection.describe_relations([]) == []
 
-    def test_catalog_digest_is_the_digest_of_describe_relations(self, connection, schema):
-        """A remembered no-change plan repeats its drift check with ``catalog_digest`` (the engine's
-        own when it has one): it must answer what ``describe_relations`` answers, and move with it."""
-        from faborite.target import catalog_digest, info_row, relations_digest
+    def test_catalog_rows_are_what_describe_relations_answers(self, connection, schema):
+        """Plan's drift check reads ``catalog_rows`` (the engine's own when it has one, without an
+        object per relation): it must answer what ``describe_relations`` answers, and move with it."""
+        from faborite.target import catalog_digest, catalog_rows, info_row, relations_digest
 
         d = connection.dialect
         table, pointer = self.rel(schema, "t v1"), self.rel(schema, "v")
@@ -440,6 +440,8 @@ class TargetConnectionConformance:
         def described() -> str:
             return relations_digest(map(info_row, connection.describe_relations([schema, "faborite_missing"])))
 
+        rows = catalog_rows(connection, [schema, "faborite_missing"])
+        assert sorted(rows, key=repr) == sorted(map(info_row, connection.describe_relations([schema])), key=repr)
         before = catalog_digest(connection, [schema, "faborite_missing"])
         assert before == described()
         connection.execute(d.drop_view(pointer))
