@@ -188,7 +188,7 @@ class Workspace(SyncSources, StateCare, Environments, NoChangePlans):
 
         # The key is taken before any file is read, and only when the project is not loaded yet:
         # an edit racing this compile then changes the key, so the cache never describes it.
-        skip = None
+        skip = self._compiled_by = None  # a compile without a key is never remembered as one with
         if project is None and "project" not in self.__dict__:
             skip = self.__dict__.pop("_unused_compile_key", None) or UnchangedCompile(
                 self.root / WORK_DIR / "cache", self.root, self.target_name, self.vars_override, profile=self.profile)

@@ -183,3 +183,10 @@ def test_a_damaged_memo_is_a_miss(applied: Path) -> None:
     _remembered(applied)
     path.chmod(0o666)  # writable by anyone: not trusted
     assert _known(applied) is None
+
+
+def test_a_plan_from_a_compile_without_a_key_is_not_remembered(applied: Path) -> None:
+    ws = Workspace(root=applied)
+    ws.compile(write_manifest=False)  # a key: this compile could be named
+    assert not ws.plan(refresh=False).has_changes  # the project is loaded now: compiled without a key
+    assert _known(applied) is None, "the second compile's files are not the first one's listing"
