@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from faborite.api_env import Environments
+from faborite.api_no_change import NoChangePlans
 from faborite.api_sources import WORK_DIR, SyncSources
 from faborite.api_project import import_dbt, init_project, project_json_schema  # noqa: F401 - part of the API
 from faborite.api_state import StateCare, inline_yaml  # noqa: F401 - inline_yaml: part of the API
@@ -38,6 +39,7 @@ from faborite.api_views import (  # noqa: F401 - part of the API, kept in their 
     rebuild_options,
     refuse_destructive,
     render_findings,
+    render_known_no_change,
     render_plan,
     save_plan,
     schedule_clock,
@@ -61,7 +63,7 @@ if TYPE_CHECKING:
     from faborite.target import TargetConnection
 
 @dataclass
-class Workspace(SyncSources, StateCare, Environments):
+class Workspace(SyncSources, StateCare, Environments, NoChangePlans):
     """A project directory and the target commands act on.
 
     Attributes:
@@ -186,11 +188,12 @@ class Workspace(SyncSources, StateCare, Environments):
 
         # The key is taken before any file is read, and only when the project is not loaded yet:
         # an edit racing this compile then changes the key, so the cache never describes it.
-        skip = None
+        skip = self._compiled_by = None  # a compile without a key is never remembered as one with
         if project is None and "project" not in self.__dict__:
-            skip = UnchangedCompile(self.root / WORK_DIR / "cache", self.root, self.target_name, self.vars_override,
-                                    profile=self.profile)
+            skip = self.__dict__.pop("_unused_compile_key", None) or UnchangedCompile(
+                self.root / WORK_DIR / "cache", self.root, self.target_name, self.vars_override, profile=self.profile)
             hit = skip.load()
+            self._compiled_by = skip
             if hit is not None:
                 self.__dict__["project"], manifest = hit
                 manifest = self._in_environment(manifest)
@@ -212,6 +215,7 @@ class Workspace(SyncSources, StateCare, Environments):
         self._check_target(environ)  # a typo in the target block should fail validate/plan, not apply
         if skip is not None:
             skip.save(project, manifest)
+            self._compiled_by = skip
         manifest = self._in_environment(manifest)
         if write_manifest:
             write(manifest, self.root / WORK_DIR / "manifest.json")
@@ -300,7 +304,10 @@ class Workspace(SyncSources, StateCare, Environments):
         if state_file is not None:
             refresh = False
         # No manifest.json here: plan is read-only, and writing 10,000 nodes costs a third of a second.
+        whole = manifest is None and state_file is None and select is None and rebuild is None and not due and (
+            selection is None or selection.is_everything)
         manifest = manifest or self.compile(refresh=refresh, write_manifest=False)
+        token = self._no_change_token(refresh=refresh, whole=whole)  # before the state is read
         drift = None
         if state_file is not None:
             state = self.read_state_file(state_file)
@@ -331,6 +338,7 @@ class Workspace(SyncSources, StateCare, Environments):
                          moved=resolve_moves(self.project, manifest),
                          **({"rebuild": rebuild} if rebuild is not None else {}))
         plan = self._environment_plan(plan, own, env)
+        self._remember_no_change(token, plan, refresh)
         return plan.model_copy(update={"inputs": inputs}) if inputs is not None else plan
 
     def select(self, manifest: "Manifest", selection: "NodeSelection") -> "list[Node]":

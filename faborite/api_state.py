@@ -189,7 +189,9 @@ class StateCare:
         state, intent = backend.read(), backend.read_intent()
         if state is None and intent is None:
             return None, ()  # nothing recorded: nothing to check
-        observed = self.observe(journal_nodes(state, intent))
+        nodes = journal_nodes(state, intent)
+        observed = self.observe(nodes)
+        self.__dict__["_last_observation"] = (nodes, observed)  # what a no-change plan remembers (api_no_change.py)
         state, _ = resolve_intent(state, intent, observed)
         return state, find_drift(state, observed)
 

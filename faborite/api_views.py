@@ -12,6 +12,7 @@ if TYPE_CHECKING:
 
     from faborite.compiler.manifest import Manifest, Node
     from faborite.compiler.selector import NodeSelection
+    from faborite.no_change_memo import KnownNoChange
     from faborite.plan.incremental import RebuildOptions
     from faborite.plan.model import Plan
 
@@ -87,6 +88,18 @@ def render_plan(plan: "Plan", console: "Console", *, show_diff: bool = True) -> 
     from faborite.plan.render import render_plan as render
 
     render(plan, console, show_diff=show_diff)
+
+
+def render_known_no_change(known: "KnownNoChange", console: "Console") -> None:
+    """Print a plan :meth:`Workspace.known_no_change` recalled, as ``faborite plan`` prints the full one.
+
+    Args:
+        known: the recalled outcome.
+        console: a rich console (``faborite.output.console()``).
+    """
+    from faborite.no_change_memo import render_no_changes
+
+    render_no_changes(known, console)
 
 
 def apply_stages() -> list[tuple[str, str]]:

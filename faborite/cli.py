@@ -254,6 +254,14 @@ def plan(state: _State, out_file: Path | None, detailed_exitcode: bool, as_json:
          refresh: bool, no_refresh: bool, state_file: Path | None, selection, rebuild, due: bool, clock) -> None:
     """Show what apply would change, and why, including changes made outside faborite."""
     ws = state.workspace()
+    # Plain text of the whole project: a remembered no-change plan may answer (api_no_change.py).
+    plain = not (out_file or as_json or markdown or due or state_file or rebuild) and selection.is_everything
+    known = ws.known_no_change(refresh=refresh and not no_refresh) if plain else None
+    if known is not None:
+        from faborite.api import render_known_no_change
+
+        _print_warnings(state, ws, known.warnings)
+        return render_known_no_change(known, state.out())
     the_plan = ws.plan(refresh=refresh and not no_refresh, state_file=state_file, record_inputs=out_file is not None,
                        selection=selection, rebuild=rebuild, due=due, clock=clock)
     _print_warnings(state, ws)
@@ -268,9 +276,9 @@ def plan(state: _State, out_file: Path | None, detailed_exitcode: bool, as_json:
         sys.exit(2)
 
 
-def _print_warnings(state: _State, ws) -> None:
+def _print_warnings(state: _State, ws, warnings=None) -> None:
     err = state.out(stderr=True)
-    for warning in ws.project.warnings:
+    for warning in ws.project.warnings if warnings is None else warnings:
         err.print(f"[yellow]warning:[/] {warning}")
 
 

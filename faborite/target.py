@@ -9,7 +9,7 @@ publish atomically can still say so through its dialect's capability flags.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
@@ -42,6 +42,47 @@ class RelationInfo(BaseModel):
     kind: Literal["table", "view"]
     #: The view's SQL as the engine stores it (None for tables, or when the engine does not say).
     definition: str | None = None
+
+
+#: A catalog row as :func:`relations_digest` reads it: schema, name, ``table``/``view``, view SQL (or None).
+CatalogRow = tuple[str, str, str, "str | None"]
+
+
+def relations_digest(rows: "Iterable[CatalogRow]") -> str:
+    """A SHA-256 of catalog rows, in any order: equal digests, equal ``describe_relations`` answers."""
+    import hashlib
+    import json
+
+    ordered = sorted(rows, key=lambda row: (row[0], row[1], row[2], row[3] or ""))
+    return hashlib.sha256(json.dumps(ordered, separators=(",", ":")).encode("utf-8")).hexdigest()
+
+
+def info_row(info: RelationInfo) -> CatalogRow:
+    """``info`` as the row :func:`relations_digest` reads."""
+    return (info.relation.schema_name, info.relation.name, info.kind, info.definition)
+
+
+class CatalogReader(Protocol):
+    """Optional: :meth:`Inspector.describe_relations`'s answer as plain rows, without an object per
+    relation: how ``plan``'s drift check reads 10,000 relations cheaply, and how a remembered
+    no-change plan repeats it (faborite/no_change_memo.py)."""
+
+    def catalog_rows(self, schema_names: Sequence[str]) -> list[CatalogRow]:
+        """``[info_row(i) for i in describe_relations(schema_names)]``, in any order, computed cheaply."""
+
+
+def catalog_rows(connection: "Inspector", schema_names: Sequence[str]) -> list[CatalogRow]:
+    """What ``connection`` holds in ``schema_names`` as rows: its :class:`CatalogReader` when it has
+    one, else from :meth:`Inspector.describe_relations` (a relation's catalog is not in a row)."""
+    reader = getattr(connection, "catalog_rows", None)
+    if reader is not None:
+        return reader(schema_names)
+    return [info_row(info) for info in connection.describe_relations(schema_names)]
+
+
+def catalog_digest(connection: "Inspector", schema_names: Sequence[str]) -> str:
+    """:func:`relations_digest` of what ``connection`` holds in ``schema_names``."""
+    return relations_digest(catalog_rows(connection, schema_names))
 
 
 class SqlRunner(Protocol):

@@ -274,21 +274,25 @@ class DuckDBConnection(ExplicitTransactions):
 
     def describe_relations(self, schema_names: Sequence[str]) -> list[RelationInfo]:
         """Tables and views of the given schemas, views with their SQL, in one query."""
+        return [RelationInfo(relation=Relation(schema_name=schema, name=name), kind=kind, definition=definition)
+                for schema, name, kind, definition in self.catalog_rows(schema_names)]
+
+    def catalog_rows(self, schema_names: Sequence[str]) -> list[tuple[str, str, str, str | None]]:
+        """(schema, name, ``table``/``view``, view SQL) of every relation in the schemas: what
+        :meth:`describe_relations` answers, without an object per relation (``CatalogReader``)."""
         names = list(schema_names)
         if not names:
             return []
         marks = ", ".join("?" for _ in names)
         sql = (
-            "SELECT t.table_schema, t.table_name, t.table_type, v.sql FROM information_schema.tables t "
+            "SELECT t.table_schema, t.table_name, CASE WHEN t.table_type = 'VIEW' THEN 'view' ELSE 'table' END, "
+            "v.sql FROM information_schema.tables t "
             "LEFT JOIN duckdb_views() v ON v.database_name = t.table_catalog "
             "AND v.schema_name = t.table_schema AND v.view_name = t.table_name "
             f"WHERE t.table_catalog = current_database() AND t.table_schema IN ({marks})"
         )
         with _engine_errors(sql):
-            rows = self._con.execute(sql, names).fetchall()
-        return [RelationInfo(relation=Relation(schema_name=schema, name=name),
-                             kind="view" if kind == "VIEW" else "table", definition=definition)
-                for schema, name, kind, definition in rows]
+            return self._con.execute(sql, names).fetchall()
 
     def columns(self, relation: Relation) -> list[Column]:
         """The relation's columns in order, with DuckDB type names (``INTEGER``, ``DECIMAL(18,3)``)."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
@@ -22,14 +23,16 @@ from faborite.relation import Relation
 
 def recompile_models(project: Project, manifest: Manifest, edited: set[str], target: str | None = None, *,
                      vars_override: dict[str, Any] | None = None,
-                     environ: Mapping[str, str] | None = None) -> Manifest | None:
+                     environ: Mapping[str, str] | None = None, cache_dir: Path | None = None) -> Manifest | None:
     """``manifest``, compiled from an earlier ``project`` whose only change since is the text of the
     models named ``edited``, brought up to date by compiling just those models and re-versioning
     what reads them.
 
     Returns None when the edit may reach past those models (a relation name, parents, enabled or an
-    incremental model changed, the project has syncs, or any error): then only a full
-    :func:`compile_project` is right, and it reports the error at its place.
+    incremental model changed, the project has syncs, a model below renders in a way that may read
+    them, or any error): then only a full :func:`compile_project` is right, and it reports the
+    error at its place. ``cache_dir``: the full compile's render cache, which says which models
+    below render independently of other files.
     """
     from faborite.config.targets import resolve_target
     from faborite.dialects import get_dialect
@@ -43,7 +46,7 @@ def recompile_models(project: Project, manifest: Manifest, edited: set[str], tar
         info = TargetInfo(name=resolved.name, type=resolved.type, dialect=resolved.dialect_name,
                           schema=resolved.schema)
         compilation = Compilation(project, get_dialect(project.config.dialect)(), info,
-                                   {**project.config.vars, **(vars_override or {})}, environ, None, 1)
+                                   {**project.config.vars, **(vars_override or {})}, environ, cache_dir, 1)
         return _patch(compilation, manifest, edited)
     except (FaboriteError, ValidationError):
         return None
@@ -95,9 +98,11 @@ def _patch(compilation: "Compilation", manifest: Manifest, edited: set[str]) -> 
     return Manifest(**fields, nodes=nodes)
 
 def _descendants_render_statically(compilation: "Compilation", manifest: Manifest, edited_ids: set[str]) -> bool:
-    """Whether every model below the edited ones renders without Jinja (only ref/source/var/config
-    calls): one that runs macros may read an edited model's columns or inline it, so its SQL
-    could change too; then only a full compile is right."""
+    """Whether every model below the edited ones renders without reading them: without Jinja (only
+    ref/source/var/config calls), or as the render cache holds it under today's salt (the cache
+    keeps only renders that read no other model's columns and nothing uncacheable, and a full
+    compile would take that very entry). Any other one may read an edited model's columns or
+    inline it, so its SQL could change too; then only a full compile is right."""
     texts = {f"model.{m.name}": m for m in compilation.project.models}
     below, frontier = set(), set(edited_ids)
     children: dict[str, list[str]] = {}
@@ -109,6 +114,7 @@ def _descendants_render_statically(compilation: "Compilation", manifest: Manifes
         below |= frontier
     for node_id in below:
         model = texts.get(node_id)
-        if model is not None and compilation.templates.static_render(model.text, model.path) is None:
+        if (model is not None and compilation.templates.static_render(model.text, model.path) is None
+                and compilation.cache.get_render(model.path, model.text) is None):
             return False
     return True

@@ -27,28 +27,30 @@ and its ``ctime`` are kept (only by setting the system clock back), and a
 plugin's code edited in place without a new version (an editable install).
 
 The entry is a pickle (loading 10,000 nodes from JSON costs validation
-again); it is read with an unpickler that only builds faborite's own data
+again), the project and the manifest apart (a remembered no-change plan
+with refresh needs only the project, to connect: ``faborite/no_change_memo.py``,
+which names a compile by :meth:`UnchangedCompile.digest`, a digest of this
+key taken now); it is read with an unpickler that only builds faborite's own data
 classes, paths and builtins, never calls functions, and only from a file
 owned by this user and not writable by everyone. Anything odd is a miss.
 """
 
 from __future__ import annotations
 
-import gc
 import hashlib
-import io
 import json
 import logging
 import os
 import pickle
 import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from faborite import __version__
 from faborite.atomic_file import write_atomic
+from faborite.safe_pickle import safe_loads
 from faborite.plugins import installed_plugins
 
 if TYPE_CHECKING:
@@ -57,19 +59,13 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
+# 2: the project and the manifest pickled apart (a known no-change plan with refresh needs only the project).
+FORMAT_VERSION = 2
 _FILE = f"unchanged-v{FORMAT_VERSION}.pickle"
 #: Files changed this recently before the listing are also compared by content.
 RACY_SECONDS = 2.0
 #: Files dbt (or a dbt reader) may read at the project root: listed when present, so they count too.
 EXTRA_ROOT_FILES = ("dbt_project.yml", "profiles.yml", "packages.yml", "dependencies.yml", "selectors.yml")
-#: Classes the entry may hold, by module: faborite's data and what it is made of.
-_SAFE_BUILTINS = {"set", "frozenset", "tuple", "list", "dict", "bytes", "bytearray", "complex", "slice"}
-_SAFE_OTHER = {("pathlib", "PosixPath"), ("pathlib", "WindowsPath"), ("pathlib", "PurePosixPath"),
-               ("datetime", "datetime"), ("datetime", "date"), ("datetime", "time"), ("datetime", "timedelta"),
-               ("datetime", "timezone"), ("decimal", "Decimal"), ("collections", "OrderedDict"),
-               ("copyreg", "_reconstructor")}
-
 
 class RecordingEnviron(Mapping[str, str]):
     """The environment as the compile sees it, remembering every name looked up.
@@ -141,44 +137,6 @@ def _files_source_patterns(project: "Project") -> list[str]:
                    for table in entry.doc.tables})
 
 
-def _plain_data_class(found: Any) -> bool:
-    """A class whose construction only stores data: a pydantic model, a dataclass, an enum or a
-    container subclass (never a function, nor a class that could open a file or a connection)."""
-    import dataclasses
-    import enum
-
-    from pydantic import BaseModel
-
-    return isinstance(found, type) and (issubclass(found, (BaseModel, enum.Enum, dict, list, tuple, str))
-                                        or dataclasses.is_dataclass(found))
-
-
-class _SafeUnpickler(pickle.Unpickler):
-    """Builds only faborite's classes, a few standard data types and builtin containers."""
-
-    def find_class(self, module: str, name: str) -> Any:
-        if module == "builtins" and name in _SAFE_BUILTINS:
-            return super().find_class(module, name)
-        if (module, name) in _SAFE_OTHER:
-            return super().find_class(module, name)
-        if module.split(".")[0] == "faborite":
-            found = super().find_class(module, name)
-            if _plain_data_class(found):
-                return found
-        raise pickle.UnpicklingError(f"{module}.{name} is not allowed in the compile cache")
-
-
-def _safe_loads(data: bytes) -> Any:
-    # Tens of thousands of objects: the collector's passes would double the time, and they hold no cycles.
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        return _SafeUnpickler(io.BytesIO(data)).load()
-    finally:
-        if enabled:
-            gc.enable()
-
-
 def _profiles_identity(root: Path) -> list[Any] | None:
     """Where a dbt project's profiles.yml is (project folder, ``DBT_PROFILES_DIR``, ``~/.dbt``) and
     its size and times; None for a faborite project."""
@@ -193,6 +151,11 @@ def _profiles_identity(root: Path) -> list[Any] | None:
     return [str(found.resolve()), stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns]
 
 
+#: What a damaged, foreign or outdated cache entry raises while read: each is a miss.
+_MISS = (OSError, pickle.UnpicklingError, ValueError, KeyError, TypeError, EOFError, AttributeError, ImportError,
+         IndexError)
+
+
 class UnchangedCompile:
     """One compile's key, taken before anything is read; :meth:`load` a hit or :meth:`save` the result."""
 
@@ -203,6 +166,9 @@ class UnchangedCompile:
         #: The environment to compile with: it records what the compile reads.
         self.environ = RecordingEnviron()
         self._target_name, self._vars = target_name, dict(vars_override)
+        #: What the compile returned read besides the listed files: the environment variables and
+        #: ``files`` source patterns (None: unknown, or it cannot be named by :meth:`digest`).
+        self.reads: tuple[list[str], list[str]] | None = None
         self._fixed = {"format": FORMAT_VERSION, "faborite": __version__, "python": list(sys.version_info[:2]),
                        # The project holds its root: the same files seen at another path are another project.
                        "root": str(self._root.resolve()),
@@ -222,6 +188,58 @@ class UnchangedCompile:
     def load(self) -> "tuple[Project, Manifest] | None":
         """The cached project and manifest when nothing they depend on changed; when only model
         files' text did, the cached manifest with those models compiled again; else None."""
+        found = self._entry()
+        if found is None:
+            return None
+        key = found["key"]
+        edited = self._edited(key)
+        if edited is None:
+            return None
+        try:
+            project, manifest = safe_loads(found["project"]), safe_loads(found["manifest"])
+        except _MISS as exc:
+            log.debug("compile skip ignored: %s", exc)
+            return None
+        if not edited:
+            log.debug("compile skipped: no input changed since the cached manifest")
+            self.reads = (sorted(key["env"]), sorted(key["files"]))
+            return project, manifest
+        hit = self._recompile(project, manifest, edited)
+        if hit is not None:  # the edited models' compile may have read more of the environment
+            self.reads = (sorted(set(key["env"]) | self.environ.read), sorted(key["files"]))
+        return hit
+
+    def digest(self, reads: tuple[list[str], list[str]]) -> str | None:
+        """A SHA-256 naming what a compile of the files as listed now gives, given what else it
+        ``reads`` (environment variable names, ``files`` source patterns): equal digests, equal
+        compiles (the promise above). None when the folder could not be listed."""
+        if self._stats is None or self.environ.enumerated:
+            return None
+        return _sha(json.dumps(self._key(*reads), sort_keys=True, default=repr).encode("utf-8"))
+
+    def _key(self, env_names: "Iterable[str]", patterns: "Iterable[str]") -> dict[str, Any]:
+        from faborite.compiler.sources import file_identity
+
+        return {"fixed": self._fixed, "stats": self._stats, "racy": self._racy,
+                "env": {name: _env_digest(self.environ, name) for name in sorted(env_names)},
+                "files": {p: file_identity(self._root, p) for p in sorted(patterns)}}
+
+    def cached_project(self) -> "Project | None":
+        """The cached compile's project when its context matches and at most model files' text
+        changed since (its target and connection settings are then today's); else None."""
+        found = self._entry()
+        edited = self._edited(found["key"]) if found is not None else None
+        if edited is None:
+            return None
+        try:
+            project = safe_loads(found["project"])
+        except _MISS as exc:
+            log.debug("compile skip ignored: %s", exc)
+            return None
+        return project if edited <= {model.path for model in project.models} else None
+
+    def _entry(self) -> dict[str, Any] | None:
+        """The cache entry when its fixed context and environment match this run's (files not compared)."""
         if self._stats is None:
             return None
         try:
@@ -230,22 +248,11 @@ class UnchangedCompile:
                 log.debug("compile skip ignored: %s is writable by others", self._path)
                 return None
             with open(self._path, "rb") as handle:
-                entry = _safe_loads(handle.read())
-            key = entry["key"]
-            if not self._same_context(key):
-                return None
-            edited = self._edited(key)
-            if edited is None:
-                return None
-            project, manifest = _safe_loads(entry["payload"])
-        except (OSError, pickle.UnpicklingError, ValueError, KeyError, TypeError, EOFError, AttributeError,
-                ImportError, IndexError) as exc:
+                entry = safe_loads(handle.read())
+            return entry if self._same_context(entry["key"]) else None
+        except _MISS as exc:
             log.debug("compile skip ignored: %s", exc)
             return None
-        if not edited:
-            log.debug("compile skipped: no input changed since the cached manifest")
-            return project, manifest
-        return self._recompile(project, manifest, edited)
 
     def _same_context(self, key: dict[str, Any]) -> bool:
         if key["fixed"] != self._fixed:
@@ -291,10 +298,15 @@ class UnchangedCompile:
                     texts[rel] = handle.read()
             except (OSError, UnicodeDecodeError):  # the full compile reports it
                 return None
+        # Touched but the same text (a checkout, a copy, an editor saving unchanged): nothing to compile.
+        edited = {rel for rel in edited if texts[rel] != by_path[rel].text}
+        if not edited:
+            log.debug("compile skipped: the changed files hold the cached text")
+            return project, manifest
         models = tuple(dataclasses.replace(m, text=texts[m.path]) if m.path in texts else m for m in project.models)
         project = project.model_copy(update={"models": models})
         patched = recompile_models(project, manifest, {by_path[rel].name for rel in edited}, self._target_name,
-                                   vars_override=self._vars, environ=self.environ)
+                                   vars_override=self._vars, environ=self.environ, cache_dir=self._path.parent)
         if patched is None:
             log.debug("compile skip miss: the edit reaches past the edited models")
             return None
@@ -313,14 +325,12 @@ class UnchangedCompile:
         """Remember ``manifest`` (compiled from ``project``, loaded after this key was taken)."""
         if self._stats is None or project.syncs or self.environ.enumerated:
             return
-        from faborite.compiler.sources import file_identity
-
-        key = {"fixed": self._fixed, "stats": self._stats, "racy": self._racy,
-               "env": {name: _env_digest(self.environ, name) for name in sorted(self.environ.read)},
-               "files": {p: file_identity(self._root, p) for p in _files_source_patterns(project)}}
+        key = self._key(self.environ.read, _files_source_patterns(project))
         try:
-            payload = pickle.dumps((project, manifest), protocol=pickle.HIGHEST_PROTOCOL)
-            data = pickle.dumps({"key": key, "payload": payload}, protocol=pickle.HIGHEST_PROTOCOL)
-            write_atomic(self._path, data)
+            entry = {"key": key, "project": pickle.dumps(project, protocol=pickle.HIGHEST_PROTOCOL),
+                     "manifest": pickle.dumps(manifest, protocol=pickle.HIGHEST_PROTOCOL)}
+            write_atomic(self._path, pickle.dumps(entry, protocol=pickle.HIGHEST_PROTOCOL))
         except (OSError, pickle.PicklingError, TypeError, AttributeError) as exc:
             log.debug("compile skip not saved: %s", exc)
+            return
+        self.reads = (sorted(key["env"]), sorted(key["files"]))

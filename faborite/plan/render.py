@@ -6,6 +6,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.text import Text
 
+from faborite.no_change_memo import NO_CHANGES, NOT_REFRESHED
 from faborite.plan.model import Action, Change, Plan
 
 _SYMBOL = {
@@ -36,12 +37,12 @@ def render_plan(plan: Plan, console: Console, *, show_diff: bool = True) -> None
             console.print(f"  [magenta]![/] {escape(drift.node_id)}: {escape(drift.detail)}")
         console.print("[dim]Applying this plan repairs it.[/]\n")
     elif not plan.refreshed:
-        console.print("[dim]The target was not checked for changes made outside faborite (--refresh=false).[/]")
+        console.print(NOT_REFRESHED)
     if not plan.has_changes:
         if plan.selection is not None:  # the rest of the project may still differ: say only what is true
             console.print("[bold green]No changes in the selected nodes.[/]")
         else:
-            console.print("[bold green]No changes.[/] The target matches the project.")
+            console.print(NO_CHANGES)
         return
     destructive = plan.destructive_changes()
     if destructive:

@@ -43,8 +43,10 @@ log = logging.getLogger(__name__)
 class LocalStateBackend:
     """A :class:`~faborite.state.backend.StateBackend` on the local filesystem."""
 
-    def __init__(self, directory: Path | str) -> None:
+    def __init__(self, directory: Path | str, parsed_cache: Path | None = None) -> None:
         self.directory = Path(directory)
+        #: Where the last snapshot read is kept parsed (faborite/state/parsed_cache.py); None: never.
+        self.parsed_cache = parsed_cache
         #: The lock of a crashed process on this host that the last ``lock()`` took over, if any.
         self.taken_over: LockInfo | None = None
 
@@ -56,23 +58,48 @@ class LocalStateBackend:
     def read(self) -> State | None:
         """The highest-serial snapshot, or None when the directory holds none."""
         serials = self._serials()
-        return self.read_serial(serials[-1]) if serials else None
+        return self.read_serial(serials[-1], cached=self.parsed_cache is not None) if serials else None
 
-    def read_serial(self, serial: int) -> State:
-        """The snapshot with ``serial``; :class:`StateError` if there is none."""
+    def read_serial(self, serial: int, *, cached: bool = False) -> State:
+        """The snapshot with ``serial``; :class:`StateError` if there is none. ``cached``: through
+        :attr:`parsed_cache` (only the latest is read that way: history would churn it)."""
+        from faborite.state import parsed_cache
+
         path = self._snapshot_path(serial)
+        state = key = None
         try:
-            data = path.read_bytes()
+            with open(path, "rb") as handle:
+                if cached and self.parsed_cache is not None:
+                    # The identity of the bytes about to be read, not of whatever the name holds later.
+                    key = parsed_cache.file_key(path, os.fstat(handle.fileno()))
+                    state = parsed_cache.load(self.parsed_cache, key)
+                data = handle.read() if state is None else b""
         except FileNotFoundError:
             raise StateError(
                 f"no state with serial {serial} in {self.directory}",
                 hint="run `faborite state history` to list the serials that exist",
             ) from None
-        state = file_format.loads(data, str(path))
+        if state is None:
+            state = file_format.loads(data, str(path))
+            if key is not None and state.serial == serial:
+                parsed_cache.save(self.parsed_cache, key, state)
         if state.serial != serial:
             # A renamed or copied file would otherwise masquerade as another serial.
             raise StateError(f"state file {path} holds serial {state.serial}, not {serial}", file=path)
         return state
+
+    def identity(self) -> list | None:
+        """What :meth:`read` and :meth:`read_intent` would return, named without reading them: the
+        latest snapshot's file name and (size, mtime_ns, ctime_ns, inode), and the intent's; None
+        when the directory cannot be listed. Snapshots are never rewritten in place, so a new apply,
+        a rollback, a push or a hand edit each give another identity."""
+        try:
+            serials = self._serials()
+            latest = self._snapshot_path(serials[-1]) if serials else None
+            return [str(self.directory.resolve()), latest.name if latest else None, _file_identity(latest),
+                    _file_identity(self.directory / _INTENT_FILE)]
+        except OSError:
+            return None
 
     def history(self) -> list[HistoryEntry]:
         """One entry per snapshot, oldest first."""
@@ -228,3 +255,14 @@ def _fsync_directory(directory: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def _file_identity(path: Path | None) -> list[int] | None:
+    """``[size, mtime_ns, ctime_ns, inode]`` of ``path``, or None when there is no such file."""
+    if path is None:
+        return None
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]

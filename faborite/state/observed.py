@@ -40,6 +40,8 @@ class Observed:
     pointers: dict[str, str] = field(default_factory=dict)
     #: Whether the target itself was found (a deleted database file: False).
     target_exists: bool = True
+    #: :func:`faborite.target.relations_digest` of the catalog rows read (None: nothing was read).
+    catalog_digest: str | None = None
 
     def exists(self, physical: str) -> bool:
         """Whether the physical relation (or version folder) ``physical`` exists."""
@@ -54,24 +56,47 @@ class Observed:
         return self.points_at(published) == _key(physical)
 
 
+def target_schemas(nodes: Iterable[NodeState]) -> list[str]:
+    """The schemas :func:`observe` describes for ``nodes`` (those published in the target, not as files)."""
+    return sorted({Relation.parse(k).schema_name for n in nodes if not n.extra.get("files")
+                   for k in (n.relation, n.physical)})
+
+
+def describe_schemas(connection, schemas: list[str]) -> tuple[set[str], dict[str, str], str | None]:
+    """The relations in ``schemas`` (case-folded keys), what each view's name reads, and the digest
+    of the catalog rows they come from (None when nothing was read)."""
+    from faborite.target import info_row, relations_digest
+
+    relations: set[str] = set()
+    pointers: dict[str, str] = {}
+    if connection is None or not schemas:
+        return relations, pointers, None
+    dialect = connection.dialect
+    reader = getattr(connection, "catalog_rows", None)
+    if reader is not None:  # plain rows (a CatalogReader): 20,000 relation objects cost a fifth of a second
+        rows = reader(schemas)
+        keyed = [(f"{schema}.{name}", kind, definition) for schema, name, kind, definition in rows]
+    else:
+        infos = connection.describe_relations(schemas)
+        rows = [info_row(info) for info in infos]
+        keyed = [(info.relation.key, info.kind, info.definition) for info in infos]
+    for relation_key, kind, definition in keyed:
+        key = _key(relation_key)
+        relations.add(key)
+        reads = dialect.pointer_reads(definition) if kind == "view" and definition else None
+        # State records names within the connection's catalog: an engine that prints the
+        # catalog in a view's SQL (three-part names) points at the same relation.
+        # (The key without the catalog, spelled out: a model_copy per view cost ~0.1 s at 10,000.)
+        pointers[key] = _key(f"{reads.schema_name}.{reads.name}") if reads is not None else FOREIGN
+    # From the same rows as the answer: a remembered plan's drift is a function of exactly these.
+    return relations, pointers, relations_digest(rows)
+
+
 def observe(connection, nodes: Iterable[NodeState], project_root: Path) -> Observed:
     """Look at the target (``connection``: a TargetConnection, or None when its database
     does not exist) and the file outputs of ``nodes``."""
     nodes = list(nodes)
-    relations: set[str] = set()
-    pointers: dict[str, str] = {}
-    in_target = [n for n in nodes if not n.extra.get("files")]
-    schemas = sorted({Relation.parse(k).schema_name for n in in_target for k in (n.relation, n.physical)})
-    if connection is not None and schemas:
-        dialect = connection.dialect
-        for info in connection.describe_relations(schemas):
-            key = _key(info.relation.key)
-            relations.add(key)
-            reads = dialect.pointer_reads(info.definition) if info.kind == "view" and info.definition else None
-            # State records names within the connection's catalog: an engine that prints the
-            # catalog in a view's SQL (three-part names) points at the same relation.
-            # (The key without the catalog, spelled out: a model_copy per view cost ~0.1 s at 10,000.)
-            pointers[key] = _key(f"{reads.schema_name}.{reads.name}") if reads is not None else FOREIGN
+    relations, pointers, digest = describe_schemas(connection, target_schemas(nodes))
     for node in nodes:
         if not node.extra.get("files"):
             continue
@@ -87,4 +112,5 @@ def observe(connection, nodes: Iterable[NodeState], project_root: Path) -> Obser
                 pointers[_key(node.relation)] = FOREIGN
         elif link.exists():
             pointers[_key(node.relation)] = FOREIGN
-    return Observed(relations=frozenset(relations), pointers=pointers, target_exists=connection is not None)
+    return Observed(relations=frozenset(relations), pointers=pointers, target_exists=connection is not None,
+                    catalog_digest=digest)

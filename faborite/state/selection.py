@@ -54,9 +54,14 @@ class LocalStateFactory:
     settings_model = LocalSettings
 
     def open(self, settings: BaseModel, *, target_name: str, project_root: Path, **_: Any) -> "StateBackend":
+        import hashlib
+
         from faborite.state.local import LocalStateBackend
 
-        return LocalStateBackend(project_root / LOCAL_STATE_DIR / target_name)
+        # One parsed copy per state directory, beside the compile cache (the state folder holds only state).
+        digest = hashlib.sha256(target_name.encode("utf-8")).hexdigest()[:16]
+        return LocalStateBackend(project_root / LOCAL_STATE_DIR / target_name,
+                                 parsed_cache=project_root / LOCAL_STATE_DIR.parent / "cache" / f"parsed-state-{digest}.pickle")
 
 
 class TargetStateFactory:

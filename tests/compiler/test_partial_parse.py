@@ -281,13 +281,91 @@ def test_a_skipped_compile_is_still_renamed_into_the_environment(proj: Path, com
     assert not compiles and dev.nodes["model.stg_orders"].relation == "main__dev.stg_orders"
 
 
-def test_an_edit_whose_descendant_renders_through_jinja_is_a_full_compile(proj: Path, compiles: list[int]) -> None:
-    # A model below the edited one that runs Jinja (here a loop; in dbt projects star() or
-    # adapter calls) may read the edited model's columns: its SQL could change too.
+def test_an_edit_whose_descendant_renders_through_jinja_is_patched_while_its_render_is_cached(
+        proj: Path, compiles: list[int]) -> None:
+    # A model below the edited one that runs Jinja reading nothing of other models (here a loop):
+    # the render cache holds it, and a full compile would take that very entry.
     write(proj, "models/marts/looped.sql",
           "select {% for c in ['id', 'name'] %}{{ c }}{% if not loop.last %}, {% endif %}{% endfor %}\n"
           "from {{ ref('customers') }}\n")
     _warm(proj, compiles)
     edit(proj, STG, "status,", "status, 1 as one,")
     assert _compile(proj) == _full(proj)
+    assert not compiles
+
+
+@pytest.mark.parametrize("reads", ["{{ ref('customers').identifier }}",
+                                   "{{ adapter.get_columns_in_relation(ref('customers')) | length }}"])
+def test_an_edit_whose_descendant_reads_other_models_is_a_full_compile(proj: Path, compiles: list[int],
+                                                                       reads: str) -> None:
+    # A model below the edited one that reads another model's relation or columns (in dbt projects
+    # star() or adapter calls) is never in the render cache: its SQL could change too.
+    write(proj, "models/marts/looped.sql", f"select 1 as n, '{reads}' as x\nfrom {{{{ ref('customers') }}}}\n")
+    _warm(proj, compiles)
+    edit(proj, STG, "status,", "status, 1 as one,")
+    assert _compile(proj) == _full(proj)
     assert len(compiles) == 1
+
+
+def _key(root: Path, **kwargs) -> partial_parse.UnchangedCompile:
+    return partial_parse.UnchangedCompile(root / ".faborite/cache", root, kwargs.pop("target_name", None),
+                                          kwargs.pop("vars_override", {}), **kwargs)
+
+
+def test_digest_names_the_compile_of_the_files_as_listed_now(proj: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What a remembered no-change plan names its compile by (faborite/no_change_memo.py)."""
+    reads = (["FAB_TEST_REGION"], [])
+    first = _key(proj).digest(reads)
+    assert first is not None and _key(proj).digest(reads) == first
+    assert _key(proj, vars_override={"x": 1}).digest(reads) != first
+    assert _key(proj, target_name="dev").digest(reads) != first
+    monkeypatch.setenv("FAB_TEST_REGION", "eu")
+    assert _key(proj).digest(reads) != first, "a variable the compile read"
+    assert _key(proj).digest((["FAB_TEST_REGION"], [])) == _key(proj).digest(reads)
+    monkeypatch.delenv("FAB_TEST_REGION")
+    stat = (proj / STG).stat()
+    os.utime(proj / STG, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))
+    assert _key(proj).digest(reads) != first, "a touched file"
+
+
+def test_reads_are_known_after_a_hit_a_patch_or_a_save(proj: Path, compiles: list[int]) -> None:
+    key = _key(proj)
+    assert key.load() is None and key.reads is None
+    key.save(*_warm_pair(proj))
+    assert key.reads is not None
+    hit = _key(proj)
+    assert hit.load() is not None and hit.reads == key.reads
+    edit(proj, STG, "status,", "status, 1 as one,")
+    patched = _key(proj)
+    assert patched.load() is not None and patched.reads == key.reads and patched.digest(patched.reads) != \
+        hit.digest(hit.reads)
+
+
+def _warm_pair(root: Path):
+    from faborite.config import load_project
+
+    project = load_project(root)
+    return project, _full(root)
+
+
+def test_cached_project_only_while_at_most_model_text_changed(proj: Path, compiles: list[int]) -> None:
+    _warm(proj, compiles)
+    assert _key(proj).cached_project().config.name == "proj"
+    edit(proj, STG, "status,", "status, 1 as one,")
+    assert _key(proj).cached_project() is not None, "a model's text: the target settings are today's"
+    edit(proj, "faborite.yml", "path: .faborite/dev.duckdb", "path: .faborite/other.duckdb")
+    assert _key(proj).cached_project() is None
+    assert _key(proj, target_name="dev").cached_project() is None, "another context"
+
+
+def test_a_model_touched_with_the_same_text_is_not_compiled(proj: Path, compiles: list[int],
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    import faborite.compiler.model_patch as model_patch
+
+    manifest = _warm(proj, compiles)
+    patches: list[int] = []
+    monkeypatch.setattr(model_patch, "recompile_models", lambda *a, **k: patches.append(1))
+    stat = (proj / STG).stat()
+    (proj / STG).write_text((proj / STG).read_text())
+    os.utime(proj / STG, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))
+    assert _compile(proj) == manifest and not compiles and not patches

@@ -426,6 +426,29 @@ class TargetConnectionConformance:
         assert d.pointer_reads(replaced.definition) is None
         assert connection.describe_relations([]) == []
 
+    def test_catalog_rows_are_what_describe_relations_answers(self, connection, schema):
+        """Plan's drift check reads ``catalog_rows`` (the engine's own when it has one, without an
+        object per relation): it must answer what ``describe_relations`` answers, and move with it."""
+        from faborite.target import catalog_digest, catalog_rows, info_row, relations_digest
+
+        d = connection.dialect
+        table, pointer = self.rel(schema, "t v1"), self.rel(schema, "v")
+        self.make_table(connection, table, "SELECT 1 AS a")
+        for sql in d.create_or_replace_view(pointer, f"SELECT * FROM {self.q(connection, table)}"):
+            connection.execute(sql)
+
+        def described() -> str:
+            return relations_digest(map(info_row, connection.describe_relations([schema, "faborite_missing"])))
+
+        rows = catalog_rows(connection, [schema, "faborite_missing"])
+        assert sorted(rows, key=repr) == sorted(map(info_row, connection.describe_relations([schema])), key=repr)
+        before = catalog_digest(connection, [schema, "faborite_missing"])
+        assert before == described()
+        connection.execute(d.drop_view(pointer))
+        connection.execute(d.create_view(pointer, f"SELECT a + 1 AS a FROM {self.q(connection, table)}"))
+        after = catalog_digest(connection, [schema, "faborite_missing"])
+        assert after == described() and after != before
+
     def test_hostile_identifiers_round_trip(self, connection):
         """Quotes, dots, spaces, unicode and SQL in names: built, described, read back, pointed at."""
         d = connection.dialect
