@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from faborite.api_env import Environments
+from faborite.api_inspect import Inspection
 from faborite.api_no_change import NoChangePlans
 from faborite.api_sources import WORK_DIR, SyncSources
 from faborite.api_project import import_dbt, init_project, project_json_schema  # noqa: F401 - part of the API
@@ -47,14 +48,11 @@ from faborite.api_views import (  # noqa: F401 - part of the API, kept in their 
 from faborite.errors import StateError
 
 if TYPE_CHECKING:
-    import pyarrow as pa
-
     from faborite.apply.context import ApplyEvent, ApplyResult
     from faborite.apply.rollback import RollbackPlan
     from faborite.compiler.manifest import Manifest, Node
     from faborite.compiler.selector import NodeSelection
     from faborite.config.loader import Project
-    from faborite.diagnose import TargetDiagnosis
     from faborite.fmt import FormatReport
     from faborite.lint import LintReport
     from faborite.plan.incremental import RebuildOptions
@@ -63,7 +61,7 @@ if TYPE_CHECKING:
     from faborite.target import TargetConnection
 
 @dataclass
-class Workspace(SyncSources, StateCare, Environments, NoChangePlans):
+class Workspace(SyncSources, StateCare, Environments, NoChangePlans, Inspection):
     """A project directory and the target commands act on.
 
     Attributes:
@@ -556,50 +554,3 @@ class Workspace(SyncSources, StateCare, Environments, NoChangePlans):
                     connection.close()
             report.rolled_back(fresh, new)
         return new
-
-    # -- query and diagnose ------------------------------------------------------------
-
-    def query(self, sql: str) -> "pa.Table":
-        """Run one read-only query against the published (virtual) relations.
-
-        Args:
-            sql: one SELECT in the target's dialect (no writes; no files beyond the project's
-                files sources: see faborite/query_guard.py). In an environment (``--env``), a
-                relation it publishes is read from its views by its default name (``main.orders``).
-
-        Returns:
-            The rows as an Arrow table.
-
-        Raises:
-            StateError: nothing is published on the target yet.
-            QueryError: the SQL is not one read-only statement, or the engine refused it.
-        """
-        from faborite.query_guard import check_read_only_sql, source_directories
-
-        state = self.state()
-        if state is None:
-            raise StateError(f"nothing is published on target {self.target!r} yet", hint="run `faborite apply` first")
-        connection = self.connect(read_only=True)
-        try:
-            confined = getattr(connection, "fetch_read_only", None)
-            check_read_only_sql(sql, connection.dialect.sqlglot_dialect, strict=confined is None)
-            if self.env is not None:
-                sql = self._query_in_environment(sql, state, connection.dialect)
-            if confined is None:  # a provider that cannot confine file access relies on the check above
-                return connection.fetch_arrow(sql)
-            return confined(sql, source_directories(self.project))
-        finally:
-            connection.close()
-
-    def diagnose(self, targets: "list[str] | None" = None) -> "list[TargetDiagnosis]":
-        """Check targets read-only: provider installed, config valid, connection, state (``faborite debug``).
-
-        Args:
-            targets: target names (default: every target of the project).
-
-        Returns:
-            One diagnosis per target, each a list of named checks (credentials masked).
-        """
-        from faborite.diagnose import diagnose
-
-        return diagnose(self, list(targets) if targets else list(self.project.config.targets))
