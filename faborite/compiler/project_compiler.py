@@ -557,11 +557,15 @@ class Compilation:
                     custom = self._substitute(text, name, file).strip()
                     parse_custom_check(custom, spec, name, file, read=self.dialect.sqlglot_dialect,
                                        cache=self.cache)
-                if spec.kind == "relationships" and spec.to not in self.relations:
+                ctes: list[tuple[str, str]] = []
+                if spec.kind == "relationships" and spec.to in self.ephemeral:
+                    self._collect_cte(spec.to, ctes, (name,))  # dbt inlines an ephemeral parent here too
+                elif spec.kind == "relationships" and spec.to not in self.relations:
                     raise CompileError(
                         f"relationships check on {name}.{spec.column} refers to unknown node {spec.to!r}",
                         hint=best_match_hint(spec.to or "", self.relations) or "name a model or seed: to: ref('x')")
-                sql = check_sql(spec, self._quoted(name), resolve_ref=self._quoted, rendered_custom=custom)
+                sql = with_ctes(check_sql(spec, self._quoted(name), rendered_custom=custom, resolve_ref=lambda n: (
+                    cte_name(n) if n in self.ephemeral else self._quoted(n))), ctes)
             except CompileError as exc:
                 # Checks are declared in a properties file: point at the check there (else the node's entry).
                 if exc.file in (None, file):
