@@ -142,3 +142,18 @@ def test_a_package_calls_its_private_macros_on_relations(tmp_path: Path) -> None
     })
     sql = Workspace.open(root, on_warning=lambda message: None).compile().nodes["model.listed"].sql
     assert sql.startswith("select id, name from")
+
+
+def test_a_project_macro_and_a_package_macro_may_share_a_name(tmp_path: Path) -> None:
+    # The project's wins for the project's own calls; the package's namespace and its own macros
+    # keep the package's (no "defined twice").
+    root = write_project(tmp_path / "p", {
+        "dbt_project.yml": "name: p\nprofile: shop\n",
+        "dbt_packages/pkg/dbt_project.yml": "name: pkg\n",
+        "dbt_packages/pkg/macros/m.sql": "{% macro cents(x) %}({{ x }} / 100){% endmacro %}\n"
+                                         "{% macro pkg_use(x) %}{{ cents(x) }}{% endmacro %}\n",
+        "macros/m.sql": "{% macro cents(x) %}({{ x }} / 1000){% endmacro %}\n",
+        "models/m.sql": "select {{ cents(5) }} as a, {{ pkg.cents(5) }} as b, {{ pkg.pkg_use(5) }} as c\n",
+    })
+    sql = Workspace.open(root, on_warning=lambda message: None).compile().nodes["model.m"].sql
+    assert sql == "select (5 / 1000) as a, (5 / 100) as b, (5 / 100) as c"
