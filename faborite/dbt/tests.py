@@ -104,8 +104,10 @@ class TestRewriter:
         if not enabled:
             return None  # `config: {enabled: false}`: dbt does not run it
         short = name.split(".", 1)[1] if "." in name else name
-        if name in BUILTIN and column and (where or str(args.get("to", "")).strip().startswith("source(")):
-            # What faborite's own checks cannot say (a `where:` filter, a source as parent): dbt's SQL.
+        unquoted = name == "accepted_values" and str(args.get("quote", True)).lower() == "false"
+        if name in BUILTIN and column and (where or unquoted or str(args.get("to", "")).strip().startswith("source(")):
+            # What faborite's own checks cannot say (a `where:` filter, values as SQL (`quote: false`),
+            # a source as parent): dbt's SQL.
             return builtin_as_sql(name, args, column, where)
         if name in BUILTIN:
             options = {k: v for k, v in args.items() if k in _BUILTIN_OPTIONS}

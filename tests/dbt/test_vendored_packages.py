@@ -157,3 +157,14 @@ def test_a_project_macro_and_a_package_macro_may_share_a_name(tmp_path: Path) ->
     })
     sql = Workspace.open(root, on_warning=lambda message: None).compile().nodes["model.m"].sql
     assert sql == "select (5 / 1000) as a, (5 / 100) as b, (5 / 100) as c"
+
+
+def test_accepted_values_with_quote_false_compares_the_values_as_sql(tmp_path: Path) -> None:
+    root = write_project(tmp_path / "p", {
+        "dbt_project.yml": "name: p\nprofile: shop\n",
+        "models/m.sql": "select 1 as n union all select 3\n",
+        "models/m.yml": "models:\n  - name: m\n    columns:\n      - name: n\n        data_tests:\n"
+                        "          - accepted_values: {values: ['1', '2'], quote: false}\n",
+    })
+    [check] = Workspace.open(root, on_warning=lambda message: None).compile().nodes["model.m"].checks
+    assert "not in (1, 2)" in check.sql  # numbers, not the strings '1' and '2'
