@@ -144,27 +144,30 @@ def test_a_package_calls_its_private_macros_on_relations(tmp_path: Path) -> None
     assert sql.startswith("select id, name from")
 
 
+def _compiled(root: Path, files: dict[str, str]):
+    """The manifest of a dbt project ``p`` (profile ``shop``) holding ``files``."""
+    write_project(root, {"dbt_project.yml": "name: p\nprofile: shop\n", **files})
+    return Workspace.open(root, on_warning=lambda message: None).compile()
+
+
 def test_a_project_macro_and_a_package_macro_may_share_a_name(tmp_path: Path) -> None:
     # The project's wins for the project's own calls; the package's namespace and its own macros
     # keep the package's (no "defined twice").
-    root = write_project(tmp_path / "p", {
-        "dbt_project.yml": "name: p\nprofile: shop\n",
+    manifest = _compiled(tmp_path / "p", {
         "dbt_packages/pkg/dbt_project.yml": "name: pkg\n",
         "dbt_packages/pkg/macros/m.sql": "{% macro cents(x) %}({{ x }} / 100){% endmacro %}\n"
                                          "{% macro pkg_use(x) %}{{ cents(x) }}{% endmacro %}\n",
         "macros/m.sql": "{% macro cents(x) %}({{ x }} / 1000){% endmacro %}\n",
         "models/m.sql": "select {{ cents(5) }} as a, {{ pkg.cents(5) }} as b, {{ pkg.pkg_use(5) }} as c\n",
     })
-    sql = Workspace.open(root, on_warning=lambda message: None).compile().nodes["model.m"].sql
-    assert sql == "select (5 / 1000) as a, (5 / 100) as b, (5 / 100) as c"
+    assert manifest.nodes["model.m"].sql == "select (5 / 1000) as a, (5 / 100) as b, (5 / 100) as c"
 
 
 def test_accepted_values_with_quote_false_compares_the_values_as_sql(tmp_path: Path) -> None:
-    root = write_project(tmp_path / "p", {
-        "dbt_project.yml": "name: p\nprofile: shop\n",
+    manifest = _compiled(tmp_path / "p", {
         "models/m.sql": "select 1 as n union all select 3\n",
         "models/m.yml": "models:\n  - name: m\n    columns:\n      - name: n\n        data_tests:\n"
                         "          - accepted_values: {values: ['1', '2'], quote: false}\n",
     })
-    [check] = Workspace.open(root, on_warning=lambda message: None).compile().nodes["model.m"].checks
+    [check] = manifest.nodes["model.m"].checks
     assert "not in (1, 2)" in check.sql  # numbers, not the strings '1' and '2'
