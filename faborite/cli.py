@@ -467,7 +467,13 @@ def main(argv: list[str] | None = None) -> None:
 
     collector.set_threshold(100_000, 20, 20)
     try:
-        cli.main(args=args, prog_name="faborite", standalone_mode=False)
+        try:
+            cli.main(args=args, prog_name="faborite", standalone_mode=False)
+        except OSError as error:  # a file system limit no check foresaw: still one error, no traceback
+            if debug:
+                raise
+            raise FaboriteError(f"{error.strerror or type(error).__name__}: {error.filename or ''}".rstrip(": "),
+                                hint="run the command with --debug for the traceback") from None
     except FaboriteError as error:
         if debug:
             raise

@@ -67,7 +67,11 @@ class DuckDBTargetConfig(BaseModel):
         root = (info.context or {}).get("project_root")
         if root is not None:
             file = Path(value).expanduser()
-            if (file if file.is_absolute() else Path(root) / file).is_dir():
+            try:
+                folder = (file if file.is_absolute() else Path(root) / file).is_dir()
+            except OSError as exc:  # a name too long for the file system, say
+                raise ValueError(f"'path' cannot name a file here: {exc.strerror}") from None
+            if folder:
                 raise ValueError("'path' is a folder; name the database file in it, e.g. .faborite/dev.duckdb")
         return value
 

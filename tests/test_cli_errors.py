@@ -70,6 +70,19 @@ def test_unknown_target_end_to_end(proj):
     assert "Traceback" not in result.stderr
 
 
+def test_a_path_too_long_for_the_file_system_is_one_error(proj, capsys):
+    # Found by the fuzz test: a target path the OS refuses (ENAMETOOLONG) escaped as a traceback.
+    text = (proj / "faborite.yml").read_text()
+    (proj / "faborite.yml").write_text(text.replace(".faborite/dev.duckdb", ".faborite/dev" + "x" * 5000 + ".duckdb"))
+    code, _, err = _in_process(capsys, proj, "validate")
+    assert code == 1 and "'path' cannot name a file here: File name too long" in err
+    (proj / "faborite.yml").write_text(text.replace("targets:\n", "targets:\n  lake:\n    type: delta\n"
+                                                    "    path: " + "y" * 5000 + "\n", 1))
+    code, out, err = _in_process(capsys, proj, "-t", "lake", "apply", "--auto-approve")
+    assert code == 1 and "error: File name too long:" in err and "--debug" in err
+    assert "Traceback" not in out + err
+
+
 def test_debug_shows_the_traceback(proj):
     write(proj, "models/x.sql", "select 1 as x,\n    {{ nope }} as y\n")
     result = _faborite("--debug", "validate", cwd=proj)
