@@ -19,6 +19,8 @@ from typing import Any
 #: filtered out, so any over-estimate gives the same rows).
 UNKNOWN_SPAN_PERIODS = 65_536
 _FILE = Path(__file__).with_name("dbt_utils.sql")
+#: Every file of the fallback package: the 1.x macros, then introspection, 0.x names and more generic tests.
+_FILES = (_FILE, _FILE.with_name("dbt_utils_more.sql"))
 _DATE = re.compile(r"""^\s*(?:cast\s*\(\s*)?(?:date\s*)?'(\d{4})-(\d{2})-(\d{2})'(?:\s+as\s+date\s*\))?\s*$""", re.I)
 
 
@@ -49,9 +51,9 @@ def _literal_date(text: Any) -> datetime.date | None:
 
 def load(compile_file: Callable[[str, str], dict[str, Any]]) -> dict[str, Any]:
     """The fallback macros, compiled by ``compile_file(path, text)``."""
-    macros = compile_file("<faborite>/dbt_utils.sql", _FILE.read_text(encoding="utf-8"))
-    more = _FILE.with_name("dbt_utils_more.sql")  # introspection, 0.x names, more generic tests
-    macros = {**compile_file(f"<faborite>/{more.name}", more.read_text(encoding="utf-8")), **macros}
+    macros: dict[str, Any] = {}
+    for file in reversed(_FILES):  # the first file's macro wins a name both define
+        macros.update(compile_file(f"<faborite>/{file.name}", file.read_text(encoding="utf-8")))
     return {**macros, **{f"default__{name}": macro for name, macro in macros.items()}}
 
 
@@ -61,7 +63,7 @@ def fallback_tests(vendored: set[str]) -> set[str]:
         return set()
     from faborite.dbt.tests import generic_test_names
 
-    return {f"dbt_utils.{name}" for name in generic_test_names([_FILE.read_text(encoding="utf-8")])}
+    return {f"dbt_utils.{name}" for name in generic_test_names(f.read_text(encoding="utf-8") for f in _FILES)}
 
 
 def answer_plan_time_queries(packages: dict[str, dict[str, Any]], target_type: str,

@@ -113,3 +113,12 @@ def test_a_naming_macro_error_is_located(tmp_path):
 
 def test_minimal_is_a_faborite_project():
     assert "targets" in MINIMAL
+
+
+def test_every_fallback_generic_test_is_offered_when_dbt_utils_is_not_vendored() -> None:
+    # The 0.x-era tests live in the second fallback file; a YAML `dbt_utils.not_constant` was skipped.
+    from faborite.dbt.dbt_utils import fallback_tests
+
+    offered = fallback_tests(set())
+    assert {"dbt_utils.expression_is_true", "dbt_utils.not_constant", "dbt_utils.recency"} <= offered
+    assert fallback_tests({"dbt_utils"}) == set()
