@@ -131,7 +131,8 @@ def find_project_root(start: Path) -> Path:
     )
 
 
-def _rel(path: Path, root: Path) -> str:
+def relative_to_project(path: Path, root: Path) -> str:
+    """``path`` as the project names it: relative to ``root``, with ``..`` for a dbt path outside it."""
     try:
         return path.relative_to(root).as_posix()
     except ValueError:  # a dbt macro or model path outside the project (`../shared_macros`)
@@ -142,7 +143,7 @@ def _read_text(path: Path, root: Path) -> str:
     try:
         return path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
-        raise not_utf8_error(path, _rel(path, root)) from None
+        raise not_utf8_error(path, relative_to_project(path, root)) from None
 
 
 def load_project(root: Path, *, profile: str | None = None, vars_override: dict[str, Any] | None = None,
@@ -188,7 +189,7 @@ def load_project(root: Path, *, profile: str | None = None, vars_override: dict[
                 hint="ref() could not tell them apart; rename one of the files",
             )
     macros = tuple(
-        MacroFile(path=_rel(p, root), text=_read_text(p, root))
+        MacroFile(path=relative_to_project(p, root), text=_read_text(p, root))
         for p in sorted((root / config.paths.macros).rglob("*.sql"))
     )
     extra_yaml_dirs: list[Path] = []
@@ -224,7 +225,7 @@ def load_project(root: Path, *, profile: str | None = None, vars_override: dict[
         *(p for folder in extra_yaml_dirs for p in sorted(folder.rglob("*.y*ml"))),
     ]
     for path in yaml_files:
-        display = _rel(path, root)
+        display = relative_to_project(path, root)
         data = load_yaml_file(path, display)
         if data is None:
             continue
@@ -380,7 +381,7 @@ def _load_seeds(seeds_dir: Path, root: Path, defaults: FolderDefaults) -> tuple[
     seen: dict[str, str] = {}
     seeds = []
     for path in sorted(seeds_dir.rglob("*.csv")):
-        rel = _rel(path, root)
+        rel = relative_to_project(path, root)
         folder = path.parent.relative_to(seeds_dir).parts
         _check_unique("seed", path.stem, rel, seen)
         seeds.append(SeedFile(
@@ -447,7 +448,7 @@ def _load_syncs(syncs_dir: Path, root: Path, paths: PathsConfig) -> dict[str, Sy
     """Every ``syncs:`` entry under the syncs folder, validated, with its location."""
     syncs: dict[str, SyncEntry] = {}
     for path in [*sorted(syncs_dir.rglob("*.yml")), *sorted(syncs_dir.rglob("*.yaml"))]:
-        display = _rel(path, root)
+        display = relative_to_project(path, root)
         data = load_yaml_file(path, display)
         if data is None:
             continue

@@ -6,7 +6,6 @@ Called by :func:`faborite.config.loader.load_project` for a dbt project only.
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
@@ -29,7 +28,7 @@ def packages_of(root: Path, dbt: "DbtProject") -> list[Package]:
 def macro_files(root: Path, dbt: "DbtProject", packages: list[Package]) -> list["MacroFile"]:
     """Macros of every macro path, of ``tests/generic/``, and of every package; ``{% test %}`` blocks
     as the ``test_<name>`` macros dbt makes of them; ``{% materialization %}`` blocks blanked out."""
-    from faborite.config.loader import MacroFile
+    from faborite.config.loader import MacroFile, relative_to_project
 
     folders = [root / p for p in dbt.macro_paths] + [root / p / "generic" for p in dbt.test_paths]
     folders += [package.root / p for package in packages for p in package.macro_paths]
@@ -40,7 +39,7 @@ def macro_files(root: Path, dbt: "DbtProject", packages: list[Package]) -> list[
                 continue
             seen.add(path)
             text = without_materializations(path.read_text(encoding="utf-8"))
-            found.append(MacroFile(path=_display(path, root), text=test_blocks_as_macros(text)))
+            found.append(MacroFile(path=relative_to_project(path, root), text=test_blocks_as_macros(text)))
     return found
 
 
@@ -60,14 +59,6 @@ def other_paths(root: Path, dbt: "DbtProject", model_defaults: Any, seed_default
                 found += load(folder, root, defaults)
                 folders.append(folder)
     return models, seeds, folders
-
-
-def _display(path: Path, root: Path) -> str:
-    """``path`` relative to the project, also when a macro path lies outside it (``../../dbt_macros``)."""
-    try:
-        return path.relative_to(root).as_posix()
-    except ValueError:
-        return Path(os.path.relpath(path, root)).as_posix()
 
 
 def package_models(root: Path, dbt: "DbtProject", packages: list[Package],
