@@ -31,8 +31,8 @@ import re
 from typing import Any
 
 from faborite.compiler.jinja_limits import MAX_OUTPUT_CHARS, render_budget
+from faborite.compiler.jinja_static import EXPRESSION
 
-_EXPRESSION = re.compile(r"\{\{(.*?)\}\}", re.S)
 #: Decimal literals as Jinja's lexer reads them (no hex, octal or imaginary numbers).
 _NUMBER = re.compile(r"^\d+(\.\d+)?$")
 #: Jinja's literal names, in either spelling it accepts.
@@ -49,7 +49,7 @@ def calls_only(text: str) -> list[tuple[int, int, ast.expr, str]] | None:
     needs Jinja)."""
     if "{%" in text or "{#" in text or "\r" in text:
         return None  # (Jinja's lexer turns "\r\n" in the text into "\n")
-    matches = list(_EXPRESSION.finditer(text))
+    matches = list(EXPRESSION.finditer(text))
     if not matches or text.count("{{") != len(matches) or text.count("}}") != len(matches):
         return None
     found = []

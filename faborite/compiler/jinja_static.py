@@ -18,14 +18,15 @@ from faborite.compiler.jinja import THIS_PLACEHOLDER, RenderRecord, _current
 if TYPE_CHECKING:
     from faborite.compiler.jinja import TemplateContext
 
-_EXPRESSION = re.compile(r"\{\{(.*?)\}\}", re.S)
+#: One ``{{ ... }}`` tag (its expression in group 1); also read by :mod:`faborite.compiler.jinja_calls`.
+EXPRESSION = re.compile(r"\{\{(.*?)\}\}", re.S)
 
 
 def static_render(context: "TemplateContext", text: str, path: str) -> "tuple[str, RenderRecord] | None":
     """``text`` rendered with ``context``'s ref/source/var/config, or None: render it through Jinja."""
     if "{%" in text or "{#" in text:
         return None
-    matches = list(_EXPRESSION.finditer(text))
+    matches = list(EXPRESSION.finditer(text))
     if text.count("{{") != len(matches) or text.count("}}") != len(matches):
         return None  # unbalanced delimiters: Jinja reports the syntax error
     record = RenderRecord(file=path)
