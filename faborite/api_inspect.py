@@ -50,7 +50,9 @@ class Inspection:
 
         state = self.state()
         if state is None:
-            raise StateError(f"nothing is published on target {self.target!r} yet", hint="run `faborite apply` first")
+            where, flag = (f"on target {self.target!r}", "") if self.env is None else (
+                f"in environment {self.env!r} of target {self.target!r}", f" --env {self.env}")
+            raise StateError(f"nothing is published {where} yet", hint=f"run `faborite apply{flag}` first")
         connection = self.connect(read_only=True)
         try:
             confined = getattr(connection, "fetch_read_only", None)
