@@ -42,7 +42,8 @@ class NoChangePlans:
         """Whether a plan of the whole project (default environment, no selection, ``--due``,
         ``--state`` or rebuild options) is known to find no changes, without compiling, reading the
         state or planning. With ``refresh`` the drift check still runs (one read-only catalog query)
-        and must see what the remembered plan saw.
+        and must see what the remembered plan saw, unless the target's catalog files keep the
+        stamp they had before that plan's query (faborite/catalog_stamp.py).
 
         Args:
             refresh: look at the target, as :meth:`~faborite.api.Workspace.plan`'s ``refresh``.
@@ -58,7 +59,8 @@ class NoChangePlans:
         from faborite.state.local import LocalStateBackend
 
         cache = self.root / WORK_DIR / "cache"
-        memo = read_memo(memo_path(cache, refresh=refresh))
+        path = memo_path(cache, refresh=refresh)
+        memo = read_memo(path)
         if memo is None or memo.flags != self._plan_flags(refresh):
             return None
         # The listing is taken first: a file edited after it is the next run's business, as in a compile.
@@ -69,7 +71,7 @@ class NoChangePlans:
             return None
         if LocalStateBackend(memo.state_dir).identity() != memo.state_identity:
             return None
-        if refresh and not self._observes_the_same(key, memo):
+        if refresh and not self._observes_the_same(key, memo, path):
             return None
         del self.__dict__["_unused_compile_key"]  # a hit: a later compile lists the files again
         return KnownNoChange(refreshed=refresh, warnings=tuple(memo.warnings))
@@ -80,11 +82,18 @@ class NoChangePlans:
         return plan_flags(target_name=self.target_name, profile=self.profile, vars_override=self.vars_override,
                           refresh=refresh)
 
-    def _observes_the_same(self, key: "UnchangedCompile", memo: "NoChangeMemo") -> bool:
+    def _observes_the_same(self, key: "UnchangedCompile", memo: "NoChangeMemo", path: Path) -> bool:
         """The drift check's catalog query made again (a read-only connection, the remembered
-        schemas): whether it answers exactly what the remembered plan's did."""
+        schemas): whether it answers exactly what the remembered plan's did. Skipped while the
+        catalog's files keep the remembered stamp; a query that agrees stamps the memo at ``path``."""
+        from dataclasses import replace
+
+        from faborite.catalog_stamp import catalog_stamp, still_stamped
+        from faborite.no_change_memo import write_memo
         from faborite.target import catalog_digest
 
+        if still_stamped(memo.catalog_stamp):  # the catalog's files are as they were: so are its rows
+            return True
         project = key.cached_project()  # to connect with: its target block is today's
         if project is None or not memo.schemas or memo.observed_digest is None:
             return False
@@ -97,11 +106,15 @@ class NoChangePlans:
         except Exception:  # noqa: BLE001 - any failure is a miss: the full plan reports it properly
             return False
         try:
-            return catalog_digest(connection, memo.schemas) == memo.observed_digest
+            stamp = catalog_stamp(connection)  # before the query, as in a plan (faborite/state/observed.py)
+            same = catalog_digest(connection, memo.schemas) == memo.observed_digest
         except Exception:  # noqa: BLE001 - as above
             return False
         finally:
             connection.close()
+        if same and stamp is not None and stamp != memo.catalog_stamp:
+            write_memo(path, replace(memo, catalog_stamp=stamp))
+        return same
 
     def _no_change_token(self, *, refresh: bool, whole: bool) -> "list[Any] | None":
         """What a plan is about to be made from, for :meth:`_remember_no_change`: taken after the
@@ -127,7 +140,7 @@ class NoChangePlans:
         if plan.has_changes or plan.drift or plan.environment is not None or plan.selection:
             forget(path)
             return
-        schemas = digest = None
+        schemas = digest = stamp = None
         if refresh:
             from faborite.state.observed import target_schemas
 
@@ -136,9 +149,9 @@ class NoChangePlans:
             if observed is None or observed.catalog_digest is None or any(n.extra.get("files") for n in nodes):
                 forget(path)
                 return
-            schemas, digest = target_schemas(nodes), observed.catalog_digest
+            schemas, digest, stamp = target_schemas(nodes), observed.catalog_digest, observed.catalog_stamp
         compile_digest, (env_read, files_read), state_dir, identity = token
         write_memo(path, NoChangeMemo(compile_digest=compile_digest, env_read=env_read, files_read=files_read,
                                       state_dir=state_dir, state_identity=identity,
                                       flags=self._plan_flags(refresh), warnings=list(self.project.warnings),
-                                      schemas=schemas, observed_digest=digest))
+                                      schemas=schemas, observed_digest=digest, catalog_stamp=stamp))

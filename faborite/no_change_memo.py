@@ -21,6 +21,10 @@ holds. The memo is keyed on exactly those:
   (same schemas) and must observe exactly what the remembered plan observed
   (a digest of every relation and what each view points at). Drift is a
   function of the state and that observation, so equal digests mean no drift.
+  Where the target keeps its whole catalog in local files (``CatalogFiles``:
+  an embedded database and its write-ahead log), their stamp taken before the
+  remembered query stands for it: unchanged files would answer the same rows
+  (faborite/catalog_stamp.py), so the recall does not open the database.
 
 Only a plan with no changes, no drift and no warning of its own is
 remembered, and only a plan printed as text is answered from memory. The memo
@@ -65,6 +69,8 @@ class NoChangeMemo:
     #: With refresh: the schemas the drift check describes, and the digest of what it observed.
     schemas: list[str] | None = None
     observed_digest: str | None = None
+    #: With refresh: the catalog files' stamp taken before that observation (None: query each time).
+    catalog_stamp: list | None = None
 
 
 @dataclass(frozen=True)

@@ -71,6 +71,16 @@ class CatalogReader(Protocol):
         """``[info_row(i) for i in describe_relations(schema_names)]``, in any order, computed cheaply."""
 
 
+class CatalogFiles(Protocol):
+    """Optional: the local files that hold everything :class:`CatalogReader` reads (an embedded
+    database's file and its write-ahead log, present or not). Changing the catalog changes one of
+    their size, times or inode, so a remembered no-change plan whose stamp of them still holds
+    skips the drift check's query (faborite/catalog_stamp.py)."""
+
+    def catalog_files(self) -> list[str]:
+        """Absolute paths; empty when the catalog is not (only) in local files."""
+
+
 def catalog_rows(connection: "Inspector", schema_names: Sequence[str]) -> list[CatalogRow]:
     """What ``connection`` holds in ``schema_names`` as rows: its :class:`CatalogReader` when it has
     one, else from :meth:`Inspector.describe_relations` (a relation's catalog is not in a row)."""

@@ -15,6 +15,7 @@ Notes on the duckdb 2.x Python API this relies on:
 
 from __future__ import annotations
 
+import os
 import re
 import uuid
 from collections.abc import Iterator, Sequence
@@ -297,6 +298,14 @@ class DuckDBConnection(ExplicitTransactions):
         )
         with _engine_errors(sql):
             return self._con.execute(sql, names).fetchall()
+
+    def catalog_files(self) -> list[str]:
+        """The database file and its write-ahead log (``CatalogFiles``): every committed change to the
+        catalog is written to one of them. Empty for an in-memory database."""
+        if not self.location or self.location == MEMORY:
+            return []
+        path = os.path.abspath(self.location)
+        return [path, path + ".wal"]
 
     def columns(self, relation: Relation) -> list[Column]:
         """The relation's columns in order, with DuckDB type names (``INTEGER``, ``DECIMAL(18,3)``)."""

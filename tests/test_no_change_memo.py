@@ -7,7 +7,9 @@ then says what is true).
 
 from __future__ import annotations
 
+import json
 import os
+import time
 from pathlib import Path
 
 import duckdb
@@ -190,3 +192,66 @@ def test_a_plan_from_a_compile_without_a_key_is_not_remembered(applied: Path) ->
     ws.compile(write_manifest=False)  # a key: this compile could be named
     assert not ws.plan(refresh=False).has_changes  # the project is loaded now: compiled without a key
     assert _known(applied) is None, "the second compile's files are not the first one's listing"
+
+
+@pytest.fixture
+def aged_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Catalog files count as settled at once (they are racy for 2 s after a write otherwise)."""
+    from faborite import catalog_stamp
+
+    monkeypatch.setattr(catalog_stamp, "RACY_SECONDS", 0.0)
+
+
+def _refuse_to_connect(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(self, *args, **kwargs):
+        raise AssertionError("the recall opened the database")
+
+    monkeypatch.setattr(Workspace, "connect", refuse)
+
+
+def test_with_refresh_unchanged_catalog_files_stand_for_the_query(
+        applied: Path, aged_at_once: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    _remembered(applied, refresh=True)
+    stamp = json.loads(memo_path(applied / ".faborite/cache", refresh=True).read_text())["catalog_stamp"]
+    assert [entry[0] for entry in stamp] == [str(applied / DB), str(applied / DB) + ".wal"]
+    _refuse_to_connect(monkeypatch)
+    assert _known(applied, refresh=True) == KnownNoChange(refreshed=True)
+
+
+@pytest.mark.parametrize("sql", ["DROP VIEW main.stg_orders", "CREATE TABLE main.someone_elses AS SELECT 1 AS a",
+                                 "CREATE OR REPLACE VIEW main.stg_orders AS SELECT 1 AS a"])
+def test_with_refresh_a_change_behind_the_stamp_is_a_miss(applied: Path, aged_at_once: None, sql: str) -> None:
+    _remembered(applied, refresh=True)
+    time.sleep(0.02)  # past one timestamp tick
+    _drop_behind_faboritess_back(applied, sql)
+    assert _known(applied, refresh=True) is None
+    plan = _plan(applied, refresh=True)
+    assert plan.drift or plan.has_changes or sql.startswith("CREATE TABLE")
+
+
+def test_a_catalog_written_just_now_is_not_stamped_but_still_recalled(
+        applied: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Right after an apply the database file is racy: no stamp, so the recall asks the catalog."""
+    from faborite import catalog_stamp
+
+    monkeypatch.setattr(catalog_stamp, "RACY_SECONDS", 3600.0)  # "just now", however slow this machine
+    _remembered(applied, refresh=True)
+    assert _known(applied, refresh=True) is not None
+    memo = json.loads(memo_path(applied / ".faborite/cache", refresh=True).read_text())
+    assert memo["catalog_stamp"] is None
+    _drop_behind_faboritess_back(applied, "DROP VIEW main.stg_orders")
+    assert _known(applied, refresh=True) is None
+
+
+def test_a_recall_that_queried_stamps_the_memo(applied: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from faborite import catalog_stamp
+
+    monkeypatch.setattr(catalog_stamp, "RACY_SECONDS", 3600.0)
+    _remembered(applied, refresh=True)  # racy: remembered without a stamp
+    path = memo_path(applied / ".faborite/cache", refresh=True)
+    assert json.loads(path.read_text())["catalog_stamp"] is None
+    monkeypatch.setattr(catalog_stamp, "RACY_SECONDS", 0.0)
+    assert _known(applied, refresh=True) is not None  # asked the catalog, and stamped what it saw
+    assert json.loads(path.read_text())["catalog_stamp"] is not None
+    _refuse_to_connect(monkeypatch)
+    assert _known(applied, refresh=True) is not None

@@ -42,6 +42,9 @@ class Observed:
     target_exists: bool = True
     #: :func:`faborite.target.relations_digest` of the catalog rows read (None: nothing was read).
     catalog_digest: str | None = None
+    #: The catalog files' stamp taken just before those rows were read (faborite/catalog_stamp.py),
+    #: or None: the target names no such files, or one had just changed.
+    catalog_stamp: list | None = None
 
     def exists(self, physical: str) -> bool:
         """Whether the physical relation (or version folder) ``physical`` exists."""
@@ -62,16 +65,19 @@ def target_schemas(nodes: Iterable[NodeState]) -> list[str]:
                    for k in (n.relation, n.physical)})
 
 
-def describe_schemas(connection, schemas: list[str]) -> tuple[set[str], dict[str, str], str | None]:
-    """The relations in ``schemas`` (case-folded keys), what each view's name reads, and the digest
-    of the catalog rows they come from (None when nothing was read)."""
+def describe_schemas(connection, schemas: list[str]) -> tuple[set[str], dict[str, str], str | None, list | None]:
+    """The relations in ``schemas`` (case-folded keys), what each view's name reads, the digest
+    of the catalog rows they come from (None when nothing was read), and the stamp of the catalog's
+    files taken before reading them (None when there is none)."""
+    from faborite.catalog_stamp import catalog_stamp
     from faborite.target import info_row, relations_digest
 
     relations: set[str] = set()
     pointers: dict[str, str] = {}
     if connection is None or not schemas:
-        return relations, pointers, None
+        return relations, pointers, None, None
     dialect = connection.dialect
+    stamp = catalog_stamp(connection)  # before the read: a change racing it leaves the stamp older, never newer
     reader = getattr(connection, "catalog_rows", None)
     if reader is not None:  # plain rows (a CatalogReader): 20,000 relation objects cost a fifth of a second
         rows = reader(schemas)
@@ -89,14 +95,14 @@ def describe_schemas(connection, schemas: list[str]) -> tuple[set[str], dict[str
         # (The key without the catalog, spelled out: a model_copy per view cost ~0.1 s at 10,000.)
         pointers[key] = _key(f"{reads.schema_name}.{reads.name}") if reads is not None else FOREIGN
     # From the same rows as the answer: a remembered plan's drift is a function of exactly these.
-    return relations, pointers, relations_digest(rows)
+    return relations, pointers, relations_digest(rows), stamp
 
 
 def observe(connection, nodes: Iterable[NodeState], project_root: Path) -> Observed:
     """Look at the target (``connection``: a TargetConnection, or None when its database
     does not exist) and the file outputs of ``nodes``."""
     nodes = list(nodes)
-    relations, pointers, digest = describe_schemas(connection, target_schemas(nodes))
+    relations, pointers, digest, stamp = describe_schemas(connection, target_schemas(nodes))
     for node in nodes:
         if not node.extra.get("files"):
             continue
@@ -113,4 +119,4 @@ def observe(connection, nodes: Iterable[NodeState], project_root: Path) -> Obser
         elif link.exists():
             pointers[_key(node.relation)] = FOREIGN
     return Observed(relations=frozenset(relations), pointers=pointers, target_exists=connection is not None,
-                    catalog_digest=digest)
+                    catalog_digest=digest, catalog_stamp=stamp)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import os
 import re
 import threading
 import uuid
@@ -448,6 +449,29 @@ class TargetConnectionConformance:
         connection.execute(d.create_view(pointer, f"SELECT a + 1 AS a FROM {self.q(connection, table)}"))
         after = catalog_digest(connection, [schema, "faborite_missing"])
         assert after == described() and after != before
+
+    def test_catalog_files_change_with_the_catalog(self, connection, schema, monkeypatch):
+        """A provider that names its catalog's files (``CatalogFiles``) lets a remembered no-change
+        plan skip the drift query while their stamp holds: every catalog change must move the stamp."""
+        import time
+
+        from faborite import catalog_stamp
+
+        files = getattr(connection, "catalog_files", None)
+        if files is None or not files():
+            pytest.skip("this target names no catalog files: a remembered plan queries its catalog")
+        assert all(os.path.isabs(path) for path in files())
+        monkeypatch.setattr(catalog_stamp, "RACY_SECONDS", 0.0)  # no waiting for the files to age here
+        d = connection.dialect
+        before = catalog_stamp.catalog_stamp(connection)
+        assert before is not None and catalog_stamp.still_stamped(before)
+        time.sleep(0.02)  # past one timestamp tick
+        self.make_table(connection, self.rel(schema, "stamped"), "SELECT 1 AS a")
+        assert not catalog_stamp.still_stamped(before), "a new table left every catalog file as it was"
+        between = catalog_stamp.catalog_stamp(connection)
+        time.sleep(0.02)
+        connection.execute(d.drop_table(self.rel(schema, "stamped")))
+        assert not catalog_stamp.still_stamped(between), "a dropped table left every catalog file as it was"
 
     def test_hostile_identifiers_round_trip(self, connection):
         """Quotes, dots, spaces, unicode and SQL in names: built, described, read back, pointed at."""
