@@ -87,7 +87,10 @@ def _patch(compilation: "Compilation", manifest: Manifest, edited: set[str]) -> 
         if tuple(draft["parents"]) != old.parents:
             return None
         changed[old.id] = Node(**draft, version=old.version)  # versioned below, with its parents
-    if not _descendants_render_statically(compilation, manifest, set(changed)):
+    # What a render below can read of an edited model is its relation (unchanged, above) and its
+    # columns: with the same output columns, no render below can differ.
+    same_face = all(node.output_columns == manifest.nodes[node_id].output_columns for node_id, node in changed.items())
+    if not same_face and not _descendants_render_statically(compilation, manifest, set(changed)):
         return None
     nodes: dict[str, Node] = {}
     for node_id, node in manifest.nodes.items():  # topological order: parents are done first
@@ -96,6 +99,7 @@ def _patch(compilation: "Compilation", manifest: Manifest, edited: set[str]) -> 
         nodes[node_id] = node if version == node.version else node.model_copy(update={"version": version})
     fields = {name: getattr(manifest, name) for name in Manifest.model_fields if name != "nodes"}
     return Manifest(**fields, nodes=nodes)
+
 
 def _descendants_render_statically(compilation: "Compilation", manifest: Manifest, edited_ids: set[str]) -> bool:
     """Whether every model below the edited ones renders without reading them: without Jinja (only

@@ -307,6 +307,19 @@ def test_an_edit_whose_descendant_reads_other_models_is_a_full_compile(proj: Pat
     assert len(compiles) == 1
 
 
+@pytest.mark.parametrize("reads", ["{{ ref('customers').identifier }}",
+                                   "{{ adapter.get_columns_in_relation(ref('stg_orders')) | length }}"])
+def test_an_edit_that_keeps_the_columns_is_patched_whatever_reads_them(proj: Path, compiles: list[int],
+                                                                      reads: str) -> None:
+    # What a render below can read of an edited model is its relation and its columns: with both
+    # unchanged, no model below can render differently, so none is checked.
+    write(proj, "models/marts/looped.sql", f"select 1 as n, '{reads}' as x\nfrom {{{{ ref('customers') }}}}\n")
+    _warm(proj, compiles)
+    edit(proj, STG, "status,", "upper(status) as status,")
+    assert _compile(proj) == _full(proj)
+    assert not compiles
+
+
 def _key(root: Path, **kwargs) -> partial_parse.UnchangedCompile:
     return partial_parse.UnchangedCompile(root / ".faborite/cache", root, kwargs.pop("target_name", None),
                                           kwargs.pop("vars_override", {}), **kwargs)
