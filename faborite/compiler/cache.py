@@ -63,10 +63,13 @@ class CompileCache:
         self._used_render: dict[str, Any] = {}
         self._used_sql: dict[str, Any] = {}
         self._dirty = False
+        self._loaded = False  # read on first lookup: a patched compile of one model needs no 8 MB of JSON
         self.hits = self.misses = 0
-        self._load()
 
     def _load(self) -> None:
+        if self._loaded:
+            return
+        self._loaded = True
         if self._path is None or not self._path.is_file():
             return
         try:
@@ -86,6 +89,7 @@ class CompileCache:
     def get_render(self, path: str, text: str) -> tuple[str, RenderRecord] | None:
         """A cached render of ``text``, if nothing it depends on changed."""
         key = self._render_key(path, text)
+        self._load()
         entry = self._render.get(key)
         if entry is None:
             self.misses += 1
@@ -120,6 +124,7 @@ class CompileCache:
     def get_sql(self, dialect: str, sql: str) -> SqlAnalysis | None:
         """A cached analysis of ``sql``."""
         key = _sha(dialect, sql)
+        self._load()
         entry = self._sql.get(key)
         if entry is None:
             return None
@@ -135,6 +140,7 @@ class CompileCache:
         """Whether ``sql`` (in sqlglot dialect ``read``) already passed ``check`` (e.g. a target
         dialect's support check): checks that parse SQL are skipped for text that passed before."""
         key = _sha("passed", check, read, sql)
+        self._load()
         entry = self._sql.get(key)
         if entry is not None:
             self._used_sql[key] = entry
@@ -149,8 +155,9 @@ class CompileCache:
         """Write the entries used by this compile, atomically; failures are only logged."""
         if self._path is None:
             return
-        if not self._dirty and len(self._used_render) == len(self._render) and len(self._used_sql) == len(self._sql):
-            return
+        if not self._dirty and (not self._loaded or (len(self._used_render) == len(self._render)
+                                                     and len(self._used_sql) == len(self._sql))):
+            return  # nothing new, nothing dropped (never read: nothing looked up)
         payload = {"format_version": CACHE_FORMAT_VERSION, "faborite_version": __version__,
                    "render": self._used_render, "sql": self._used_sql}
         try:

@@ -78,7 +78,7 @@ def _patch(compilation: "Compilation", manifest: Manifest, edited: set[str]) -> 
         if record.columns_wanted or record.uncacheable or config.materialized in ("ephemeral", "snapshot"):
             return None
         job = compilation._located_sql(text, model, record)
-        analysis = compilation._analyze_all([job], [model.name])[0]
+        analysis = compilation._analyze_all([job], [model.name], cached=False)[0]
         if analysis is None:
             return None  # the full compile reports the error
         check_target_support([(model.name, *job)], read=compilation.dialect.sqlglot_dialect, target=compilation.target_dialect,
@@ -93,9 +93,15 @@ def _patch(compilation: "Compilation", manifest: Manifest, edited: set[str]) -> 
     if not same_face and not _descendants_render_statically(compilation, manifest, set(changed)):
         return None
     nodes: dict[str, Node] = {}
+    moved: set[str] = set()  # nodes whose version changed: only their children need versioning again
     for node_id, node in manifest.nodes.items():  # topological order: parents are done first
+        if node_id not in changed and not moved.intersection(node.parents):
+            nodes[node_id] = node  # its data and its parents' versions are as they were
+            continue
         node = changed.get(node_id, node)
         version = fingerprint.version(node.data_hash, [(p, nodes[p].version) for p in node.parents])
+        if version != manifest.nodes[node_id].version:
+            moved.add(node_id)
         nodes[node_id] = node if version == node.version else node.model_copy(update={"version": version})
     fields = {name: getattr(manifest, name) for name in Manifest.model_fields if name != "nodes"}
     return Manifest(**fields, nodes=nodes)

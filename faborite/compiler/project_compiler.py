@@ -165,13 +165,16 @@ class Compilation:
             self.templates.check_macros()
         return results  # type: ignore[return-value]
 
-    def _analyze_all(self, jobs: list[tuple[str, str, int]], names: list[str]) -> list["SqlAnalysis | None"]:
-        """Analyses of ``(sql, file, line_offset)`` jobs: from the cache, else in workers, else here
-        (None for a job whose SQL fails, recorded against its model in ``names``)."""
+    def _analyze_all(self, jobs: list[tuple[str, str, int]], names: list[str], *,
+                     cached: bool = True) -> list["SqlAnalysis | None"]:
+        """Analyses of ``(sql, file, line_offset)`` jobs: from the cache (unless not ``cached``: an
+        edited model's new SQL is rarely there, and reading the cache costs more), else in workers,
+        else here (None for a job whose SQL fails, recorded against its model in ``names``)."""
         from faborite.compiler.analysis import analyze_sql  # sqlglot: only on cache misses
 
         dialect = self.dialect.sqlglot_dialect  # models are written in the project's dialect
-        results: list["SqlAnalysis | None"] = [self.cache.get_sql(dialect, sql) for sql, _, _ in jobs]
+        results: list["SqlAnalysis | None"] = [self.cache.get_sql(dialect, sql) if cached else None
+                                               for sql, _, _ in jobs]
         misses = [i for i, r in enumerate(results) if r is None]
 
         def analyze(index: int) -> "SqlAnalysis":
