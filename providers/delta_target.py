@@ -44,7 +44,7 @@ from faborite.credentials import names_a_credential
 from faborite.dialects import get_dialect
 from faborite.errors import FaboriteError, ProviderError, TargetMissingError
 from faborite.providers.delta_target_storage import (
-    VIEW_FILE, LocalFolders, ObjectStoreFolders, check_name, relation_kind,
+    GLOB_CHARACTERS, VIEW_FILE, LocalFolders, ObjectStoreFolders, check_name, relation_kind,
 )
 from faborite.providers.onelake import AuthMethod, onelake_storage_options, redact
 from faborite.providers.sql_errors import WatchedSource, sql_hint
@@ -329,6 +329,9 @@ class DeltaLakehouseConnection:
             if existing:
                 raise ProviderError(f"relation {rel} already exists in {self.location}")
             self._show(ddl.body)
+            written = self._write_locally(rel, ddl.body)
+            if written is not None:
+                return written
             return self._create_table(rel, self._con.sql(ddl.body).to_arrow_reader(100_000))
         elif kind in ("create_view", "replace_view"):
             if existing == "table" or (existing and kind == "create_view"):
@@ -365,6 +368,21 @@ class DeltaLakehouseConnection:
                           .get_add_actions(flatten=True)).column("num_records")
         # One value per file: summed in Python (importing pyarrow.compute costs ~0.2 s a command).
         return None if counts.null_count else sum(counts.to_pylist())
+
+    def _write_locally(self, relation: Relation, body: str) -> int | None:
+        """``body``'s rows written as the new table ``relation`` by DuckDB's Parquet writer
+        (:mod:`.delta_duckdb_write`): the rows written; None (nothing written) when the lakehouse
+        is not a local folder or the rows are not of plain types."""
+        from faborite.providers.delta_duckdb_write import write_table
+
+        if not isinstance(self.folders, LocalFolders):
+            return None
+        folder = Path(self.folders.uri(relation.schema_name, relation.name))
+        if GLOB_CHARACTERS.search(str(folder)):
+            return None  # DuckDB would read it as a pattern
+        self.forget(relation)
+        return write_table(self._con, folder, body, literal=self.dialect.literal,
+                           row_group_size=self._row_group_size)
 
     def writer_properties(self) -> Any:
         """deltalake's Parquet writer settings for every file this connection writes."""

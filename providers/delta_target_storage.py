@@ -25,7 +25,7 @@ from faborite.relation import Relation
 
 VIEW_FILE = "_faborite_view.sql"
 #: What DuckDB's file readers expand as a glob pattern.
-_GLOB = re.compile(r"[*?\[\]{}]")
+GLOB_CHARACTERS = re.compile(r"[*?\[\]{}]")
 Kind = Literal["table", "view"]
 
 
@@ -103,7 +103,7 @@ class LocalFolders:
         ``parts``); None when one is missing or holds a glob character (DuckDB would expand it)."""
         folder = self.path.joinpath(*parts)
         paths = [str(folder.joinpath(*name.split("/"))) for name in files]
-        if any(_GLOB.search(path) for path in paths) or not all(os.path.isfile(path) for path in paths):
+        if any(GLOB_CHARACTERS.search(path) for path in paths) or not all(os.path.isfile(path) for path in paths):
             return None
         return paths
 

@@ -151,10 +151,10 @@ def test_files_are_written_in_row_groups_of_row_group_size(tmp_path):
     # Readers scan row groups in parallel: a table in one big group is read by one thread.
     import pyarrow.parquet as pq
 
-    con = connect(tmp_path, row_group_size=1024)
+    con = connect(tmp_path, row_group_size=2048)  # DuckDB's writer: a multiple of its 2,048-row vectors
     table = Relation(schema_name="s", name="t")
     con.execute(con.dialect.create_schema("s"))
-    con.execute(con.dialect.create_table_as(table, "SELECT range AS i FROM range(5000)"))
+    con.execute(con.dialect.create_table_as(table, "SELECT range AS i FROM range(10000)"))
     con.publish({Relation(schema_name="s", name="v"): table}, [])
     con.close()
     for table in ("t", "v"):
