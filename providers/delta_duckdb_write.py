@@ -22,7 +22,7 @@ Until step 3's commit there is no Delta log in the table's folder, so a crash
 leaves at most files no log lists (the table does not exist, as with
 deltalake's own writer).
 
-Only plain column types take this path (:data:`PLAIN_TYPES`: their Parquet
+Only plain column types take this path (:func:`arrow_schema`: their Parquet
 form reads back as exactly the Arrow type deltalake's writer is given); any
 other type, a column name Delta refuses, or a lakehouse behind a URL goes
 through deltalake's writer as before.
@@ -41,9 +41,9 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import pyarrow as pa
 
-#: DuckDB type (``DECIMAL(p,s)`` by its prefix) -> the Arrow type its Parquet form reads back as.
-PLAIN_TYPES = ("BOOLEAN", "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "FLOAT", "DOUBLE", "DECIMAL", "VARCHAR",
-               "DATE", "TIMESTAMP", "TIMESTAMP WITH TIME ZONE", "BLOB")
+#: Cast on the way out: DuckDB's Parquet writer would write a HUGEINT (what ``sum()`` of integers
+#: gives) as a DOUBLE; DuckDB hands it to deltalake's writer as ``decimal128(38, 0)``.
+_WRITTEN_AS = {"HUGEINT": "DECIMAL(38, 0)"}
 #: Characters Delta refuses in a column name without column mapping (deltalake's writer reports them).
 _REFUSED_IN_NAMES = re.compile(r"[ ,;{}()\n\t=]")
 _DECIMAL = re.compile(r"\ADECIMAL\((\d+),\s*(\d+)\)\Z")
@@ -52,11 +52,13 @@ _SCRATCH = "_faborite_write-"
 
 def arrow_schema(names: list[str], types: list[str]) -> "pa.Schema | None":
     """The Arrow schema deltalake's writer would receive for DuckDB columns ``names``/``types``,
-    every field nullable; None when a type is not plain or a name is one Delta refuses."""
+    every field nullable; None when a type is not plain (booleans, signed integers, floats,
+    decimals, strings, dates, microsecond timestamps with or without time zone, blobs) or a name
+    is one Delta refuses."""
     import pyarrow as pa
 
     simple = {"BOOLEAN": pa.bool_(), "TINYINT": pa.int8(), "SMALLINT": pa.int16(), "INTEGER": pa.int32(),
-              "BIGINT": pa.int64(), "FLOAT": pa.float32(), "DOUBLE": pa.float64(), "VARCHAR": pa.string(),
+              "BIGINT": pa.int64(), "HUGEINT": pa.decimal128(38, 0), "FLOAT": pa.float32(), "DOUBLE": pa.float64(), "VARCHAR": pa.string(),
               "DATE": pa.date32(), "TIMESTAMP": pa.timestamp("us"),
               "TIMESTAMP WITH TIME ZONE": pa.timestamp("us", tz="UTC"), "BLOB": pa.binary()}
     fields = []
@@ -71,18 +73,23 @@ def arrow_schema(names: list[str], types: list[str]) -> "pa.Schema | None":
     return pa.schema(fields)
 
 
-def write_table(con: Any, folder: Path, body: str, *, literal: Any, row_group_size: int | None) -> int | None:
+def write_table(con: Any, folder: Path, body: str, *, dialect: Any, row_group_size: int | None) -> int | None:
     """Write ``body``'s rows (a query DuckDB session ``con`` runs) as a new Delta table in the local
     folder ``folder``; the rows written, or None (nothing written) when this path does not apply
-    (the caller then writes through deltalake). ``literal`` quotes a string as a SQL literal."""
+    (the caller then writes through deltalake). ``dialect`` quotes names and literals."""
     from deltalake import convert_to_deltalake
     from deltalake.schema import Schema
     from deltalake.transaction import AddAction, create_table_with_add_actions
 
     relation = con.sql(body)
-    schema = arrow_schema(list(relation.columns), [str(t) for t in relation.types])
+    names, types = list(relation.columns), [str(t) for t in relation.types]
+    schema = arrow_schema(names, types)
     if schema is None:
         return None
+    if any(kind in _WRITTEN_AS for kind in types):
+        columns = ", ".join(f"CAST({dialect.quote_identifier(n)} AS {_WRITTEN_AS[k]}) AS {dialect.quote_identifier(n)}"
+                            if k in _WRITTEN_AS else dialect.quote_identifier(n) for n, k in zip(names, types))
+        body = f"SELECT {columns} FROM ({body}) AS faborite_rows"
     folder.mkdir(parents=True, exist_ok=True)
     scratch = folder / f"{_SCRATCH}{uuid.uuid4().hex}"
     scratch.mkdir()
@@ -91,7 +98,7 @@ def write_table(con: Any, folder: Path, body: str, *, literal: Any, row_group_si
                    "FILE_SIZE_BYTES '256MB'"]
         if row_group_size:
             options.append(f"ROW_GROUP_SIZE {int(row_group_size)}")
-        written = con.execute(f"COPY ({body}) TO {literal(str(scratch))} ({', '.join(options)})").fetchone()
+        written = con.execute(f"COPY ({body}) TO {dialect.literal(str(scratch))} ({', '.join(options)})").fetchone()
         convert_to_deltalake(str(scratch), mode="error")  # computes every file's statistics
         adds = []
         for action in _add_actions(scratch):

@@ -381,7 +381,7 @@ class DeltaLakehouseConnection:
         if GLOB_CHARACTERS.search(str(folder)):
             return None  # DuckDB would read it as a pattern
         self.forget(relation)
-        return write_table(self._con, folder, body, literal=self.dialect.literal,
+        return write_table(self._con, folder, body, dialect=self.dialect,
                            row_group_size=self._row_group_size)
 
     def writer_properties(self) -> Any:

@@ -20,7 +20,7 @@ PLAIN = """SELECT i, i % 2 = 0 AS b, CAST(i % 100 AS TINYINT) AS t8, CAST(i AS S
        CAST(i AS FLOAT) AS f32, i / 3 AS f64, CAST(i / 7 AS DECIMAL(12, 3)) AS dec, 'x' || i AS s,
        DATE '2024-01-01' + CAST(i AS INTEGER) AS d, TIMESTAMP '2024-01-01 10:00:00' + to_seconds(i) AS ts,
        TIMESTAMPTZ '2024-01-01 10:00:00+00' + to_seconds(i) AS tstz, CAST('b' || i AS BLOB) AS bin,
-       CASE WHEN i % 5 = 0 THEN NULL ELSE i END AS sometimes_null
+       CASE WHEN i % 5 = 0 THEN NULL ELSE i END AS sometimes_null, CAST(i AS HUGEINT) * 1000 AS huge
 FROM range(3000) AS r(i)"""
 
 
@@ -72,7 +72,7 @@ def test_the_rows_written_are_counted_without_reading_them_back(tmp_path: Path) 
 
 
 @pytest.mark.parametrize("sql", ["SELECT CAST(1 AS UINTEGER) AS u", "SELECT [1, 2] AS l", "SELECT INTERVAL 1 DAY AS iv",
-                                 'SELECT 1 AS "a b"', "SELECT CAST(1 AS HUGEINT) AS h"])
+                                 'SELECT 1 AS "a b"', "SELECT CAST(1 AS UHUGEINT) AS h"])
 def test_other_types_go_through_deltalakes_writer(tmp_path: Path, sql: str) -> None:
     con = connect(tmp_path)
     con.execute(con.dialect.create_schema("s"))
