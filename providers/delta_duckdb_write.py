@@ -35,6 +35,7 @@ import os
 import re
 import shutil
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -58,8 +59,8 @@ def arrow_schema(names: list[str], types: list[str]) -> "pa.Schema | None":
     import pyarrow as pa
 
     simple = {"BOOLEAN": pa.bool_(), "TINYINT": pa.int8(), "SMALLINT": pa.int16(), "INTEGER": pa.int32(),
-              "BIGINT": pa.int64(), "HUGEINT": pa.decimal128(38, 0), "FLOAT": pa.float32(), "DOUBLE": pa.float64(), "VARCHAR": pa.string(),
-              "DATE": pa.date32(), "TIMESTAMP": pa.timestamp("us"),
+              "BIGINT": pa.int64(), "HUGEINT": pa.decimal128(38, 0), "FLOAT": pa.float32(), "DOUBLE": pa.float64(),
+              "VARCHAR": pa.string(), "DATE": pa.date32(), "TIMESTAMP": pa.timestamp("us"),
               "TIMESTAMP WITH TIME ZONE": pa.timestamp("us", tz="UTC"), "BLOB": pa.binary()}
     fields = []
     if len(set(names)) != len(names):
@@ -73,10 +74,21 @@ def arrow_schema(names: list[str], types: list[str]) -> "pa.Schema | None":
     return pa.schema(fields)
 
 
-def write_table(con: Any, folder: Path, body: str, *, dialect: Any, row_group_size: int | None) -> int | None:
+@dataclass(frozen=True)
+class WrittenTable:
+    """A table :func:`write_table` wrote: what reading it back needs, known without reading it."""
+
+    rows: int
+    #: Its Parquet files (absolute paths), which alone are its rows.
+    files: tuple[str, ...]
+    #: ``(name, DuckDB type)`` of each column, in order, as DuckDB reads the files back.
+    columns: tuple[tuple[str, str], ...]
+
+
+def write_table(con: Any, folder: Path, body: str, *, dialect: Any, row_group_size: int | None) -> WrittenTable | None:
     """Write ``body``'s rows (a query DuckDB session ``con`` runs) as a new Delta table in the local
-    folder ``folder``; the rows written, or None (nothing written) when this path does not apply
-    (the caller then writes through deltalake). ``dialect`` quotes names and literals."""
+    folder ``folder``; None (nothing written) when this path does not apply (the caller then
+    writes through deltalake). ``dialect`` quotes names and literals."""
     from deltalake import convert_to_deltalake
     from deltalake.schema import Schema
     from deltalake.transaction import AddAction, create_table_with_add_actions
@@ -109,7 +121,8 @@ def write_table(con: Any, folder: Path, body: str, *, dialect: Any, row_group_si
         create_table_with_add_actions(str(folder), Schema.from_arrow(schema), adds, mode="error")
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-    return int(written[0]) if written else None
+    return WrittenTable(rows=int(written[0]), files=tuple(str(folder / add.path) for add in adds),
+                        columns=tuple((n, _WRITTEN_AS.get(k, k).replace(", ", ",")) for n, k in zip(names, types)))
 
 
 def _add_actions(table: Path) -> list[dict[str, Any]]:

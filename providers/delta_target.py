@@ -55,6 +55,7 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
     from faborite.dialects.delta import DeltaDialect
+    from faborite.providers.delta_duckdb_write import WrittenTable
 
 #: Statement kinds (DuckDB's names) that only read, run on the scratch DuckDB as they are.
 _READING = {"SELECT", "EXPLAIN", "SET", "VARIABLE_SET", "PRAGMA"}
@@ -142,7 +143,8 @@ class DeltaLakehouseConnection:
     and :class:`faborite.target.Publisher`. Not thread-safe: give each thread its own :meth:`cursor`."""
 
     def __init__(self, folders: Any, dialect: "DeltaDialect", *, project_root: Path, read_only: bool = False,
-                 threads: int | None = None, row_group_size: int | None = None) -> None:
+                 threads: int | None = None, row_group_size: int | None = None,
+                 written: "dict[tuple[str, str], WrittenTable] | None" = None) -> None:
         import duckdb
 
         self.folders = folders
@@ -156,6 +158,9 @@ class DeltaLakehouseConnection:
         #: (schema, name) -> the hidden name its dataset is registered under ("" when nothing is
         #: registered: a view, or a table DuckDB reads from its Parquet files itself).
         self._visible: dict[tuple[str, str], str] = {}
+        #: Tables this connection or a cursor of it wrote with DuckDB, by (schema, name): their files
+        #: and columns are known, so reading them back opens no Delta log and describes nothing.
+        self._written: "dict[tuple[str, str], WrittenTable]" = {} if written is None else written
         self._con = duckdb.connect()
         setup = ["SET python_enable_replacements = false",
                  f"SET file_search_path = {dialect.literal(str(project_root.resolve()))}"]
@@ -277,6 +282,9 @@ class DeltaLakehouseConnection:
 
     def columns(self, relation: Relation) -> list[Column]:
         """The relation's columns in order, with DuckDB type names."""
+        known = self._written.get((relation.schema_name, relation.name))
+        if known is not None:
+            return [Column(name=name, type=type_) for name, type_ in known.columns]
         sql = f"DESCRIBE SELECT * FROM {self.dialect.quote_relation(relation)}"
         with self._errors(sql):
             if not self._make_visible(relation.schema_name, relation.name):
@@ -297,7 +305,7 @@ class DeltaLakehouseConnection:
             raise ProviderError("the connection is closed")
         return DeltaLakehouseConnection(self.folders, self.dialect, project_root=self._project_root,
                                         read_only=self._read_only, threads=self._threads,
-                                        row_group_size=self._row_group_size)
+                                        row_group_size=self._row_group_size, written=self._written)
 
     def close(self) -> None:
         if not self._closed:
@@ -306,6 +314,7 @@ class DeltaLakehouseConnection:
 
     def forget(self, relation: Relation) -> None:
         """Drop this session's registration of ``relation`` (it is about to change)."""
+        self._written.pop((relation.schema_name, relation.name), None)
         hidden = self._visible.pop((relation.schema_name, relation.name), None)
         if hidden is None:
             return
@@ -381,8 +390,11 @@ class DeltaLakehouseConnection:
         if GLOB_CHARACTERS.search(str(folder)):
             return None  # DuckDB would read it as a pattern
         self.forget(relation)
-        return write_table(self._con, folder, body, dialect=self.dialect,
-                           row_group_size=self._row_group_size)
+        written = write_table(self._con, folder, body, dialect=self.dialect, row_group_size=self._row_group_size)
+        if written is None:
+            return None
+        self._written[(relation.schema_name, relation.name)] = written
+        return written.rows
 
     def writer_properties(self) -> Any:
         """deltalake's Parquet writer settings for every file this connection writes."""
@@ -422,12 +434,17 @@ class DeltaLakehouseConnection:
         except ProviderError:
             return False
         relation = Relation(schema_name=schema, name=name)
-        kind = relation_kind(self.folders, relation)
+        written = self._written.get((schema, name))
+        kind = "table" if written is not None else relation_kind(self.folders, relation)
         if kind is None:
             return False
         quoted = self.dialect.quote_relation(relation)
         self._con.execute(self.dialect.create_schema(schema))
-        if kind == "table":
+        if written is not None:
+            self._visible[(schema, name)] = ""
+            select = self._parquet_select([column for column, _ in written.columns], list(written.files))
+            self._con.execute(f"CREATE OR REPLACE VIEW {quoted} AS {select}")
+        elif kind == "table":
             from deltalake import DeltaTable
 
             from faborite.providers import delta_table
@@ -439,7 +456,8 @@ class DeltaLakehouseConnection:
                 # DuckDB's own Parquet reader over exactly the files the log lists: parallel and
                 # pushed down, about twice as fast for models as scanning a pyarrow dataset.
                 self._visible[(schema, name)] = ""
-                self._con.execute(f"CREATE OR REPLACE VIEW {quoted} AS {self._parquet_select(table, files)}")
+                select = self._parquet_select(delta_table.schema(table).names, files)
+                self._con.execute(f"CREATE OR REPLACE VIEW {quoted} AS {select}")
             else:
                 hidden = f"__faborite_delta_{next(_HIDDEN)}"
                 self._con.register(hidden, delta_table.dataset(table))
@@ -453,13 +471,11 @@ class DeltaLakehouseConnection:
             self._con.execute(f"CREATE OR REPLACE VIEW {quoted} AS {body}")
         return True
 
-    def _parquet_select(self, table: Any, files: list[str]) -> str:
-        """A SELECT of the table's columns, in its schema's order, from its Parquet ``files``
+    def _parquet_select(self, names: list[str], files: list[str]) -> str:
+        """A SELECT of a table's columns ``names``, in its schema's order, from its Parquet ``files``
         (by name: a column added by a later commit reads as NULL in older files)."""
-        from faborite.providers import delta_table
-
         d = self.dialect
-        columns = ", ".join(d.quote_identifier(name) for name in delta_table.schema(table).names)
+        columns = ", ".join(d.quote_identifier(name) for name in names)
         paths = ", ".join(d.literal(path) for path in files)
         return f"SELECT {columns} FROM read_parquet([{paths}], union_by_name = true)"
 

@@ -71,6 +71,26 @@ def test_the_rows_written_are_counted_without_reading_them_back(tmp_path: Path) 
     con.close()
 
 
+def test_what_the_writer_knows_is_what_reading_the_files_back_says(tmp_path: Path) -> None:
+    """Columns and rows of a table just written come from what the write knew (no Delta log opened,
+    nothing described): they must be exactly what a fresh session reads from the lakehouse."""
+    con = connect(tmp_path)
+    table = Relation(schema_name="s", name="t")
+    con.execute(con.dialect.create_schema("s"))
+    con.execute(con.dialect.create_table_as(table, PLAIN))
+    worker = con.cursor()  # a build thread's session shares what was written
+    assert (table.schema_name, table.name) in worker._written
+    known, known_rows = worker.columns(table), worker.fetch_arrow('SELECT * FROM "s"."t" ORDER BY i')
+    fresh = connect(tmp_path)
+    assert fresh._written == {}
+    assert known == fresh.columns(table)
+    assert known_rows.equals(fresh.fetch_arrow('SELECT * FROM "s"."t" ORDER BY i'))
+    con.execute(con.dialect.drop_table(table))
+    assert (table.schema_name, table.name) not in worker._written, "a dropped table is forgotten everywhere"
+    for session in (worker, fresh, con):
+        session.close()
+
+
 @pytest.mark.parametrize("sql", ["SELECT CAST(1 AS UINTEGER) AS u", "SELECT [1, 2] AS l", "SELECT INTERVAL 1 DAY AS iv",
                                  'SELECT 1 AS "a b"', "SELECT CAST(1 AS UHUGEINT) AS h"])
 def test_other_types_go_through_deltalakes_writer(tmp_path: Path, sql: str) -> None:
