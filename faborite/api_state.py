@@ -215,6 +215,9 @@ class StateCare:
         nodes = list(nodes)
         if connection is not None:
             return observe(connection, nodes, self.root)
+        remembered, recalled = self._remembered_catalog(nodes)
+        if recalled is not None:  # the catalog's files are as they were when these rows were read
+            return observe(None, nodes, self.root, recalled=recalled, dialect=remembered[1])
         try:
             connection = self.connect(read_only=True)
         except TargetMissingError:
@@ -224,9 +227,31 @@ class StateCare:
                                                "`faborite plan --refresh=false` plans without it"]))
             raise
         try:
-            return observe(connection, nodes, self.root)
+            observed = observe(connection, nodes, self.root)
         finally:
             connection.close()
+        if remembered is not None:
+            from faborite.state.observed import target_schemas
+            from faborite.state.remembered_catalog import remember
+
+            remember(remembered[0], observed.catalog_stamp, target_schemas(nodes), observed.catalog_rows)
+        return observed
+
+    def _remembered_catalog(self, nodes: list) -> "tuple[tuple[Path, Any] | None, tuple[list, list] | None]":
+        """``((file, dialect), recalled)``: where this target's catalog rows are remembered and
+        its dialect (None: its provider names no catalog files), and the rows and stamp
+        remembered for ``nodes``' schemas while their files are unchanged (else None)."""
+        from faborite.api_sources import WORK_DIR
+        from faborite.config.targets import resolve_target
+        from faborite.state.observed import target_schemas
+        from faborite.state.remembered_catalog import catalog_files, recall, remembered_at
+
+        target = resolve_target(self.project, self.target)
+        files = catalog_files(target.provider, target.config, self.root)
+        if not files:
+            return None, None
+        path = remembered_at(self.root / WORK_DIR / "cache", files)
+        return (path, target.dialect()), recall(path, files, target_schemas(nodes))
 
     def _recover(self, connection: "TargetConnection") -> "State | None":
         """Under the lock: resolve an interrupted apply or rollback; the current state after it.

@@ -72,13 +72,15 @@ class CatalogReader(Protocol):
 
 
 class CatalogFiles(Protocol):
-    """Optional: the local files that hold everything :class:`CatalogReader` reads (an embedded
-    database's file and its write-ahead log, present or not). Changing the catalog changes one of
-    their size, times or inode, so a remembered no-change plan whose stamp of them still holds
-    skips the drift check's query (faborite/catalog_stamp.py)."""
+    """Optional, on a connection and on its provider: the local files that hold everything
+    :class:`CatalogReader` reads (an embedded database's file and its write-ahead log, present or
+    not). Changing the catalog changes one of their size, times or inode, so while a stamp of them
+    holds, a remembered no-change plan skips the drift check's query and ``plan`` reads the
+    remembered rows without connecting (faborite/catalog_stamp.py, faborite/state/remembered_catalog.py)."""
 
     def catalog_files(self) -> list[str]:
-        """Absolute paths; empty when the catalog is not (only) in local files."""
+        """Absolute paths; empty when the catalog is not (only) in local files. (The provider's
+        ``catalog_files(config, project_root)`` answers the same without connecting.)"""
 
 
 def catalog_rows(connection: "Inspector", schema_names: Sequence[str]) -> list[CatalogRow]:

@@ -93,28 +93,24 @@ class DuckDBProvider:
 
     def connect(self, config: BaseModel, project_root: Path, *, read_only: bool = False) -> DuckDBConnection:
         """Open the target's database, creating its directory (and, unless ``read_only``, the file)."""
-        if not isinstance(config, DuckDBTargetConfig):
-            raw = config if isinstance(config, dict) else config.model_dump()
-            config = DuckDBTargetConfig.model_validate(raw)
+        config = _validated(config)
         dialect = get_dialect(config.dialect)()
         setup = _setup_statements(config, dialect, project_root)
         import duckdb  # lazy: see module docstring
 
-        if config.path == MEMORY:
+        location = _location(config, project_root)
+        if location == MEMORY:
             if read_only:
                 # Nothing survives the process that built it: to a reader, it does not exist.
                 raise TargetMissingError(
                     "an in-memory DuckDB database holds nothing between commands", hint="set `path:` to a file"
                 )
-            location = MEMORY
         else:
-            file = Path(config.path).expanduser()
-            file = file if file.is_absolute() else Path(project_root) / file
+            file = Path(location)
             if read_only and not file.exists():
                 raise TargetMissingError(f"no database at {file}", hint="run `faborite apply` to build it")
             if not read_only:
                 file.parent.mkdir(parents=True, exist_ok=True)
-            location = str(file)
         try:
             con = duckdb.connect(location, read_only=read_only)
         except duckdb.Error as exc:
@@ -126,6 +122,33 @@ class DuckDBProvider:
             connection.close()
             raise
         return connection
+
+
+    def catalog_files(self, config: BaseModel, project_root: Path) -> list[str]:
+        """The database file and its write-ahead log, without opening them (``CatalogFiles``)."""
+        return _catalog_files(_location(_validated(config), project_root))
+
+
+def _validated(config: Any) -> DuckDBTargetConfig:
+    if isinstance(config, DuckDBTargetConfig):
+        return config
+    return DuckDBTargetConfig.model_validate(config if isinstance(config, dict) else config.model_dump())
+
+
+def _location(config: DuckDBTargetConfig, project_root: Path) -> str:
+    """``:memory:``, or the database file's absolute path."""
+    if config.path == MEMORY:
+        return MEMORY
+    file = Path(config.path).expanduser()
+    return os.path.abspath(file if file.is_absolute() else Path(project_root) / file)
+
+
+def _catalog_files(location: str) -> list[str]:
+    """Every committed change to the catalog is written to the database file or its WAL."""
+    if not location or location == MEMORY:
+        return []
+    path = os.path.abspath(location)
+    return [path, path + ".wal"]
 
 
 class DuckDBConnection(ExplicitTransactions):
@@ -300,12 +323,8 @@ class DuckDBConnection(ExplicitTransactions):
             return self._con.execute(sql, names).fetchall()
 
     def catalog_files(self) -> list[str]:
-        """The database file and its write-ahead log (``CatalogFiles``): every committed change to the
-        catalog is written to one of them. Empty for an in-memory database."""
-        if not self.location or self.location == MEMORY:
-            return []
-        path = os.path.abspath(self.location)
-        return [path, path + ".wal"]
+        """The database file and its write-ahead log (``CatalogFiles``); empty for an in-memory database."""
+        return _catalog_files(self.location)
 
     def columns(self, relation: Relation) -> list[Column]:
         """The relation's columns in order, with DuckDB type names (``INTEGER``, ``DECIMAL(18,3)``)."""

@@ -45,6 +45,8 @@ class Observed:
     #: The catalog files' stamp taken just before those rows were read (faborite/catalog_stamp.py),
     #: or None: the target names no such files, or one had just changed.
     catalog_stamp: list | None = None
+    #: The catalog rows themselves, for faborite/state/remembered_catalog.py.
+    catalog_rows: list | None = field(default=None, compare=False, repr=False)
 
     def exists(self, physical: str) -> bool:
         """Whether the physical relation (or version folder) ``physical`` exists."""
@@ -65,29 +67,29 @@ def target_schemas(nodes: Iterable[NodeState]) -> list[str]:
                    for k in (n.relation, n.physical)})
 
 
-def describe_schemas(connection, schemas: list[str]) -> tuple[set[str], dict[str, str], str | None, list | None]:
-    """The relations in ``schemas`` (case-folded keys), what each view's name reads, the digest
-    of the catalog rows they come from (None when nothing was read), and the stamp of the catalog's
-    files taken before reading them (None when there is none)."""
+def describe_catalog(connection, schemas: list[str], recalled: tuple[list, list] | None = None, dialect=None):
+    """``(relations, pointers, digest, stamp, rows)``: the relations in ``schemas`` (case-folded
+    keys), what each view's name reads, the digest of the catalog rows they come from, the stamp of
+    the catalog's files taken before reading them (None: there is none), and the rows; all None
+    but the two empty collections when nothing was read. ``recalled``: ``(rows, stamp)`` remembered
+    for these schemas (faborite/state/remembered_catalog.py), read in ``dialect`` instead."""
     from faborite.catalog_stamp import catalog_stamp
     from faborite.target import info_row, relations_digest
 
     relations: set[str] = set()
     pointers: dict[str, str] = {}
-    if connection is None or not schemas:
-        return relations, pointers, None, None
-    dialect = connection.dialect
-    stamp = catalog_stamp(connection)  # before the read: a change racing it leaves the stamp older, never newer
-    reader = getattr(connection, "catalog_rows", None)
-    if reader is not None:  # plain rows (a CatalogReader): 20,000 relation objects cost a fifth of a second
-        rows = reader(schemas)
-        keyed = [(f"{schema}.{name}", kind, definition) for schema, name, kind, definition in rows]
+    if recalled is not None:
+        rows, stamp = recalled
+    elif connection is None or not schemas:
+        return relations, pointers, None, None, None
     else:
-        infos = connection.describe_relations(schemas)
-        rows = [info_row(info) for info in infos]
-        keyed = [(info.relation.key, info.kind, info.definition) for info in infos]
-    for relation_key, kind, definition in keyed:
-        key = _key(relation_key)
+        dialect = connection.dialect
+        stamp = catalog_stamp(connection)  # before the read: a change racing it leaves the stamp older, never newer
+        reader = getattr(connection, "catalog_rows", None)
+        # Plain rows (a CatalogReader): 20,000 relation objects cost a fifth of a second.
+        rows = reader(schemas) if reader is not None else [info_row(i) for i in connection.describe_relations(schemas)]
+    for schema, name, kind, definition in rows:
+        key = _key(f"{schema}.{name}")
         relations.add(key)
         reads = dialect.pointer_reads(definition) if kind == "view" and definition else None
         # State records names within the connection's catalog: an engine that prints the
@@ -95,14 +97,16 @@ def describe_schemas(connection, schemas: list[str]) -> tuple[set[str], dict[str
         # (The key without the catalog, spelled out: a model_copy per view cost ~0.1 s at 10,000.)
         pointers[key] = _key(f"{reads.schema_name}.{reads.name}") if reads is not None else FOREIGN
     # From the same rows as the answer: a remembered plan's drift is a function of exactly these.
-    return relations, pointers, relations_digest(rows), stamp
+    return relations, pointers, relations_digest(rows), stamp, rows
 
 
-def observe(connection, nodes: Iterable[NodeState], project_root: Path) -> Observed:
+def observe(connection, nodes: Iterable[NodeState], project_root: Path, *,
+            recalled: tuple[list, list] | None = None, dialect=None) -> Observed:
     """Look at the target (``connection``: a TargetConnection, or None when its database
-    does not exist) and the file outputs of ``nodes``."""
+    does not exist) and the file outputs of ``nodes``. ``recalled``: the catalog's rows and stamp
+    remembered for ``target_schemas(nodes)``, read in ``dialect`` instead of asking ``connection``."""
     nodes = list(nodes)
-    relations, pointers, digest, stamp = describe_schemas(connection, target_schemas(nodes))
+    relations, pointers, digest, stamp, rows = describe_catalog(connection, target_schemas(nodes), recalled, dialect)
     for node in nodes:
         if not node.extra.get("files"):
             continue
@@ -118,5 +122,6 @@ def observe(connection, nodes: Iterable[NodeState], project_root: Path) -> Obser
                 pointers[_key(node.relation)] = FOREIGN
         elif link.exists():
             pointers[_key(node.relation)] = FOREIGN
-    return Observed(relations=frozenset(relations), pointers=pointers, target_exists=connection is not None,
-                    catalog_digest=digest, catalog_stamp=stamp)
+    return Observed(relations=frozenset(relations), pointers=pointers,
+                    target_exists=connection is not None or recalled is not None,
+                    catalog_digest=digest, catalog_stamp=stamp, catalog_rows=rows)

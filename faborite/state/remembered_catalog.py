@@ -1,0 +1,83 @@
+"""The drift check's catalog rows, remembered with the stamp of the files they came from.
+
+``plan`` holds the state against what the target really holds: one catalog
+query per plan. On an embedded database that query is cheap, but opening the
+file is not (a 2 GB DuckDB file of 10,000 tables takes most of a second to
+open and close). A target that names the files its catalog lives in
+(``CatalogFiles``: ``catalog_files(config, project_root)`` on its provider)
+lets the rows be remembered with those files' stamp taken before the query
+(faborite/catalog_stamp.py); while the stamp holds, the same query would read
+the same rows, so the next plan reads them from here without opening the
+database.
+
+The file is small JSON in ``.faborite/cache`` (view definitions, no values,
+no credentials), written atomically, ignored when another user owns it or
+anyone may write it. Anything unexpected is a miss: the catalog is queried.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+from faborite.atomic_file import write_atomic
+from faborite.catalog_stamp import still_stamped
+
+log = logging.getLogger(__name__)
+
+FORMAT_VERSION = 1
+
+
+def remembered_at(cache_dir: Path, files: list[str]) -> Path:
+    """Where the rows of the catalog kept in ``files`` are remembered (one file per catalog)."""
+    name = hashlib.sha256("\0".join(files).encode("utf-8")).hexdigest()[:16]
+    return Path(cache_dir) / f"catalog-rows-{name}-v{FORMAT_VERSION}.json"
+
+
+def catalog_files(provider: Any, config: Any, project_root: Path) -> list[str]:
+    """The files the target's provider says hold its catalog (empty: none, or it cannot say)."""
+    files = getattr(provider, "catalog_files", None)
+    if files is None:
+        return []
+    try:
+        return list(files(config, project_root))
+    except Exception as exc:  # noqa: BLE001 - a provider that cannot say: the catalog is queried
+        log.debug("catalog files unknown: %s", exc)
+        return []
+
+
+def recall(path: Path, files: list[str], schemas: list[str]) -> tuple[list[tuple], list] | None:
+    """``(rows, stamp)`` remembered for the catalog in ``files`` and these ``schemas`` while the
+    files keep the stamp; None otherwise."""
+    if not files:
+        return None
+    try:
+        st = os.stat(path)
+        if st.st_uid != os.getuid() or st.st_mode & 0o002:  # another user's rows could hide drift
+            return None
+        with open(path, "rb") as handle:
+            data = json.loads(handle.read())
+        stamp = data["stamp"]
+        if (data["format"] != FORMAT_VERSION or data["schemas"] != schemas
+                or [entry[0] for entry in stamp] != files or not still_stamped(stamp)):
+            return None
+        return [tuple(row) for row in data["rows"]], stamp
+    except (OSError, ValueError, KeyError, TypeError, IndexError) as exc:
+        log.debug("remembered catalog ignored: %s", exc)
+        return None
+
+
+def remember(path: Path, stamp: list | None, schemas: list[str], rows: list[tuple] | None) -> None:
+    """Keep ``rows`` (read after ``stamp`` was taken) for :func:`recall`; without a stamp, forget."""
+    try:
+        if stamp is None or rows is None:
+            path.unlink(missing_ok=True)
+            return
+        payload = {"format": FORMAT_VERSION, "stamp": stamp, "schemas": schemas, "rows": [list(r) for r in rows]}
+        write_atomic(path, json.dumps(payload, separators=(",", ":")).encode("utf-8"))
+    except OSError as exc:  # only the next plan's shortcut is lost
+        log.debug("catalog rows not remembered: %s", exc)
