@@ -250,8 +250,9 @@ class StateCare:
         files = catalog_files(target.provider, target.config, self.root)
         if not files:
             return None, None
-        path = remembered_at(self.root / WORK_DIR / "cache", files)
-        return (path, target.dialect()), recall(path, files, target_schemas(nodes))
+        schemas = target_schemas(nodes)
+        path = remembered_at(self.root / WORK_DIR / "cache", files, schemas)
+        return (path, target.dialect()), recall(path, files, schemas)
 
     def _recover(self, connection: "TargetConnection") -> "State | None":
         """Under the lock: resolve an interrupted apply or rollback; the current state after it.

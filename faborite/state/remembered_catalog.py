@@ -32,9 +32,10 @@ log = logging.getLogger(__name__)
 FORMAT_VERSION = 1
 
 
-def remembered_at(cache_dir: Path, files: list[str]) -> Path:
-    """Where the rows of the catalog kept in ``files`` are remembered (one file per catalog)."""
-    name = hashlib.sha256("\0".join(files).encode("utf-8")).hexdigest()[:16]
+def remembered_at(cache_dir: Path, files: list[str], schemas: list[str]) -> Path:
+    """Where the rows of ``schemas`` of the catalog kept in ``files`` are remembered (one file each,
+    so environments, which watch other schemas of the same database, keep theirs side by side)."""
+    name = hashlib.sha256("\0".join([*files, "", *schemas]).encode("utf-8")).hexdigest()[:16]
     return Path(cache_dir) / f"catalog-rows-{name}-v{FORMAT_VERSION}.json"
 
 
