@@ -10,7 +10,7 @@ import pyarrow as pa
 import pytest
 from deltalake import DeltaTable, write_deltalake
 
-from tests.conftest import run_cli
+from tests.conftest import run_cli, run_cli_in_process
 
 
 def _orders(start: int, n: int) -> pa.Table:
@@ -53,7 +53,8 @@ def lake_project(tmp_path: Path) -> Path:
 
 
 def _rows(root: Path, sql: str) -> list:
-    result = run_cli("query", sql, "--json", cwd=root)
+    """Rows read in this process (the syncs, plans and applies under test run as children)."""
+    result = run_cli_in_process("query", sql, "--json", cwd=root)
     assert result.code == 0, result.output
     return json.loads(result.stdout)
 
