@@ -71,13 +71,14 @@ def run_cli(*args: str, cwd: Path, input: str | None = None, env: dict[str, str]
     return CliResult(proc.returncode, proc.stdout, proc.stderr)
 
 
-def run_cli_in_process(*args: str, cwd: Path, input: str | None = None, env: dict[str, str] | None = None,
+def run_cli_in_process(*args: str, cwd: Path, input: str | None = None, env: dict[str, str | None] | None = None,
                        ) -> CliResult:
     """``faborite ARGS`` in this process, seen as :func:`run_cli` sees it: same arguments, same result.
 
     For tests about what a command prints and returns, not about the process (a kill, a second
     process finding what the first left, start-up): a ``python -m faborite`` child costs ~0.5 s of
-    start-up alone. What a child would also have written to stderr is kept there: an escaping
+    start-up alone. ``env`` is laid over this process's environment (None: the variable unset)
+    for the command only. What a child would also have written to stderr is kept there: an escaping
     exception as Python's traceback (exit 1, as with ``--debug``), log records at WARNING and above
     (Python's last-resort handler) and warnings shown by Python's default filters.
     """
@@ -94,7 +95,11 @@ def run_cli_in_process(*args: str, cwd: Path, input: str | None = None, env: dic
     handler = logging.StreamHandler(err)
     handler.setLevel(logging.WARNING)
     saved_env, saved_gc = dict(os.environ), gc.get_threshold()
-    os.environ.update({"COLUMNS": "200", **(env or {})})
+    for name, value in {"COLUMNS": "200", **(env or {})}.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
     logging.getLogger().addHandler(handler)
     code = 0
     try:
