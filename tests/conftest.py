@@ -101,9 +101,11 @@ def run_cli_in_process(*args: str, cwd: Path, input: str | None = None, env: dic
         else:
             os.environ[name] = value
     logging.getLogger().addHandler(handler)
+    saved_cwd = os.getcwd()
+    os.chdir(cwd)  # (contextlib.chdir is Python 3.11+; faborite supports 3.10)
     code = 0
     try:
-        with contextlib.chdir(cwd), contextlib.redirect_stdout(out), contextlib.redirect_stderr(err), \
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err), \
                 warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("default")
             for category in (DeprecationWarning, PendingDeprecationWarning, ImportWarning, ResourceWarning):
@@ -121,6 +123,7 @@ def run_cli_in_process(*args: str, cwd: Path, input: str | None = None, env: dic
             for warning in caught:
                 err.write(warnings.formatwarning(warning.message, warning.category, warning.filename, warning.lineno))
     finally:
+        os.chdir(saved_cwd)
         logging.getLogger().removeHandler(handler)
         os.environ.clear()
         os.environ.update(saved_env)
