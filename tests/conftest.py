@@ -71,6 +71,66 @@ def run_cli(*args: str, cwd: Path, input: str | None = None, env: dict[str, str]
     return CliResult(proc.returncode, proc.stdout, proc.stderr)
 
 
+def run_cli_in_process(*args: str, cwd: Path, input: str | None = None, env: dict[str, str | None] | None = None,
+                       ) -> CliResult:
+    """``faborite ARGS`` in this process, seen as :func:`run_cli` sees it: same arguments, same result.
+
+    For tests about what a command prints and returns, not about the process (a kill, a second
+    process finding what the first left, start-up): a ``python -m faborite`` child costs ~0.5 s of
+    start-up alone. ``env`` is laid over this process's environment (None: the variable unset)
+    for the command only. What a child would also have written to stderr is kept there: an escaping
+    exception as Python's traceback (exit 1, as with ``--debug``), log records at WARNING and above
+    (Python's last-resort handler) and warnings shown by Python's default filters.
+    """
+    import contextlib
+    import gc
+    import io
+    import logging
+    import traceback
+    import warnings
+
+    from faborite.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    handler = logging.StreamHandler(err)
+    handler.setLevel(logging.WARNING)
+    saved_env, saved_gc = dict(os.environ), gc.get_threshold()
+    for name, value in {"COLUMNS": "200", **(env or {})}.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+    logging.getLogger().addHandler(handler)
+    saved_cwd = os.getcwd()
+    os.chdir(cwd)  # (contextlib.chdir is Python 3.11+; faborite supports 3.10)
+    code = 0
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err), \
+                warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("default")
+            for category in (DeprecationWarning, PendingDeprecationWarning, ImportWarning, ResourceWarning):
+                warnings.filterwarnings("ignore", category=category)
+            saved_stdin, sys.stdin = sys.stdin, io.StringIO(input or "")
+            try:
+                main(["--no-color", *args])
+            except SystemExit as exit_:
+                code = exit_.code if isinstance(exit_.code, int) else (0 if exit_.code is None else 1)
+            except Exception:  # noqa: BLE001 - what the interpreter would print before exiting 1
+                traceback.print_exc(file=err)
+                code = 1
+            finally:
+                sys.stdin = saved_stdin
+            for warning in caught:
+                err.write(warnings.formatwarning(warning.message, warning.category, warning.filename, warning.lineno))
+    finally:
+        os.chdir(saved_cwd)
+        logging.getLogger().removeHandler(handler)
+        os.environ.clear()
+        os.environ.update(saved_env)
+        gc.set_threshold(*saved_gc)  # main() raises it for a short-lived process
+    return CliResult(code, out.getvalue(), err.getvalue())
+
+
 def run_on_pty(args: list[str], *, cwd: Path, env: dict[str, str], answer: str | None = None) -> tuple[int, str]:
     """Run ``python -m faborite ARGS`` on a pseudo-terminal; type ``answer`` at the prompt.
 

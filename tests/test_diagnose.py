@@ -1,4 +1,8 @@
-"""``faborite debug``: each target's provider, config, connection and state, through the real CLI."""
+"""``faborite debug``: each target's provider, config, connection and state, through the real CLI.
+
+A fresh project's check and the database another process holds run as child processes; the
+other cases call the same entry point in this process (tests/conftest.py's run_cli_in_process).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ from pathlib import Path
 import duckdb
 
 from faborite.diagnose import masked
-from tests.conftest import run_cli
+from tests.conftest import run_cli, run_cli_in_process
 
 
 def _targets(root: Path, extra: str) -> None:
@@ -25,8 +29,8 @@ def test_a_fresh_project_passes_without_creating_the_database(demo: Path) -> Non
 
 
 def test_after_apply_it_names_the_engine_serial_and_lock(demo: Path) -> None:
-    assert run_cli("apply", "--auto-approve", cwd=demo).code == 0
-    [report] = json.loads(run_cli("debug", "--json", cwd=demo).stdout)
+    assert run_cli_in_process("apply", "--auto-approve", cwd=demo).code == 0
+    [report] = json.loads(run_cli_in_process("debug", "--json", cwd=demo).stdout)
     checks = {c["name"]: c for c in report["checks"]}
     assert report["ok"] and checks["connection"]["detail"].startswith(f"ok: DuckDB {duckdb.__version__}")
     assert "serial 1, unlocked" in checks["state"]["detail"]
@@ -34,13 +38,13 @@ def test_after_apply_it_names_the_engine_serial_and_lock(demo: Path) -> None:
 
 def test_failures_exit_1_naming_what_failed(demo: Path) -> None:
     _targets(demo, "  bad_type:\n    type: duckdbb\n  bad_key:\n    type: duckdb\n    pth: x.duckdb\n")
-    result = run_cli("debug", cwd=demo)
+    result = run_cli_in_process("debug", cwd=demo)
     assert result.code == 1, result.output
     assert "Traceback" not in result.output
     assert "FAIL provider" in result.stdout and "did you mean 'duckdb'?" in result.stdout
     assert "FAIL config" in result.stdout and "pth" in result.stdout
     assert "2 target(s) failed: bad_type, bad_key" in result.stdout
-    only = run_cli("debug", "--target", "dev", cwd=demo)  # one target: the others are not checked
+    only = run_cli_in_process("debug", "--target", "dev", cwd=demo)  # one target: the others are not checked
     assert only.code == 0 and "bad_type" not in only.stdout
 
 
@@ -62,9 +66,9 @@ def test_a_state_moved_by_migrate_fails_naming_where_it_went(demo: Path) -> None
     from faborite.state import LocalStateBackend
     from faborite.state.migrate import migrate
 
-    assert run_cli("apply", "--auto-approve", cwd=demo).code == 0
+    assert run_cli_in_process("apply", "--auto-approve", cwd=demo).code == 0
     migrate(LocalStateBackend(demo / ".faborite/state/dev"), LocalStateBackend(demo / "elsewhere"),
             moved_to="{type: postgres, url_env: STATE_URL}")
-    result = run_cli("debug", cwd=demo)
+    result = run_cli_in_process("debug", cwd=demo)
     assert result.code == 1
     assert "read-only: moved to {type: postgres, url_env: STATE_URL}" in result.stdout

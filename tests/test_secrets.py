@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from faborite.providers.sqlalchemy import SqlSourceConfig
-from tests.conftest import CliResult, run_cli
+from tests.conftest import CliResult, run_cli, run_cli_in_process
 
 #: Lower-case letters and digits only, so no quoting or URL encoding can disguise it.
 SECRET = "s3cr3t" + uuid.uuid4().hex
@@ -35,14 +35,21 @@ def _sha(text: str) -> str:
 
 
 class Session:
-    """Runs the CLI with the planted environment and keeps every output."""
+    """Runs the CLI with the planted environment and keeps every output.
 
-    def __init__(self, env: dict[str, str]) -> None:
+    ``in_process`` runs each command in this process (:func:`run_cli_in_process`: what a child
+    would print, tracebacks, log records and warnings included, at a fraction of the start-up);
+    the Fabric case keeps real child processes, so one case still sees exactly what a user's
+    process prints.
+    """
+
+    def __init__(self, env: dict[str, str], *, in_process: bool = False) -> None:
         self.env = env
+        self.run = run_cli_in_process if in_process else run_cli
         self.runs: list[tuple[tuple[str, ...], CliResult]] = []
 
     def __call__(self, *args: str, cwd: Path, ok: bool, env: dict[str, str] | None = None) -> CliResult:
-        result = run_cli(*args, cwd=cwd, env={**self.env, **(env or {})})
+        result = self.run(*args, cwd=cwd, env={**self.env, **(env or {})})
         self.runs.append((args, result))
         assert (result.code in (0, 2)) == ok, (args, result.output)
         return result
@@ -89,7 +96,7 @@ def test_a_sql_source_url_from_the_environment_is_stored_and_shown_nowhere(demo:
     good = f"sqlite:///{root / 'data' / 'crm.db'}?password={SECRET}"
     unreachable = f"sqlite:///{root / 'no' / 'such' / 'dir' / 'crm.db'}?password={SECRET}"
     with_userinfo = f"postgresql://alice:{SECRET}@127.0.0.1:9/crm"  # no postgres driver here: fails to connect
-    cli = Session({URL_VAR: good})
+    cli = Session({URL_VAR: good}, in_process=True)
 
     cli("validate", cwd=root, ok=True)
     cli("plan", "-out", "plan.json", cwd=root, ok=True)
@@ -179,7 +186,7 @@ def test_a_target_password_from_the_environment_stays_out_of_every_command(demo:
         "    password: \"{{ env_var('FABORITE_TEST_PG_PASSWORD') }}\"\n"
         # State kept locally (not in the absent server) so that plan works without it.
         "    state: {type: local}\n"), 1))
-    cli = Session({"FABORITE_TEST_PG_PASSWORD": SECRET})
+    cli = Session({"FABORITE_TEST_PG_PASSWORD": SECRET}, in_process=True)
 
     cli("validate", "--target", "pg", cwd=demo, ok=True)
     cli("compile", "--target", "pg", cwd=demo, ok=True)

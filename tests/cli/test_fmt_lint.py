@@ -1,11 +1,15 @@
-"""`faborite fmt` and `faborite lint` end to end, as a user runs them."""
+"""`faborite fmt` and `faborite lint` end to end, as a user runs them.
+
+The first case runs child processes; the others call the same entry point in this process
+(tests/conftest.py's run_cli_in_process): what they check is what the commands print and return.
+"""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
-from tests.conftest import run_cli
+from tests.conftest import run_cli, run_cli_in_process
 
 
 def test_fmt_check_fails_until_fmt_has_run(demo: Path) -> None:
@@ -27,23 +31,23 @@ def test_fmt_check_fails_until_fmt_has_run(demo: Path) -> None:
 
 
 def test_lint_reports_findings_and_exits_1(demo: Path) -> None:
-    result = run_cli("lint", cwd=demo)
+    result = run_cli_in_process("lint", cwd=demo)
     assert result.code == 1
     assert result.stdout.startswith("models/marts/schema.yml:18: FAB004 model 'daily_revenue' has no checks\n  hint: ")
-    data = json.loads(run_cli("lint", "--json", cwd=demo).stdout)
+    data = json.loads(run_cli_in_process("lint", "--json", cwd=demo).stdout)
     assert [f["code"] for f in data["findings"]] == ["FAB004"] and data["disabled"] == []
 
 
 def test_lint_with_the_rule_disabled_exits_0(demo: Path) -> None:
     config = demo / "faborite.yml"
     config.write_text(config.read_text() + "lint: {disable: [FAB004]}\n")
-    result = run_cli("lint", cwd=demo)
+    result = run_cli_in_process("lint", cwd=demo)
     assert result.code == 0 and "no findings" in result.stdout, result.output
 
 
 def test_fmt_and_lint_report_compile_errors_without_a_traceback(demo: Path) -> None:
     (demo / "models" / "bad.sql").write_text("select * from {{ ref('nope') }}\n")
     for command in ("fmt", "lint"):
-        result = run_cli(command, cwd=demo)
+        result = run_cli_in_process(command, cwd=demo)
         assert result.code == 1 and "models/bad.sql:1: ref('nope')" in result.stderr, result.output
         assert "Traceback" not in result.output

@@ -2,7 +2,8 @@
 
 It used to run anything on a read-only DuckDB connection: ``COPY ... TO`` wrote
 files, and ``read_text('/etc/passwd')`` read any file on the machine. Each
-case runs the real command; each refusal is one error, exit 1, no traceback.
+case runs the real command (in this process, but for the COPY cases' child process: start-up is
+not what is tested); each refusal is one error, exit 1, no traceback.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from faborite.api import Workspace, init_project
-from tests.conftest import run_cli
+from tests.conftest import run_cli, run_cli_in_process
 
 
 @pytest.fixture(scope="module")
@@ -57,13 +58,13 @@ def test_a_copy_to_a_file_is_refused_and_writes_nothing(published):
 @pytest.mark.parametrize("reader", ["read_text", "read_csv", "read_parquet", "read_json", "read_blob", "glob"])
 def test_files_outside_the_project_cannot_be_read(published, reader):
     root, secret = published
-    result = run_cli("query", f"select * from {reader}('{secret}')", cwd=root)
+    result = run_cli_in_process("query", f"select * from {reader}('{secret}')", cwd=root)
     _refused(result, "refused")
 
 
 def test_a_relative_path_out_of_a_source_folder_is_refused(published):
     root, secret = published
-    result = run_cli("query", f"select * from read_csv('data/../../{secret.name}')", cwd=root)
+    result = run_cli_in_process("query", f"select * from read_csv('data/../../{secret.name}')", cwd=root)
     _refused(result, "refused")
 
 
@@ -79,12 +80,12 @@ def test_a_relative_path_out_of_a_source_folder_is_refused(published):
 ])
 def test_statements_other_than_one_select_are_refused(published, sql, word):
     root, _ = published
-    _refused(run_cli("query", sql, cwd=root), word)
+    _refused(run_cli_in_process("query", sql, cwd=root), word)
     assert not (root / "other.duckdb").exists() and not (root / "dump").exists()
 
 
 def _rows(root: Path, sql: str, cwd: Path | None = None) -> list[dict]:
-    result = run_cli("query", sql, "--json", cwd=cwd or root)
+    result = run_cli_in_process("query", sql, "--json", cwd=cwd or root)
     assert result.code == 0, result.output
     return json.loads(result.stdout)
 

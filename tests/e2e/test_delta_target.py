@@ -11,7 +11,7 @@ import pytest
 from deltalake import DeltaTable
 
 from tests.azurite import WELL_KNOWN_KEY, Azurite, azurite  # noqa: F401  (azurite: re-exported fixture)
-from tests.conftest import run_cli
+from tests.conftest import run_cli, run_cli_in_process
 
 MARTS = ("customers", "orders", "daily_revenue", "customer_segments")
 
@@ -25,14 +25,17 @@ def _init(tmp_path: Path, target_block: str) -> Path:
     return project
 
 
-def _ok(project: Path, *args: str, env: dict | None = None):
-    result = run_cli(*args, cwd=project, env=env)
+def _ok(project: Path, *args: str, env: dict | None = None, run=run_cli):
+    result = run(*args, cwd=project, env=env)
     assert result.code == 0, result.output
     return result
 
 
 def _rows(project: Path, sql: str, target: str, env: dict | None = None) -> list[dict]:
-    return json.loads(_ok(project, "query", sql, "--json", "--target", target, env=env).stdout)
+    """Rows read in this process: what a query shows is the rows, not the process (each child costs
+    a start-up; plan, apply, rollback and debug run as children)."""
+    return json.loads(_ok(project, "query", sql, "--json", "--target", target, env=env,
+                          run=run_cli_in_process).stdout)
 
 
 def _session(project: Path, env: dict | None = None, *, rollback: bool = True) -> None:

@@ -1,6 +1,10 @@
 """Environments through the real CLI on DuckDB: a dev environment made from prod builds nothing, an
 edit in dev rebuilds only what it changes, promote builds nothing, and gc never drops what another
-environment publishes."""
+environment publishes.
+
+The first case runs every command as a child process, as a user does; the others call the same
+entry point in this process (tests/conftest.py's run_cli_in_process): what they check is what the
+commands print and return, and each child would cost ~0.5 s of start-up alone."""
 
 from __future__ import annotations
 
@@ -8,13 +12,13 @@ import json
 from pathlib import Path
 
 from faborite.api import Workspace
-from tests.conftest import run_cli
+from tests.conftest import run_cli, run_cli_in_process
 
 DOWNSTREAM_OF_STG_ORDERS = {"stg_orders", "customers", "daily_revenue", "orders", "customer_segments"}
 
 
-def _ok(*args: str, cwd: Path):
-    result = run_cli(*args, cwd=cwd)
+def _ok(*args: str, cwd: Path, run=run_cli_in_process):
+    result = run(*args, cwd=cwd)
     assert result.code == 0, result.output
     return result
 
@@ -40,20 +44,20 @@ def _dev_from_prod(demo: Path) -> None:
 
 
 def test_a_new_environment_starts_from_prod_with_0_builds(demo: Path):
-    _ok("apply", "--auto-approve", cwd=demo)
-    shown = _ok("plan", "--env", "dev", cwd=demo).stdout
+    _ok("apply", "--auto-approve", cwd=demo, run=run_cli)
+    shown = _ok("plan", "--env", "dev", cwd=demo, run=run_cli).stdout
     assert "Environment dev (new: starts from prod serial 1)" in shown
-    plan = json.loads(_ok("plan", "--env", "dev", "--json", cwd=demo).stdout)
+    plan = json.loads(_ok("plan", "--env", "dev", "--json", cwd=demo, run=run_cli).stdout)
     assert plan["environment"] == {"name": "dev", "base_serial": 1}
     assert plan["serial"] is None  # dev has no state of its own yet
     assert {c["action"] for c in plan["resource_changes"]} == {"create"}
     assert not any(c["rebuild"] for c in plan["resource_changes"])
     assert {c["relation"].split(".")[0] for c in plan["resource_changes"]} == {"main__dev"}
 
-    applied = _ok("apply", "--env", "dev", "--auto-approve", cwd=demo)
+    applied = _ok("apply", "--env", "dev", "--auto-approve", cwd=demo, run=run_cli)
     assert _built(applied.stdout) == set()
-    assert "No changes." in _ok("plan", "--env", "dev", cwd=demo).stdout
-    assert "No changes." in _ok("plan", cwd=demo).stdout
+    assert "No changes." in _ok("plan", "--env", "dev", cwd=demo, run=run_cli).stdout
+    assert "No changes." in _ok("plan", cwd=demo, run=run_cli).stdout
     prod, dev = Workspace.open(demo).state(), Workspace.open(demo, env="dev").state()
     assert {i: n.physical for i, n in dev.nodes.items()} == {i: n.physical for i, n in prod.nodes.items()}
     assert prod.serial == 1 and dev.serial == 1 and dev.lineage != prod.lineage
@@ -117,18 +121,18 @@ def test_promote_dev_to_prod_builds_nothing_and_prod_then_returns_the_dev_data(d
 
 def test_env_delete_drops_the_views_and_the_next_plan_starts_from_prod_again(demo: Path):
     _dev_from_prod(demo)
-    refused = run_cli("env", "delete", "prod", "--auto-approve", cwd=demo)
+    refused = run_cli_in_process("env", "delete", "prod", "--auto-approve", cwd=demo)
     assert refused.code == 1 and "'prod' is the default environment's name" in refused.stderr
-    bad = run_cli("plan", "--env", "Dev-1", cwd=demo)
+    bad = run_cli_in_process("plan", "--env", "Dev-1", cwd=demo)
     assert bad.code == 1 and "invalid environment name 'Dev-1'" in bad.stderr and "Traceback" not in bad.output
 
     _ok("env", "delete", "dev", "--auto-approve", cwd=demo)
-    gone = run_cli("query", "select * from main__dev.orders", cwd=demo)
+    gone = run_cli_in_process("query", "select * from main__dev.orders", cwd=demo)
     assert gone.code == 1
     assert _rows(demo, "main.orders")  # prod keeps its views
     listed = json.loads(_ok("env", "list", "--json", cwd=demo).stdout)
     assert [(e["name"], e["deleted"], e["nodes"]) for e in listed] == [("prod", False, 8), ("dev", True, 0)]
-    again = run_cli("env", "delete", "dev", "--auto-approve", cwd=demo)
+    again = run_cli_in_process("env", "delete", "dev", "--auto-approve", cwd=demo)
     assert again.code == 1 and "has nothing published" in again.stderr
 
     plan = json.loads(_ok("plan", "--env", "dev", "--json", cwd=demo).stdout)
@@ -178,7 +182,7 @@ def test_rollback_inside_an_environment_leaves_prod_alone(demo: Path):
 def test_a_saved_plan_applies_only_to_its_environment(demo: Path):
     _ok("apply", "--auto-approve", cwd=demo)
     _ok("plan", "--env", "dev", "-out", "dev.plan", cwd=demo)
-    refused = run_cli("apply", "dev.plan", cwd=demo)
+    refused = run_cli_in_process("apply", "dev.plan", cwd=demo)
     assert refused.code == 1 and "made for environment 'dev', not the default environment" in refused.stderr
     assert "--env dev" in refused.stderr
     applied = _ok("apply", "dev.plan", "--env", "dev", cwd=demo)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import run_cli
+from tests.conftest import run_cli, run_cli_in_process
 from tests.mysql import MySQLServer, mysql, mysql_database  # noqa: F401  (re-exported fixtures)
 
 pytestmark = pytest.mark.service
@@ -46,16 +46,20 @@ def project(tmp_path: Path, mysql: MySQLServer, mysql_database: str) -> Path:  #
     mysql.execute("DROP USER IF EXISTS 'faborite_e2e'@'%'")
 
 
-def cli(*args: str, cwd: Path, ok: bool = True):
-    result = run_cli(*args, cwd=cwd, env={PASSWORD_VAR: PASSWORD})
+def cli(*args: str, cwd: Path, ok: bool = True, run=run_cli):
+    result = run(*args, cwd=cwd, env={PASSWORD_VAR: PASSWORD})
     assert (result.code == 0) == ok, result.output
     assert PASSWORD not in result.output
     return result
 
 
 def rows(project: Path, target: str, relation: str) -> list[tuple]:
-    """A published relation's rows, normalised and sorted (engines order and type differently)."""
-    result = cli("query", f"select * from {relation}", "--json", "--target", target, cwd=project)
+    """A published relation's rows, normalised and sorted (engines order and type differently).
+
+    Read in this process: twenty queries as child processes cost ~10 s of start-up, and what they
+    show is the rows, not the process (plan, apply, rollback and debug run as children)."""
+    result = cli("query", f"select * from {relation}", "--json", "--target", target, cwd=project,
+                 run=run_cli_in_process)
     return sorted((tuple(_normal(v) for v in row.values()) for row in json.loads(result.stdout)), key=repr)
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.conftest import CliResult, run_cli
+from tests.conftest import CliResult, run_cli, run_cli_in_process
 from tests.postgres import PostgresServer, pg_database, postgres  # noqa: F401  (re-exported fixtures)
 
 pytestmark = pytest.mark.service
@@ -96,9 +96,13 @@ def project(tmp_path: Path, postgres: PostgresServer, pg_database: str) -> Path:
     return root
 
 
-def pg(*args: str, project: Path, server: PostgresServer) -> CliResult:
-    """``faborite ARGS --target pg`` with the port the target block reads from the environment."""
-    return run_cli(*args, "--target", "pg", cwd=project, env={"PGPORT_TEST": str(server.port)})
+def pg(*args: str, project: Path, server: PostgresServer, run=run_cli) -> CliResult:
+    """``faborite ARGS --target pg`` with the port the target block reads from the environment.
+
+    ``run=run_cli_in_process`` for cases about what the commands do and print rather than the
+    process: the first case runs every command as a child, as a user does.
+    """
+    return run(*args, "--target", "pg", cwd=project, env={"PGPORT_TEST": str(server.port)})
 
 
 def ok(result: CliResult) -> CliResult:
@@ -126,38 +130,38 @@ def test_template_publishes_the_same_rows_on_duckdb_and_postgres(project, postgr
 
 @pytest.mark.slow
 def test_rollback_on_postgres_restores_the_previous_rows(project, postgres, pg_database):  # noqa: F811
-    ok(pg("apply", "--auto-approve", project=project, server=postgres))
+    ok(pg("apply", "--auto-approve", project=project, server=postgres, run=run_cli_in_process))
     before = pg_published(postgres, pg_database)
 
     staged = project / "models/staging/stg_orders.sql"
     staged.write_text(staged.read_text().replace("where ", "where status <> 'placed' and "))
-    applied = ok(pg("apply", "--auto-approve", project=project, server=postgres))
+    applied = ok(pg("apply", "--auto-approve", project=project, server=postgres, run=run_cli_in_process))
     assert "replaced" in applied.stdout
     after = pg_published(postgres, pg_database)
     assert after["stg_orders"] != before["stg_orders"] and after["orders"] != before["orders"]
 
-    ok(pg("rollback", "--auto-approve", project=project, server=postgres))
+    ok(pg("rollback", "--auto-approve", project=project, server=postgres, run=run_cli_in_process))
     assert pg_published(postgres, pg_database) == before
     # The files still hold the edit: the plan puts it back, and applying it republishes it.
-    assert "No changes." not in ok(pg("plan", project=project, server=postgres)).stdout
-    ok(pg("apply", "--auto-approve", project=project, server=postgres))
+    assert "No changes." not in ok(pg("plan", project=project, server=postgres, run=run_cli_in_process)).stdout
+    ok(pg("apply", "--auto-approve", project=project, server=postgres, run=run_cli_in_process))
     assert pg_published(postgres, pg_database) == after
 
 
 @pytest.mark.slow
 def test_a_view_dropped_by_hand_is_drift_that_apply_repairs(project, postgres, pg_database):  # noqa: F811
-    ok(pg("apply", "--auto-approve", project=project, server=postgres))
+    ok(pg("apply", "--auto-approve", project=project, server=postgres, run=run_cli_in_process))
     before = pg_published(postgres, pg_database)
     with postgres.admin(pg_database) as con:
         con.execute(f"drop view {PG_SCHEMA}.stg_customers")
 
-    plan = pg("plan", "--detailed-exitcode", project=project, server=postgres)
+    plan = pg("plan", "--detailed-exitcode", project=project, server=postgres, run=run_cli_in_process)
     assert plan.code == 2, plan.output
     assert "Changed outside faborite" in plan.stdout and "model.stg_customers" in plan.stdout, plan.stdout
 
-    ok(pg("apply", "--auto-approve", project=project, server=postgres))
+    ok(pg("apply", "--auto-approve", project=project, server=postgres, run=run_cli_in_process))
     assert pg_published(postgres, pg_database) == before
-    assert "No changes." in ok(pg("plan", project=project, server=postgres)).stdout
+    assert "No changes." in ok(pg("plan", project=project, server=postgres, run=run_cli_in_process)).stdout
 
 
 def test_debug_passes_on_the_postgres_target(project, postgres):  # noqa: F811

@@ -23,12 +23,15 @@ import pytest
 
 from faborite.api import init_project
 from tests.apply.helpers import edit
+from tests.conftest import run_cli_in_process
 from tests.postgres import PostgresServer, pg_database, postgres  # noqa: F401  (re-exported fixtures)
 
 pytestmark = pytest.mark.service
 
 SCHEMA = json.loads((Path(__file__).resolve().parents[2] / "docs" / "plan-schema.json").read_text())
 PASSWORD_VAR = "PR_FLOW_PG_PASSWORD"
+#: What a CI job with secrets has in PASSWORD_VAR (the throwaway server trusts every local login).
+CI_PASSWORD = "not-needed-by-trust-auth"
 PG_TARGET = """\
   pg:
     type: postgres
@@ -56,7 +59,7 @@ def faborite(*args: str, cwd: Path, secrets: bool, ok: bool = True) -> tuple[str
     """Run the CLI as a CI job would: with the password variable (``secrets``) or without any."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PG", PASSWORD_VAR))}
     if secrets:
-        env[PASSWORD_VAR] = "not-needed-by-trust-auth"
+        env[PASSWORD_VAR] = CI_PASSWORD
     proc = subprocess.run([sys.executable, "-m", "faborite", "--no-color", *args], cwd=cwd, text=True,
                           capture_output=True, env={**env, "COLUMNS": "200"}, timeout=300)
     assert (proc.returncode in (0, 2)) == ok, proc.stdout + proc.stderr
@@ -65,8 +68,13 @@ def faborite(*args: str, cwd: Path, secrets: bool, ok: bool = True) -> tuple[str
 
 
 def serial(root: Path) -> int:
-    history = json.loads(faborite("state", "history", "--json", cwd=root, secrets=True)[0])
-    return history[-1]["serial"]
+    """The state's serial, read as a CI job with secrets would (in this process: it is a check of the
+    flow, not a step of it, and a child costs ~0.5 s of start-up)."""
+    env: dict[str, str | None] = {k: None for k in os.environ if k.startswith(("PG", PASSWORD_VAR))}
+    result = run_cli_in_process("state", "history", "--json", cwd=root,
+                                env={**env, PASSWORD_VAR: CI_PASSWORD})
+    assert result.code == 0 and "Traceback" not in result.stderr, result.output
+    return json.loads(result.stdout)[-1]["serial"]
 
 
 def test_pull_plan_offline_review_apply_and_refuse_stale_plans(project: Path, tmp_path: Path) -> None:

@@ -1,4 +1,8 @@
-"""Selection through the real CLI: partial plans say so, defer the rest, never delete, and converge."""
+"""Selection through the real CLI: partial plans say so, defer the rest, never delete, and converge.
+
+The guide's commands run as child processes, as a user runs them; the other cases call the same
+entry point in this process (tests/conftest.py's run_cli_in_process): they check what commands
+print and return, and each child would cost ~0.5 s of start-up alone."""
 
 from __future__ import annotations
 
@@ -7,13 +11,13 @@ import shutil
 from pathlib import Path
 
 from faborite.api import Workspace
-from tests.conftest import run_cli
+from tests.conftest import run_cli, run_cli_in_process
 
 MARTS = ("customers", "daily_revenue", "orders", "customer_segments")
 
 
-def _ok(*args: str, cwd: Path):
-    result = run_cli(*args, cwd=cwd)
+def _ok(*args: str, cwd: Path, run=run_cli_in_process):
+    result = run(*args, cwd=cwd)
     assert result.code == 0, result.output
     return result
 
@@ -28,7 +32,7 @@ def test_a_partial_apply_defers_the_rest_and_a_full_apply_converges(demo: Path, 
     assert "Partial plan (-s +customers): 5 of 8 nodes selected" in result.stdout
     assert "Plan: 5 to create" in result.stdout and "model orders  create" not in result.stdout
 
-    refused = run_cli("plan", "-s", "+customers", "--exclude", "raw_orders", cwd=demo)
+    refused = run_cli_in_process("plan", "-s", "+customers", "--exclude", "raw_orders", cwd=demo)
     assert refused.code == 1 and "its parent raw_orders is not, and it was never applied" in refused.stderr
     assert "Traceback" not in refused.output and "-s +stg_orders" in refused.stderr
 
@@ -69,7 +73,7 @@ def test_a_partial_plan_never_deletes_and_a_saved_one_keeps_its_selection(demo: 
     _ok("plan", "-s", "state:modified", "-out", "partial.plan", cwd=demo)
     shown = json.loads(_ok("show", "partial.plan", "--json", cwd=demo).stdout)
     assert shown["selection"] == {"label": "-s state:modified", "nodes": ["model.orders"]}
-    refused = run_cli("apply", "partial.plan", "-s", "customers", cwd=demo)
+    refused = run_cli_in_process("apply", "partial.plan", "-s", "customers", cwd=demo)
     assert refused.code == 1 and "cannot be used with a saved plan" in refused.stderr
     _ok("apply", "partial.plan", cwd=demo)
     state = Workspace.open(demo).state()
@@ -82,8 +86,8 @@ def test_the_selection_guide_runs_as_written(tmp_path: Path):
     example = Path(__file__).parents[2] / "examples" / "selection"
     project = tmp_path / "selection"
     shutil.copytree(example, project, ignore=shutil.ignore_patterns(".faborite"))
-    picked = json.loads(_ok("validate", "-s", "+daily_events", "--json", cwd=project).stdout)["selected"]
+    picked = json.loads(_ok("validate", "-s", "+daily_events", "--json", cwd=project, run=run_cli).stdout)["selected"]
     assert picked == ["seed.raw_events", "model.stg_events", "model.daily_events"]
-    _ok("apply", "-s", "+daily_events", "--auto-approve", cwd=project)
-    rest = _ok("plan", cwd=project).stdout
+    _ok("apply", "-s", "+daily_events", "--auto-approve", cwd=project, run=run_cli)
+    rest = _ok("plan", cwd=project, run=run_cli).stdout
     assert "+ model user_totals" in rest and "Plan: 1 to create, 0 to replace, 0 to update, 0 to delete." in rest

@@ -13,7 +13,7 @@ import time
 import pytest
 
 from tests.conftest import run_cli
-from tests.spark import FAST_CONF, require_spark
+from tests.spark import FAST_CONF, fast_jvm_env, require_spark
 
 pytestmark = [pytest.mark.service, pytest.mark.slow]
 
@@ -38,7 +38,7 @@ def test_what_apply_builds_on_spark_survives_into_the_next_process(tmp_path):
 
     def spark(*args: str):
         started = time.monotonic()
-        result = run_cli("--target", "spark", *args, cwd=project, timeout=SPARK_CLI_TIMEOUT)
+        result = run_cli("--target", "spark", *args, cwd=project, timeout=SPARK_CLI_TIMEOUT, env=fast_jvm_env())
         print(f"faborite {' '.join(args)[:40]}: {time.monotonic() - started:.1f}s")
         assert result.code == 0, result.stdout + result.stderr
         return result

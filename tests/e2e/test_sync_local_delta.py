@@ -1,4 +1,9 @@
-"""Syncs end to end through the CLI, from a local Delta folder into DuckDB and Parquet."""
+"""Syncs end to end through the CLI, from a local Delta folder into DuckDB and Parquet.
+
+The first case runs every command as a child process; the others call the same entry point in
+this process (tests/conftest.py's run_cli_in_process): they check what the commands print, return
+and publish.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +15,7 @@ import pyarrow as pa
 import pytest
 from deltalake import DeltaTable, write_deltalake
 
-from tests.conftest import run_cli
+from tests.conftest import run_cli, run_cli_in_process
 
 
 def _orders(start: int, n: int) -> pa.Table:
@@ -53,7 +58,8 @@ def lake_project(tmp_path: Path) -> Path:
 
 
 def _rows(root: Path, sql: str) -> list:
-    result = run_cli("query", sql, "--json", cwd=root)
+    """Rows read in this process (the syncs, plans and applies under test run as children)."""
+    result = run_cli_in_process("query", sql, "--json", cwd=root)
     assert result.code == 0, result.output
     return json.loads(result.stdout)
 
@@ -98,14 +104,14 @@ def test_sync_plan_apply_refresh_and_rollback(lake_project: Path) -> None:
 
 def test_sync_in_an_environment_leaves_the_default_one_alone(lake_project: Path) -> None:
     root = lake_project
-    assert run_cli("apply", "--auto-approve", cwd=root).code == 0
+    assert run_cli_in_process("apply", "--auto-approve", cwd=root).code == 0
     write_deltalake(str(root / "lake/customers"), pa.table({"id": [3], "name": ["c"]}), mode="append")
-    synced = run_cli("sync", "files", "--env", "dev", "--auto-approve", cwd=root)
+    synced = run_cli_in_process("sync", "files", "--env", "dev", "--auto-approve", cwd=root)
     assert synced.code == 0, synced.output
     count = "select count(*) from read_parquet('{}/out/{}/*.parquet')"
     assert duckdb.sql(count.format(root, "customers__dev")).fetchall() == [(3,)]
     assert duckdb.sql(count.format(root, "customers")).fetchall() == [(2,)]  # prod keeps its copy
-    serials = {env: json.loads(run_cli("state", "list", "--json", *flags, cwd=root).stdout)["serial"]
+    serials = {env: json.loads(run_cli_in_process("state", "list", "--json", *flags, cwd=root).stdout)["serial"]
                for env, flags in (("prod", ()), ("dev", ("--env", "dev")))}
     assert serials == {"prod": 1, "dev": 1}
 
@@ -116,35 +122,35 @@ def test_incremental_sync_copies_rows_past_the_cursor(lake_project: Path) -> Non
         "syncs:\n  - name: inc\n    from: lake\n    tables: [orders]\n"
         "    incremental: {cursor: updated_at, key: order_id}\n")
     (root / "models/by_region.sql").unlink()
-    assert run_cli("apply", "--auto-approve", cwd=root).code == 0
-    state = json.loads(run_cli("state", "list", "--json", cwd=root).stdout)
+    assert run_cli_in_process("apply", "--auto-approve", cwd=root).code == 0
+    state = json.loads(run_cli_in_process("state", "list", "--json", cwd=root).stdout)
     cursor = state["nodes"]["sync.inc.orders"]["extra"]["cursor"]
     assert cursor is not None
     # Update one existing row and add new ones: merged by key.
     dt = DeltaTable(str(root / "lake/orders"))
     dt.update(predicate="order_id = 999", updates={"amount": "12345.0", "updated_at": "updated_at + INTERVAL '1 day'"})
     write_deltalake(str(root / "lake/orders"), _orders(1000, 10), mode="append")
-    result = run_cli("apply", "--auto-approve", cwd=root)
+    result = run_cli_in_process("apply", "--auto-approve", cwd=root)
     assert result.code == 0, result.output
     rows = _rows(root, "select count(*) as n, max(amount) as top from orders")
     assert rows == [{"n": 1010, "top": 12345.0}]
-    state = json.loads(run_cli("state", "list", "--json", cwd=root).stdout)
+    state = json.loads(run_cli_in_process("state", "list", "--json", cwd=root).stdout)
     assert state["nodes"]["sync.inc.orders"]["extra"]["rows_copied"] == 11
 
 
 def test_gc_drops_unused_file_versions(lake_project: Path) -> None:
     root = lake_project
-    assert run_cli("apply", "--auto-approve", cwd=root).code == 0
+    assert run_cli_in_process("apply", "--auto-approve", cwd=root).code == 0
     write_deltalake(str(root / "lake/customers"), pa.table({"id": [3], "name": ["c"]}), mode="append")
-    assert run_cli("apply", "--auto-approve", cwd=root).code == 0
+    assert run_cli_in_process("apply", "--auto-approve", cwd=root).code == 0
     versions = sorted(p.name for p in (root / "out/.faborite/customers").iterdir())
     assert len(versions) == 2
-    result = run_cli("gc", "--keep", "1", "--auto-approve", cwd=root)
+    result = run_cli_in_process("gc", "--keep", "1", "--auto-approve", cwd=root)
     assert result.code == 0 and "1 version folder" in result.stdout, result.output
     assert len(list((root / "out/.faborite/customers").iterdir())) == 1
     assert duckdb.sql(f"select count(*) from read_parquet('{root}/out/customers/*.parquet')").fetchall() == [(3,)]
 
 
 def test_no_refresh_without_a_cached_read_is_an_error(lake_project: Path) -> None:
-    result = run_cli("plan", "--no-refresh", cwd=lake_project)
+    result = run_cli_in_process("plan", "--no-refresh", cwd=lake_project)
     assert result.code == 1 and "not been read yet" in result.stderr, result.output
