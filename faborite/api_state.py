@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from faborite.state.migrate import MigrationResult
     from faborite.state.model import HistoryEntry, State
     from faborite.state.schema_history import SchemaEntry
-    from faborite.state.observed import Observed
+    from faborite.state.observed import CatalogView, Observed
     from faborite.target import TargetConnection
 
 
@@ -215,9 +215,12 @@ class StateCare:
         nodes = list(nodes)
         if connection is not None:
             return observe(connection, nodes, self.root)
-        remembered, recalled = self._remembered_catalog(nodes)
-        if recalled is not None:  # the catalog's files are as they were when these rows were read
-            return observe(None, nodes, self.root, recalled=recalled, dialect=remembered[1])
+        from faborite.state.observed import target_schemas
+
+        schemas = target_schemas(nodes)
+        remembered_at, recalled = self._remembered_catalog(schemas)
+        if recalled is not None:  # the catalog's files are as they were when it was last asked
+            return observe(None, nodes, self.root, recalled=recalled, schemas=schemas)
         try:
             connection = self.connect(read_only=True)
         except TargetMissingError:
@@ -227,32 +230,28 @@ class StateCare:
                                                "`faborite plan --refresh=false` plans without it"]))
             raise
         try:
-            observed = observe(connection, nodes, self.root)
+            observed = observe(connection, nodes, self.root, schemas=schemas)
         finally:
             connection.close()
-        if remembered is not None:
-            from faborite.state.observed import target_schemas
+        if remembered_at is not None:
             from faborite.state.remembered_catalog import remember
 
-            remember(remembered[0], observed.catalog_stamp, target_schemas(nodes), observed.catalog_rows)
+            remember(remembered_at, schemas, observed.catalog)
         return observed
 
-    def _remembered_catalog(self, nodes: list) -> "tuple[tuple[Path, Any] | None, tuple[list, list] | None]":
-        """``((file, dialect), recalled)``: where this target's catalog rows are remembered and
-        its dialect (None: its provider names no catalog files), and the rows and stamp
-        remembered for ``nodes``' schemas while their files are unchanged (else None)."""
+    def _remembered_catalog(self, schemas: list[str]) -> "tuple[Path | None, CatalogView | None]":
+        """Where what the catalog query of ``schemas`` said is remembered (None: the target's
+        provider names no catalog files), and what it said while those files are unchanged."""
         from faborite.api_sources import WORK_DIR
         from faborite.config.targets import resolve_target
-        from faborite.state.observed import target_schemas
-        from faborite.state.remembered_catalog import catalog_files, recall, remembered_at
+        from faborite.state import remembered_catalog
 
         target = resolve_target(self.project, self.target)
-        files = catalog_files(target.provider, target.config, self.root)
+        files = remembered_catalog.catalog_files(target.provider, target.config, self.root)
         if not files:
             return None, None
-        schemas = target_schemas(nodes)
-        path = remembered_at(self.root / WORK_DIR / "cache", files, schemas)
-        return (path, target.dialect()), recall(path, files, schemas)
+        path = remembered_catalog.remembered_at(self.root / WORK_DIR / "cache", files, schemas)
+        return path, remembered_catalog.recall(path, files, schemas)
 
     def _recover(self, connection: "TargetConnection") -> "State | None":
         """Under the lock: resolve an interrupted apply or rollback; the current state after it.

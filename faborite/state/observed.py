@@ -45,8 +45,8 @@ class Observed:
     #: The catalog files' stamp taken just before those rows were read (faborite/catalog_stamp.py),
     #: or None: the target names no such files, or one had just changed.
     catalog_stamp: list | None = None
-    #: The catalog rows themselves, for faborite/state/remembered_catalog.py.
-    catalog_rows: list | None = field(default=None, compare=False, repr=False)
+    #: The catalog query's answer alone (no file outputs), for faborite/state/remembered_catalog.py.
+    catalog: "CatalogView | None" = field(default=None, compare=False, repr=False)
 
     def exists(self, physical: str) -> bool:
         """Whether the physical relation (or version folder) ``physical`` exists."""
@@ -67,27 +67,36 @@ def target_schemas(nodes: Iterable[NodeState]) -> list[str]:
                    for k in (n.relation, n.physical)})
 
 
-def describe_catalog(connection, schemas: list[str], recalled: tuple[list, list] | None = None, dialect=None):
-    """``(relations, pointers, digest, stamp, rows)``: the relations in ``schemas`` (case-folded
-    keys), what each view's name reads, the digest of the catalog rows they come from, the stamp of
-    the catalog's files taken before reading them (None: there is none), and the rows; all None
-    but the two empty collections when nothing was read. ``recalled``: ``(rows, stamp)`` remembered
-    for these schemas (faborite/state/remembered_catalog.py), read in ``dialect`` instead."""
+@dataclass(frozen=True)
+class CatalogView:
+    """What one catalog query said, reduced to what drift needs: what
+    faborite/state/remembered_catalog.py keeps while the catalog's files keep their ``stamp``."""
+
+    #: Relations in the watched schemas (case-folded ``schema.name`` keys).
+    relations: frozenset[str]
+    #: Each view's name -> the physical key it reads, or FOREIGN.
+    pointers: dict[str, str]
+    #: :func:`faborite.target.relations_digest` of the rows.
+    digest: str
+    #: The catalog files' stamp taken before the query (faborite/catalog_stamp.py), or None.
+    stamp: list | None
+
+
+def describe_catalog(connection, schemas: list[str]) -> CatalogView | None:
+    """One catalog query of ``schemas`` on ``connection`` (None when nothing is read: no database,
+    no schema)."""
     from faborite.catalog_stamp import catalog_stamp
     from faborite.target import info_row, relations_digest
 
+    if connection is None or not schemas:
+        return None
+    dialect = connection.dialect
+    stamp = catalog_stamp(connection)  # before the read: a change racing it leaves the stamp older, never newer
+    reader = getattr(connection, "catalog_rows", None)
+    # Plain rows (a CatalogReader): 20,000 relation objects cost a fifth of a second.
+    rows = reader(schemas) if reader is not None else [info_row(i) for i in connection.describe_relations(schemas)]
     relations: set[str] = set()
     pointers: dict[str, str] = {}
-    if recalled is not None:
-        rows, stamp = recalled
-    elif connection is None or not schemas:
-        return relations, pointers, None, None, None
-    else:
-        dialect = connection.dialect
-        stamp = catalog_stamp(connection)  # before the read: a change racing it leaves the stamp older, never newer
-        reader = getattr(connection, "catalog_rows", None)
-        # Plain rows (a CatalogReader): 20,000 relation objects cost a fifth of a second.
-        rows = reader(schemas) if reader is not None else [info_row(i) for i in connection.describe_relations(schemas)]
     for schema, name, kind, definition in rows:
         key = _key(f"{schema}.{name}")
         relations.add(key)
@@ -97,16 +106,19 @@ def describe_catalog(connection, schemas: list[str], recalled: tuple[list, list]
         # (The key without the catalog, spelled out: a model_copy per view cost ~0.1 s at 10,000.)
         pointers[key] = _key(f"{reads.schema_name}.{reads.name}") if reads is not None else FOREIGN
     # From the same rows as the answer: a remembered plan's drift is a function of exactly these.
-    return relations, pointers, relations_digest(rows), stamp, rows
+    return CatalogView(relations=frozenset(relations), pointers=pointers, digest=relations_digest(rows), stamp=stamp)
 
 
 def observe(connection, nodes: Iterable[NodeState], project_root: Path, *,
-            recalled: tuple[list, list] | None = None, dialect=None) -> Observed:
+            recalled: CatalogView | None = None, schemas: list[str] | None = None) -> Observed:
     """Look at the target (``connection``: a TargetConnection, or None when its database
-    does not exist) and the file outputs of ``nodes``. ``recalled``: the catalog's rows and stamp
-    remembered for ``target_schemas(nodes)``, read in ``dialect`` instead of asking ``connection``."""
+    does not exist) and the file outputs of ``nodes``. ``recalled``: what the catalog query of
+    ``target_schemas(nodes)`` (``schemas``, when known) said, remembered: used instead of asking."""
     nodes = list(nodes)
-    relations, pointers, digest, stamp, rows = describe_catalog(connection, target_schemas(nodes), recalled, dialect)
+    schemas = target_schemas(nodes) if schemas is None else schemas
+    catalog = recalled if recalled is not None else describe_catalog(connection, schemas)
+    relations = set(catalog.relations) if catalog is not None else set()
+    pointers = dict(catalog.pointers) if catalog is not None else {}
     for node in nodes:
         if not node.extra.get("files"):
             continue
@@ -124,4 +136,5 @@ def observe(connection, nodes: Iterable[NodeState], project_root: Path, *,
             pointers[_key(node.relation)] = FOREIGN
     return Observed(relations=frozenset(relations), pointers=pointers,
                     target_exists=connection is not None or recalled is not None,
-                    catalog_digest=digest, catalog_stamp=stamp, catalog_rows=rows)
+                    catalog_digest=catalog.digest if catalog is not None else None,
+                    catalog_stamp=catalog.stamp if catalog is not None else None, catalog=catalog)

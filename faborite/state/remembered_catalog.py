@@ -1,14 +1,15 @@
-"""The drift check's catalog rows, remembered with the stamp of the files they came from.
+"""What the drift check's catalog query said, remembered with the stamp of the files it read.
 
 ``plan`` holds the state against what the target really holds: one catalog
 query per plan. On an embedded database that query is cheap, but opening the
 file is not (a 2 GB DuckDB file of 10,000 tables takes most of a second to
 open and close). A target that names the files its catalog lives in
 (``CatalogFiles``: ``catalog_files(config, project_root)`` on its provider)
-lets the rows be remembered with those files' stamp taken before the query
+lets its answer (relations, view pointers and the rows' digest:
+``CatalogView``) be remembered with those files' stamp taken before the query
 (faborite/catalog_stamp.py); while the stamp holds, the same query would read
-the same rows, so the next plan reads them from here without opening the
-database.
+the same rows, so the next plan reads the answer from here without opening
+the database or parsing 10,000 view definitions again.
 
 The file is small JSON in ``.faborite/cache`` (view definitions, no values,
 no credentials), written atomically, ignored when another user owns it or
@@ -22,10 +23,13 @@ import json
 import logging
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from faborite.atomic_file import write_atomic
 from faborite.catalog_stamp import still_stamped
+
+if TYPE_CHECKING:
+    from faborite.state.observed import CatalogView
 
 log = logging.getLogger(__name__)
 
@@ -51,9 +55,11 @@ def catalog_files(provider: Any, config: Any, project_root: Path) -> list[str]:
         return []
 
 
-def recall(path: Path, files: list[str], schemas: list[str]) -> tuple[list[tuple], list] | None:
-    """``(rows, stamp)`` remembered for the catalog in ``files`` and these ``schemas`` while the
-    files keep the stamp; None otherwise."""
+def recall(path: Path, files: list[str], schemas: list[str]) -> "CatalogView | None":
+    """What the catalog query of ``schemas`` said, remembered for the catalog in ``files``, while
+    the files keep the stamp taken before it; None otherwise."""
+    from faborite.state.observed import CatalogView
+
     if not files:
         return None
     try:
@@ -66,19 +72,24 @@ def recall(path: Path, files: list[str], schemas: list[str]) -> tuple[list[tuple
         if (data["format"] != FORMAT_VERSION or data["schemas"] != schemas
                 or [entry[0] for entry in stamp] != files or not still_stamped(stamp)):
             return None
-        return [tuple(row) for row in data["rows"]], stamp
+        pointers = data["pointers"]
+        if not isinstance(pointers, dict) or not all(isinstance(v, str) for v in pointers.values()):
+            return None
+        return CatalogView(relations=frozenset(map(str, data["relations"])), pointers=pointers,
+                           digest=str(data["digest"]), stamp=stamp)
     except (OSError, ValueError, KeyError, TypeError, IndexError) as exc:
         log.debug("remembered catalog ignored: %s", exc)
         return None
 
 
-def remember(path: Path, stamp: list | None, schemas: list[str], rows: list[tuple] | None) -> None:
-    """Keep ``rows`` (read after ``stamp`` was taken) for :func:`recall`; without a stamp, forget."""
+def remember(path: Path, schemas: list[str], view: "CatalogView | None") -> None:
+    """Keep ``view`` (what the query of ``schemas`` said) for :func:`recall`; without its stamp, forget."""
     try:
-        if stamp is None or rows is None:
+        if view is None or view.stamp is None:
             path.unlink(missing_ok=True)
             return
-        payload = {"format": FORMAT_VERSION, "stamp": stamp, "schemas": schemas, "rows": [list(r) for r in rows]}
+        payload = {"format": FORMAT_VERSION, "stamp": view.stamp, "schemas": schemas, "digest": view.digest,
+                   "relations": sorted(view.relations), "pointers": view.pointers}
         write_atomic(path, json.dumps(payload, separators=(",", ":")).encode("utf-8"))
     except OSError as exc:  # only the next plan's shortcut is lost
         log.debug("catalog rows not remembered: %s", exc)
