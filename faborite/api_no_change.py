@@ -142,14 +142,12 @@ class NoChangePlans:
             return
         schemas = digest = stamp = None
         if refresh:
-            from faborite.state.observed import target_schemas
-
             nodes, observed = self.__dict__.get("_last_observation", (None, None))
             # File outputs are looked at with stat, not by the catalog query: such plans are not remembered.
             if observed is None or observed.catalog_digest is None or any(n.extra.get("files") for n in nodes):
                 forget(path)
                 return
-            schemas, digest, stamp = target_schemas(nodes), observed.catalog_digest, observed.catalog_stamp
+            schemas, digest, stamp = list(observed.schemas), observed.catalog_digest, observed.catalog_stamp
         compile_digest, (env_read, files_read), state_dir, identity = token
         write_memo(path, NoChangeMemo(compile_digest=compile_digest, env_read=env_read, files_read=files_read,
                                       state_dir=state_dir, state_identity=identity,

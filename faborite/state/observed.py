@@ -45,6 +45,8 @@ class Observed:
     #: The catalog files' stamp taken just before those rows were read (faborite/catalog_stamp.py),
     #: or None: the target names no such files, or one had just changed.
     catalog_stamp: list | None = None
+    #: The schemas looked at (:func:`target_schemas` of the nodes).
+    schemas: tuple[str, ...] = ()
     #: The catalog query's answer alone (no file outputs), for faborite/state/remembered_catalog.py.
     catalog: "CatalogView | None" = field(default=None, compare=False, repr=False)
 
@@ -137,4 +139,5 @@ def observe(connection, nodes: Iterable[NodeState], project_root: Path, *,
     return Observed(relations=frozenset(relations), pointers=pointers,
                     target_exists=connection is not None or recalled is not None,
                     catalog_digest=catalog.digest if catalog is not None else None,
-                    catalog_stamp=catalog.stamp if catalog is not None else None, catalog=catalog)
+                    catalog_stamp=catalog.stamp if catalog is not None else None, schemas=tuple(schemas),
+                    catalog=catalog)
