@@ -34,6 +34,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 FORMAT_VERSION = 1
+#: Files kept in the cache folder (one per catalog and set of watched schemas: prod and a few
+#: environments); older ones are removed when another is written.
+KEPT = 8
 
 
 def remembered_at(cache_dir: Path, files: list[str], schemas: list[str]) -> Path:
@@ -91,5 +94,14 @@ def remember(path: Path, schemas: list[str], view: "CatalogView | None") -> None
         payload = {"format": FORMAT_VERSION, "stamp": view.stamp, "schemas": schemas, "digest": view.digest,
                    "relations": sorted(view.relations), "pointers": view.pointers}
         write_atomic(path, json.dumps(payload, separators=(",", ":")).encode("utf-8"))
+        _prune(path.parent)
     except OSError as exc:  # only the next plan's shortcut is lost
         log.debug("catalog rows not remembered: %s", exc)
+
+
+def _prune(cache_dir: Path) -> None:
+    """Keep the :data:`KEPT` most recently written files (a deleted environment's go in time)."""
+    found = sorted(cache_dir.glob(f"catalog-rows-*-v{FORMAT_VERSION}.json"),
+                   key=lambda p: p.stat().st_mtime_ns, reverse=True)
+    for stale in found[KEPT:]:
+        stale.unlink(missing_ok=True)

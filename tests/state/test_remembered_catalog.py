@@ -84,3 +84,21 @@ def test_a_damaged_or_shared_file_is_a_miss(applied: Path, monkeypatch) -> None:
     _refuse_to_connect(monkeypatch)
     with pytest.raises(AssertionError, match="opened the database"):
         Workspace(root=applied).plan(refresh=True)
+
+
+def test_only_the_latest_files_are_kept(tmp_path: Path, monkeypatch) -> None:
+    from faborite.state import remembered_catalog
+    from faborite.state.observed import CatalogView
+
+    monkeypatch.setattr(remembered_catalog, "KEPT", 2)
+    monkeypatch.setattr(catalog_stamp, "RACY_SECONDS", 0.0)
+    db = tmp_path / "x.db"
+    db.write_bytes(b"1")
+    stamp = catalog_stamp.stamp_files([str(db)])
+    view = CatalogView(relations=frozenset({"s.t"}), pointers={}, digest="d", stamp=stamp)
+    paths = [remembered_catalog.remembered_at(tmp_path, [str(db)], [f"s{i}"]) for i in range(3)]
+    for i, path in enumerate(paths):
+        remembered_catalog.remember(path, [f"s{i}"], view)
+        time.sleep(0.01)
+    assert [p.exists() for p in paths] == [False, True, True]
+    assert remembered_catalog.recall(paths[2], [str(db)], ["s2"]) == view
