@@ -149,13 +149,18 @@ def run_mysql(binaries: tuple[Path, Path] | None = None) -> Iterator[MySQLServer
         raise FileNotFoundError(INSTALL_HINT)
     server_bin, install_bin = binaries
     top = make_data_dir("faborite-my-", SERVER_USER)
-    data, log = top / "data", top / "server.log"
+    data, log, scratch = top / "data", top / "server.log", top / "tmp"
+    # Its own folder for internal temporary tables: in the shared /tmp, another server or process
+    # tidying up removed a running server's files ("Error on delete of '/tmp/#sql-temptable-...'").
+    scratch.mkdir()
+    if os.geteuid() == 0:
+        shutil.chown(scratch, SERVER_USER, SERVER_USER)
     started = time.monotonic()
 
     def start(port: int) -> tuple[subprocess.Popen, str]:
         argv = [str(server_bin), "--no-defaults", *_user_options(), f"--datadir={data}", f"--port={port}",
                 "--bind-address=127.0.0.1", f"--socket={top / 'sock'}", f"--pid-file={top / 'pid'}",
-                f"--log-error={log}", "--skip-name-resolve", "--skip-log-bin", "--performance-schema=OFF",
+                f"--log-error={log}", f"--tmpdir={scratch}", "--skip-name-resolve", "--skip-log-bin", "--performance-schema=OFF",
                 "--innodb-flush-log-at-trx-commit=0", "--innodb-doublewrite=0", "--innodb-buffer-pool-size=64M",
                 "--sync-frm=0"]
         server = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
