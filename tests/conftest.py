@@ -23,20 +23,35 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     compile_bytecode()
 
 
-def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Under pytest-xdist, start the slow tests first and split them between the workers.
+#: The xdist group of the tests that use the in-process Spark session (``tests/spark.py``): under
+#: ``--dist loadgroup`` (the README's test command) they all run on one worker, so one JVM starts
+#: instead of one per worker (13-20 s each on 2 cores, and a second JVM's compiler threads take
+#: CPU from the other worker's tests).
+SPARK_SESSION_GROUP = "spark-session"
 
-    xdist's load scheduler hands each worker a first chunk of about N / workers / 4 consecutive
-    tests, then more from the front as they drain. Collected in file order, the slow tests
-    (Spark, property sweeps, crash harness) would start late and leave minutes of tail on one
-    worker; here each worker's first chunk starts with its share of them. Every worker computes
-    the same order (xdist requires it); the test ids are unchanged.
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the xdist_group marks
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under pytest-xdist, keep the Spark session users together and start the slow tests first.
+
+    ``--dist loadgroup`` hands out one test (or one group) at a time from the front, the groups
+    with most tests first: the slow tests go to the front so no worker is left with minutes of
+    tail. Under ``--dist load`` (a first chunk of about N / workers / 4 consecutive tests each,
+    then more from the front), each worker's first chunk starts with its share of them. Every
+    worker computes the same order (xdist requires it); the test ids are unchanged (but for the
+    ``@spark-session`` suffix xdist adds under ``--dist loadgroup``).
     """
+    for item in items:
+        if "spark_connection" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.xdist_group(SPARK_SESSION_GROUP))
     workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
     slow = [item for item in items if item.get_closest_marker("slow") is not None]
     if workers < 2 or not slow:
         return
     rest = [item for item in items if item.get_closest_marker("slow") is None]
+    if config.getoption("dist", "no") != "load":
+        items[:] = slow + rest
+        return
     chunk = max(len(items) // workers // 4, 2)
     ordered: list[pytest.Item] = []
     for worker in range(workers):
