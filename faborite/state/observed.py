@@ -40,15 +40,21 @@ class Observed:
     pointers: dict[str, str] = field(default_factory=dict)
     #: Whether the target itself was found (a deleted database file: False).
     target_exists: bool = True
-    #: :func:`faborite.target.relations_digest` of the catalog rows read (None: nothing was read).
-    catalog_digest: str | None = None
-    #: The catalog files' stamp taken just before those rows were read (faborite/catalog_stamp.py),
-    #: or None: the target names no such files, or one had just changed.
-    catalog_stamp: list | None = None
     #: The schemas looked at (:func:`target_schemas` of the nodes).
     schemas: tuple[str, ...] = ()
-    #: The catalog query's answer alone (no file outputs), for faborite/state/remembered_catalog.py.
-    catalog: "CatalogView | None" = field(default=None, compare=False, repr=False)
+    #: The catalog query's answer alone (no file outputs; None: nothing was read).
+    catalog: "CatalogView | None" = field(default=None, repr=False)
+
+    @property
+    def catalog_digest(self) -> str | None:
+        """:func:`faborite.target.relations_digest` of the catalog rows read (None: nothing was read)."""
+        return self.catalog.digest if self.catalog is not None else None
+
+    @property
+    def catalog_stamp(self) -> list | None:
+        """The catalog files' stamp taken just before those rows were read (faborite/catalog_stamp.py),
+        or None: nothing was read, the target names no such files, or one had just changed."""
+        return self.catalog.stamp if self.catalog is not None else None
 
     def exists(self, physical: str) -> bool:
         """Whether the physical relation (or version folder) ``physical`` exists."""
@@ -138,6 +144,4 @@ def observe(connection, nodes: Iterable[NodeState], project_root: Path, *,
             pointers[_key(node.relation)] = FOREIGN
     return Observed(relations=frozenset(relations), pointers=pointers,
                     target_exists=connection is not None or recalled is not None,
-                    catalog_digest=catalog.digest if catalog is not None else None,
-                    catalog_stamp=catalog.stamp if catalog is not None else None, schemas=tuple(schemas),
-                    catalog=catalog)
+                    schemas=tuple(schemas), catalog=catalog)

@@ -294,16 +294,22 @@ def test_an_edit_whose_descendant_renders_through_jinja_is_patched_while_its_ren
     assert not compiles
 
 
+def _edit_below_a_reader(proj: Path, compiles: list[int], reads: str, edited: str) -> None:
+    """Warm the cache with a model below STG whose SQL shows ``reads``, edit STG to ``edited``,
+    and check the compile equals a full one."""
+    write(proj, "models/marts/looped.sql", f"select 1 as n, '{reads}' as x\nfrom {{{{ ref('customers') }}}}\n")
+    _warm(proj, compiles)
+    edit(proj, STG, "status,", edited)
+    assert _compile(proj) == _full(proj)
+
+
 @pytest.mark.parametrize("reads", ["{{ ref('customers').identifier }}",
                                    "{{ adapter.get_columns_in_relation(ref('customers')) | length }}"])
 def test_an_edit_whose_descendant_reads_other_models_is_a_full_compile(proj: Path, compiles: list[int],
                                                                        reads: str) -> None:
     # A model below the edited one that reads another model's relation or columns (in dbt projects
     # star() or adapter calls) is never in the render cache: its SQL could change too.
-    write(proj, "models/marts/looped.sql", f"select 1 as n, '{reads}' as x\nfrom {{{{ ref('customers') }}}}\n")
-    _warm(proj, compiles)
-    edit(proj, STG, "status,", "status, 1 as one,")
-    assert _compile(proj) == _full(proj)
+    _edit_below_a_reader(proj, compiles, reads, "status, 1 as one,")
     assert len(compiles) == 1
 
 
@@ -313,10 +319,7 @@ def test_an_edit_that_keeps_the_columns_is_patched_whatever_reads_them(proj: Pat
                                                                       reads: str) -> None:
     # What a render below can read of an edited model is its relation and its columns: with both
     # unchanged, no model below can render differently, so none is checked.
-    write(proj, "models/marts/looped.sql", f"select 1 as n, '{reads}' as x\nfrom {{{{ ref('customers') }}}}\n")
-    _warm(proj, compiles)
-    edit(proj, STG, "status,", "upper(status) as status,")
-    assert _compile(proj) == _full(proj)
+    _edit_below_a_reader(proj, compiles, reads, "upper(status) as status,")
     assert not compiles
 
 
