@@ -34,14 +34,27 @@ STATE_GROUP = "faborite.state_backends"
 BUILTIN_OUTPUT_FORMATS = ("target", "parquet", "csv", "json")
 
 
+#: Every group above: all are read in one pass over the installed distributions.
+GROUPS = (PROVIDER_GROUP, DIALECT_GROUP, SOURCE_GROUP, SINK_GROUP, STATE_GROUP)
+
+
 @functools.cache
-def _entry_points(group: str) -> dict[str, importlib.metadata.EntryPoint]:
-    """Installed entry points of ``group`` by name; the first of duplicate names wins."""
-    found: dict[str, importlib.metadata.EntryPoint] = {}
+def _installed() -> dict[str, dict[str, importlib.metadata.EntryPoint]]:
+    """Installed entry points of each of :data:`GROUPS`, by group and name; the first of duplicate
+    names wins. One scan: each scan reads every installed distribution's metadata (~10 ms)."""
     # Looked up through the module at call time so tests can substitute entry_points.
-    for ep in importlib.metadata.entry_points(group=group):
-        found.setdefault(ep.name, ep)
+    installed = importlib.metadata.entry_points()
+    found: dict[str, dict[str, importlib.metadata.EntryPoint]] = {}
+    for group in GROUPS:
+        found[group] = {}
+        for ep in installed.select(group=group):
+            found[group].setdefault(ep.name, ep)
     return found
+
+
+def _entry_points(group: str) -> dict[str, importlib.metadata.EntryPoint]:
+    """Installed entry points of ``group`` (one of :data:`GROUPS`) by name."""
+    return _installed()[group]
 
 
 @functools.cache
@@ -68,7 +81,7 @@ def _instance(group: str, name: str, attrs: tuple[str, ...], what: str) -> Any:
 
 def clear_cache() -> None:
     """Forget discovered plugins (after installing one at run time, and in tests)."""
-    _entry_points.cache_clear()
+    _installed.cache_clear()
     _load.cache_clear()
     _provider.cache_clear()
     _source_provider.cache_clear()

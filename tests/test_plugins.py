@@ -64,9 +64,10 @@ def third_party(monkeypatch):
     ]
     real = importlib.metadata.entry_points
 
-    def entry_points(**params):
-        found = list(real(**params))
-        return found + [ep for ep in extra if ep.group == params.get("group")]
+    def entry_points():  # as faborite.plugins calls it: once, then select(group=...)
+        installed = real()
+        return types.SimpleNamespace(
+            select=lambda **params: [*installed.select(**params), *[ep for ep in extra if ep.matches(**params)]])
 
     monkeypatch.setattr(importlib.metadata, "entry_points", entry_points)
     return module
