@@ -1,8 +1,7 @@
 """Azurite (the Azure Storage emulator) for tests: start it, talk to it, stop it.
 
-Use the session fixture from a conftest::
-
-    from tests.azurite import azurite  # noqa: F401  (re-exported fixture)
+Its fixture is registered once for every test (tests/conftest.py names this module in
+``pytest_plugins``, so each test process starts one server)::
 
     @pytest.mark.service
     def test_x(azurite): ...

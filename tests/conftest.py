@@ -13,6 +13,10 @@ import pytest
 
 from faborite.api import init_project
 
+#: The throw-away servers' fixtures, registered once: a fixture imported into each test module is a
+#: fixture of that module, so each module would start its own session-scoped server.
+pytest_plugins = ["tests.postgres", "tests.mysql", "tests.azurite", "tests.spark"]
+
 
 def pytest_sessionstart(session: pytest.Session) -> None:
     """Write faborite's ``.pyc`` once: with ``PYTHONDONTWRITEBYTECODE=1`` (CI machines set it) and an

@@ -1,8 +1,7 @@
 """A throw-away MariaDB server for tests: start it, hand out databases, stop it.
 
-Use the fixtures from a conftest or test module::
-
-    from tests.mysql import mysql, mysql_database  # noqa: F401  (re-exported fixtures)
+Its fixtures are registered once for every test (tests/conftest.py names this module in
+``pytest_plugins``, so each test process starts one server)::
 
     @pytest.mark.service
     def test_x(mysql_database): ...

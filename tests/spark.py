@@ -1,8 +1,7 @@
 """A local Spark session for tests: one JVM per test session, with a temporary warehouse.
 
-Use the session fixture from a test module::
-
-    from tests.spark import spark_connection  # noqa: F401  (re-exported fixture)
+Its fixture ``spark_connection`` is registered once for every test (tests/conftest.py names
+this module in ``pytest_plugins``).
 
 Without pyspark or Java the fixture skips on a laptop and fails on CI (``CI=true``).
 """
@@ -58,9 +57,8 @@ def require_spark() -> None:
         skip_or_fail(INSTALL_HINT)
 
 
-#: The one Spark session of this test process (Spark allows one per process). Test modules
-#: import the fixture, and pytest makes each import its own session-scoped fixture: they all
-#: share this connection; pyspark stops its JVM when the process ends.
+#: The one Spark session of this test process (Spark allows one per process), kept here as well
+#: as in the session-scoped fixture; pyspark stops its JVM when the process ends.
 _SHARED: list = []
 
 

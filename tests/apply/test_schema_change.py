@@ -15,7 +15,6 @@ import pytest
 from faborite.api import Workspace
 from faborite.errors import ApplyError, FaboriteError
 from tests.apply.helpers import published
-from tests.postgres import postgres  # noqa: F401  (re-exported fixture)
 from tests.properties import harness
 
 FILTER = "{% if is_incremental() %}where id > (select max(id) from {{ this }}){% endif %}"

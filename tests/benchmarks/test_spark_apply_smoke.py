@@ -14,7 +14,7 @@ import math
 import pytest
 
 from benchmarks.spark_apply import bench_spark_apply, format_report
-from tests.spark import FAST_CONF, spark_connection  # noqa: F401  (re-exported fixture)
+from tests.spark import FAST_CONF
 
 pytestmark = [pytest.mark.service, pytest.mark.slow]
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from deltalake import DeltaTable
 
-from tests.azurite import WELL_KNOWN_KEY, Azurite, azurite  # noqa: F401  (azurite: re-exported fixture)
+from tests.azurite import WELL_KNOWN_KEY, Azurite
 from tests.conftest import run_cli, run_cli_in_process
 
 MARTS = ("customers", "orders", "daily_revenue", "customer_segments")

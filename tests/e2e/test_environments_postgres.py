@@ -9,7 +9,7 @@ import pytest
 
 from tests.e2e.test_environments import DOWNSTREAM_OF_STG_ORDERS, _built, _edit_stg_orders
 from tests.e2e.test_postgres_target import PG_SCHEMA, ok, pg, project  # noqa: F401  (fixture)
-from tests.postgres import PostgresServer, pg_database, postgres  # noqa: F401  (re-exported fixtures)
+from tests.postgres import PostgresServer
 
 pytestmark = pytest.mark.service
 

@@ -22,10 +22,10 @@ import yaml
 
 from faborite.api import Workspace, init_project
 from faborite.relation import Relation
-from tests.azurite import WELL_KNOWN_KEY, Azurite, azurite  # noqa: F401  (re-exported fixture)
-from tests.mysql import MySQLServer, mysql, mysql_database  # noqa: F401
-from tests.postgres import PostgresServer, pg_database, postgres  # noqa: F401
-from tests.spark import FAST_CONF, spark_connection  # noqa: F401
+from tests.azurite import WELL_KNOWN_KEY, Azurite
+from tests.mysql import MySQLServer
+from tests.postgres import PostgresServer
+from tests.spark import FAST_CONF
 
 pytestmark = [pytest.mark.service, pytest.mark.slow]
 

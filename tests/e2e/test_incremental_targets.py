@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import pytest
 
-from tests.mysql import mysql  # noqa: F401  (re-exported fixture)
 from tests.properties import harness
 from tests.properties.test_incremental_properties import run_steps
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import run_cli, run_cli_in_process
-from tests.mysql import MySQLServer, mysql, mysql_database  # noqa: F401  (re-exported fixtures)
+from tests.mysql import MySQLServer
 
 pytestmark = pytest.mark.service
 

@@ -17,7 +17,7 @@ import duckdb
 import pytest
 
 from tests.conftest import CliResult, run_cli, run_cli_in_process
-from tests.postgres import PostgresServer, pg_database, postgres  # noqa: F401  (re-exported fixtures)
+from tests.postgres import PostgresServer
 
 pytestmark = pytest.mark.service
 

@@ -24,7 +24,7 @@ import pytest
 from faborite.api import init_project
 from tests.apply.helpers import edit
 from tests.conftest import run_cli_in_process
-from tests.postgres import PostgresServer, pg_database, postgres  # noqa: F401  (re-exported fixtures)
+from tests.postgres import PostgresServer
 
 pytestmark = pytest.mark.service
 

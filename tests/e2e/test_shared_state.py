@@ -15,7 +15,7 @@ import pytest
 
 from faborite.api import Workspace, init_project
 from tests.conftest import run_cli
-from tests.postgres import PostgresServer, pg_database, postgres  # noqa: F401  (re-exported fixtures)
+from tests.postgres import PostgresServer
 
 pytestmark = pytest.mark.service
 

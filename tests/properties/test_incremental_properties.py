@@ -26,7 +26,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from faborite.api import Workspace
-from tests.postgres import postgres  # noqa: F401  (re-exported fixture)
 from tests.properties import harness
 
 STRATEGIES = ("append", "merge", "delete+insert", "microbatch")

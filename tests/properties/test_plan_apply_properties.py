@@ -66,9 +66,7 @@ from faborite.plan.model import Action, Plan
 from faborite.relation import Relation
 from tests.properties import harness, project_gen
 from tests.properties.project_gen import Names, ProjectSpec
-from tests.mysql import mysql  # noqa: F401  (re-exported fixtures)
-from tests.postgres import postgres  # noqa: F401
-from tests.spark import FAST_CONF, spark_connection  # noqa: F401
+from tests.spark import FAST_CONF
 
 _SUPPRESS = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much]
 #: Every step applies twice, so shrinking a failure can take minutes; FABORITE_PROPERTY_SHRINK=0 skips it.

@@ -13,7 +13,7 @@ from deltalake import DeltaTable
 from faborite.errors import ProviderError, TargetMissingError
 from faborite.providers.delta_target import DeltaTargetConfig, DeltaTargetProvider
 from faborite.relation import Relation
-from tests.azurite import WELL_KNOWN_KEY, Azurite, azurite  # noqa: F401  (azurite: re-exported fixture)
+from tests.azurite import WELL_KNOWN_KEY, Azurite
 
 from .conformance import TargetConnectionConformance
 

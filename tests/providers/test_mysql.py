@@ -15,7 +15,7 @@ from faborite.errors import ProviderError
 from faborite.plan.atomicity import publish_strategy
 from faborite.providers.mysql import MySQLConnection, MySQLProvider, MySQLTargetConfig
 from faborite.relation import Relation
-from tests.mysql import MySQLServer, mysql, mysql_database  # noqa: F401  (re-exported fixtures)
+from tests.mysql import MySQLServer
 
 from .conformance import TargetConnectionConformance
 

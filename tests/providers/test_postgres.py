@@ -12,7 +12,7 @@ from faborite import plugins
 from faborite.errors import ProviderError
 from faborite.providers.postgres import PostgresConnection, PostgresProvider, PostgresTargetConfig
 from faborite.relation import Relation
-from tests.postgres import PostgresServer, pg_database, postgres  # noqa: F401  (re-exported fixtures)
+from tests.postgres import PostgresServer
 
 from .conformance import TargetConnectionConformance
 

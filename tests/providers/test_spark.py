@@ -9,7 +9,6 @@ from faborite import plugins
 from faborite.errors import ProviderError
 from faborite.providers.spark import SparkProvider, SparkTargetConfig
 from faborite.providers.spark_session import session_settings
-from tests.spark import spark_connection  # noqa: F401  (re-exported fixture)
 
 from .conformance import TargetConnectionConformance
 

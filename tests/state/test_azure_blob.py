@@ -13,7 +13,7 @@ import pytest
 
 from faborite.providers.azure_blob_state import AzureBlobStateBackend, AzureBlobStateFactory, AzureBlobStateSettings
 from faborite.state.file_format import dumps
-from tests.azurite import WELL_KNOWN_KEY, azurite  # noqa: F401  (re-exported fixture)
+from tests.azurite import WELL_KNOWN_KEY
 
 from .conformance import SAFETY_NET_SECONDS, StateBackendConformance, closing_clients, first_state, make_event
 

@@ -11,7 +11,6 @@ from faborite.state import LocalStateBackend
 from faborite.state.file_format import dumps
 from faborite.state.migrate import migrate
 from tests.cli.conftest import run_in_process, write
-from tests.postgres import pg_database, postgres  # noqa: F401  (re-exported fixtures)
 
 from .conformance import first_state, make_event, make_node
 

@@ -11,7 +11,6 @@ import pytest
 from faborite.providers.mysql import MySQLTargetConfig
 from faborite.errors import ConfigError
 from faborite.providers.mysql_state import MySQLStateFactory, MySQLStateSettings, target_state_backend
-from tests.mysql import mysql, mysql_database  # noqa: F401  (re-exported fixtures)
 
 from .conformance import StateBackendConformance, closing_clients, first_state
 

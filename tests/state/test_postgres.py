@@ -11,7 +11,6 @@ import pytest
 from faborite.providers.postgres_state import PostgresStateFactory, PostgresStateSettings, target_state_backend
 from faborite.providers.postgres import PostgresTargetConfig
 from faborite.errors import ConfigError
-from tests.postgres import pg_database, postgres  # noqa: F401  (re-exported fixtures)
 
 from .conformance import StateBackendConformance, closing_clients, first_state
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from tests.azurite import Azurite, FakeEntraCredential, azurite  # noqa: F401  (azurite: re-exported fixture)
+from tests.azurite import Azurite, FakeEntraCredential
 
 
 @dataclass
