@@ -38,16 +38,24 @@ def check_seed_csv(path: Path, display: str, delimiter: str) -> None:
         for bom, name in _BOMS:
             if head.startswith(bom):
                 raise ConfigError(f"seed is {name} text, not UTF-8", file=display, line=1, hint=_SAVE_AS_UTF8)
-        if _clean_utf8(handle):
-            # The common case, at C speed: the csv module reads the decoded file itself.
-            handle.seek(0)
-            lines: Iterator[str] = io.TextIOWrapper(handle, encoding="utf-8-sig", newline="")
-        else:
-            handle.seek(0)
-            lines = _text_lines(handle, display)  # line by line, to say where the bad byte is
+        clean = _clean_utf8(handle)
         limit = csv.field_size_limit()
         csv.field_size_limit(sys.maxsize)  # a long field is fine (pyarrow reads it); only the shape is checked
         try:
+            if clean:
+                # The common case, at C speed: the csv module reads the decoded file itself, and
+                # only a file that fails is read again record by record to say where.
+                handle.seek(0)
+                text = io.TextIOWrapper(handle, encoding="utf-8-sig", newline="")
+                same = _same_widths(text, delimiter)
+                text.detach()  # (a collected wrapper would close the file)
+                if same:
+                    return
+                handle.seek(0)
+                lines: Iterator[str] = io.TextIOWrapper(handle, encoding="utf-8-sig", newline="")
+            else:
+                handle.seek(0)
+                lines = _text_lines(handle, display)  # line by line, to say where the bad byte is
             _check_records(lines, display, delimiter)
         finally:
             csv.field_size_limit(limit)
@@ -88,6 +96,17 @@ def _decode(raw: bytes, number: int, display: str) -> str:
     except UnicodeDecodeError as exc:
         raise ConfigError(f"seed is not UTF-8 text: byte 0x{raw[exc.start]:02x} at column {exc.start + 1}",
                           file=display, line=number, hint=_SAVE_AS_UTF8) from None
+
+
+def _same_widths(lines: Iterator[str], delimiter: str) -> bool:
+    """Whether the records have a header and as many fields as it (blank lines aside), read without a
+    Python step per record; False for anything else, which :func:`_check_records` then locates."""
+    reader = csv.reader(lines, delimiter=delimiter)
+    try:
+        header = next(filter(None, reader), None)
+        return header is not None and set(map(len, reader)) <= {0, len(header)}
+    except csv.Error:
+        return False
 
 
 def _check_records(lines: Iterator[str], display: str, delimiter: str) -> None:

@@ -8,10 +8,13 @@ plan, and failed apply with pyarrow's message.
 from __future__ import annotations
 
 import codecs
+import io
 import time
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from faborite.errors import ConfigError
 from tests.config.projects import check_error, compile_, error_of, line_with, write
@@ -108,3 +111,19 @@ def test_a_large_seed_is_checked_quickly(proj):
 def test_a_long_field_is_fine(proj):
     _seed(proj, b"id,blob\n1," + b"x" * 300_000 + b"\n")
     compile_(proj)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=',;"ab \r\n', max_size=40), st.sampled_from([",", ";"]))
+def test_the_fast_pass_accepts_exactly_what_the_record_by_record_check_accepts(text, delimiter):
+    # check_seed_csv reads a clean file at C speed first; its verdict must be the slow check's.
+    from faborite.config import seed_check
+
+    def slow() -> bool:
+        try:
+            seed_check._check_records(io.StringIO(text, newline=""), "x.csv", delimiter)
+            return True
+        except ConfigError:
+            return False
+
+    assert seed_check._same_widths(io.StringIO(text, newline=""), delimiter) == slow()
