@@ -120,3 +120,24 @@ def test_the_project_backend_keeps_its_parsed_copy_in_the_cache_folder(tmp_path:
     # Named by a digest of the state key: any target or environment name makes a plain file name.
     assert backend.parsed_cache.parent == tmp_path / ".faborite" / "cache"
     assert "@" not in backend.parsed_cache.name
+
+
+def test_a_hit_shares_repeated_values_and_equals_the_parse_exactly(backend, not_racy, parses) -> None:
+    from datetime import datetime, timezone
+
+    from faborite.target import Column
+
+    nodes = [make_node(f"model.m{i}", columns=(Column(name="id", type="INTEGER"), Column(name="x", type="VARCHAR")),
+                       parents=("seed.s",), applied_at=datetime(2026, 1, 1, 12 + i % 2, tzinfo=timezone.utc))
+             for i in range(5)]
+    state = first_state(*nodes)
+    backend.write(state, expected_serial=None)
+    parsed = backend.read()
+    assert len(parses) == 1
+    hit = backend.read()
+    assert len(parses) == 1, "the parsed copy"
+    assert hit == parsed and file_format.dumps(hit) == file_format.dumps(parsed)
+    assert [n.model_fields_set for n in hit.nodes.values()] == [n.model_fields_set for n in parsed.nodes.values()]
+    m0, m1, m2 = hit.nodes["model.m0"], hit.nodes["model.m1"], hit.nodes["model.m2"]
+    assert m0.columns is m1.columns and m0.parents is m1.parents and m0.applied_at is m2.applied_at
+    assert m0.applied_at != m1.applied_at
