@@ -60,3 +60,10 @@ def test_a_closed_pipe_is_not_a_traceback(tmp_path):
     reader.stdout.close()  # like `faborite plan | head -1`
     reader.wait(timeout=60)
     assert "Traceback" not in reader.stderr.read().decode()
+
+
+def test_a_closed_stdout_is_no_error(tmp_path):
+    done = subprocess.run([sys.executable, "-c", "from faborite.cli_exit import exit_now; exit_now(0)"], cwd=tmp_path,
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, timeout=60,
+                          preexec_fn=lambda: __import__("os").close(1))
+    assert (done.returncode, done.stderr) == (0, "")
