@@ -33,6 +33,10 @@ class _Effect:
     physical_changed: bool = False
 
 
+#: The effect of a node that did not change (shared: most of a plan's nodes, and a value).
+_NO_EFFECT = _Effect()
+
+
 def make_plan(manifest: Manifest, state: State | None, *, select: set[str] | None = None,
               drift: tuple[Drift, ...] | None = None, selected_by: str = "",
               rebuild: RebuildOptions = RebuildOptions(),
@@ -66,7 +70,7 @@ def make_plan(manifest: Manifest, state: State | None, *, select: set[str] | Non
                                   materialized=node.materialized, action=Action.NOOP, deferred=True,
                                   old_version=old.version if old else None,
                                   kept_physical=old.physical if old else None))
-            effects[node.id] = _Effect()
+            effects[node.id] = _NO_EFFECT
             continue
         change, effect = _plan_node(node, old_nodes, effects, manifest)
         if due and node.id in due:
@@ -214,14 +218,14 @@ def _plan_node(node: Node, old_nodes: dict[str, NodeState], effects: dict[str, _
                 _Effect(data_changed=True, breaking=True, physical_changed=True))
     base["old_version"] = old.version
     if (old.version == node.version and old.metadata_hash == node.metadata_hash and old.relation == node.relation
-            and not any(p in effects and effects[p] != _Effect() for p in node.parents)):
+            and all(effects.get(p, _NO_EFFECT) == _NO_EFFECT for p in node.parents)):
         # The common case: nothing about this node moved (its version covers sources too).
-        return Change(**base, action=Action.NOOP, kept_physical=old.physical), _Effect()
+        return Change(**base, action=Action.NOOP, kept_physical=old.physical), _NO_EFFECT
     if old.relation != node.relation:
         base["old_relation"] = old.relation
     diff = _sql_diff(old, node)
 
-    changed = {p: effects[p] for p in node.parents if p in effects and effects[p] != _Effect()}
+    changed = {p: effects[p] for p in node.parents if effects.get(p, _NO_EFFECT) != _NO_EFFECT}
     breaking_parents = [p for p, e in changed.items() if e.breaking]
     additive_parents = [p for p, e in changed.items() if e.data_changed and not e.breaking]
     rebuilt_parents = [p for p, e in changed.items() if e.physical_changed]
@@ -260,14 +264,14 @@ def _plan_node(node: Node, old_nodes: dict[str, NodeState], effects: dict[str, _
         reason = Reason(code="metadata_changed", detail="description, tags, columns or checks changed")
         return (Change(**base, action=Action.UPDATE, category="metadata-only", reasons=(reason,),
                        kept_physical=old.physical),
-                _Effect())
+                _NO_EFFECT)
     reasons = ()
     if old.version != node.version:
         moved = [p for p in node.parents if p in old_nodes and old_nodes[p].version != manifest.nodes[p].version]
         detail = (f"upstream only added columns: {names(additive_parents)}" if additive_parents
                   else f"upstream only added columns further up (via {names(moved)})")
         reasons = (Reason(code="upstream_changed", detail=f"{detail}; data kept"),)
-    return Change(**base, action=Action.NOOP, kept_physical=old.physical, reasons=reasons), _Effect()
+    return Change(**base, action=Action.NOOP, kept_physical=old.physical, reasons=reasons), _NO_EFFECT
 
 
 def _sources_changed(old: NodeState, old_nodes: dict[str, NodeState], manifest: Manifest) -> bool:
