@@ -1,5 +1,5 @@
 """``python -m faborite``."""
 
-from faborite.cli import main
+from faborite.cli import console_main
 
-main()
+console_main()

@@ -457,21 +457,9 @@ def main(argv: list[str] | None = None) -> None:
     Usage errors (unknown option, bad argument) also exit 1, Terraform style, so
     ``plan --detailed-exitcode``'s 2 only ever means "there are changes".
     """
-    if argv is not None:  # called from Python (tests, embedding): return or raise SystemExit as usual
-        _run(argv)
-        return
-    from faborite.cli_exit import exit_now
-
-    try:
-        _run(sys.argv[1:])
-    except SystemExit as exit_:
-        exit_now(exit_.code)
-    exit_now(0)
-
-
-def _run(args: list[str]) -> None:
     from faborite.errors import FaboriteError
 
+    args = sys.argv[1:] if argv is None else argv
     debug = "--debug" in args
     # A command builds tens of thousands of acyclic objects (state, manifest) and exits: the
     # collector's default 700-object passes cost it ~25% CPU at 10,000 nodes for nothing.
@@ -511,5 +499,18 @@ def _run(args: list[str]) -> None:
         sys.exit(130)
 
 
+def console_main() -> None:
+    """The ``faborite`` command and ``python -m faborite``: :func:`main`, then the process leaves
+    without the interpreter's teardown (:mod:`faborite.cli_exit`). Code that calls faborite from
+    Python calls :func:`main`, which returns or raises ``SystemExit`` as usual."""
+    from faborite.cli_exit import exit_now
+
+    try:
+        main()
+    except SystemExit as exit_:
+        exit_now(exit_.code)
+    exit_now(0)
+
+
 if __name__ == "__main__":
-    main()
+    console_main()

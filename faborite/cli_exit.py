@@ -22,10 +22,11 @@ import threading
 def exit_now(code: object) -> None:
     """End the process with ``code`` as :func:`sys.exit` would, minus the interpreter's teardown.
 
-    Falls back to :func:`sys.exit` while another Python thread is alive: the
-    interpreter would wait for it, and it may still be writing.
+    Falls back to :func:`sys.exit` while another Python thread is alive (the
+    interpreter would wait for it, and it may still be writing) and under a
+    profiler, tracer or debugger (they write their results at the normal exit).
     """
-    if threading.active_count() > 1:
+    if threading.active_count() > 1 or _observed():
         sys.exit(code)
     if code is None:
         status = 0
@@ -40,6 +41,14 @@ def exit_now(code: object) -> None:
             continue
         try:
             stream.flush()
-        except (OSError, ValueError):  # a closed pipe (`faborite plan | head`) or stream: as Python's exit would
-            status = status or 120
+        except (OSError, ValueError):  # a closed pipe (`faborite plan | head`) or stream: as Python's exit does
+            status = 120
     os._exit(status)
+
+
+def _observed() -> bool:
+    """Whether a profiler, tracer or debugger watches this process (cProfile, trace, pdb, coverage)."""
+    if sys.getprofile() is not None or sys.gettrace() is not None:
+        return True
+    monitoring = getattr(sys, "monitoring", None)  # Python 3.12+: cProfile and coverage register a tool here
+    return monitoring is not None and any(monitoring.get_tool(tool) is not None for tool in range(6))

@@ -67,3 +67,28 @@ def test_a_closed_stdout_is_no_error(tmp_path):
                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, timeout=60,
                           preexec_fn=lambda: __import__("os").close(1))
     assert (done.returncode, done.stderr) == (0, "")
+
+
+def test_a_profiler_still_writes_its_results(tmp_path):
+    # cProfile writes its file when the profiled module returns: the process must exit normally.
+    done = subprocess.run([sys.executable, "-m", "cProfile", "-o", "out.prof", "-m", "faborite", "--help"],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "out.prof").stat().st_size > 0
+
+
+def test_main_called_from_python_returns_to_its_caller(tmp_path):
+    # Only the command (console_main) leaves the process early; main() returns or raises SystemExit.
+    done = _python("""
+        import sys
+        from faborite.cli import main
+        for argv in (["faborite", "--help"], ["faborite", "--no-such-option"]):
+            sys.argv = argv
+            try:
+                main()
+                print("returned")
+            except SystemExit as exit_:
+                print("raised", exit_.code)
+    """, tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert [line for line in done.stdout.splitlines() if line in ("returned", "raised 1")] == ["returned", "raised 1"]
