@@ -57,23 +57,17 @@ def require_spark() -> None:
         skip_or_fail(INSTALL_HINT)
 
 
-#: The one Spark session of this test process (Spark allows one per process), kept here as well
-#: as in the session-scoped fixture; pyspark stops its JVM when the process ends.
-_SHARED: list = []
-
-
 @pytest.fixture(scope="session")
 def spark_connection(tmp_path_factory: pytest.TempPathFactory) -> Iterator:
-    """A SparkConnection on ``local[2]`` with a fresh warehouse, one per test process."""
+    """A SparkConnection on ``local[2]`` with a fresh warehouse, one per test process (Spark allows
+    one session per process; pyspark stops its JVM when the process ends)."""
     require_spark()
-    if not _SHARED:
-        from faborite.providers.spark import SparkProvider, SparkTargetConfig
+    from faborite.providers.spark import SparkProvider, SparkTargetConfig
 
-        root = tmp_path_factory.mktemp("spark")
-        config = SparkTargetConfig.model_validate(
-            {"type": "spark", "master": "local[2]", "warehouse": "warehouse", "conf": FAST_CONF})
-        started = time.monotonic()
-        connection = SparkProvider().connect(config, project_root=root)
-        connection.startup_seconds = time.monotonic() - started
-        _SHARED.append(connection)
-    yield _SHARED[0]
+    root = tmp_path_factory.mktemp("spark")
+    config = SparkTargetConfig.model_validate(
+        {"type": "spark", "master": "local[2]", "warehouse": "warehouse", "conf": FAST_CONF})
+    started = time.monotonic()
+    connection = SparkProvider().connect(config, project_root=root)
+    connection.startup_seconds = time.monotonic() - started
+    yield connection
