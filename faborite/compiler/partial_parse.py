@@ -195,6 +195,7 @@ class UnchangedCompile:
         edited = self._edited(key)
         if edited is None:
             return None
+        self._settle(found, edited)
         try:
             project, manifest = safe_loads(found["project"]), safe_loads(found["manifest"])
         except _MISS as exc:
@@ -280,6 +281,24 @@ class UnchangedCompile:
             if rel not in edited and (self._racy[rel] if rel in self._racy else self._content_hash(rel)) != digest:
                 edited.add(rel)
         return edited
+
+    def _settle(self, entry: dict[str, Any], edited: set[str]) -> None:
+        """Drop from the stored key the racy files that have settled: same stat and content as at
+        the cached listing, and no longer changed within :data:`RACY_SECONDS` of now. Their stat
+        alone now says they are unchanged, so later runs do not hash them again (after a checkout
+        or a generator, that is every file: ~0.15 s at 10,000 models on each run)."""
+        key = entry["key"]
+        settled = {rel for rel in key["racy"] if rel not in edited and rel not in self._racy}
+        if not settled:
+            return
+        racy = {rel: digest for rel, digest in key["racy"].items() if rel not in settled}
+        try:  # the project and manifest stay the pickled bytes read: only the key is new
+            write_atomic(self._path, pickle.dumps({**entry, "key": {**key, "racy": racy}},
+                                                  protocol=pickle.HIGHEST_PROTOCOL))
+        except OSError as exc:
+            log.debug("compile skip key not settled: %s", exc)
+            return
+        log.debug("compile skip: %d file(s) no longer racy", len(settled))
 
     def _recompile(self, project: "Project", manifest: "Manifest", edited: set[str]):
         """The cached manifest with the edited models compiled again (None: some other file changed)."""

@@ -159,6 +159,28 @@ def test_racy_file_is_compared_by_content(proj: Path, monkeypatch: pytest.Monkey
     assert seen == [{STG}]
 
 
+def test_settled_racy_files_leave_the_key(proj: Path, monkeypatch: pytest.MonkeyPatch, compiles: list[int]) -> None:
+    """A racy file's hash is dropped from the stored key once the file is old enough: later runs
+    go by its stat alone. A file still racy, or edited, keeps its hash."""
+    _warm(proj, compiles)
+    cache = proj / ".faborite/cache" / partial_parse._FILE
+    stored = pickle.loads(cache.read_bytes())["key"]["racy"]
+    assert STG in stored, "files written within RACY_SECONDS are hashed"
+    _compile(proj)
+    assert pickle.loads(cache.read_bytes())["key"]["racy"] == stored, "still racy: kept"
+    monkeypatch.setattr(partial_parse, "RACY_SECONDS", 0.0)  # as if RACY_SECONDS had passed
+    edited = next(rel for rel in stored if rel != STG and rel.startswith("models/") and rel.endswith(".sql"))
+    os.utime(proj / edited, ns=(1, 1))  # its stat differs from the key's: edited, so its hash stays
+    settled = _compile(proj)
+    assert pickle.loads(cache.read_bytes())["key"]["racy"].keys() == {edited}
+    assert not compiles, "settling the key is not a compile"
+    assert settled == _full(proj)
+    # The settled key still finds an edit by stat, and the edited file is compiled again.
+    edit(proj, STG, "status,", "status, 1 as one,")
+    patched = _compile(proj)
+    assert patched == _full(proj) and "one" in patched.nodes["model.stg_orders"].output_columns
+
+
 def test_adding_and_removing_a_file_are_misses(proj: Path, compiles: list[int]) -> None:
     _warm(proj, compiles)
     write(proj, "models/marts/extra.sql", "select 1 as x\n")
