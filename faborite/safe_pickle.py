@@ -60,5 +60,21 @@ def safe_loads(data: bytes) -> Any:
     try:
         return SafeUnpickler(io.BytesIO(data)).load()
     finally:
+        _promote_young_objects()
         if enabled:
             gc.enable()
+
+
+def _promote_young_objects() -> None:
+    """Move every object the collector tracks as young into its oldest generation.
+
+    A loaded cache is long-lived data, but the collector counts it as new: each
+    young-generation pass would walk it once more (~0.12 s of a one-edit plan at
+    10,000 models, over 20 passes). Freezing then unfreezing moves all young
+    objects to the oldest generation in O(1); full collections still see them,
+    so nothing leaks. Skipped when objects are frozen on purpose (a process
+    about to fork workers), which unfreezing would undo.
+    """
+    if gc.get_freeze_count() == 0:
+        gc.freeze()
+        gc.unfreeze()
