@@ -33,8 +33,10 @@ class _Effect:
     physical_changed: bool = False
 
 
-#: The effect of a node that did not change (shared: most of a plan's nodes, and a value).
+#: The effect of a node that did not change (its children see nothing new).
 _NO_EFFECT = _Effect()
+#: Materializations built from their previous version (:func:`incremental_change` plans them).
+_FROM_PREVIOUS = ("incremental", "snapshot")
 
 
 def make_plan(manifest: Manifest, state: State | None, *, select: set[str] | None = None,
@@ -59,18 +61,28 @@ def make_plan(manifest: Manifest, state: State | None, *, select: set[str] | Non
     rebuild.check_names(manifest.built_nodes())
     old_nodes, renamed = _renamed(state.nodes if state else {}, moved or {})
     drift_of = {d.node_id: d for d in drift or ()}
+    # Nodes planned by more than their own comparison (below); every other unchanged node takes the short path.
+    special = {*drift_of, *renamed, *(due or ())}
+    #: What each node's change does to its children; absent: nothing (most nodes of most plans).
     effects: dict[str, _Effect] = {}
     changes: list[Change] = []
     for node in manifest.nodes.values():
-        if not node.is_built:
+        if node.kind == "source":  # not built (Node.is_built)
             continue
+        old = old_nodes.get(node.id)
         if select is not None and node.id not in select:
-            old = old_nodes.get(node.id)
             changes.append(Change(node_id=node.id, name=node.name, kind=node.kind, relation=node.relation,
                                   materialized=node.materialized, action=Action.NOOP, deferred=True,
                                   old_version=old.version if old else None,
                                   kept_physical=old.physical if old else None))
-            effects[node.id] = _NO_EFFECT
+            continue
+        if (old is not None and old.version == node.version and old.metadata_hash == node.metadata_hash
+                and old.relation == node.relation and node.id not in special
+                and node.materialized not in _FROM_PREVIOUS and not any(p in effects for p in node.parents)):
+            # The common case: nothing about this node moved (its version covers sources too).
+            changes.append(Change(node_id=node.id, name=node.name, kind=node.kind, relation=node.relation,
+                                  materialized=node.materialized, action=Action.NOOP, new_version=node.version,
+                                  old_version=old.version, kept_physical=old.physical))
             continue
         change, effect = _plan_node(node, old_nodes, effects, manifest)
         if due and node.id in due:
@@ -81,9 +93,10 @@ def make_plan(manifest: Manifest, state: State | None, *, select: set[str] | Non
         change = _with_build_key(change, node, old_nodes.get(node.id), clock)
         if node.id in drift_of:
             change = _repair(change, drift_of[node.id])
-        if node.materialized in ("incremental", "snapshot"):  # both built from their previous version
+        if node.materialized in _FROM_PREVIOUS:
             change = incremental_change(change, node, old_nodes.get(node.id), rebuild, manifest.sql_dialect)
-        effects[node.id] = effect
+        if effect != _NO_EFFECT:
+            effects[node.id] = effect
         changes.append(change)
     for node_id, old in old_nodes.items():
         if select is None and node_id not in manifest.nodes:
@@ -218,14 +231,13 @@ def _plan_node(node: Node, old_nodes: dict[str, NodeState], effects: dict[str, _
                 _Effect(data_changed=True, breaking=True, physical_changed=True))
     base["old_version"] = old.version
     if (old.version == node.version and old.metadata_hash == node.metadata_hash and old.relation == node.relation
-            and all(effects.get(p, _NO_EFFECT) == _NO_EFFECT for p in node.parents)):
-        # The common case: nothing about this node moved (its version covers sources too).
+            and not any(p in effects for p in node.parents)):
         return Change(**base, action=Action.NOOP, kept_physical=old.physical), _NO_EFFECT
     if old.relation != node.relation:
         base["old_relation"] = old.relation
     diff = _sql_diff(old, node)
 
-    changed = {p: effects[p] for p in node.parents if effects.get(p, _NO_EFFECT) != _NO_EFFECT}
+    changed = {p: effects[p] for p in node.parents if p in effects}
     breaking_parents = [p for p, e in changed.items() if e.breaking]
     additive_parents = [p for p, e in changed.items() if e.data_changed and not e.breaking]
     rebuilt_parents = [p for p, e in changed.items() if e.physical_changed]
