@@ -60,6 +60,16 @@ if TYPE_CHECKING:
     from faborite.state.model import State
     from faborite.target import TargetConnection
 
+
+def allow_warm_parser() -> None:
+    """Let plans in this process fork a child that imports the SQL parser on another core while
+    the cached compile loads (:mod:`faborite.compiler.warm_parser`). For a process that runs one
+    command, as the ``faborite`` command does; code embedding faborite is never forked otherwise."""
+    from faborite.compiler import warm_parser
+
+    warm_parser.allow()
+
+
 @dataclass
 class Workspace(SyncSources, StateCare, Environments, NoChangePlans, Inspection):
     """A project directory and the target commands act on.
@@ -335,6 +345,9 @@ class Workspace(SyncSources, StateCare, Environments, NoChangePlans, Inspection)
         plan = make_plan(manifest, state, select=select, drift=drift, selected_by=label, due=due_now, clock=clock,
                          moved=resolve_moves(self.project, manifest),
                          **({"rebuild": rebuild} if rebuild is not None else {}))
+        from faborite.compiler import warm_parser
+
+        warm_parser.stop()  # the compile's and the planner's SQL is parsed; apply does not need it
         plan = self._environment_plan(plan, own, env)
         self._remember_no_change(token, plan, refresh)
         return plan.model_copy(update={"inputs": inputs}) if inputs is not None else plan

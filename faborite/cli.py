@@ -503,8 +503,10 @@ def console_main() -> None:
     """The ``faborite`` command and ``python -m faborite``: :func:`main`, then the process leaves
     without the interpreter's teardown (:mod:`faborite.cli_exit`). Code that calls faborite from
     Python calls :func:`main`, which returns or raises ``SystemExit`` as usual."""
+    from faborite.api import allow_warm_parser
     from faborite.cli_exit import exit_now
 
+    allow_warm_parser()  # a process of its own: a plan may parse SQL on another core
     try:
         main()
     except SystemExit as exit_:

@@ -32,6 +32,11 @@ class SqlAnalysis:
 
 def analyze_sql(sql: str, dialect: str, *, file: str, line_offset: int = 0) -> SqlAnalysis:
     """Tokenize and parse ``sql`` once; on any error, :func:`parse_query` raises the located message."""
+    from faborite.compiler import warm_parser
+
+    answer = warm_parser.ask("analyze", sql, dialect, file, line_offset)
+    if answer is not None:
+        return answer
     import sqlglot
     from sqlglot.errors import ParseError, TokenError
 

@@ -50,6 +50,7 @@ from typing import TYPE_CHECKING, Any
 
 from faborite import __version__
 from faborite.atomic_file import write_atomic
+from faborite.compiler import warm_parser
 from faborite.safe_pickle import safe_loads
 from faborite.plugins import installed_plugins
 
@@ -196,17 +197,22 @@ class UnchangedCompile:
         if edited is None:
             return None
         self._settle(found, edited)
+        if edited:  # they will be parsed: import the parser on another core while the rest loads
+            warm_parser.start(found.get("sql_dialect"))
         try:
             project, manifest = safe_loads(found["project"]), safe_loads(found["manifest"])
         except _MISS as exc:
             log.debug("compile skip ignored: %s", exc)
+            warm_parser.stop()
             return None
         if not edited:
             log.debug("compile skipped: no input changed since the cached manifest")
             self.reads = (sorted(key["env"]), sorted(key["files"]))
             return project, manifest
         hit = self._recompile(project, manifest, edited)
-        if hit is not None:  # the edited models' compile may have read more of the environment
+        if hit is None:  # a full compile follows: its own workers parse
+            warm_parser.stop()
+        else:  # the edited models' compile may have read more of the environment
             self.reads = (sorted(set(key["env"]) | self.environ.read), sorted(key["files"]))
         return hit
 
@@ -347,7 +353,9 @@ class UnchangedCompile:
         key = self._key(self.environ.read, _files_source_patterns(project))
         try:
             entry = {"key": key, "project": pickle.dumps(project, protocol=pickle.HIGHEST_PROTOCOL),
-                     "manifest": pickle.dumps(manifest, protocol=pickle.HIGHEST_PROTOCOL)}
+                     "manifest": pickle.dumps(manifest, protocol=pickle.HIGHEST_PROTOCOL),
+                     # For the warm parser, before the manifest is unpickled (absent in older entries).
+                     "sql_dialect": manifest.sql_dialect}
             write_atomic(self._path, pickle.dumps(entry, protocol=pickle.HIGHEST_PROTOCOL))
         except (OSError, pickle.PicklingError, TypeError, AttributeError) as exc:
             log.debug("compile skip not saved: %s", exc)

@@ -345,9 +345,13 @@ def _own_change(node: Node, old: NodeState, dialect: str) -> tuple[tuple[Reason,
         detail = "config changed: " + ", ".join(f"{k} {old_config.get(k)!r} -> {node.data_config.get(k)!r}"
                                                 for k in keys)
         return (Reason(code="config_changed", detail=detail),), "breaking"
-    from faborite.plan.categorize import categorize_sql  # sqlglot: only when SQL really changed
+    from faborite.compiler import warm_parser
 
-    category = categorize_sql(old.sql, node.sql or "", dialect)
+    category = warm_parser.ask("categorize", old.sql, node.sql or "", dialect)
+    if category is None:
+        from faborite.plan.categorize import categorize_sql  # sqlglot: only when SQL really changed
+
+        category = categorize_sql(old.sql, node.sql or "", dialect)
     detail = "SQL changed (only adds columns)" if category == "non-breaking" else "SQL changed"
     return (Reason(code="sql_changed", detail=detail),), category
 
