@@ -242,11 +242,10 @@ def _plan_node(node: Node, old_nodes: dict[str, NodeState], effects: dict[str, _
     additive_parents = [p for p, e in changed.items() if e.data_changed and not e.breaking]
     rebuilt_parents = [p for p, e in changed.items() if e.physical_changed]
     names = lambda ids: ", ".join(i.split(".", 1)[-1] for i in ids)  # noqa: E731
-    sources_changed = _sources_changed(old, old_nodes, manifest)
     upstream_reason = None
     if breaking_parents:
         upstream_reason = Reason(code="upstream_changed", detail=f"upstream changed: {names(breaking_parents)}")
-    elif sources_changed:
+    elif _sources_changed(old, old_nodes, manifest):
         sources = [p for p in old.parents if p not in old_nodes]
         upstream_reason = Reason(code="source_changed", detail=f"source data changed: {names(sources) or 'upstream'}")
 
