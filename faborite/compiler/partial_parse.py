@@ -170,6 +170,7 @@ class UnchangedCompile:
         #: What the compile returned read besides the listed files: the environment variables and
         #: ``files`` source patterns (None: unknown, or it cannot be named by :meth:`digest`).
         self.reads: tuple[list[str], list[str]] | None = None
+        self._digests: dict[tuple[str, ...], str] = {}
         self._fixed = {"format": FORMAT_VERSION, "faborite": __version__, "python": list(sys.version_info[:2]),
                        # The project holds its root: the same files seen at another path are another project.
                        "root": str(self._root.resolve()),
@@ -222,7 +223,15 @@ class UnchangedCompile:
         compiles (the promise above). None when the folder could not be listed."""
         if self._stats is None or self.environ.enumerated:
             return None
-        return _sha(json.dumps(self._key(*reads), sort_keys=True, default=repr).encode("utf-8"))
+        env_names, patterns = reads
+        if patterns:  # the files' identities are taken now: never reuse one
+            return _sha(json.dumps(self._key(env_names, patterns), sort_keys=True, default=repr).encode("utf-8"))
+        # The listing and the environment are a snapshot: the same names give the same digest
+        # (a plan asks twice: whether it is a remembered no-change plan, and what to remember).
+        names = tuple(sorted(env_names))
+        if names not in self._digests:
+            self._digests[names] = _sha(json.dumps(self._key(names, ()), sort_keys=True, default=repr).encode("utf-8"))
+        return self._digests[names]
 
     def _key(self, env_names: "Iterable[str]", patterns: "Iterable[str]") -> dict[str, Any]:
         from faborite.compiler.sources import file_identity
