@@ -9,15 +9,13 @@ promoting and deleting environments. The rules are :mod:`faborite.environment`'s
 from __future__ import annotations
 
 import dataclasses
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
-
-from pydantic import BaseModel
 
 from faborite.errors import StateError
 
 if TYPE_CHECKING:
+    from faborite.environment_views import EnvironmentDiff, EnvironmentSummary
     from faborite.apply.promote import PromotePlan
     from faborite.config.loader import Project
     from faborite.config.project import EnvironmentsConfig
@@ -26,42 +24,6 @@ if TYPE_CHECKING:
     from faborite.state.backend import StateBackend
     from faborite.state.model import NodeState, State
     from faborite.target import TargetConnection
-
-
-class EnvironmentSummary(BaseModel):
-    """One environment of a target, as ``env list`` shows it."""
-
-    name: str
-    default: bool
-    #: Where its state lives in the target's backend (``<target>@<env>``; the target for the default).
-    state_key: str
-    serial: int | None
-    last_operation: str | None
-    last_applied_at: datetime | None
-    nodes: int
-    #: ``env delete`` emptied it (its history is kept).
-    deleted: bool
-
-
-class VersionDiff(BaseModel):
-    """A node both environments publish, from different physical versions."""
-
-    node: str
-    a_version: str
-    b_version: str
-    a_physical: str
-    b_physical: str
-
-
-class EnvironmentDiff(BaseModel):
-    """``env diff A B``: how two environments' published nodes differ."""
-
-    a: str
-    b: str
-    differ: list[VersionDiff]
-    only_in_a: list[str]
-    only_in_b: list[str]
-    same: int
 
 
 class Environments:
@@ -232,7 +194,7 @@ class Environments:
         envs = sorted(e for e in found if isinstance(e, str))
         return [None, *envs]
 
-    def environments(self) -> list[EnvironmentSummary]:
+    def environments(self) -> "list[EnvironmentSummary]":
         """``env list``: every environment with its serial, last operation and node count.
 
         Returns:
@@ -242,6 +204,7 @@ class Environments:
             StateError: the state cannot be read, or its backend cannot list states.
         """
         from faborite.environment import is_fresh, state_key
+        from faborite.environment_views import EnvironmentSummary
 
         out = []
         for env in self.environment_names():
@@ -254,7 +217,7 @@ class Environments:
                 deleted=state is not None and is_fresh(state)))
         return out
 
-    def diff_environments(self, a: str, b: str) -> EnvironmentDiff:
+    def diff_environments(self, a: str, b: str) -> "EnvironmentDiff":
         """``env diff A B``: nodes whose published versions differ, and nodes only one publishes.
 
         Args:
@@ -268,6 +231,8 @@ class Environments:
             ConfigError: a name is not a valid environment name.
             StateError: a state cannot be read.
         """
+        from faborite.environment_views import EnvironmentDiff, VersionDiff
+
         left, right = (self.with_env(self._env_of(n)).state() for n in (a, b))
         la = left.nodes if left else {}
         rb = right.nodes if right else {}
