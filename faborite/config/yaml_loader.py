@@ -7,12 +7,14 @@ record the line of each key or item, so a pydantic error path like
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
-from typing import Any
-
-import yaml
+from typing import TYPE_CHECKING, Any
 
 from faborite.errors import ConfigError, shorten_excerpt
+
+if TYPE_CHECKING:
+    import yaml
 
 
 class LineDict(dict):
@@ -37,18 +39,6 @@ class LineList(list):
         self.item_lines = []
 
 
-class _LineLoader(yaml.SafeLoader):
-    """Safe loader that builds LineDict/LineList and rejects duplicate keys."""
-
-
-# libyaml's parser (when PyYAML was built with it) is several times faster and
-# still reports marks, which is all the line-keeping constructors need. Its
-# error wording is terser, so a file it rejects is re-read by the Python parser
-# for the message.
-class _FastLineLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
-    """The same constructors on libyaml's parser."""
-
-
 #: Mappings and lists nested deeper than this are refused (deeper ones overflow Python's stack).
 MAX_DEPTH = 100
 _NESTED_HINT = f"project files nest mappings and lists at most {MAX_DEPTH} levels deep"
@@ -61,6 +51,8 @@ class _Nesting:
         self.loader, self.node = loader, node
 
     def __enter__(self) -> None:
+        import yaml
+
         depth = getattr(self.loader, "_faborite_depth", 0) + 1
         if depth > MAX_DEPTH:
             raise yaml.constructor.ConstructorError(
@@ -78,6 +70,8 @@ MAX_ALIAS_VALUES = 100_000
 
 def _child(loader: Any, node: yaml.Node) -> Any:
     """Construct ``node``; an alias to an already built node counts the values it repeats."""
+    import yaml
+
     sizes = loader.__dict__.setdefault("_faborite_sizes", {})
     if node in loader.constructed_objects:
         repeated = getattr(loader, "_faborite_repeated", 0) + sizes.get(node, 1)
@@ -93,14 +87,16 @@ def _record_size(loader: Any, node: yaml.Node, children: list) -> None:
     sizes[node] = 1 + sum(sizes.get(child, 1) for child in children)
 
 
-def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> LineDict:
+def _construct_mapping(loader: Any, node: yaml.MappingNode) -> LineDict:
     with _Nesting(loader, node):
         result = _build_mapping(loader, node)
     _record_size(loader, node, [child for pair in node.value for child in pair])
     return result
 
 
-def _build_mapping(loader: _LineLoader, node: yaml.MappingNode) -> LineDict:
+def _build_mapping(loader: Any, node: yaml.MappingNode) -> LineDict:
+    import yaml
+
     loader.flatten_mapping(node)
     result = LineDict()
     result.line = node.start_mark.line + 1
@@ -119,7 +115,7 @@ def _build_mapping(loader: _LineLoader, node: yaml.MappingNode) -> LineDict:
     return result
 
 
-def _construct_sequence(loader: _LineLoader, node: yaml.SequenceNode) -> LineList:
+def _construct_sequence(loader: Any, node: yaml.SequenceNode) -> LineList:
     with _Nesting(loader, node):
         result = LineList(_child(loader, child) for child in node.value)
     _record_size(loader, node, node.value)
@@ -128,13 +124,33 @@ def _construct_sequence(loader: _LineLoader, node: yaml.SequenceNode) -> LineLis
     return result
 
 
-for _loader in (_LineLoader, _FastLineLoader):
-    _loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-    _loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
+@functools.cache
+def _loaders() -> tuple[type, type]:
+    """The safe loaders that build LineDict/LineList and reject duplicate keys: libyaml's and
+    Python's. Made on first use: importing PyYAML (~15 ms) is not needed by a cached compile."""
+    import yaml
+
+    class _LineLoader(yaml.SafeLoader):
+        """Safe loader that builds LineDict/LineList and rejects duplicate keys."""
+
+    # libyaml's parser (when PyYAML was built with it) is several times faster and
+    # still reports marks, which is all the line-keeping constructors need. Its
+    # error wording is terser, so a file it rejects is re-read by the Python parser
+    # for the message.
+    class _FastLineLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+        """The same constructors on libyaml's parser."""
+
+    for loader in (_LineLoader, _FastLineLoader):
+        loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+        loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
+    return _FastLineLoader, _LineLoader
 
 
 def load_yaml_text(text: str, source: str | Path) -> Any:
     """Parse YAML text; a syntax error becomes a ConfigError at the right line."""
+    import yaml
+
+    fast_loader, python_loader = _loaders()
     if _may_nest_deep(text):
         # libyaml composes recursively in C: a few thousand levels overflow the C stack (a segfault,
         # not an exception). Its event parser does not recurse, so measure the depth with it first.
@@ -144,10 +160,10 @@ def load_yaml_text(text: str, source: str | Path) -> Any:
                               file=source, line=line, hint=_NESTED_HINT)
     try:
         try:
-            return yaml.load(text, Loader=_FastLineLoader)  # noqa: S506 - safe loader subclass
+            return yaml.load(text, Loader=fast_loader)  # noqa: S506 - safe loader subclass
         except yaml.YAMLError as fast_error:
             try:
-                return yaml.load(text, Loader=_LineLoader)  # noqa: S506 - for Python's clearer message
+                return yaml.load(text, Loader=python_loader)  # noqa: S506 - for Python's clearer message
             except RecursionError:  # Python's parser recurses per level: keep libyaml's message
                 raise fast_error from None
     except RecursionError:
@@ -193,6 +209,8 @@ def _may_nest_deep(text: str, bound: int = 1000) -> bool:
 
 def _too_deep_line(text: str) -> int | None:
     """The line where nesting first passes MAX_DEPTH (the event parser does not recurse)."""
+    import yaml
+
     depth = 0
     try:
         for event in yaml.parse(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
