@@ -123,12 +123,16 @@ class NoChangePlans:
         compiled = self._compiled_by
         if not whole or self.env_name is not None or compiled is None or compiled.reads is None:
             return None
-        digest = compiled.digest(compiled.reads)
+        # A digest of files sources' data is taken now; otherwise it names the listing already
+        # taken, and only a plan that finds no changes needs it (0.02 s at 10,000 files).
+        digest = compiled.digest(compiled.reads) if compiled.reads[1] else None
+        if compiled.reads[1] and digest is None:
+            return None
         identity = getattr(self.state_backend, "identity", None)  # only a backend that names its state cheaply
-        current = identity() if identity is not None and digest is not None else None
+        current = identity() if identity is not None else None
         if current is None:
             return None
-        return [digest, compiled.reads, str(self.state_backend.directory), current]
+        return [digest, compiled, str(self.state_backend.directory), current]
 
     def _remember_no_change(self, token: "list[Any] | None", plan: "Plan", refresh: bool) -> None:
         """Remember ``plan`` (made from ``token``) when it found no changes and no drift."""
@@ -148,7 +152,11 @@ class NoChangePlans:
                 forget(path)
                 return
             schemas, digest, stamp = list(observed.schemas), observed.catalog_digest, observed.catalog_stamp
-        compile_digest, (env_read, files_read), state_dir, identity = token
+        compile_digest, compiled, state_dir, identity = token
+        compile_digest = compile_digest or compiled.digest(compiled.reads)
+        if compile_digest is None:
+            return
+        env_read, files_read = compiled.reads
         write_memo(path, NoChangeMemo(compile_digest=compile_digest, env_read=env_read, files_read=files_read,
                                       state_dir=state_dir, state_identity=identity,
                                       flags=self._plan_flags(refresh), warnings=list(self.project.warnings),
