@@ -166,6 +166,9 @@ def _with_column_losses(change: Change, node: Node, old: NodeState | None) -> Ch
     types are known once built, and apply compares them then)."""
     if old is None or not change.rebuild or node.output_columns is None or not old.columns:
         return change
+    if len(old.columns) == len(node.output_columns) and all(
+            c.name == n for c, n in zip(old.columns, node.output_columns)):
+        return change  # the same names (most rebuilds): nothing dropped, and names alone say no type
     losses = column_losses(old.columns, node.output_columns)
     return change.model_copy(update={"column_losses": losses}) if losses else change
 
