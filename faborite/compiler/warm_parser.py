@@ -141,7 +141,7 @@ def _serve(*, from_parent: int, to_parent: int, sql_dialect: str | None) -> None
         low, high = sorted((from_parent, to_parent))
         os.closerange(3, low)  # nor its files, locks or connections
         os.closerange(low + 1, high)
-        os.closerange(high + 1, os.sysconf("SC_OPEN_MAX"))
+        os.closerange(high + 1, min(os.sysconf("SC_OPEN_MAX"), 1 << 16))
         import sqlglot
 
         if sql_dialect:
