@@ -88,15 +88,15 @@ class _Child:
 
     @classmethod
     def fork(cls, sql_dialect: str | None) -> "_Child":
-        to_child, from_parent = os.pipe()
-        to_parent, from_child = os.pipe()
+        request_read, request_write = os.pipe()
+        answer_read, answer_write = os.pipe()
         pid = os.fork()
         if pid == 0:  # the child: never returns
-            _serve(from_parent=to_child, to_parent=from_child, sql_dialect=sql_dialect)
-        os.close(to_child)
-        os.close(from_child)
+            _serve(requests=request_read, answers=answer_write, sql_dialect=sql_dialect)
+        os.close(request_read)
+        os.close(answer_write)
         log.debug("warm parser started (pid %d)", pid)
-        return cls(pid, requests=from_parent, answers=to_parent)
+        return cls(pid, requests=request_write, answers=answer_read)
 
     def ask(self, kind: str, args: tuple) -> Any:
         try:
@@ -126,7 +126,7 @@ class _Child:
             pass
 
 
-def _serve(*, from_parent: int, to_parent: int, sql_dialect: str | None) -> None:
+def _serve(*, requests: int, answers: int, sql_dialect: str | None) -> None:
     """The child's whole life: import, answer until the parent closes the pipe, exit without cleanup."""
     global _current, _allowed
     try:
@@ -134,11 +134,11 @@ def _serve(*, from_parent: int, to_parent: int, sql_dialect: str | None) -> None
         import gc
 
         gc.disable()  # short-lived; and no finalizer may close a descriptor closed below
-        from_parent, to_parent = _above_stdio(from_parent), _above_stdio(to_parent)
+        requests, answers = _above_stdio(requests), _above_stdio(answers)
         devnull = os.open(os.devnull, os.O_RDWR)
         for fd in (0, 1, 2):  # never hold the parent's output open (a pipe's reader waits for EOF)
             os.dup2(devnull, fd)
-        low, high = sorted((from_parent, to_parent))
+        low, high = sorted((requests, answers))
         os.closerange(3, low)  # nor its files, locks or connections
         os.closerange(low + 1, high)
         os.closerange(high + 1, min(os.sysconf("SC_OPEN_MAX"), 1 << 16))
@@ -153,14 +153,14 @@ def _serve(*, from_parent: int, to_parent: int, sql_dialect: str | None) -> None
                 "categorize": categorize_sql}
         while True:
             try:
-                kind, args = _receive(from_parent, None)
+                kind, args = _receive(requests, None)
             except EOFError:
                 break
             try:
                 answer = ("ok", work[kind](*args))
             except Exception as exc:  # the parent does it again, and reports it its usual way
                 answer = ("error", type(exc).__name__)
-            _send(to_parent, answer)
+            _send(answers, answer)
     except BaseException:  # an interrupt, a broken pipe: the parent does the work itself
         pass
     finally:

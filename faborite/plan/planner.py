@@ -67,7 +67,7 @@ def make_plan(manifest: Manifest, state: State | None, *, select: set[str] | Non
     effects: dict[str, _Effect] = {}
     changes: list[Change] = []
     for node in manifest.nodes.values():
-        if node.kind == "source":  # not built (Node.is_built)
+        if not node.is_built:
             continue
         old = old_nodes.get(node.id)
         if select is not None and node.id not in select:
@@ -76,13 +76,9 @@ def make_plan(manifest: Manifest, state: State | None, *, select: set[str] | Non
                                   old_version=old.version if old else None,
                                   kept_physical=old.physical if old else None))
             continue
-        if (old is not None and old.version == node.version and old.metadata_hash == node.metadata_hash
-                and old.relation == node.relation and node.id not in special
-                and node.materialized not in _FROM_PREVIOUS and not any(p in effects for p in node.parents)):
-            # The common case: nothing about this node moved (its version covers sources too).
-            changes.append(Change(node_id=node.id, name=node.name, kind=node.kind, relation=node.relation,
-                                  materialized=node.materialized, action=Action.NOOP, new_version=node.version,
-                                  old_version=old.version, kept_physical=old.physical))
+        if (old is not None and node.id not in special and node.materialized not in _FROM_PREVIOUS
+                and _untouched(node, old, effects)):
+            changes.append(_kept(node, old))  # the common case
             continue
         change, effect = _plan_node(node, old_nodes, effects, manifest)
         if due and node.id in due:
@@ -223,6 +219,20 @@ def _repair(change: Change, drift: Drift) -> Change:
     return change.model_copy(update={"action": Action.REPLACE, "reasons": reasons})
 
 
+def _untouched(node: Node, old: NodeState, effects: dict[str, _Effect]) -> bool:
+    """Whether nothing about ``node`` moved since ``old`` (its version covers sources too) and no
+    parent's change reaches it."""
+    return (old.version == node.version and old.metadata_hash == node.metadata_hash
+            and old.relation == node.relation and not any(p in effects for p in node.parents))
+
+
+def _kept(node: Node, old: NodeState) -> Change:
+    """The no-op change of an untouched node: it keeps the physical version it has."""
+    return Change(node_id=node.id, name=node.name, kind=node.kind, relation=node.relation,
+                  materialized=node.materialized, action=Action.NOOP, new_version=node.version,
+                  old_version=old.version, kept_physical=old.physical)
+
+
 def _plan_node(node: Node, old_nodes: dict[str, NodeState], effects: dict[str, _Effect],
                manifest: Manifest) -> tuple[Change, _Effect]:
     old = old_nodes.get(node.id)
@@ -233,9 +243,8 @@ def _plan_node(node: Node, old_nodes: dict[str, NodeState], effects: dict[str, _
         return (Change(**base, action=Action.CREATE, rebuild=True, reasons=(Reason(code="new", detail=detail),)),
                 _Effect(data_changed=True, breaking=True, physical_changed=True))
     base["old_version"] = old.version
-    if (old.version == node.version and old.metadata_hash == node.metadata_hash and old.relation == node.relation
-            and not any(p in effects for p in node.parents)):
-        return Change(**base, action=Action.NOOP, kept_physical=old.physical), _NO_EFFECT
+    if _untouched(node, old, effects):
+        return _kept(node, old), _NO_EFFECT
     if old.relation != node.relation:
         base["old_relation"] = old.relation
     diff = _sql_diff(old, node)

@@ -17,6 +17,7 @@ _SYMBOL = {
     Action.NOOP: (" ", "dim"),
 }
 _LINES_PER_PRINT = 1000
+_INDENT = " " * 8  # reasons and diff lines, under a change's header
 
 
 def _summary_line(plan: Plan) -> str:
@@ -102,9 +103,6 @@ def _change_lines(change: Change, show_diff: bool) -> list[Line]:
                 style = "dim"
             lines.append([(_INDENT + line, style)])
     return lines
-
-
-_INDENT = " " * 8
 
 
 def _print_lines(console: Console, lines: list[Line]) -> None:
